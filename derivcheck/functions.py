@@ -1,0 +1,380 @@
+"""SymPy functions for the piecewise world of backpropagation.
+
+Every piecewise function here keeps three things side by side, micrograd style:
+
+* its value on numbers (``eval``), exact for rationals;
+* its derivative (``fdiff``), written with :class:`Step` so the kink value stays a
+  *convention* instead of SymPy's silent ``Heaviside(0) = 1/2``;
+* its ``decompose()``: the same function written with only ``Step``, the Iverson
+  brackets :class:`IsPos` / :class:`IsNonNeg` and smooth functions (``exp``, ``log``,
+  ``erf``). The decomposition has the right value at every point, kinks included, for
+  every value of ``Step(0)``; the exact evaluators and the equivalence decision only
+  ever see decomposed expressions.
+
+>>> from sympy import Symbol, diff
+>>> z = Symbol("z")
+>>> diff(ReLU(z), z)
+Step(z)
+>>> ReLU(-3), ReLU(5), Step(2), Step(0)
+(0, 5, 1, Step(0))
+>>> LeakyReLU(z, sympy.Rational(1, 100)).decompose()
+z*(99*Step(z)/100 + 1/100)
+"""
+from __future__ import annotations
+
+import sympy
+from sympy import Function, Integer, Rational, S, exp, log, erf, sqrt
+
+__all__ = [
+    "Step", "IsPos", "IsNonNeg", "ReLU", "LeakyReLU", "PReLU", "NecroReLU", "ELU", "SELU",
+    "CELU", "Softplus", "Sigmoid", "HardTanh", "ReLU6", "GELU", "Swish", "Absolute", "Max2",
+    "Min2", "decompose", "PIECEWISE_PRIMITIVES", "SELU_ALPHA", "SELU_SCALE",
+]
+
+#: SELU's constants as exact rationals of the decimals every framework uses.
+SELU_ALPHA = Rational("1.6732632423543772848170429916717")
+SELU_SCALE = Rational("1.0507009873554804934193349852946")
+
+
+def _sign_of(z):
+    """1, -1 or 0 for a number, None when SymPy cannot tell."""
+    if z.is_positive:
+        return 1
+    if z.is_negative:
+        return -1
+    if z.is_zero:
+        return 0
+    return None
+
+
+class Step(Function):
+    """Unit step: 1 for z > 0, 0 for z < 0, and the *convention* c at z = 0.
+
+    ``Step(0)`` stays unevaluated: which value it takes is the kink convention.
+
+    >>> Step(sympy.Rational(-1, 2)), Step(0)
+    (0, Step(0))
+    """
+
+
+    @classmethod
+    def eval(cls, z):
+        s = _sign_of(z)
+        if s == 1:
+            return S.One
+        if s == -1:
+            return S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return S.Zero  # zero off the kink; no Dirac deltas in backpropagation
+
+    def decompose(self):
+        return self
+
+
+class IsPos(Function):
+    """Iverson bracket ``[z > 0]``: 0 at z = 0 whatever the convention."""
+
+
+    @classmethod
+    def eval(cls, z):
+        s = _sign_of(z)
+        return None if s is None else (S.One if s == 1 else S.Zero)
+
+    def fdiff(self, argindex=1):
+        return S.Zero
+
+    def decompose(self):
+        return self
+
+
+class IsNonNeg(Function):
+    """Iverson bracket ``[z >= 0]``: 1 at z = 0 whatever the convention."""
+
+
+    @classmethod
+    def eval(cls, z):
+        s = _sign_of(z)
+        return None if s is None else (S.Zero if s == -1 else S.One)
+
+    def fdiff(self, argindex=1):
+        return S.Zero
+
+    def decompose(self):
+        return self
+
+
+class _Activation(Function):
+    """Base of the activation functions: numeric eval through ``decompose``."""
+
+    @classmethod
+    def eval(cls, *args):
+        if all(a.is_Number for a in args):
+            value = cls(*args, evaluate=False).decompose()
+            if not value.has(Step):
+                return value
+        return None
+
+    def decompose(self):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+
+class ReLU(_Activation):
+    """max(0, z); ReLU(0) = 0, ReLU'(z) = Step(z)."""
+
+
+    def fdiff(self, argindex=1):
+        return Step(self.args[0])
+
+    def decompose(self):
+        z, = self.args
+        return z * Step(z)
+
+
+class NecroReLU(_Activation):
+    """ReLU forward with a surrogate backward slope for z < 0 (seed 002's "NecroReLU").
+
+    Its *derivative* as backpropagation uses it is ``slope + (1 - slope) Step(z)``:
+    deliberately not the derivative of its forward value.
+    """
+
+
+    def fdiff(self, argindex=1):
+        z, slope = self.args
+        if argindex == 1:
+            return slope + (1 - slope) * Step(z)
+        return S.Zero
+
+    def decompose(self):
+        z, _ = self.args
+        return z * Step(z)
+
+
+class LeakyReLU(_Activation):
+    """z for z > 0, a*z otherwise; leaky'(z) = a + (1 - a) Step(z)."""
+
+
+    def fdiff(self, argindex=1):
+        z, a = self.args
+        if argindex == 1:
+            return a + (1 - a) * Step(z)
+        return z - ReLU(z)
+
+    def decompose(self):
+        z, a = self.args
+        return z * (a + (1 - a) * Step(z))
+
+
+class PReLU(LeakyReLU):
+    """Leaky ReLU whose slope is a learnable parameter (same values, own name)."""
+
+
+class ELU(_Activation):
+    """z for z > 0, a (exp(z) - 1) otherwise; ELU(0) = 0."""
+
+
+    def fdiff(self, argindex=1):
+        z, a = self.args
+        if argindex == 1:
+            return Step(z) + (1 - Step(z)) * a * exp(z)
+        return (1 - Step(z)) * (exp(z) - 1)
+
+    def decompose(self):
+        z, a = self.args
+        return z * Step(z) + (1 - Step(z)) * a * (exp(z) - 1)
+
+
+class SELU(_Activation):
+    """scale * ELU(z, alpha) with the fixed self-normalizing constants."""
+
+
+    def fdiff(self, argindex=1):
+        z, = self.args
+        return SELU_SCALE * (Step(z) + (1 - Step(z)) * SELU_ALPHA * exp(z))
+
+    def decompose(self):
+        z, = self.args
+        return SELU_SCALE * (z * Step(z) + (1 - Step(z)) * SELU_ALPHA * (exp(z) - 1))
+
+
+class CELU(_Activation):
+    """max(0, z) + min(0, a (exp(z/a) - 1)); C^1, so no kink."""
+
+
+    def fdiff(self, argindex=1):
+        z, a = self.args
+        if argindex == 1:
+            return Step(z) + (1 - Step(z)) * exp(z / a)
+        return (1 - Step(z)) * (exp(z / a) * (1 - z / a) - 1)
+
+    def decompose(self):
+        z, a = self.args
+        return z * Step(z) + (1 - Step(z)) * a * (exp(z / a) - 1)
+
+
+class Sigmoid(_Activation):
+    """The logistic function 1 / (1 + exp(-z)); sigmoid' = sigmoid (1 - sigmoid)."""
+
+
+    @classmethod
+    def eval(cls, z):
+        if z.is_zero:
+            return S.Half
+        return None
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def decompose(self):
+        z, = self.args
+        return 1 / (1 + exp(-z))
+
+
+class Softplus(_Activation):
+    """log(1 + exp(z)); softplus' = sigmoid."""
+
+
+    @classmethod
+    def eval(cls, z):
+        return None
+
+    def fdiff(self, argindex=1):
+        return Sigmoid(self.args[0])
+
+    def decompose(self):
+        z, = self.args
+        return log(1 + exp(z))
+
+
+class HardTanh(_Activation):
+    """clamp(z, -1, 1); derivative Step(z + 1) Step(1 - z)."""
+
+
+    def fdiff(self, argindex=1):
+        z, = self.args
+        return Step(z + 1) * Step(1 - z)
+
+    def decompose(self):
+        z, = self.args
+        return -1 + (z + 1) * Step(z + 1) - (z - 1) * Step(z - 1)
+
+
+class ReLU6(_Activation):
+    """min(max(0, z), 6); derivative Step(z) Step(6 - z)."""
+
+
+    def fdiff(self, argindex=1):
+        z, = self.args
+        return Step(z) * Step(6 - z)
+
+    def decompose(self):
+        z, = self.args
+        return z * Step(z) - (z - 6) * Step(z - 6)
+
+
+class GELU(_Activation):
+    """z Phi(z) with the exact normal CDF Phi(z) = (1 + erf(z / sqrt 2)) / 2."""
+
+
+    @classmethod
+    def eval(cls, z):
+        return S.Zero if z.is_zero else None
+
+    def fdiff(self, argindex=1):
+        z, = self.args
+        return (1 + erf(z / sqrt(2))) / 2 + z * exp(-z**2 / 2) / sqrt(2 * sympy.pi)
+
+    def decompose(self):
+        z, = self.args
+        return z * (1 + erf(z / sqrt(2))) / 2
+
+
+class Swish(_Activation):
+    """z sigmoid(z) (SiLU)."""
+
+
+    @classmethod
+    def eval(cls, z):
+        return S.Zero if z.is_zero else None
+
+    def fdiff(self, argindex=1):
+        z, = self.args
+        return Sigmoid(z) + z * Sigmoid(z) * (1 - Sigmoid(z))
+
+    def decompose(self):
+        z, = self.args
+        return z / (1 + exp(-z))
+
+
+class Absolute(_Activation):
+    """|z| as an activation; |z|' = Step(z) - Step(-z), so sign(0) = 0 for every c."""
+
+
+    def fdiff(self, argindex=1):
+        z, = self.args
+        return Step(z) - Step(-z)
+
+    def decompose(self):
+        z, = self.args
+        return z * (Step(z) - Step(-z))
+
+
+class Max2(_Activation):
+    """max(a, b); d/da = Step(a - b), d/db = Step(b - a)."""
+
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return Step(a - b) if argindex == 1 else Step(b - a)
+
+    def decompose(self):
+        a, b = self.args
+        return b + (a - b) * Step(a - b)
+
+
+class Min2(_Activation):
+    """min(a, b); d/da = Step(b - a), d/db = Step(a - b)."""
+
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return Step(b - a) if argindex == 1 else Step(a - b)
+
+    def decompose(self):
+        a, b = self.args
+        return a - (a - b) * Step(a - b)
+
+
+#: Hyperbolic functions in the exponential basis, so ``1 - tanh(z)**2`` and
+#: ``sech(z)**2`` meet as the same rational function of ``exp(z)``.
+_EXP_FORMS = {
+    sympy.tanh: lambda z: 1 - 2 / (1 + exp(2 * z)),
+    sympy.sech: lambda z: 2 / (exp(z) + exp(-z)),
+    sympy.cosh: lambda z: (exp(z) + exp(-z)) / 2,
+    sympy.sinh: lambda z: (exp(z) - exp(-z)) / 2,
+    sympy.coth: lambda z: 1 + 2 / (exp(2 * z) - 1),
+    sympy.csch: lambda z: 2 / (exp(z) - exp(-z)),
+}
+
+#: The functions the exact evaluators understand directly after ``decompose``.
+PIECEWISE_PRIMITIVES = (Step, IsPos, IsNonNeg)
+
+
+def decompose(expr):
+    """Rewrite every activation in ``expr`` into Step/Iverson/exp/log form.
+
+    >>> z = sympy.Symbol("z")
+    >>> decompose(ReLU(z) + Absolute(z))
+    z*(-Step(-z) + Step(z)) + z*Step(z)
+    """
+    if not isinstance(expr, sympy.Basic) or expr.is_Atom:
+        return expr
+    args = [decompose(a) for a in expr.args]
+    if isinstance(expr, _Activation):
+        return type(expr)(*args, evaluate=False).decompose()
+    if expr.func in _EXP_FORMS:
+        return _EXP_FORMS[expr.func](*args)
+    if any(a is not b for a, b in zip(args, expr.args)):
+        return expr.func(*args)
+    return expr

@@ -1,0 +1,84 @@
+"""What a formula may name in one network: the bridge from the network to the parser.
+
+A :class:`Namespace` maps every plain name a candidate may use (``w1``, ``x``, ``y``,
+``z2``, ``a2``, ``r2``, ``yhat``) to the SymPy symbol it stands for, and every quantity
+``q`` whose loss derivative ``dC/dq`` may be written to the symbol standing for that
+derivative. The parser only reads it; the network builds it.
+
+>>> ns = Namespace.free()
+>>> ns.lookup("w1") is None
+True
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import sympy
+
+__all__ = ["Namespace", "valid_name", "NAME_RE"]
+
+#: A plain name: letters, digits and underscores, starting with a letter.
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+def valid_name(name: str) -> bool:
+    """True for names derivcheck accepts as symbol names.
+
+    >>> valid_name("W0_12"), valid_name("__import__"), valid_name("a b")
+    (True, False, False)
+    """
+    return bool(NAME_RE.match(name))
+
+
+@dataclass
+class Namespace:
+    """Names of one network.
+
+    * ``symbols``: plain name -> SymPy expression it stands for (parameters, inputs,
+      target, intermediate quantities and their aliases such as ``r1`` for ``a1``).
+    * ``roles``: plain name -> ``parameter``, ``input``, ``target``, ``intermediate``.
+    * ``adjoints``: plain quantity name -> symbol standing for dC/d(quantity).
+    * ``activations``: plain pre-activation name -> the Activation applied to it, so
+      ``f'(z2)`` can be read; ``default_activation`` when every layer shares one.
+    * ``open``: True when there is no network (``derivcheck parse`` without one):
+      every name is accepted as a fresh symbol.
+    """
+
+    symbols: dict = field(default_factory=dict)
+    roles: dict = field(default_factory=dict)
+    adjoints: dict = field(default_factory=dict)
+    activations: dict = field(default_factory=dict)
+    default_activation: object = None
+    open: bool = False
+
+    @classmethod
+    def free(cls) -> "Namespace":
+        """A namespace with no network: every valid name is its own symbol."""
+        return cls(open=True)
+
+    def lookup(self, name: str):
+        """The expression for ``name``, or None."""
+        return self.symbols.get(name)
+
+    def known(self) -> list[str]:
+        """Sorted known names, for error messages."""
+        return sorted(self.symbols)
+
+    def case_match(self, name: str) -> str | None:
+        """The one known name equal to ``name`` up to letter case, if exactly one."""
+        hits = [k for k in self.symbols if k.lower() == name.lower()]
+        return hits[0] if len(hits) == 1 else None
+
+    def closest(self, name: str) -> str | None:
+        """The closest known name, for "did you mean"."""
+        found = difflib.get_close_matches(name, list(self.symbols), n=1, cutoff=0.5)
+        return found[0] if found else None
+
+    def parameters(self) -> list[str]:
+        return [k for k, r in self.roles.items() if r == "parameter"]
+
+    def symbol(self, name: str) -> sympy.Symbol:
+        """A fresh symbol for an open namespace."""
+        return sympy.Symbol(name)
