@@ -16,7 +16,7 @@ never by repeated substitution, so a chain's inline gradient costs O(n log n)).
 >>> g = build_graph(NetworkSpec.from_dict({"weights": ["w1", "w2"], "activations": "relu"}))
 >>> bw = backward(g)
 >>> bw.gradients[sympy.Symbol("w1")]
-x*dC/dz1
+dC/dz1*x
 >>> bw.inline(bw.gradients[sympy.Symbol("w1")])
 w2*x*(a2 - y)*Step(z1)*Step(z2)
 >>> bw.expand(bw.gradients[sympy.Symbol("w1")])
