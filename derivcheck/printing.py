@@ -6,7 +6,7 @@
 >>> plain((ReLU(w * x) - y) * Step(w * x) * x)
 'x*(relu(w*x) - y)*step(w*x)'
 >>> plain(IsPos(w) + LeakyReLU(x, sympy.Rational(1, 100)))
-'leaky_relu(x, 1/100) + [w > 0]'
+'[w > 0] + leaky_relu(x, 1/100)'
 """
 from __future__ import annotations
 
