@@ -97,25 +97,29 @@ class Backward:
         Products are flattened in a single pass, so a chain's gradient written with
         forward intermediates only has size linear in depth.
         """
-        memo: dict = {}
+        adjoint_set = self._adjoint_set
 
-        def factors_of(e):
-            if e in memo:
-                return memo[e]
+        def children(e):
             if e in self.definitions and e not in keep:
-                out = factors_of(self.definitions[e])
-            elif e.is_Atom:
-                out = [e]
-            elif e.is_Mul:
-                out = [f for a in e.args for f in factors_of(a)]
-            elif e.free_symbols & self._adjoint_set:
-                out = [e.func(*[Mul(*factors_of(a)) for a in e.args])]
-            else:
-                out = [e]
-            memo[e] = out
-            return out
+                return (self.definitions[e],)
+            if e.is_Atom:
+                return ()
+            if e.is_Mul or e.free_symbols & adjoint_set:
+                return e.args
+            return ()
 
-        return Mul(*factors_of(expr))
+        def factors_of(e, memo):
+            if e in self.definitions and e not in keep:
+                return memo[self.definitions[e]]
+            if e.is_Atom:
+                return [e]
+            if e.is_Mul:
+                return [f for a in e.args for f in memo[a]]
+            if e.free_symbols & adjoint_set:
+                return [e.func(*[Mul(*memo[a]) for a in e.args])]
+            return [e]
+
+        return Mul(*_postorder(expr, children, factors_of))
 
     def expand(self, expr, limit: int = limits.MAX_EXPANDED_SIZE):
         """Substitute everything down to parameters, inputs and targets.
@@ -125,19 +129,18 @@ class Backward:
         """
         inlined = self.inline(expr)
         defs = self.graph.definitions
-        memo: dict = {}
 
-        def sub(e):
-            if e in memo:
-                return memo[e]
+        def children(e):
             if e in defs:
-                out = sub(defs[e])
-            elif e.args:
-                out = e.func(*[sub(a) for a in e.args])
-            else:
-                out = e
-            memo[e] = out
-            return out
+                return (defs[e],)
+            return e.args
+
+        def sub(e, memo):
+            if e in defs:
+                return memo[defs[e]]
+            if e.args:
+                return e.func(*[memo[a] for a in e.args])
+            return e
 
         size = tree_size(inlined, defs)
         if size > limit:
@@ -145,7 +148,7 @@ class Backward:
                              f"than the limit {limit}",
                              hint="leave out --expand: the gradient is printed with the "
                                   "network's intermediate quantities and their definitions")
-        return sub(inlined)
+        return _postorder(inlined, children, sub)
 
     @property
     def _adjoint_set(self) -> set:
@@ -231,17 +234,33 @@ def tree_size(expr, definitions: dict | None = None) -> int:
     Computed on the DAG (memoized), so it is cheap even when the answer is huge.
     """
     definitions = definitions or {}
-    memo: dict = {}
 
-    def size(e):
-        if e in memo:
-            return memo[e]
+    def children(e):
+        return (definitions[e],) if e in definitions else e.args
+
+    def size(e, memo):
         if e in definitions:
-            out = size(definitions[e])
-        else:
-            out = 1 + sum(size(a) for a in e.args)
-        memo[e] = out
-        return out
+            return memo[definitions[e]]
+        return 1 + sum(memo[a] for a in e.args)
 
-    return size(expr)
+    return _postorder(expr, children, size)
 
+
+def _postorder(root, children, combine):
+    """``combine(e, memo)`` for every node below ``root``, children first, without
+    recursion (deep chains nest thousands of levels); ``memo`` holds the children's
+    results. Returns the root's."""
+    memo: dict = {}
+    stack = [root]
+    while stack:
+        e = stack[-1]
+        if e in memo:
+            stack.pop()
+            continue
+        pending = [c for c in children(e) if c not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        memo[e] = combine(e, memo)
+    return memo[root]
