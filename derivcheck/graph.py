@@ -147,6 +147,7 @@ def _chain(spec: NetworkSpec) -> Graph:
         raise SpecError("a name is used twice among weights, biases, input and target")
     acts = [parse_activation(a) for a in spec.activations]
     learnable = [s for a in acts for s in a.learnable]
+    _refuse_clashes(sorted(user), [], {str(s) for s in learnable})
     user |= {str(s) for s in learnable}
     names = _Names(user)
     zb = names.base("z", ("s", "u", "pre"), lambda b: [f"{b}{k}" for k in range(1, n + 1)])
@@ -182,6 +183,21 @@ def _chain(spec: NetworkSpec) -> Graph:
     return Graph(spec, nodes, [x], [y], params, [prev], C, aliases)
 
 
+def _refuse_clashes(user: list[str], generated, learnable: set[str]) -> None:
+    """A SpecError when one name would stand for two quantities (they would silently
+    become one symbol): inputs/targets twice, or equal to a generated weight, bias or
+    intermediate name, or to an activation's learnable parameter."""
+    seen: set[str] = set()
+    for name in user:
+        if name in seen:
+            raise SpecError(f"the name {name!r} is used twice among the inputs and targets")
+        seen.add(name)
+    for name in sorted((seen | learnable) & set(generated) | seen & learnable):
+        raise SpecError(f"the name {name!r} is already a weight, bias, activation parameter "
+                        "or intermediate quantity of the network",
+                        hint="rename that input, target or activation parameter")
+
+
 def _unit_name(base: str, layer: int, unit: int) -> str:
     return f"{base}{layer}_{unit}"
 
@@ -203,7 +219,7 @@ def _mlp(spec: NetworkSpec) -> Graph:
                [Symbol("y")] if m == 1 else [Symbol(f"y{j}") for j in range(1, m + 1)])
     if len(inputs) != widths[0] or len(targets) != m:
         raise SpecError(f"widths {widths} need {widths[0]} input and {m} target names")
-    nodes, params, aliases = [], [], {}
+    nodes, params, aliases, built = [], [], {}, []
     prev = list(inputs)
     for i, s in enumerate(inputs, 1):
         aliases[_unit_name("a", 0, i)] = s
@@ -212,11 +228,13 @@ def _mlp(spec: NetworkSpec) -> Graph:
         for j in range(1, widths[k + 1] + 1):
             ws = [Symbol(_weight_name(k, i, j, wide)) for i in range(1, widths[k] + 1)]
             params += ws
+            built += ws
             pre = Add(*[w * p for w, p in zip(ws, prev)])
             linear = {**dict(zip(ws, prev)), **dict(zip(prev, ws))}
             if spec.bias:
                 b = Symbol(_unit_name("b", k + 1, j))
                 params.append(b)
+                built.append(b)
                 pre = pre + b
                 linear[b] = sympy.S.One
             z = Symbol(_unit_name("z", k + 1, j))
@@ -231,7 +249,12 @@ def _mlp(spec: NetworkSpec) -> Graph:
         aliases["yhat"] = prev[0]
     else:
         aliases.update({f"yhat{j}": s for j, s in enumerate(prev, 1)})
-    C = Symbol("C")
+    learnable = {str(s) for a in acts for s in a.learnable}
+    generated = {str(s) for s in built} | {str(n.symbol) for n in nodes} | {
+        k for k, v in aliases.items() if str(v) != k}
+    user = [str(s) for s in inputs + targets]
+    _refuse_clashes(user, generated, learnable)
+    C = _loss_symbol(set(user) | generated | learnable)
     nodes.append(Node(C, loss_expr(spec.loss, prev, targets), "loss"))
     return Graph(spec, nodes, inputs, targets, params, prev, C, aliases)
 
