@@ -104,6 +104,7 @@ class PointEvaluator:
         self.dps = dps
         self._tiny = mpmath.mpf(10) ** (-(dps * 2 // 3))
         self._memo: dict = {}
+        self.gate_values: list = []  # (argument, value) of every Step/Iverson met
 
     def __call__(self, expr):
         """The value of ``expr`` (Fraction or mpmath number)."""
@@ -165,13 +166,13 @@ class PointEvaluator:
         if e.is_Pow:
             return self._pow(self._eval(e.args[0]), e.args[1])
         f = e.func
-        if f is Step:
-            s = _sign(self._eval(e.args[0]), self._tiny)
-            return Fraction(1) if s > 0 else Fraction(0) if s < 0 else self.step0
-        if f is IsPos:
-            return Fraction(1 if _sign(self._eval(e.args[0]), self._tiny) > 0 else 0)
-        if f is IsNonNeg:
-            return Fraction(1 if _sign(self._eval(e.args[0]), self._tiny) >= 0 else 0)
+        if f in (Step, IsPos, IsNonNeg):
+            v = self._eval(e.args[0])
+            self.gate_values.append((e.args[0], v))
+            s = _sign(v, self._tiny)
+            if f is Step:
+                return Fraction(1) if s > 0 else Fraction(0) if s < 0 else self.step0
+            return Fraction(1 if s > 0 or (s == 0 and f is IsNonNeg) else 0)
         if f is sympy.exp:
             v = self._eval(e.args[0])
             return Fraction(1) if v == 0 else mpmath.exp(_mpf(v))

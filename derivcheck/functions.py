@@ -23,6 +23,7 @@ z*(99*Step(z)/100 + 1/100)
 from __future__ import annotations
 
 import sympy
+from mpmath import libmp as mlib
 from sympy import Function, Integer, Rational, S, exp, log, erf, sqrt
 
 __all__ = [
@@ -118,6 +119,14 @@ class _Activation(Function):
 
     def decompose(self):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
+
+    def _eval_evalf(self, prec):
+        """Numeric value through ``decompose`` (``N(Sigmoid(1))`` is a number), unless
+        it still depends on the kink convention."""
+        value = self.decompose()
+        if value.has(Step, IsPos, IsNonNeg):
+            return None
+        return value.evalf(mlib.libmpf.prec_to_dps(prec))
 
 
 class ReLU(_Activation):
@@ -317,7 +326,8 @@ class Absolute(_Activation):
 
     def decompose(self):
         z, = self.args
-        return z * (Step(z) - Step(-z))
+        z = -z if z.could_extract_minus_sign() else z
+        return z * (2 * Step(z) - 1)
 
 
 class Max2(_Activation):
@@ -330,6 +340,8 @@ class Max2(_Activation):
 
     def decompose(self):
         a, b = self.args
+        if (a - b).could_extract_minus_sign():
+            return a + (b - a) * Step(b - a)
         return b + (a - b) * Step(a - b)
 
 
@@ -343,6 +355,8 @@ class Min2(_Activation):
 
     def decompose(self):
         a, b = self.args
+        if (a - b).could_extract_minus_sign():
+            return b - (b - a) * Step(b - a)
         return a - (a - b) * Step(a - b)
 
 
@@ -366,7 +380,7 @@ def decompose(expr):
 
     >>> z = sympy.Symbol("z")
     >>> decompose(ReLU(z) + Absolute(z))
-    z*(-Step(-z) + Step(z)) + z*Step(z)
+    z*(2*Step(z) - 1) + z*Step(z)
     """
     if not isinstance(expr, sympy.Basic) or expr.is_Atom:
         return expr

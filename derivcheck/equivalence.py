@@ -1,0 +1,215 @@
+"""Decide whether a candidate equals the true gradient: never a false ``equivalent``.
+
+The procedure, cheapest first:
+
+1. **Identity everywhere.** Both sides are evaluated formally (:mod:`derivcheck.formal`)
+   with every gate value, every Iverson bracket and Step(0) itself as independent
+   atoms. Equal as rational functions of leaves and atoms means equal at every point,
+   kinks included, for every allowed Step(0): ``equivalent``.
+2. **Counterexample search** at random points: a difference off the kink set, found
+   and re-checked by exact evaluation, is ``not_equivalent``.
+3. **Regions.** Off the kinks each gate is 0 or 1. A depth-first search fixes gates
+   one at a time, innermost first, and stops as soon as both sides agree as rational
+   functions with the remaining gates free, so shared structure prunes whole
+   subtrees; gates that become identically zero (after a dead unit) take Step(0).
+   A region where the sides differ is searched for a point (each gate argument aimed
+   at its sign by solving for a leaf): found, ``not_equivalent``; not found, ``unknown``.
+4. **Kinks.** Equal off the kinks (proved by 3): points placed exactly on each
+   breakpoint are compared under every allowed Step(0). A difference there is
+   ``equivalent_almost_everywhere``; none found is ``unknown`` (not proved).
+
+>>> from derivcheck.network import chain
+>>> from derivcheck.assumptions import Assumptions
+>>> from derivcheck.functions import ReLU, Step
+>>> net = chain(["w1"], "relu")
+>>> w1, x, y = sympy.symbols("w1 x y")
+>>> ref = sympy.Symbol("dC/dw1")
+>>> decide(net, ref, (ReLU(w1*x) - y)*Step(w1*x)*x, assumptions=Assumptions()).verdict
+'equivalent'
+>>> decide(net, ref, (y - ReLU(w1*x))*x, assumptions=Assumptions()).verdict
+'not_equivalent'
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy
+
+from .conventions import get_convention
+from .formal import K, P, FormalEvaluator
+from .gradients import tree_size
+from .search import Sampler
+from .verdict import Witness
+
+__all__ = ["Decision", "decide"]
+
+RANDOM_POINTS = 24
+MAX_REGIONS = 4096
+AIM_TRIES = 4
+
+
+@dataclass
+class Decision:
+    """A verdict with its witnesses and how it was reached."""
+
+    verdict: str
+    method: str
+    detail: str
+    counterexample: Witness | None = None
+    kink_point: Witness | None = None
+    reason: str | None = None
+
+
+class _Procedure:
+    def __init__(self, net, reference, candidate, convention, assumptions, timeout, seed):
+        self.net = net
+        self.reference = reference
+        self.candidate = candidate
+        self.conv = get_convention(convention)
+        self.defs = net.definitions(self.conv)
+        self.assumptions = assumptions
+        self.deadline = time.monotonic() + timeout
+        self.seed = seed
+        self.step0_values = [Fraction(int(c.p), int(c.q)) for c in self.conv.step0_values]
+        self.c_fixed = (None if len(self.step0_values) > 1 else
+                        self.step0_values[0].numerator * pow(self.step0_values[0].denominator,
+                                                             -1, P) % P)
+        self.signs = assumptions.strict_signs()
+        self.sampler = Sampler(net, self.defs, assumptions, seed=seed)
+        self.tests = 0
+        self.gate_count = 0
+        self.degree = 1
+
+    # -- formal side ---------------------------------------------------------------------
+    def formal(self, mode, pattern=None):
+        fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {}, c_value=self.c_fixed,
+                             signs=self.signs, seed=self.seed)
+        self.tests += 1
+        try:
+            same = fe.value(self.reference) == fe.value(self.candidate)
+        except ZeroDivisionError:
+            fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {},
+                                 c_value=self.c_fixed, signs=self.signs, seed=self.seed + 7)
+            same = fe.value(self.reference) == fe.value(self.candidate)
+        self.gate_count = max(self.gate_count, len(fe.gates))
+        self.degree = max(self.degree, fe.degree)
+        return fe, same
+
+    def error_bound(self) -> str:
+        d = (tree_size(self.reference, self.defs) + tree_size(self.candidate, self.defs)) \
+            * self.degree
+        eps = (self.tests + self.gate_count ** 2 + 1) * (d / P) ** K
+        exponent = math.floor(math.log10(eps)) + 1 if eps > 0 else -300
+        return f"probability of a wrong answer < 1e{exponent}"
+
+    def timed_out(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    # -- the steps -------------------------------------------------------------------------
+    def run(self) -> Decision:
+        root, same = self.formal("free")
+        if same:
+            return Decision("equivalent", "identity_test",
+                            "identical as rational functions of the inputs, parameters, "
+                            "every gate value and Step(0), tested modulo 2^61-1 at "
+                            f"{K} random points; {self.error_bound()}")
+        kink_seen = None
+        for i in range(RANDOM_POINTS):
+            found = self.sampler.compare(self.sampler.random_point(scale=1 + i % 3),
+                                         self.reference, self.candidate, self.step0_values)
+            if found and not found.on_kink:
+                return self.refuted(found.witness, "found at a random point")
+            if found:
+                kink_seen = kink_seen or found.witness
+        regions = self.regions()
+        if isinstance(regions, Decision):
+            return regions
+        detail = (f"equal off the kinks on all {regions} sign regions searched (identity test "
+                  f"modulo 2^61-1 at {K} random points per region; {self.error_bound()})")
+        kink = kink_seen or self.kinks(root)
+        if isinstance(kink, Decision):
+            return kink
+        if kink is not None:
+            return Decision("equivalent_almost_everywhere", "identity_test",
+                            detail + "; differs at a kink, checked by exact evaluation",
+                            kink_point=kink)
+        return Decision("unknown", "identity_test", detail,
+                        reason="the formulas are equal off the kinks (proved), but their "
+                               "equality on the kinks was neither proved nor refuted: "
+                               "no kink point where they differ was found")
+
+    def refuted(self, witness, how) -> Decision:
+        return Decision("not_equivalent", "identity_test",
+                        f"counterexample {how}, re-checked by exact evaluation of both sides",
+                        counterexample=witness)
+
+    def regions(self):
+        """Depth-first search over gate values; the number of regions, or a Decision."""
+        stack, leaves, unreached = [{}], 0, 0
+        while stack:
+            if self.timed_out() or leaves > MAX_REGIONS:
+                return Decision("unknown", "identity_test", f"searched {leaves} sign regions",
+                                reason="time or region budget exhausted before every sign "
+                                       "region of the gates was covered")
+            pattern = stack.pop()
+            fe, same = self.formal("offkink", pattern)
+            leaves += 1
+            if same:
+                continue
+            if fe.free_gates:
+                key = fe.free_gates[0]
+                stack.append({**pattern, key: 0})
+                stack.append({**pattern, key: 1})
+                continue
+            found = self.witness_in(fe, pattern)
+            if found is not None:
+                return self.refuted(found, "inside a sign region where the formulas differ")
+            unreached += 1
+        if unreached:
+            return Decision("unknown", "identity_test", f"searched {leaves} sign regions",
+                            reason=f"the formulas differ on {unreached} sign region(s) of the "
+                                   "gates, but no point inside them was found (they may be "
+                                   "empty under the network's structure and assumptions)")
+        return leaves
+
+    def witness_in(self, fe, pattern):
+        order = sorted(pattern, key=lambda k: fe.gates[k].order)
+        targets = [(fe.gates[k].expr, 1 if pattern[k] else -1) for k in order]
+        for _ in range(AIM_TRIES):
+            point = self.sampler.aim(targets)
+            if point is None:
+                return None
+            found = self.sampler.compare(point, self.reference, self.candidate,
+                                         self.step0_values)
+            if found and not found.on_kink:
+                return found.witness
+        return None
+
+    def kinks(self, root):
+        """A kink point where the sides differ, or None."""
+        for info in sorted(root.gates.values(), key=lambda g: g.order):
+            for _ in range(3):
+                if self.timed_out():
+                    return None
+                point = self.sampler.aim([(info.expr, 0)])
+                if point is None:
+                    break
+                found = self.sampler.compare(point, self.reference, self.candidate,
+                                             self.step0_values)
+                if found and not found.on_kink:
+                    return self.refuted(found.witness, "near a kink")
+                if found:
+                    return found.witness
+        return None
+
+
+def decide(net, reference, candidate, *, convention="any", assumptions, timeout: float = 60.0,
+           seed: int = 20261123) -> Decision:
+    """Decide ``candidate`` against ``reference`` (an expression over the network's
+    symbols, usually its ``dC/d<param>`` symbol)."""
+    return _Procedure(net, reference, candidate, convention, assumptions, timeout, seed).run()
+
+

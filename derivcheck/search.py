@@ -1,0 +1,189 @@
+"""Real points: random ones, ones aimed at a sign pattern, and verified witnesses.
+
+A *witness* is a point where the candidate and the true gradient are evaluated exactly
+and differ. It is a counterexample (``not_equivalent``) when it lies inside the
+assumptions and off the kink set: every gate argument there is nonzero, or zero on a
+whole neighbourhood (a unit after a dead one), in which case the difference may depend
+on Step(0) and the witness records the value used. Otherwise it is a kink point.
+
+>>> from derivcheck.network import chain
+>>> from derivcheck.assumptions import Assumptions
+>>> net = chain(["w1"], "relu")
+>>> s = Sampler(net, net.definitions(), Assumptions.parse(["x > 0"]), seed=1)
+>>> p = s.aim([(sympy.Symbol("z1"), -1)])
+>>> s.value(sympy.Symbol("z1"), p) < 0
+True
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import sympy
+
+from .evaluate import PointEvaluator, Undetermined, UndefinedAt, is_exact
+from .verdict import Witness
+
+__all__ = ["Sampler", "Found"]
+
+_NICE = [Fraction(n, d) for d in (1, 2, 1, 4, 3) for n in range(-4, 5) if n]
+
+
+@dataclass
+class Found:
+    """The outcome of comparing both sides at a point."""
+
+    witness: Witness
+    on_kink: bool      # some live gate argument is exactly 0 there
+
+
+class Sampler:
+    """Points for one network and one pair of expressions."""
+
+    def __init__(self, net, definitions: dict, assumptions, *, seed: int = 0):
+        self.net = net
+        self.definitions = definitions
+        self.assumptions = assumptions
+        self.leaves = list(dict.fromkeys(net.variables))
+        self.rng = random.Random(seed)
+        self._deps: dict = {}
+
+    # -- points -------------------------------------------------------------------------
+    def random_point(self, scale: int = 1) -> dict:
+        """Small "nice" rationals inside the assumptions."""
+        point = {}
+        for leaf in self.leaves:
+            lo, hi = self.assumptions.interval(leaf)
+            v = self.rng.choice(_NICE) * scale
+            if lo is not None and v <= lo:
+                v = lo + abs(v)
+            if hi is not None and v >= hi:
+                v = hi - abs(v)
+            point[leaf] = v
+        return point
+
+    def value(self, expr, point, step0=Fraction(0)):
+        return PointEvaluator(self.definitions, point, step0=step0)(expr)
+
+    def deps(self, expr) -> set:
+        """Leaves ``expr`` depends on through the definitions."""
+        out, stack, seen = set(), list(expr.free_symbols), set()
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            if s in self.definitions:
+                stack.extend(self.definitions[s].free_symbols)
+            else:
+                out.add(s)
+        return out
+
+    def aim(self, targets, *, tries: int = 12):
+        """A point where each target ``(expr, sign)`` has that sign (+1, -1 or 0).
+
+        Targets are met in order, each by solving for one leaf it depends on
+        affinely, preferring leaves the earlier targets do not depend on.
+        """
+        earlier_deps = []
+        for expr, _ in targets:
+            earlier_deps.append(self.deps(expr))
+        for attempt in range(tries):
+            point = self.random_point(scale=1 + attempt % 3)
+            if self._meet(point, targets, earlier_deps):
+                return point
+        return None
+
+    def _meet(self, point, targets, deps) -> bool:
+        for i, (expr, want) in enumerate(targets):
+            try:
+                if _sign(self.value(expr, point)) == want:
+                    continue
+            except (Undetermined, UndefinedAt, ZeroDivisionError):
+                return False
+            before = set().union(*deps[:i]) if i else set()
+            leaves = sorted(deps[i] - before, key=str) + sorted(deps[i] & before, key=str)
+            if not any(self._solve(point, expr, want, v, targets[:i]) for v in leaves):
+                return False
+        return True
+
+    def _solve(self, point, expr, want, leaf, done) -> bool:
+        """Move ``leaf`` so that ``expr`` gets sign ``want``, keeping ``done`` intact."""
+        old = point[leaf]
+        try:
+            g = []
+            for t in (old, old + 1, old + 2):
+                point[leaf] = t
+                g.append(self.value(expr, point))
+            point[leaf] = old
+            if not all(is_exact(v) for v in g) or g[2] - g[1] != g[1] - g[0] or g[1] == g[0]:
+                return False
+            slope = g[1] - g[0]
+            for magnitude in (Fraction(1), Fraction(1, 2), Fraction(3), Fraction(1, 8)):
+                target = want * magnitude
+                point[leaf] = old + (target - g[0]) / slope
+                if self.assumptions.holds(point) and all(
+                        _sign(self.value(e, point)) == w for e, w in done):
+                    return True
+            point[leaf] = old
+            return False
+        except (Undetermined, UndefinedAt, ZeroDivisionError):
+            point[leaf] = old
+            return False
+
+    # -- witnesses ----------------------------------------------------------------------
+    def compare(self, point, reference, candidate, step0_values):
+        """Compare both sides at ``point`` for each allowed Step(0); a :class:`Found` for
+        the first difference, or None when they agree (or cannot be evaluated)."""
+        if not self.assumptions.holds(point):
+            return None
+        for c in step0_values:
+            ev = PointEvaluator(self.definitions, point, step0=c)
+            try:
+                r, k = ev(reference), ev(candidate)
+            except (Undetermined, UndefinedAt, ZeroDivisionError):
+                return None
+            if not _differ(r, k):
+                continue
+            zeros = [g for g, v in ev.gate_values if _sign(v) == 0]
+            live = [g for g in zeros if not self.dead(point, g)]
+            depends = bool(zeros) and len(step0_values) > 1
+            names = {str(s): v for s, v in point.items()}
+            return Found(Witness(names, k, r, step0=c if depends or live else None),
+                         on_kink=bool(live))
+        return None
+
+    def dead(self, point, gate) -> bool:
+        """Is ``gate`` zero on a whole neighbourhood of ``point``? (Zero at two random
+        nearby points: the next unit after a dead one is exactly 0 there.)"""
+        for _ in range(2):
+            moved = {}
+            for leaf, v in point.items():
+                delta = Fraction(self.rng.randint(1, 9), 10**9)
+                moved[leaf] = v * (1 + delta) if v else delta
+            if not self.assumptions.holds(moved):
+                moved = dict(point)
+            try:
+                if _sign(self.value(gate, moved)) != 0:
+                    return False
+            except (Undetermined, UndefinedAt, ZeroDivisionError):
+                return False
+        return True
+
+
+def _sign(v) -> int:
+    if is_exact(v):
+        return (v > 0) - (v < 0)
+    if abs(v) < mpmath.mpf(10) ** -30:
+        return 0
+    return 1 if v > 0 else -1
+
+
+def _differ(a, b) -> bool:
+    if is_exact(a) and is_exact(b):
+        return a != b
+    scale = max(mpmath.mpf(1), abs(mpmath.mpf(a)), abs(mpmath.mpf(b)))
+    return abs(mpmath.mpf(a) - mpmath.mpf(b)) > scale * mpmath.mpf(10) ** -25
+
