@@ -1,0 +1,434 @@
+"""The test oracle: exact gradients of a network at a point, under a kink convention.
+
+``Oracle(net, convention)`` evaluates the network's own definitions (forward, adjoints
+and parameter gradients, see :meth:`derivcheck.network.Network.definitions`) at a point:
+exact :class:`~fractions.Fraction` values wherever the network is piecewise-rational,
+mpmath numbers (60 digits) for transcendental parts. A framework profile (``torch``,
+``jax``, ``tensorflow``) evaluates its Iverson-bracket reference; ``0``, ``1``, ``1/2``
+set Step(0); ``any`` uses Step(0) = 0 and offers :meth:`Oracle.gradients_all_conventions`.
+
+The definitions are compiled once per network into straight-line Python over integer
+numerator/denominator pairs (generic Fraction/mpmath helpers for transcendental parts),
+so one point costs a few thousand integer operations, not a SymPy tree walk. Whenever
+that fast path meets something it cannot decide (a division by zero, an undecidable
+sign), the point is re-evaluated lazily by :class:`derivcheck.evaluate.PointEvaluator`,
+which is the reference semantics.
+
+>>> from derivcheck.network import chain
+>>> net = chain(weights=["w1", "w2"], activations="relu")
+>>> oracle = Oracle(net, convention="torch")
+>>> oracle.gradients({"x": 0.5, "w1": 3, "w2": 2, "y": 1})
+{'w1': Fraction(2, 1), 'w2': Fraction(3, 1)}
+>>> oracle.loss({"x": "1/2", "w1": 3, "w2": 2, "y": 1})
+Fraction(2, 1)
+>>> kink = {"x": 1, "w1": 0, "w2": 2, "y": 1}
+>>> oracle.at_kink(kink), Oracle(net, "1").gradient("w1", kink)
+(True, Fraction(-2, 1))
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import weakref
+from fractions import Fraction
+
+import mpmath
+import sympy
+from sympy import Symbol
+
+from .conventions import Convention, get_convention
+from .errors import SpecError
+from .evaluate import (DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, _mpf, _sign,
+                       to_fraction)
+from .functions import IsNonNeg, IsPos, Step, decompose
+from .gradients import adjoint_name
+
+__all__ = ["Oracle", "exact_point", "exact_number", "STEP_VALUES"]
+
+#: The values of Step(0) that ``any`` allows, as exact Fractions.
+STEP_VALUES = (Fraction(0), Fraction(1, 2), Fraction(1))
+
+_NAMES_SHOWN = 12
+
+
+def exact_number(value, name: str = "value") -> Fraction:
+    """An exact Fraction from an int, a float (exactly), a string, a SymPy or numpy number.
+
+    >>> exact_number(0.1) == Fraction(0.1), exact_number("3/7"), exact_number(sympy.Rational(1, 3))
+    (True, Fraction(3, 7), Fraction(1, 3))
+    """
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, (str, sympy.Basic)):
+        try:
+            return to_fraction(value)
+        except (TypeError, ValueError, ZeroDivisionError):
+            raise SpecError(f"{name} = {value!r} is not an exact number",
+                            hint='write e.g. 3, -0.5 or "3/7"') from None
+    if isinstance(value, numbers.Integral):
+        return Fraction(int(value))
+    if isinstance(value, numbers.Real):
+        if not math.isfinite(float(value)):
+            raise SpecError(f"{name} = {value!r} is not a finite number")
+        return Fraction(float(value))
+    if hasattr(value, "item"):  # numpy scalars, 0-d arrays and tensors
+        return exact_number(value.item(), name)
+    raise SpecError(f"{name} = {value!r} is not a number")
+
+
+def exact_point(net, values: dict) -> dict:
+    """``values`` (names or symbols -> numbers) as {Symbol: Fraction} for every variable.
+
+    >>> from derivcheck.network import chain
+    >>> exact_point(chain(["w1"]), {"x": 1, "w": 2, "y": 0})
+    Traceback (most recent call last):
+    ...
+    derivcheck.errors.SpecError: error: the point names 'w', which is not a variable of the network
+    did you mean: w1?
+    hint: a point assigns every input, parameter and target: x, w1, y
+    """
+    variables = net.variables
+    return dict(zip(variables, _exact_values([s.name for s in variables], values)))
+
+
+def _exact_values(names: list, values: dict) -> list:
+    """The values of ``names`` (in order) from a point keyed by names or symbols."""
+    by_name = {k.name if isinstance(k, Symbol) else str(k): v for k, v in values.items()}
+    shown = ", ".join(names[:_NAMES_SHOWN])
+    if len(names) > _NAMES_SHOWN:
+        shown += f", ... ({len(names)} in all)"
+    hint = f"a point assigns every input, parameter and target: {shown}"
+    if len(by_name) > len(names) or any(n not in by_name for n in names):
+        known = set(names)
+        for name in by_name:
+            if name not in known:
+                close = difflib.get_close_matches(name, names, n=1)
+                raise SpecError(f"the point names {name!r}, which is not a variable of the "
+                                "network", hint=hint, suggestion=close[0] if close else None)
+        raise SpecError("the point has no value for "
+                        + ", ".join(n for n in names if n not in by_name), hint=hint)
+    return [exact_number(by_name[n], n) for n in names]
+
+
+# --- the compiled program --------------------------------------------------------------
+
+def _g_add(*vals):
+    if all(isinstance(v, Fraction) for v in vals):
+        return sum(vals, Fraction(0))
+    return mpmath.fsum([_mpf(v) for v in vals])
+
+
+def _g_mul(*vals):
+    out = Fraction(1)
+    for v in vals:
+        if v == 0:
+            return Fraction(0)
+        out = out * v if isinstance(out, Fraction) and isinstance(v, Fraction) \
+            else _mpf(out) * _mpf(v)
+    return out
+
+
+def _g_ipow(base, n):
+    if base == 0 and n < 0:
+        raise UndefinedAt("division by zero")
+    return base ** n if isinstance(base, Fraction) else _mpf(base) ** n
+
+
+def _g_pow(base, e):
+    if base == 0:
+        if e > 0:
+            return Fraction(0)
+        raise UndefinedAt("division by zero")
+    if base < 0:
+        raise UndefinedAt("a non-integer power of a negative number")
+    if isinstance(base, Fraction) and isinstance(e, Fraction) and e.denominator == 2:
+        rn, rd = math.isqrt(base.numerator), math.isqrt(base.denominator)
+        if rn * rn == base.numerator and rd * rd == base.denominator:
+            return Fraction(rn, rd) ** (2 * e)
+    return mpmath.power(_mpf(base), _mpf(e))
+
+
+def _g_log(v):
+    if v <= 0:
+        raise UndefinedAt("log of a non-positive number")
+    return Fraction(0) if v == 1 else mpmath.log(_mpf(v))
+
+
+def _g_step(sign, step0):
+    return Fraction(1) if sign > 0 else Fraction(0) if sign < 0 else step0
+
+
+def _unsupported(name):
+    raise UndefinedAt(f"cannot evaluate {name}")
+
+
+_HELPERS = {
+    "_F": Fraction, "_gcd": math.gcd, "_add": _g_add, "_mul": _g_mul, "_ipow": _g_ipow,
+    "_pow": _g_pow, "_log": _g_log, "_step": _g_step, "_unsupported": _unsupported,
+    "_exp": lambda v: Fraction(1) if v == 0 else mpmath.exp(_mpf(v)),
+    "_erf": lambda v: Fraction(0) if v == 0 else mpmath.erf(_mpf(v)),
+}
+_RATIONAL_FUNCS = (Step, IsPos, IsNonNeg)
+_GENERIC_FUNCS = {sympy.exp: "_exp", sympy.log: "_log", sympy.erf: "_erf"}
+
+
+class _Codegen:
+    """Straight-line Python for one list of definitions.
+
+    A piecewise-rational symbol lives in two locals ``sKn, sKd`` (numerator, positive
+    denominator, reduced after each definition); any other symbol in ``sKg`` (a
+    Fraction or an mpmath number, computed by the generic helpers).
+    """
+
+    def __init__(self, leaves, dps):
+        self.lines = ["def _run(L, S0N, S0D, S0, TINY):"]
+        self.slot, self.exact, self.consts = {}, {}, []
+        self.dps, self.temps = dps, 0
+        for i, s in enumerate(leaves):
+            self.slot[s], self.exact[s] = f"s{i}", True
+            self.emit(f"s{i}n, s{i}d = L[{i}]")
+
+    def emit(self, line):
+        self.lines.append("    " + line)
+
+    def temp(self):
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def const(self, value):
+        self.consts.append(value)
+        return f"K[{len(self.consts) - 1}]"
+
+    def is_rational(self, e) -> bool:
+        if e.is_Symbol:
+            return self.exact[e]
+        if e.is_Rational:
+            return True
+        if e.is_Add or e.is_Mul or isinstance(e, _RATIONAL_FUNCS):
+            return all(self.is_rational(a) for a in e.args)
+        return e.is_Pow and e.args[1].is_Integer and self.is_rational(e.args[0])
+
+    def define(self, symbol, expr):
+        e = decompose(expr)
+        name = f"s{len(self.slot)}"
+        if self.is_rational(e):
+            n, d = self.pair(e)
+            self.emit(f"{name}n = {n}; {name}d = {d}; g = _gcd({name}n, {name}d)")
+            self.emit(f"if g != 1: {name}n //= g; {name}d //= g")
+        else:
+            self.emit(f"{name}g = {self.generic(e)}")
+        self.slot[symbol], self.exact[symbol] = name, self.is_rational(e)
+
+    def pair(self, e):
+        """(numerator, denominator) expressions of a piecewise-rational expression."""
+        if e.is_Symbol:
+            return f"{self.slot[e]}n", f"{self.slot[e]}d"
+        if e.is_Rational:
+            return str(e.p), str(e.q)
+        t = self.temp()
+        if e.is_Mul:
+            parts = [self.pair(a) for a in e.args]
+            n = "*".join(p for p, _ in parts if p != "1") or "1"
+            d = "*".join(q for _, q in parts if q != "1") or "1"
+            self.emit(f"{t}n = {n}; {t}d = {d}")
+        elif e.is_Add:
+            (n, d), *rest = [self.pair(a) for a in e.args]
+            self.emit(f"{t}n = {n}; {t}d = {d}")
+            for n, d in rest:
+                if d == "1":
+                    self.emit(f"{t}n += {n}*{t}d")
+                else:
+                    self.emit(f"if {t}d == {d}: {t}n += {n}")
+                    self.emit(f"else: {t}n = {t}n*{d} + {n}*{t}d; {t}d *= {d}")
+        elif e.is_Pow:
+            (n, d), k = self.pair(e.args[0]), int(e.args[1])
+            if k >= 0:
+                self.emit(f"{t}n = {n}**{k}; {t}d = {d}**{k}")
+            else:
+                self.emit(f"if {n} == 0: raise ZeroDivisionError")
+                self.emit(f"{t}n = {d}**{-k}; {t}d = {n}**{-k}")
+                self.emit(f"if {t}d < 0: {t}n = -{t}n; {t}d = -{t}d")
+        else:
+            n, _ = self.pair(e.args[0])
+            if e.func is Step:
+                self.emit(f"{t}n = 1 if {n} > 0 else 0 if {n} < 0 else S0N; "
+                          f"{t}d = 1 if {n} else S0D")
+            else:
+                op = ">" if e.func is IsPos else ">="
+                self.emit(f"{t}n = 1 if {n} {op} 0 else 0; {t}d = 1")
+        return f"{t}n", f"{t}d"
+
+    def generic(self, e) -> str:
+        """An expression computing ``e`` as a Fraction or an mpmath number."""
+        if e.is_Symbol:
+            s = self.slot[e]
+            return f"_F({s}n, {s}d)" if self.exact[e] else f"{s}g"
+        if e.is_Rational:
+            return self.const(Fraction(int(e.p), int(e.q)))
+        if e.is_Number or e.is_NumberSymbol:
+            with mpmath.workdps(self.dps):
+                return self.const(mpmath.mpf(sympy.N(e, self.dps + 5)))
+        args = [self.generic(a) for a in e.args]
+        if e.is_Add or e.is_Mul:
+            return f"{'_add' if e.is_Add else '_mul'}({', '.join(args)})"
+        if e.is_Pow:
+            op = "_ipow" if e.args[1].is_Integer else "_pow"
+            exponent = str(int(e.args[1])) if e.args[1].is_Integer else args[1]
+            return f"{op}({args[0]}, {exponent})"
+        if e.func is Step:
+            return f"_step(_sign({args[0]}, TINY), S0)"
+        if e.func in (IsPos, IsNonNeg):
+            op = ">" if e.func is IsPos else ">="
+            return f"_F(1 if _sign({args[0]}, TINY) {op} 0 else 0)"
+        if e.func in _GENERIC_FUNCS:
+            return f"{_GENERIC_FUNCS[e.func]}({args[0]})"
+        return f"_unsupported({e.func.__name__!r})"
+
+
+class _Program:
+    """One network's definitions, compiled once; :meth:`run` evaluates them all."""
+
+    def __init__(self, definitions: dict, leaves: list, dps: int):
+        self.definitions, self.leaves, self.dps = definitions, leaves, dps
+        gen = _Codegen(leaves, dps)
+        for symbol, expr in definitions.items():
+            gen.define(symbol, expr)
+        self.symbols = list(gen.slot)
+        self.index = {s: i for i, s in enumerate(self.symbols)}
+        outputs = [f"({v}n, {v}d)" if gen.exact[s] else f"{v}g" for s, v in gen.slot.items()]
+        gen.emit("return [" + ", ".join(outputs) + "]")
+        namespace = dict(_HELPERS, K=gen.consts, _sign=_sign)
+        exec(compile("\n".join(gen.lines), f"<derivcheck program {id(self)}>", "exec"),
+             namespace)
+        self._run = namespace["_run"]
+        self._tiny = mpmath.mpf(10) ** (-(dps * 2 // 3))
+
+    def run(self, leaves: list, step0: Fraction):
+        """Every symbol's value, given the leaves' values (Fractions, in leaf order)."""
+        pairs = [(v.numerator, v.denominator) for v in leaves]
+        try:
+            with mpmath.workdps(self.dps):
+                raw = self._run(pairs, step0.numerator, step0.denominator, step0, self._tiny)
+        except (ArithmeticError, ValueError, UndefinedAt, Undetermined):
+            return _LazyValues(self, PointEvaluator(self.definitions, dict(zip(
+                self.leaves, leaves)), step0=step0, dps=self.dps))
+        return _Values(self, raw)
+
+
+_ZERO = Fraction(0)
+
+
+class _Values:
+    """Values of one run, by symbol (``values[s]``) or by position (``values.at(i)``)."""
+
+    def __init__(self, program: _Program, raw: list):
+        self.program, self.raw = program, raw
+
+    def __getitem__(self, symbol):
+        return self.at(self.program.index[symbol])
+
+    def at(self, i: int):
+        v = self.raw[i]
+        if type(v) is not tuple:
+            return v
+        n, d = v
+        return _ZERO if n == 0 else Fraction(n) if d == 1 else Fraction(n, d)
+
+
+class _LazyValues(_Values):
+    """The reference evaluator behind the same interface, for points the fast path refused."""
+
+    def __init__(self, program: _Program, evaluator: PointEvaluator):
+        super().__init__(program, [])
+        self.evaluator = evaluator
+
+    def at(self, i: int):
+        return self.evaluator.symbol(self.program.symbols[i])
+
+
+#: Compiled programs per network, by (definitions' convention family, dps).
+_PROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class Oracle:
+    """Exact gradients of ``net`` under one kink convention (see the module docstring)."""
+
+    def __init__(self, net, convention: str | Convention = "any", *, dps: int = DEFAULT_DPS):
+        if isinstance(net, dict):
+            from .network import from_dict
+            net = from_dict(net)
+        self.net = net
+        self.convention = get_convention(convention)
+        self.dps = dps
+        self.step0 = to_fraction(self.convention.step0_values[0])
+        self.parameters = [p.name for p in net.params]
+        self._names = [s.name for s in net.variables]
+        self._grads = [Symbol(adjoint_name(p)) for p in net.params]
+        self._positions: dict = {}
+
+    def __repr__(self) -> str:
+        return f"Oracle({self.net!r}, convention={self.convention.name!r})"
+
+    def point(self, values: dict) -> dict:
+        """The point as {Symbol: Fraction}, checked: every variable, nothing else."""
+        return exact_point(self.net, values)
+
+    def _program(self, family: str) -> _Program:
+        cache = _PROGRAMS.setdefault(self.net, {})
+        if (family, self.dps) not in cache:
+            cache[family, self.dps] = _Program(self.net.definitions(family),
+                                               self.net.variables, self.dps)
+        return cache[family, self.dps]
+
+    def values(self, point: dict, *, step0: Fraction | None = None) -> _Values:
+        """Every symbol's value (forward, adjoints, gradients): ``values[symbol]``."""
+        family = self.convention.name if self.convention.is_profile else "any"
+        return self._program(family).run(_exact_values(self._names, point),
+                                         self.step0 if step0 is None else step0)
+
+    def gradients(self, point: dict) -> dict:
+        """{parameter name: dC/dparameter} at ``point``."""
+        return self._gradients(self.values(point))
+
+    def _gradients(self, values: _Values) -> dict:
+        program = values.program
+        if program not in self._positions:
+            self._positions[program] = [program.index[g] for g in self._grads]
+        return {name: values.at(i) for name, i in zip(self.parameters,
+                                                       self._positions[program])}
+
+    def gradient(self, name, point: dict):
+        """dC/d``name`` at ``point`` (a parameter or an input)."""
+        symbol = self.net.parameter(name)
+        return self.values(point)[Symbol(adjoint_name(symbol))]
+
+    def loss(self, point: dict):
+        """The loss at ``point``."""
+        return self.values(point)[self.net.graph.loss]
+
+    def gradients_all_conventions(self, point: dict) -> dict:
+        """{"0": gradients, "1/2": ..., "1": ...}: the Step form under each Step(0)."""
+        program, leaves = self._program("any"), _exact_values(self._names, point)
+        return {str(c): self._gradients(program.run(leaves, c)) for c in STEP_VALUES}
+
+    def at_kink(self, point: dict) -> bool:
+        """Does the gradient here depend on the convention?
+
+        True when the gradients under Step(0) = 0, 1/2 and 1 (and, for a profile, the
+        profile's own) are not all equal; a breakpoint reached only behind a dead unit
+        is not a kink.
+        """
+        variants = list(self.gradients_all_conventions(point).values())
+        if self.convention.is_profile:
+            variants.append(self.gradients(point))
+        first = variants[0]
+        return not all(_same(v[k], first[k], self.dps) for v in variants[1:] for k in first)
+
+
+def _same(a, b, dps: int) -> bool:
+    """Equal: exactly for Fractions, to half the working digits otherwise."""
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b
+    a, b = _mpf(a), _mpf(b)
+    return abs(a - b) <= mpmath.mpf(10) ** (-(dps // 2)) * max(abs(a), abs(b), 1)
