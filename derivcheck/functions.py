@@ -123,10 +123,11 @@ class _Activation(Function):
     def _eval_evalf(self, prec):
         """Numeric value through ``decompose`` (``N(Sigmoid(1))`` is a number), unless
         it still depends on the kink convention."""
-        value = self.decompose()
+        dps = mlib.libmpf.prec_to_dps(prec)
+        value = type(self)(*[a.evalf(dps) for a in self.args], evaluate=False).decompose()
         if value.has(Step, IsPos, IsNonNeg):
             return None
-        return value.evalf(mlib.libmpf.prec_to_dps(prec))
+        return value.evalf(dps)
 
 
 class ReLU(_Activation):
