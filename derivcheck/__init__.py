@@ -1,0 +1,30 @@
+"""derivcheck: is this backpropagation derivation right?
+
+Build a network, get its exact gradients, and judge a hand-derived formula:
+
+>>> import derivcheck
+>>> net = derivcheck.chain(weights=["w1", "w2"], activations="relu")
+>>> net.gradient("w1")
+w2*x*(-y + ReLU(w2*ReLU(w1*x)))*Step(w1*x)*Step(w2*ReLU(w1*x))
+>>> derivcheck.check(net, "x*(relu(w1*x)-y)*step(w1*x)", wrt="w1").verdict
+'not_equivalent'
+"""
+__version__ = "0.1.0"
+
+from .check import check
+from .conventions import get_convention
+from .errors import DerivcheckError, ParseError, SpecError
+from .network import Network, chain, forward, from_dict, load, mlp
+from .verdict import Diagnosis, Result, Witness
+
+
+def __getattr__(name):  # the oracle pulls in more; load it on first use
+    if name == "Oracle":
+        from .oracle import Oracle
+        return Oracle
+    raise AttributeError(name)
+
+
+__all__ = ["check", "chain", "mlp", "forward", "load", "from_dict", "Network", "Oracle",
+           "Result", "Witness", "Diagnosis", "DerivcheckError", "ParseError", "SpecError",
+           "get_convention", "__version__"]

@@ -23,7 +23,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from .evaluate import PointEvaluator, Undetermined, UndefinedAt, is_exact
+from .evaluate import PointEvaluator, Undetermined, UndefinedAt, _mpf, is_exact
 from .verdict import Witness
 
 __all__ = ["Sampler", "Found"]
@@ -184,6 +184,7 @@ def _sign(v) -> int:
 def _differ(a, b) -> bool:
     if is_exact(a) and is_exact(b):
         return a != b
-    scale = max(mpmath.mpf(1), abs(mpmath.mpf(a)), abs(mpmath.mpf(b)))
-    return abs(mpmath.mpf(a) - mpmath.mpf(b)) > scale * mpmath.mpf(10) ** -25
+    a, b = _mpf(a), _mpf(b)
+    scale = max(mpmath.mpf(1), abs(a), abs(b))
+    return abs(a - b) > scale * mpmath.mpf(10) ** -25
 
