@@ -39,8 +39,7 @@ from sympy import Symbol
 
 from .conventions import Convention, get_convention
 from .errors import SpecError
-from .evaluate import (DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, _mpf, _sign,
-                       to_fraction)
+from .evaluate import DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, _mpf, to_fraction
 from .functions import IsNonNeg, IsPos, Step, decompose
 from .gradients import adjoint_name
 
@@ -113,78 +112,22 @@ def _exact_values(names: list, values: dict) -> list:
 
 # --- the compiled program --------------------------------------------------------------
 
-def _g_add(*vals):
-    if all(isinstance(v, Fraction) for v in vals):
-        return sum(vals, Fraction(0))
-    return mpmath.fsum([_mpf(v) for v in vals])
-
-
-def _g_mul(*vals):
-    out = Fraction(1)
-    for v in vals:
-        if v == 0:
-            return Fraction(0)
-        out = out * v if isinstance(out, Fraction) and isinstance(v, Fraction) \
-            else _mpf(out) * _mpf(v)
-    return out
-
-
-def _g_ipow(base, n):
-    if base == 0 and n < 0:
-        raise UndefinedAt("division by zero")
-    return base ** n if isinstance(base, Fraction) else _mpf(base) ** n
-
-
-def _g_pow(base, e):
-    if base == 0:
-        if e > 0:
-            return Fraction(0)
-        raise UndefinedAt("division by zero")
-    if base < 0:
-        raise UndefinedAt("a non-integer power of a negative number")
-    if isinstance(base, Fraction) and isinstance(e, Fraction) and e.denominator == 2:
-        rn, rd = math.isqrt(base.numerator), math.isqrt(base.denominator)
-        if rn * rn == base.numerator and rd * rd == base.denominator:
-            return Fraction(rn, rd) ** (2 * e)
-    return mpmath.power(_mpf(base), _mpf(e))
-
-
-def _g_log(v):
-    if v <= 0:
-        raise UndefinedAt("log of a non-positive number")
-    return Fraction(0) if v == 1 else mpmath.log(_mpf(v))
-
-
-def _g_step(sign, step0):
-    return Fraction(1) if sign > 0 else Fraction(0) if sign < 0 else step0
-
-
-def _unsupported(name):
-    raise UndefinedAt(f"cannot evaluate {name}")
-
-
-_HELPERS = {
-    "_F": Fraction, "_gcd": math.gcd, "_add": _g_add, "_mul": _g_mul, "_ipow": _g_ipow,
-    "_pow": _g_pow, "_log": _g_log, "_step": _g_step, "_unsupported": _unsupported,
-    "_exp": lambda v: Fraction(1) if v == 0 else mpmath.exp(_mpf(v)),
-    "_erf": lambda v: Fraction(0) if v == 0 else mpmath.erf(_mpf(v)),
-}
 _RATIONAL_FUNCS = (Step, IsPos, IsNonNeg)
-_GENERIC_FUNCS = {sympy.exp: "_exp", sympy.log: "_log", sympy.erf: "_erf"}
 
 
 class _Codegen:
     """Straight-line Python for one list of definitions.
 
     A piecewise-rational symbol lives in two locals ``sKn, sKd`` (numerator, positive
-    denominator, reduced after each definition); any other symbol in ``sKg`` (a
-    Fraction or an mpmath number, computed by the generic helpers).
+    denominator, reduced after each definition). Any other definition is handed to a
+    :class:`PointEvaluator` ``EV`` (the reference semantics), whose ``values`` ``V``
+    receive every symbol such a definition uses.
     """
 
-    def __init__(self, leaves, dps):
-        self.lines = ["def _run(L, S0N, S0D, S0, TINY):"]
-        self.slot, self.exact, self.consts = {}, {}, []
-        self.dps, self.temps = dps, 0
+    def __init__(self, leaves):
+        self.lines = ["def _run(L, S0N, S0D, EV, V):"]
+        self.slot, self.exact, self.consts, self.shared = {}, {}, [], set(leaves)
+        self.temps = 0
         for i, s in enumerate(leaves):
             self.slot[s], self.exact[s] = f"s{i}", True
             self.emit(f"s{i}n, s{i}d = L[{i}]")
@@ -216,9 +159,13 @@ class _Codegen:
             n, d = self.pair(e)
             self.emit(f"{name}n = {n}; {name}d = {d}; g = _gcd({name}n, {name}d)")
             self.emit(f"if g != 1: {name}n //= g; {name}d //= g")
-        else:
-            self.emit(f"{name}g = {self.generic(e)}")
-        self.slot[symbol], self.exact[symbol] = name, self.is_rational(e)
+            self.slot[symbol], self.exact[symbol] = name, True
+            return
+        for u in sorted(e.free_symbols - self.shared, key=str):
+            self.emit(f"V[{self.const(u)}] = _F({self.slot[u]}n, {self.slot[u]}d)")
+        self.shared |= e.free_symbols | {symbol}
+        self.emit(f"{name}g = V[{self.const(symbol)}] = EV({self.const(e)})")
+        self.slot[symbol], self.exact[symbol] = name, False
 
     def pair(self, e):
         """(numerator, denominator) expressions of a piecewise-rational expression."""
@@ -259,61 +206,38 @@ class _Codegen:
                 self.emit(f"{t}n = 1 if {n} {op} 0 else 0; {t}d = 1")
         return f"{t}n", f"{t}d"
 
-    def generic(self, e) -> str:
-        """An expression computing ``e`` as a Fraction or an mpmath number."""
-        if e.is_Symbol:
-            s = self.slot[e]
-            return f"_F({s}n, {s}d)" if self.exact[e] else f"{s}g"
-        if e.is_Rational:
-            return self.const(Fraction(int(e.p), int(e.q)))
-        if e.is_Number or e.is_NumberSymbol:
-            with mpmath.workdps(self.dps):
-                return self.const(mpmath.mpf(sympy.N(e, self.dps + 5)))
-        args = [self.generic(a) for a in e.args]
-        if e.is_Add or e.is_Mul:
-            return f"{'_add' if e.is_Add else '_mul'}({', '.join(args)})"
-        if e.is_Pow:
-            op = "_ipow" if e.args[1].is_Integer else "_pow"
-            exponent = str(int(e.args[1])) if e.args[1].is_Integer else args[1]
-            return f"{op}({args[0]}, {exponent})"
-        if e.func is Step:
-            return f"_step(_sign({args[0]}, TINY), S0)"
-        if e.func in (IsPos, IsNonNeg):
-            op = ">" if e.func is IsPos else ">="
-            return f"_F(1 if _sign({args[0]}, TINY) {op} 0 else 0)"
-        if e.func in _GENERIC_FUNCS:
-            return f"{_GENERIC_FUNCS[e.func]}({args[0]})"
-        return f"_unsupported({e.func.__name__!r})"
-
 
 class _Program:
     """One network's definitions, compiled once; :meth:`run` evaluates them all."""
 
     def __init__(self, definitions: dict, leaves: list, dps: int):
         self.definitions, self.leaves, self.dps = definitions, leaves, dps
-        gen = _Codegen(leaves, dps)
+        gen = _Codegen(leaves)
         for symbol, expr in definitions.items():
             gen.define(symbol, expr)
         self.symbols = list(gen.slot)
         self.index = {s: i for i, s in enumerate(self.symbols)}
         outputs = [f"({v}n, {v}d)" if gen.exact[s] else f"{v}g" for s, v in gen.slot.items()]
         gen.emit("return [" + ", ".join(outputs) + "]")
-        namespace = dict(_HELPERS, K=gen.consts, _sign=_sign)
+        self.transcendental = not all(gen.exact.values())
+        namespace = {"K": gen.consts, "_F": Fraction, "_gcd": math.gcd}
         exec(compile("\n".join(gen.lines), f"<derivcheck program {id(self)}>", "exec"),
              namespace)
         self._run = namespace["_run"]
-        self._tiny = mpmath.mpf(10) ** (-(dps * 2 // 3))
 
     def run(self, leaves: list, step0: Fraction):
         """Every symbol's value, given the leaves' values (Fractions, in leaf order)."""
         pairs = [(v.numerator, v.denominator) for v in leaves]
+        ev = self._evaluator({}, leaves, step0) if self.transcendental else None
         try:
-            with mpmath.workdps(self.dps):
-                raw = self._run(pairs, step0.numerator, step0.denominator, step0, self._tiny)
-        except (ArithmeticError, ValueError, UndefinedAt, Undetermined):
-            return _LazyValues(self, PointEvaluator(self.definitions, dict(zip(
-                self.leaves, leaves)), step0=step0, dps=self.dps))
+            raw = self._run(pairs, step0.numerator, step0.denominator, ev, ev and ev.values)
+        except (ArithmeticError, UndefinedAt, Undetermined):
+            return _LazyValues(self, self._evaluator(self.definitions, leaves, step0))
         return _Values(self, raw)
+
+    def _evaluator(self, definitions: dict, leaves: list, step0: Fraction) -> PointEvaluator:
+        return PointEvaluator(definitions, dict(zip(self.leaves, leaves)), step0=step0,
+                              dps=self.dps)
 
 
 _ZERO = Fraction(0)
@@ -347,7 +271,7 @@ class _LazyValues(_Values):
         return self.evaluator.symbol(self.program.symbols[i])
 
 
-#: Compiled programs per network, by (definitions' convention family, dps).
+#: Per network: its names, and its compiled programs by (convention family, dps).
 _PROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -362,10 +286,13 @@ class Oracle:
         self.convention = get_convention(convention)
         self.dps = dps
         self.step0 = to_fraction(self.convention.step0_values[0])
-        self.parameters = [p.name for p in net.params]
-        self._names = [s.name for s in net.variables]
-        self._grads = [Symbol(adjoint_name(p)) for p in net.params]
-        self._positions: dict = {}
+        self._cache = _PROGRAMS.setdefault(net, {})
+        if "names" not in self._cache:
+            self._cache["names"] = [s.name for s in net.variables]
+            self._cache["parameters"] = [p.name for p in net.params]
+            self._cache["grads"] = [Symbol(adjoint_name(p)) for p in self._cache["parameters"]]
+        self.parameters = self._cache["parameters"]
+        self._names, self._grads = self._cache["names"], self._cache["grads"]
 
     def __repr__(self) -> str:
         return f"Oracle({self.net!r}, convention={self.convention.name!r})"
@@ -375,11 +302,12 @@ class Oracle:
         return exact_point(self.net, values)
 
     def _program(self, family: str) -> _Program:
-        cache = _PROGRAMS.setdefault(self.net, {})
-        if (family, self.dps) not in cache:
-            cache[family, self.dps] = _Program(self.net.definitions(family),
-                                               self.net.variables, self.dps)
-        return cache[family, self.dps]
+        key = (family, self.dps)
+        if key not in self._cache:
+            program = _Program(self.net.definitions(family), self.net.variables, self.dps)
+            program.gradient_positions = [program.index[g] for g in self._grads]
+            self._cache[key] = program
+        return self._cache[key]
 
     def values(self, point: dict, *, step0: Fraction | None = None) -> _Values:
         """Every symbol's value (forward, adjoints, gradients): ``values[symbol]``."""
@@ -392,16 +320,13 @@ class Oracle:
         return self._gradients(self.values(point))
 
     def _gradients(self, values: _Values) -> dict:
-        program = values.program
-        if program not in self._positions:
-            self._positions[program] = [program.index[g] for g in self._grads]
-        return {name: values.at(i) for name, i in zip(self.parameters,
-                                                       self._positions[program])}
+        positions = values.program.gradient_positions
+        return {name: values.at(i) for name, i in zip(self.parameters, positions)}
 
     def gradient(self, name, point: dict):
         """dC/d``name`` at ``point`` (a parameter or an input)."""
         symbol = self.net.parameter(name)
-        return self.values(point)[Symbol(adjoint_name(symbol))]
+        return self.values(point)[Symbol(adjoint_name(symbol.name))]
 
     def loss(self, point: dict):
         """The loss at ``point``."""
