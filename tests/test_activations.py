@@ -21,11 +21,17 @@ from derivcheck.evaluate import PointEvaluator
 from derivcheck.functions import SELU_ALPHA, SELU_SCALE, Step, decompose
 
 z = Symbol("z")
-mp = mpmath.mp
-mp.dps = 50
 
-SCALE = mpmath.mpf(SELU_SCALE.p) / SELU_SCALE.q
-ALPHA = mpmath.mpf(SELU_ALPHA.p) / SELU_ALPHA.q
+with mpmath.workdps(60):
+    SCALE = mpmath.mpf(SELU_SCALE.p) / SELU_SCALE.q
+    ALPHA = mpmath.mpf(SELU_ALPHA.p) / SELU_ALPHA.q
+
+
+@pytest.fixture(autouse=True)
+def _precision():
+    """References are computed at 50 digits (without touching mpmath's global state)."""
+    with mpmath.workdps(50):
+        yield
 
 
 def _elu(v, a):
