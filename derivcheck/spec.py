@@ -130,8 +130,11 @@ class NetworkSpec:
         if len(activations) != len(weights):
             raise SpecError(f"{len(weights)} weights but {len(activations)} activations",
                             hint="give one activation for all layers or one per layer")
-        biases = _names(data.get("biases"), "biases") if not isinstance(
-            data.get("biases"), bool) else []
+        raw_biases = data.get("biases")
+        if raw_biases is True or data.get("bias"):
+            raise SpecError("a chain's biases are given by name, one per weight",
+                            hint="e.g. biases = [\"b1\", \"b2\"] (or --biases b1,b2)")
+        biases = _names(raw_biases, "biases") if not isinstance(raw_biases, bool) else []
         if biases and len(biases) != len(weights):
             raise SpecError(f"{len(weights)} weights but {len(biases)} biases")
         return cls("chain", weights=weights, activations=activations, biases=biases,
