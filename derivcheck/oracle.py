@@ -319,6 +319,11 @@ class Oracle:
         """{parameter name: dC/dparameter} at ``point``."""
         return self._gradients(self.values(point))
 
+    def loss_and_gradients(self, point: dict) -> tuple:
+        """``(loss, gradients)`` at ``point``, from one evaluation."""
+        values = self.values(point)
+        return values[self.net.graph.loss], self._gradients(values)
+
     def _gradients(self, values: _Values) -> dict:
         positions = values.program.gradient_positions
         return {name: values.at(i) for name, i in zip(self.parameters, positions)}
