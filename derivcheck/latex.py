@@ -1,0 +1,352 @@
+r"""LaTeX printing: expressions the way the seed answer writes them.
+
+Names follow one rule, so that every printed name reads back as the plain name it came
+from (``W^{(1)}_{12}`` is ``W1_12``, ``w_{1}`` is ``w1``):
+
+* ``name<k>_<unit>`` (``z1_2``, ``W0_12``): the digits are a layer, printed as a
+  superscript ``(k)``, the unit as a subscript: ``z^{(1)}_{2}``, ``W^{(0)}_{12}``;
+* ``name<k>`` with a capital letter or a network quantity letter (``a h r s z``):
+  a layer superscript, ``W^{(0)}``, ``z^{(1)}``, ``r^{(2)}``;
+* ``name<k>`` otherwise (lower-case weights, inputs, targets, biases, Greek): an index
+  subscript, ``w_{1}``, ``x_{1}``, ``\hat{y}_{2}``, ``\alpha_{1}``;
+* ``dC/dq``: ``\frac{\partial C}{\partial q}``; ``yhat``: ``\hat{y}``; Greek names are
+  Greek letters and other multi-letter names are ``\mathit{...}``.
+
+Functions print as the seed answer writes them: ``\operatorname{ReLU}``,
+``\operatorname{Step}``, ``\sigma``, ``|z|``, ``\max``, and the Iverson brackets
+``[z > 0]``, ``[z \ge 0]``.
+
+>>> from sympy import symbols
+>>> from derivcheck.functions import ReLU, Step
+>>> W0, x, y = symbols("W0 x y")
+>>> print(latex((ReLU(W0 * x) - y) * Step(W0 * x) * x))
+x \, (\operatorname{ReLU}(W^{(0)} x) - y) \, \operatorname{Step}(W^{(0)} x)
+
+Long products and sums are broken between factors or terms for ``align`` (see
+:func:`align_row`), so deep chains never run off the page.
+"""
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy import Add, Mul
+from sympy.printing.latex import LatexPrinter, translate
+
+__all__ = ["DerivcheckLatexPrinter", "latex", "latex_name", "tex_width", "latex_pieces",
+           "align_row", "WIDTH"]
+
+#: Width of a display line in :func:`tex_width` units (about one italic letter each) for
+#: an 11pt A4 page with 2.5 cm margins.
+WIDTH = 66
+
+#: Operator names of derivcheck's functions (Sigmoid, Absolute, Max2, Min2 and the
+#: Iverson brackets have their own notation).
+_OPERATORS = {
+    "ReLU": "ReLU", "Step": "Step", "LeakyReLU": "LeakyReLU", "PReLU": "PReLU",
+    "NecroReLU": "NecroReLU", "ELU": "ELU", "SELU": "SELU", "CELU": "CELU",
+    "Softplus": "softplus", "HardTanh": "HardTanh", "ReLU6": "ReLU6", "GELU": "GELU",
+    "Swish": "swish",
+}
+
+#: Base letters of the network's own quantities (pre-activations and activations),
+#: which take a layer superscript like capital weight names.
+_LAYER_LETTERS = set("ahrsz")
+
+_TALL = (r"\frac", r"\sum", r"\prod", r"\left")
+
+_NAME = re.compile(r"^(?P<base>[A-Za-z]+?)(?P<layer>\d+)?(?:_(?P<sub>[A-Za-z0-9_]+))?$")
+_ADJOINT = re.compile(r"^d(?P<loss>[A-Za-z]+)/d(?P<of>.+)$")
+
+
+class DerivcheckLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with derivcheck's names, functions and term order."""
+
+    def __init__(self, settings=None):
+        super().__init__({"order": "none", **(settings or {})})
+
+    def _print_Symbol(self, expr, style="plain"):
+        return latex_name(expr.name)
+
+    def _print_Add(self, expr, order=None):
+        """Positive terms first, so ``a - y`` rather than ``- y + a``."""
+        terms = sorted(self._as_ordered_terms(expr, order=order),
+                       key=lambda t: t.could_extract_minus_sign())
+        return super()._print_Add(Add(*terms, evaluate=False), order="none")
+
+    def _print_Function(self, expr, exp=None):
+        name = _OPERATORS.get(type(expr).__name__)
+        if name is None:
+            return super()._print_Function(expr, exp)
+        return self._call(rf"\operatorname{{{name}}}", expr.args, exp)
+
+    def _call(self, head: str, args, exp=None) -> str:
+        tex = head + self.paren(", ".join(self._print(a) for a in args))
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+    def paren(self, tex: str, left: str = "(", right: str = ")") -> str:
+        """Brackets around ``tex`` that grow only around tall material (fractions)."""
+        if any(tall in tex for tall in _TALL):
+            return rf"\left{left}{tex}\right{right}"
+        return f"{left}{tex}{right}"
+
+    def parenthesize(self, item, level, is_neg=False, strict=False):
+        out = super().parenthesize(item, level, is_neg, strict)
+        inner = self._print(item)
+        return self.paren(inner) if out == rf"\left({inner}\right)" else out
+
+    def _print_Mul(self, expr):
+        """A product in its given order; SymPy's own form when it has a denominator."""
+        if any(f.is_Pow and f.exp.is_negative for f in expr.args):
+            return super()._print_Mul(expr)
+        pieces = self.mul_pieces(expr)
+        first, rest = pieces[0], pieces[1:]
+        tex = f"{first[0]} {first[1]}" if first[0] else first[1]
+        for (_, before), (_, after) in zip(pieces, rest):
+            tex += _product_sep(before, after) + after
+        return tex
+
+    def mul_pieces(self, expr, split: bool = False) -> list:
+        """A product's factors as ``[(joiner, tex), ...]``, bracketed where needed; only
+        the first may carry the sign ``-``. With ``split``, a bracketed sum is cut into
+        its terms too (its plain brackets may span lines)."""
+        args = list(expr.args)
+        sign = ""
+        if args[0].is_Rational and args[0] < 0:
+            sign, args[0] = "-", -args[0]
+        if args[0] == 1 and len(args) > 1:
+            args = args[1:]
+        out = []
+        for i, f in enumerate(args):
+            tex = self._print(f)
+            if not self._needs_mul_brackets(f, first=i == 0, last=i == len(args) - 1):
+                out.append(("", tex))
+            elif split and f.is_Add and self.paren(tex)[0] == "(":
+                inner = latex_pieces(f, self, whole_terms=True)
+                inner[0] = ("", "(" + (f"{inner[0][0]} " if inner[0][0] else "") + inner[0][1])
+                inner[-1] = (inner[-1][0], inner[-1][1] + ")")
+                out += inner
+            else:
+                out.append(("", self.paren(tex)))
+        out[0] = (sign, out[0][1])
+        return out
+
+    def _print_Sigmoid(self, expr, exp=None):
+        return self._call(r"\sigma", expr.args, exp)
+
+    def _print_Max2(self, expr, exp=None):
+        return self._call(r"\max", expr.args, exp)
+
+    def _print_Min2(self, expr, exp=None):
+        return self._call(r"\min", expr.args, exp)
+
+    def _print_tanh(self, expr, exp=None):
+        return self._call(r"\tanh", expr.args, exp)
+
+    def _print_log(self, expr, exp=None):
+        return self._call(r"\log", expr.args, exp)
+
+    def _print_Absolute(self, expr, exp=None):
+        tex = self.paren(self._print(expr.args[0]), "|", "|")
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+    def _print_IsPos(self, expr, exp=None):
+        return self._iverson(expr, ">", exp)
+
+    def _print_IsNonNeg(self, expr, exp=None):
+        return self._iverson(expr, r"\ge", exp)
+
+    def _iverson(self, expr, relation: str, exp=None) -> str:
+        tex = f"[{self._print(expr.args[0])} {relation} 0]"
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+
+def latex_name(name: str) -> str:
+    r"""The LaTeX of a plain derivcheck name (the rule in the module docstring).
+
+    >>> [latex_name(n) for n in ("W1_12", "z1", "w1", "yhat2", "dC/dz2", "alpha")]
+    ['W^{(1)}_{12}', 'z^{(1)}', 'w_{1}', '\\hat{y}_{2}', '\\frac{\\partial C}{\\partial z^{(2)}}', '\\alpha']
+    """
+    adjoint = _ADJOINT.match(name)
+    if adjoint:
+        return (rf"\frac{{\partial {latex_name(adjoint['loss'])}}}"
+                rf"{{\partial {latex_name(adjoint['of'])}}}")
+    m = _NAME.match(name)
+    if m is None:
+        return rf"\mathit{{{name}}}"
+    base, layer, sub = m["base"], m["layer"], m["sub"]
+    tex = translate(base)
+    if tex == base and len(base) > 1:
+        tex = rf"\mathit{{{base}}}"
+    if sub is not None:
+        sub_tex = sub.replace("_", ",") if sub.replace("_", "").isdigit() \
+            else rf"\mathrm{{{sub}}}"
+        return (f"{tex}^{{({layer})}}" if layer else tex) + f"_{{{sub_tex}}}"
+    if layer is None:
+        return tex
+    if base[0].isupper() or base in _LAYER_LETTERS:
+        return f"{tex}^{{({layer})}}"
+    return f"{tex}_{{{layer}}}"
+
+
+def latex(expr) -> str:
+    r"""The LaTeX of ``expr`` (a SymPy expression or a number).
+
+    >>> from sympy import Symbol
+    >>> from derivcheck.functions import Sigmoid, IsPos
+    >>> z = Symbol("z1")
+    >>> latex(Sigmoid(z) * (1 - Sigmoid(z)) + IsPos(z))
+    '(1 - \\sigma(z^{(1)})) \\, \\sigma(z^{(1)}) + [z^{(1)} > 0]'
+    """
+    return DerivcheckLatexPrinter().doprint(sympy.sympify(expr, strict=True))
+
+
+# ---- widths and line breaking -------------------------------------------------------
+
+_CMD_WIDTH = {",": 0.2, ";": 0.3, "!": 0.0, " ": 0.3, "quad": 1.6, "qquad": 3.2,
+              "cdot": 1.4, "left": 0.0, "right": 0.0, "sum": 2.0, "ldots": 1.5,
+              "cdots": 1.5, "vdots": 0.5}
+_GROUP_CMDS = {"operatorname", "mathit", "mathrm", "text", "texttt", "hat", "mathbb",
+               "mathbf", "boldsymbol"}
+
+
+def tex_width(tex: str) -> float:
+    r"""Estimated width of math-mode LaTeX, in italic-letter units.
+
+    A fraction is as wide as its wider half, sub- and superscripts count 70%, and
+    ``\left``/``\right`` and font commands cost nothing themselves.
+
+    >>> tex_width("x + y"), tex_width(r"\frac{\partial C}{\partial z^{(2)}}")
+    (3.8, 4.0)
+    """
+    width, _ = _width(tex, 0)
+    return round(width, 2)
+
+
+def _group(tex: str, i: int) -> tuple[float, int]:
+    """Width of the argument starting at ``i`` (a brace group or one token)."""
+    while i < len(tex) and tex[i] == " ":
+        i += 1
+    if i < len(tex) and tex[i] == "{":
+        return _width(tex, i + 1, closing=True)
+    if i < len(tex) and tex[i] == "\\":
+        return _command(tex, i)
+    return (1.0 if i < len(tex) else 0.0), i + 1
+
+
+def _command(tex: str, i: int) -> tuple[float, int]:
+    m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
+    name, i = m.group(1), i + m.end()
+    if name == "frac":
+        top, i = _group(tex, i)
+        bottom, i = _group(tex, i)
+        return max(top, bottom) + 0.6, i
+    if name in _GROUP_CMDS:
+        return _group(tex, i)
+    if name in ("left", "right"):
+        inner, i = _group(tex, i)
+        return (0.0 if tex[i - 1] == "." else 0.5), i
+    return _CMD_WIDTH.get(name, 1.0), i
+
+
+def _width(tex: str, i: int, closing: bool = False) -> tuple[float, int]:
+    total = 0.0
+    while i < len(tex):
+        c = tex[i]
+        if c == "}" and closing:
+            return total, i + 1
+        if c == "{":
+            w, i = _width(tex, i + 1, closing=True)
+        elif c == "\\":
+            w, i = _command(tex, i)
+        elif c in "^_":
+            w, i = _group(tex, i + 1)
+            w *= 0.7
+        else:
+            w = (1.8 if c in "+-=<>" else 0.5 if c in "()[]|,.;" else
+                 0.0 if c in " &" else 1.0)
+            i += 1
+        total += w
+    return total, i
+
+
+def latex_pieces(expr, printer: DerivcheckLatexPrinter | None = None,
+                 whole_terms: bool = False):
+    r"""``expr`` cut where a line may break: ``[(joiner, tex), ...]``.
+
+    A sum is cut between its terms (joiner ``+`` or ``-``), a product between its factors
+    (joiner ``""`` for juxtaposition), recursively through a sum's terms and into a
+    bracketed sum (whose plain brackets may then span lines); ``\left(...\right)`` and
+    function arguments are never split, nor (``whole_terms``, used inside brackets) the
+    terms of a sum. A product with a denominator stays whole.
+
+    >>> from sympy import symbols
+    >>> a, b, y = symbols("a b y")
+    >>> latex_pieces(a * b - y)
+    [('', 'a'), ('', 'b'), ('-', 'y')]
+    """
+    printer = printer or DerivcheckLatexPrinter()
+    if expr.is_Add:
+        terms = sorted(printer._as_ordered_terms(expr),
+                       key=lambda t: t.could_extract_minus_sign())
+        out = []
+        for i, term in enumerate(terms):
+            negative = term.could_extract_minus_sign()
+            body = -term if negative else term
+            pieces = ([("", printer.paren(printer._print(body)))] if body.is_Add
+                      else [("", printer._print(body))] if whole_terms
+                      else latex_pieces(body, printer))
+            sign = "-" if negative else ("+" if i else "")
+            out += [(sign, pieces[0][1])] + pieces[1:]
+        return out
+    if expr.is_Mul and not any(f.is_Pow and f.exp.is_negative for f in expr.args):
+        return printer.mul_pieces(expr, split=True)
+    return [("", printer._print(expr))]
+
+
+def _product_sep(prev: str, tex: str) -> str:
+    r"""What goes between two factors: ``\cdot`` before a number, a thin space next to
+    brackets and function names, else nothing but a space."""
+    if tex[:1].isdigit():
+        return r" \cdot "
+    if prev[-1:] in ")]|" or prev.startswith(r"\frac") or tex[:1] in "\\([":
+        return r" \, "
+    return " "
+
+
+def align_row(lhs: str, *sides, width: float = WIDTH, tag=None) -> str:
+    r"""One ``align`` entry ``lhs &= side_1 = side_2 ...`` that fits the page.
+
+    Each side is LaTeX text (never split) or a SymPy expression (split between factors or
+    terms). A side that does not fit starts a new ``&=`` line; an expression that still
+    does not fit continues on ``&\quad`` lines, a product with ``\cdot``, a sum with its
+    sign. ``tag`` numbers the row (``\tag{1}`` on its first line).
+
+    >>> from sympy import Mul, symbols
+    >>> print(align_row("f", Mul(*symbols("w1:13"), evaluate=False), width=20))
+    f &= w_{1} w_{2} w_{3} w_{4} w_{5} w_{6} w_{7} w_{8} w_{9} \\*
+    &\quad \cdot w_{10} w_{11} w_{12}
+    """
+    budget = width - tex_width(lhs) - 2
+    printer = DerivcheckLatexPrinter()
+    lines, current, used, prev = [], f"{lhs} &=", 0.0, ""
+    for n, side in enumerate(sides):
+        pieces = [("", side)] if isinstance(side, str) else latex_pieces(side, printer)
+        for k, (joiner, tex) in enumerate(pieces):
+            signed = f"{joiner} {tex}" if joiner else tex
+            if k == 0:
+                inline, at_start = (f" = {signed}" if n else f" {signed}"), f"= {signed}"
+            elif joiner:
+                inline, at_start = f" {signed}", rf"\quad {signed}"
+            else:
+                inline, at_start = _product_sep(prev, tex) + tex, rf"\quad \cdot {tex}"
+            if used and used + tex_width(inline) > budget:
+                lines.append(current)
+                current, used = f"&{at_start}", tex_width(at_start)
+            else:
+                current, used = current + inline, used + tex_width(inline)
+            prev = tex
+    lines.append(current)
+    if tag is not None:
+        lines[0] += rf" \tag{{{tag}}}"
+    return " \\\\*\n".join(lines)
