@@ -241,9 +241,10 @@ def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
 
 
 def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
-                  seed=0, assume=None) -> list[tuple[dict, bool]]:
+                  seed=0, assume=None, float_exact: bool = False) -> list[tuple[dict, bool]]:
     """``points`` random points, then (with ``kinks``) one point on each kink site where
-    that is solvable, each as ``(point, at_kink)``.
+    that is solvable, each as ``(point, at_kink)``. With ``float_exact``, kink points are
+    kept only when every value is exactly a float64 (so float code sees the same point).
 
     >>> from derivcheck.network import chain
     >>> sample = sample_points(chain(["w1", "w2"], "relu"), points=2, seed=1)
@@ -264,7 +265,8 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
         base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng, assume=assume)
         found = kink_points(net, base, convention, sites=remaining)
         for site, placed in found.items():
-            if satisfies(placed, bounds):
+            if satisfies(placed, bounds) and not (float_exact and any(
+                    Fraction(float(v)) != v for v in placed.values())):
                 out.append((placed, True))
                 remaining.remove(site)
     return out
