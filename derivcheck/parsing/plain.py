@@ -1,0 +1,66 @@
+"""The plain front end: ``(y - relu(w1*x))*x`` into tokens.
+
+Plain syntax is what one types in a terminal: ``+ - * / ^ **``, parentheses, numbers
+(``0.01``, ``1e-3``), identifiers (``w1``, ``W0_12``, ``leaky_relu``), ``[z > 0]``, ``|z|``,
+``relu'(z)`` and ``dC/dz2``. A few Unicode signs are read too (``σ``, ``ŷ``, ``∂``, ``·``,
+``−``, ``≥``).
+
+Nothing here raises: a character that cannot be read becomes an ``ERROR`` token, reported
+only if it lies in the part of the formula that is read.
+
+>>> [(t.type, str(t)) for t in scan_plain("2w1 x**2 >= 0")]
+[('NUMBER', '2'), ('NAME', 'w1'), ('NAME', 'x'), ('POW', '**'), ('NUMBER', '2'), ('CMP', '>='), ('NUMBER', '0')]
+"""
+from __future__ import annotations
+
+import re
+
+from lark import Token
+
+from .tokens import CHAR_TOKENS, Unit, Word, tok
+from .vocabulary import greek_name
+
+__all__ = ["scan_plain", "char_token"]
+
+_SCAN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<ident>[A-Za-z][A-Za-z0-9_]*)
+  | (?P<pow>\*\*)
+  | (?P<cmp>>=|<=)
+  | (?P<char>.)
+""", re.VERBOSE | re.DOTALL)
+
+#: Letters with an accent that name the usual quantities.
+_ACCENTED = {"\u0177": "yhat", "\u0176": "Yhat", "\u0233": "ybar"}
+
+
+def scan_plain(text: str) -> list[Token]:
+    """Tokens of a plain-syntax formula, positions into ``text``."""
+    out: list[Token] = []
+    for m in _SCAN.finditer(text):
+        kind, value, start, end = m.lastgroup, m.group(), m.start(), m.end()
+        if kind == "space":
+            continue
+        if kind == "number":
+            out.append(tok("NUMBER", value, start, end))
+        elif kind == "ident":
+            out.append(tok("NAME", Word.plain(value, start), start, end))
+        elif kind == "pow":
+            out.append(tok("POW", value, start, end))
+        elif kind == "cmp":
+            out.append(tok("CMP", value, start, end))
+        else:
+            out.append(char_token(value, start))
+    return out
+
+
+def char_token(char: str, start: int) -> Token:
+    """The token of one character; ``ERROR`` when it means nothing in a formula."""
+    if char in CHAR_TOKENS:
+        type_, value = CHAR_TOKENS[char]
+        return tok(type_, value, start, start + 1)
+    name = _ACCENTED.get(char) or greek_name(char)
+    if name:
+        return tok("NAME", Word((Unit(name, start, start + 1),)), start, start + 1)
+    return tok("ERROR", char, start, start + 1)

@@ -1,0 +1,176 @@
+"""Checks on the shape of a formula before it is parsed: limits, brackets, stray tokens.
+
+These run on the raw text or the token stream, never recursively, so hostile input (a
+megabyte of text, 10^5 nested parentheses, a tower of powers) is refused in linear time
+before the parser or SymPy sees it. Unbalanced brackets get their own message, which
+points at the bracket left open and says where the closing one is probably missing:
+
+>>> from .plain import scan_plain
+>>> text = "(y-ReLU(w_1*ReLU(w_2x))(w_1x)"
+>>> try:
+...     check_brackets(pair_bars(scan_plain(text)), text)
+... except ParseError as err:
+...     print(err.render())
+error: '(' is never closed at column 1
+  (y-ReLU(w_1*ReLU(w_2x))(w_1x)
+  ^
+hint: a ')' is probably missing before '(w_1x)' at column 24
+"""
+from __future__ import annotations
+
+import re
+
+from lark import Token
+
+from ..errors import LimitError, ParseError
+from ..limits import MAX_NESTING, MAX_TEXT_LENGTH
+from .tokens import CLOSERS, OPENERS, tok
+
+__all__ = ["check_text", "pair_bars", "check_brackets", "check_tokens"]
+
+_BRACKETS = re.compile(r"[()\[\]{}]")
+#: Token types that end an operand: a '|' after one of these closes an absolute value.
+_OPERAND_END = frozenset({"NUMBER", "NAME", "CONST", "ADJ", "_RPAR", "_RBRACK", "_RGROUP",
+                          "_BAR_CLOSE", "_CASES_END"})
+_OPERAND_START = frozenset({"NUMBER", "NAME", "CONST", "ADJ", "FUNC", "DFUNC", "FRAC", "INDICATOR"})
+_BREAKS_POWER = frozenset({"ADDOP", "MULOP", "_COMMA", "CMP", "_AMP", "_ROWSEP"})
+_CLOSE_TEXT = {"_LPAR": ")", "_LBRACK": "]", "_LGROUP": "}", "_BAR_OPEN": "|",
+               "_CASES_BEGIN": "\\end{cases}"}
+
+
+def check_text(text: str) -> None:
+    """Refuse text longer than ``MAX_TEXT_LENGTH`` or brackets nested deeper than ``MAX_NESTING``.
+
+    >>> check_text("(" * 300)
+    Traceback (most recent call last):
+    ...
+    derivcheck.errors.LimitError: error: brackets nest more than 200 deep at column 201...
+    """
+    if len(text) > MAX_TEXT_LENGTH:
+        raise LimitError(f"the formula is {len(text)} characters long, more than the limit of "
+                         f"{MAX_TEXT_LENGTH}", position=MAX_TEXT_LENGTH,
+                         hint="split the derivation into intermediate quantities")
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise LimitError(f"brackets nest more than {MAX_NESTING} deep", text=text,
+                                 position=m.start(),
+                                 hint="name an inner part (e.g. z2) instead of nesting it")
+        else:
+            depth = max(0, depth - 1)
+
+
+def pair_bars(tokens: list[Token]) -> list[Token]:
+    """Decide for every ``|`` whether it opens or closes an absolute value.
+
+    A ``|`` closes when the innermost open bracket is a ``|`` and an operand ends just
+    before it; otherwise it opens (``|a||b|`` is ``|a| |b|``).
+    """
+    out: list[Token] = []
+    stack: list[str] = []
+    for t in tokens:
+        if t.type == "BAR":
+            closes = (stack and stack[-1] == "_BAR_OPEN" and out
+                      and out[-1].type in _OPERAND_END)
+            t = tok("_BAR_CLOSE" if closes else "_BAR_OPEN", "|", t.start_pos, t.end_pos)
+        if t.type in OPENERS:
+            stack.append(t.type)
+        elif t.type in CLOSERS and stack and stack[-1] == CLOSERS[t.type]:
+            stack.pop()
+        out.append(t)
+    return out
+
+
+def _source(t: Token, text: str) -> str:
+    return text[t.start_pos:t.end_pos] or str(t)
+
+
+def check_brackets(tokens: list[Token], text: str) -> None:
+    """Every bracket closed by its own kind, and nesting (powers included) within the limit."""
+    stack: list[int] = []
+    closer_of: dict[int, int] = {}
+    juxtaposed: dict[int, int] = {}   # open bracket -> last '(' right after a ')' inside it
+    chain, power_depth, prev = [0], 0, None
+    for i, t in enumerate(tokens):
+        kind = t.type
+        if kind in _BREAKS_POWER and prev != "POW" or (
+                (kind in _OPERAND_START or kind in OPENERS) and prev in _OPERAND_END):
+            power_depth -= chain[-1]
+            chain[-1] = 0
+        if kind == "POW":
+            chain[-1] += 1
+            power_depth += 1
+        elif kind in OPENERS:
+            if stack and prev in CLOSERS:
+                juxtaposed[stack[-1]] = i
+            stack.append(i)
+            chain.append(0)
+        elif kind in CLOSERS:
+            if not stack:
+                raise ParseError(f"'{_source(t, text)}' closes nothing", text=text,
+                                 position=t.start_pos, hint="remove it, or add the bracket it belongs to")
+            opener = tokens[stack[-1]]
+            if OPENERS[opener.type] != kind:
+                raise ParseError(f"'{_source(opener, text)}' at column {opener.start_pos + 1} is "
+                                 f"closed by '{_source(t, text)}'", text=text, position=t.start_pos,
+                                 hint=f"close it with '{_closing(opener)}'")
+            closer_of[stack.pop()] = i
+            power_depth -= chain.pop()
+        if len(stack) + power_depth > MAX_NESTING:
+            raise LimitError(f"the formula nests more than {MAX_NESTING} deep", text=text,
+                             position=t.start_pos,
+                             hint="name an inner part instead of nesting brackets or powers")
+        prev = kind
+    if stack:
+        raise _unclosed(tokens, stack, juxtaposed, closer_of, text)
+
+
+def _closing(opener: Token) -> str:
+    return "\\}" if opener.value == "\\{" else _CLOSE_TEXT[opener.type]
+
+
+def _unclosed(tokens, stack, juxtaposed, closer_of, text) -> ParseError:
+    first, inner = tokens[stack[0]], stack[-1]
+    more = len(stack) - 1
+    message = f"'{_source(first, text)}' is never closed"
+    if more:
+        message += f" (nor {more} more after it)"
+    closing = _closing(tokens[inner])
+    missing = f"a '{closing}' is" if not more else f"{more + 1} closing brackets are"
+    if inner in juxtaposed:
+        at = tokens[juxtaposed[inner]]
+        end = tokens[closer_of[juxtaposed[inner]]].end_pos
+        group = text[at.start_pos:end]
+        before = f"'{group}'" if len(group) <= 30 else f"'{_source(at, text)}'"
+        hint = f"{missing} probably missing before {before} at column {at.start_pos + 1}"
+    else:
+        hint = f"{missing} probably missing at the end"
+    return ParseError(message, text=text, position=first.start_pos, hint=hint)
+
+
+_STRAY = {
+    "ERROR": ("unexpected character '{src}'", "remove it; formulas use + - * / ^, names, numbers "
+                                              "and brackets"),
+    "PARTIAL": ("'{src}' is read only in a derivative of the loss",
+                "write \\frac{{\\partial C}}{{\\partial w_1}} or dC/dw1"),
+    "DOP": ("the derivative operator {src} is not read",
+            "write the derivative itself, e.g. Step(z) for d/dz ReLU(z)"),
+    "PDERIV": ("{src} is not a derivative of the loss, so its value is unknown",
+               "write its value (e.g. x for dz/dw); derivatives of the loss C, J, L or E are read"),
+    "PUNCT": ("unexpected '{src}'", "remove it"),
+    "EQUAL": ("'=' inside brackets", "only a whole equation 'left side = formula' is read"),
+}
+
+
+def check_tokens(tokens: list[Token], text: str, kinds=tuple(_STRAY)) -> None:
+    """Report the first token of the given ``kinds`` that no grammar rule can read."""
+    for t in tokens:
+        if t.type in kinds:
+            message, hint = _STRAY[t.type]
+            src = _source(t, text)
+            if t.type == "ERROR" and src == "\\":
+                hint = "this looks like LaTeX: read it as LaTeX (latex=True, --latex)"
+            raise ParseError(message.format(src=src), text=text, position=t.start_pos,
+                             hint=hint.format(src=src))
