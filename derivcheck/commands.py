@@ -23,15 +23,21 @@ def _write_output(source: str, path: str) -> str:
 
 
 def cmd_check(args) -> int:
-    net = network_from_args(args)
-    result = check(net, _read_candidate(args.candidate), args.wrt, assume=args.assume,
-                   convention=args.kink_convention, latex=True if args.latex else None,
-                   timeout=args.timeout)
+    from .guard import Timeout, time_limit, unknown_result
+    candidate = _read_candidate(args.candidate)
+    try:
+        with time_limit(args.timeout):
+            result = check(network_from_args(args), candidate, args.wrt, assume=args.assume,
+                           convention=args.kink_convention,
+                           latex=True if args.latex else None, timeout=args.timeout)
+    except Timeout as exc:
+        result = unknown_result(exc, wrt=args.wrt, candidate=candidate,
+                                convention=args.kink_convention, assumptions=args.assume)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=1))
     else:
         print(format_result(result))
-    if args.report:
+    if args.report and result.network is not None:
         from .report import report_source
         written = _write_output(report_source(result), args.report)
         print(f"report written to {written}", file=sys.stderr)

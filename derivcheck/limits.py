@@ -22,3 +22,9 @@ MAX_WIDTH = 256
 MAX_EXPANDED_SIZE = 20_000
 #: Default wall-clock budget for one check, in seconds.
 DEFAULT_TIMEOUT = 60.0
+#: Bytes in one line of a batch input file.
+MAX_BATCH_LINE = 1_000_000
+#: Seconds a batch worker gets beyond the timeout to answer before it is killed.
+BATCH_GRACE = 3.0
+#: Address space of one batch worker process, in bytes (a runaway item fails alone).
+WORKER_MEMORY = 4 * 1024**3
