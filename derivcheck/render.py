@@ -34,6 +34,8 @@ _MATH = {
     "∂": r"\partial", "∑": r"\sum", "∏": r"\prod", "√": r"\surd", "∞": r"\infty",
     "⊙": r"\odot", "′": "'", "→": r"\to", "≈": r"\approx", "∈": r"\in",
 }
+#: Quotes as typed, not typographic, in typewriter text.
+_TT_QUOTES = {"`": r"\textasciigrave{}", "'": r"\textquotesingle{}"}
 _ACCENTS = {"\u0302": "^", "\u0301": "'", "\u0300": "`", "\u0308": '"', "\u0303": "~",
             "\u0304": "="}
 
@@ -130,7 +132,7 @@ def tex_code(text) -> str:
     """
     text, out = str(text), []
     for i, c in enumerate(text):
-        out.append(_escape_char(c))
+        out.append(_TT_QUOTES.get(c) or _escape_char(c))
         if c in "+-*/,=)" and i + 1 < len(text) and text[i + 1] not in ")":
             out.append(r"\allowbreak{}")
     return r"\texttt{" + "".join(out) + "}"

@@ -29,7 +29,7 @@ from .latex import WIDTH, align_row, latex, latex_name, latex_pieces, tex_width
 from .pdf import write_tex_or_pdf
 from .render import render, tex_escape
 
-__all__ = ["sheet_source", "write_sheet"]
+__all__ = ["sheet_source", "write_sheet", "network_facts", "layer_steps"]
 
 #: Layers shown at each end of a deep network; the middle ones are summarised.
 EDGE = 3
@@ -46,7 +46,7 @@ def sheet_source(network, convention: str = "any") -> str:
 
     >>> from derivcheck.network import chain
     >>> src = sheet_source(chain(["w1", "w2"], "sigmoid"))
-    >>> "semilogyaxis" in src, r"\sigma\left(z^{(2)}\right)" in src
+    >>> "semilogyaxis" in src, r"\sigma(z^{(2)})" in src
     (True, True)
     """
     return _Sheet(network, get_convention(convention)).source()
@@ -62,6 +62,42 @@ def write_sheet(network, path, convention: str = "any") -> Path:
     True
     """
     return write_tex_or_pdf(sheet_source(network, convention), path)
+
+
+def network_facts(network, convention: str = "any") -> list:
+    """Rows ``(label, value, is_math)`` describing ``network``: kind, layers, widths,
+    loss, activations, names and the kink convention (user-chosen text is not math).
+
+    >>> from derivcheck.network import chain
+    >>> network_facts(chain(["w1", "w2"], "relu"))[:3]
+    [('Network', 'scalar chain (one unit per layer)', False), ('Layers', '2', False), ('Loss', 'half_squared', False)]
+    """
+    g = network.graph
+    spec = g.spec
+    acts = [n.activation.label() for n in g.nodes if n.role == "act" and n.activation]
+    if spec.kind == "mlp":
+        acts = [a.strip() for a in spec.activations]
+    elif len(set(acts)) == 1:
+        acts = acts[:1]
+    facts = [("Network", _KINDS[spec.kind]), ("Loss", spec.loss)]
+    if spec.kind == "mlp":
+        facts.insert(1, ("Widths", "-".join(str(w) for w in spec.widths)))
+    if g.depth:
+        facts.insert(1, ("Layers", str(g.depth)))
+    facts.append(("Activations", ", ".join(acts) or "none"))
+    names = [("Parameters", g.params), ("Inputs", g.inputs), ("Targets", g.targets)]
+    return ([(k, v, False) for k, v in facts] + [(k, _name_list(v), True) for k, v in names]
+            + [("Kink convention", get_convention(convention).name, False)])
+
+
+def layer_steps(network, layer: int, convention: str = "any") -> list:
+    r"""The chain-rule steps of one layer as tagged ``align`` rows.
+
+    >>> from derivcheck.network import chain
+    >>> print(layer_steps(chain(["w1", "w2"]), 2)[0])
+    \frac{\partial C}{\partial z^{(2)}} &= \frac{\partial C}{\partial a^{(2)}}\frac{\partial a^{(2)}}{\partial z^{(2)}} = \frac{\partial C}{\partial a^{(2)}} \, \operatorname{Step}(z^{(2)}) \tag{1}
+    """
+    return _Sheet(network, get_convention(convention)).layer(layer)["rows"]
 
 
 class _Sheet:
@@ -121,24 +157,6 @@ class _Sheet:
 
     # ---- sections -----------------------------------------------------------------
 
-    def facts(self) -> list:
-        spec, g = self.graph.spec, self.graph
-        acts = [n.activation.label() for n in g.nodes if n.role == "act" and n.activation]
-        if spec.kind == "chain":
-            acts = list(dict.fromkeys(acts)) if len(set(acts)) == 1 else acts
-        elif spec.kind == "mlp":
-            acts = [a.strip() for a in spec.activations]
-        facts = [("Network", _KINDS[spec.kind]), ("Loss", spec.loss)]
-        if spec.kind == "mlp":
-            facts.insert(1, ("Widths", "-".join(str(w) for w in spec.widths)))
-        if self.depth:
-            facts.insert(1, ("Layers", str(self.depth)))
-        facts.append(("Activations", ", ".join(acts) or "none"))
-        names = [("Parameters", g.params), ("Inputs", g.inputs), ("Targets", g.targets)]
-        math = [(label, _name_list(syms)) for label, syms in names]
-        return [(k, v, False) for k, v in facts] + [(k, v, True) for k, v in math] + \
-            [("Kink convention", self.convention.name, False)]
-
     def forward_rows(self) -> list:
         rows, gap = [], False
         for node in self.graph.nodes:
@@ -172,23 +190,26 @@ class _Sheet:
             return [{"title": "All quantities, from the loss down", "rows": rows}]
         out = []
         for k in range(self.depth, 0, -1):
-            if k not in self.shown:
-                if out[-1].get("rows"):
-                    out.append({"gap": f"Layers {EDGE + 1} to {self.depth - EDGE} repeat "
-                                       "the same three steps."})
-                continue
-            pre = [n for n in self.graph.nodes if n.layer == k and n.role == "pre"]
-            act = [n for n in self.graph.nodes if n.layer == k and n.role == "act"]
-            inputs = dict.fromkeys(s for n in pre for s in sorted(n.expr.free_symbols, key=str))
-            back = [s for s in inputs if s in self.bw.adjoints]
-            params = [s for s in dict.fromkeys([*inputs, *(s for n in act for s in
-                      sorted(n.expr.free_symbols, key=str))]) if s in self.graph.params]
-            rows = [self.adjoint_row(n.symbol, 1) for n in pre]
-            rows += [self.adjoint_row(s, 2) for s in back]
-            rows += [self.adjoint_row(p, 3) for p in params]
-            title = f"Layer {k}" + (" (output)" if k == self.depth else "")
-            out.append({"title": title, "rows": rows, "params": params})
+            if k in self.shown:
+                out.append(self.layer(k))
+            elif out[-1].get("rows"):
+                out.append({"gap": f"Layers {EDGE + 1} to {self.depth - EDGE} repeat the "
+                                   "same three steps."})
         return out
+
+    def layer(self, k: int) -> dict:
+        """Layer ``k``'s steps (1) into its pre-activations, (2) back to the quantities
+        they use, (3) onto its parameters, as tagged align rows."""
+        pre = [n for n in self.graph.nodes if n.layer == k and n.role == "pre"]
+        act = [n for n in self.graph.nodes if n.layer == k and n.role == "act"]
+        used = dict.fromkeys(s for n in pre + act for s in sorted(n.expr.free_symbols, key=str))
+        back = [s for s in used if s in self.bw.adjoints and s not in {n.symbol for n in pre}]
+        params = [s for s in used if s in self.graph.params]
+        rows = [self.adjoint_row(n.symbol, 1) for n in pre]
+        rows += [self.adjoint_row(s, 2) for s in back]
+        rows += [self.adjoint_row(p, 3) for p in params]
+        title = f"Layer {k}" + (" (output)" if k == self.depth else "")
+        return {"title": title, "rows": rows, "params": params}
 
     def gradients(self, layers) -> tuple[str, str]:
         """The body of one ``align*`` with every shown parameter's gradient, factored
@@ -300,7 +321,8 @@ class _Sheet:
         z = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == "pre"})
         a = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == "act"})
         return render(
-            "sheet.tex", title=title, kind=spec.kind, facts=self.facts(),
+            "sheet.tex", title=title, kind=spec.kind,
+            facts=network_facts(self.net, self.convention),
             forward=self.forward_rows(), loss=self.loss_rows(), layers=layers,
             gradients=self.gradients(layers), kinks=self.kink_rows(),
             step_columns=[latex(Rational(c)) for c in _STEP_COLUMNS], profiles=_PROFILES, vanishing=self.vanishing(),
