@@ -39,7 +39,7 @@ from fractions import Fraction
 import sympy
 
 from .conventions import get_convention
-from .formal import K, P, FormalEvaluator
+from .formal import K, P, FormalEvaluator, rational_reconstruct
 from .gradients import tree_size
 from .search import Sampler
 from .verdict import Witness
@@ -117,6 +117,9 @@ class _Procedure:
                             "every gate value and Step(0), tested modulo 2^61-1 at "
                             f"{K} random points; {self.error_bound()}")
         kink_seen = None
+        aimed = self.suspects()
+        if isinstance(aimed, Decision):
+            return aimed
         for i in range(RANDOM_POINTS):
             found = self.sampler.compare(self.sampler.random_point(scale=1 + i % 3),
                                          self.reference, self.candidate, self.step0_values)
@@ -140,6 +143,80 @@ class _Procedure:
                         reason="the formulas are equal off the kinks (proved), but their "
                                "equality on the kinks was neither proved nor refuted: "
                                "no kink point where they differ was found")
+
+    def suspects(self):
+        """Aim where a wrong formula most often shows: every unit alive, and every unit
+        alive but one whose gate the difference hinges on (a dropped or extra gate),
+        found by bisection over the gates. A Decision when that finds a counterexample."""
+        keyer = FormalEvaluator(self.defs, mode="offkink", c_value=self.c_fixed,
+                                signs=self.signs, seed=self.seed)
+        keyer.value(self.reference)
+        keyer.value(self.candidate)
+        nodes = self.node_gates(keyer)
+        alive = {z: orient for z, orient in nodes.values()}
+        plans = [alive]
+        hinge = self.hinge(keyer)
+        if hinge in nodes:
+            z, orient = nodes[hinge]
+            plans.append({**alive, z: -orient})
+        for wants in plans:
+            if self.timed_out():
+                return None
+            point = self.sampler.sweep(wants)
+            if point is None:
+                continue
+            found = self.sampler.compare(point, self.reference, self.candidate,
+                                         self.step0_values)
+            if found and not found.on_kink:
+                return self.refuted(found.witness, "with the units aimed on or off")
+        return None
+
+    def hinge(self, keyer):
+        """The gate whose switching on makes the sides agree: the shortest prefix of the
+        gates (in order) that, all on, makes them equal ends at it."""
+        keys = [g.key for g in sorted(keyer.gates.values(), key=lambda g: g.order)]
+
+        def equal_with(prefix) -> bool:
+            fe = FormalEvaluator(self.defs, mode="offkink", pattern={k: 1 for k in prefix},
+                                 c_value=self.c_fixed, signs=self.signs, seed=self.seed,
+                                 keyer=keyer)
+            self.tests += 1
+            try:
+                return fe.value(self.reference) == fe.value(self.candidate)
+            except ZeroDivisionError:
+                return False
+
+        if not keys or not equal_with(keys):
+            return None
+        lo, hi = 0, len(keys)  # equal_with(keys[:hi]) holds, keys[:lo] not known
+        if equal_with([]):
+            return None
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if equal_with(keys[:mid]):
+                hi = mid
+            else:
+                lo = mid
+        return keys[hi - 1]
+
+    def node_gates(self, fe) -> dict:
+        """gate key -> (pre-activation symbol, orientation) for the network's own units."""
+        out = {}
+        for node in self.net.graph.nodes:
+            if node.role != "pre":
+                continue
+            sign, v = fe._stripped(node.symbol)
+            if all(x == 0 for x in v):
+                continue
+            key, lead = fe._projective(v)
+            info = fe.gates.get(key)
+            if info is None:
+                continue
+            j = next(i for i, x in enumerate(info.rep) if x)
+            rr = rational_reconstruct(lead * pow(info.rep[j], -1, P) % P)
+            if rr:
+                out[key] = (node.symbol, sign * (1 if rr[0] > 0 else -1))
+        return out
 
     def refuted(self, witness, how) -> Decision:
         return Decision("not_equivalent", "identity_test",

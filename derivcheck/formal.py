@@ -79,6 +79,7 @@ class FormalEvaluator:
     c_value: object = None        # fixed Step(0) (int residue) or None for an atom
     signs: dict = field(default_factory=dict)  # symbol -> +1/-1 known strict sign
     seed: int = 1
+    keyer: "FormalEvaluator | None" = None  # names gates independently of the pattern
 
     def __post_init__(self):
         self._values: dict = {}
@@ -204,16 +205,11 @@ class FormalEvaluator:
                 return self._const(int(sign * rr[0] > 0))
         if self.mode == "free" and f is Step and self.c_value in (0, 1):
             f = IsPos if self.c_value == 0 else IsNonNeg  # Step(0) = c fixed
-        key, lead = self._projective(v)
-        info = self.gates.get(key)
-        if info is None:
-            info = GateInfo(key, v, sign * arg, len(self.gates))
-            self.gates[key] = info
-        ratio = lead * pow(info.rep[next(i for i, x in enumerate(info.rep) if x)], -1, P) % P
-        rr = rational_reconstruct(ratio)
-        if rr is None:  # proportional by an unknown constant: keep it apart
+        classified = (self.keyer or self).classify(arg, sign, v) if self.keyer is None \
+            else self.keyer.classify(arg, *self.keyer._stripped(arg))
+        if classified is None:  # proportional by an unknown constant: keep it apart
             return self._random(("gate-apart", f.__name__, v, sign))
-        positive = (rr[0] > 0) == (sign > 0)
+        key, positive = classified
         if self.mode == "free":
             return self._random(("gate", f.__name__, key, positive))
         s = self.pattern.get(key)
@@ -224,6 +220,23 @@ class FormalEvaluator:
         else:
             s_val = self._const(s)
         return s_val if positive else tuple((1 - x) % P for x in s_val)
+
+    def classify(self, arg, sign, v):
+        """(gate key, orientation) of an argument with stripped value ``v``; registers
+        a new gate class on first sight. None when proportional to a known class by a
+        constant too large to identify."""
+        if all(x == 0 for x in v):
+            return None
+        key, lead = self._projective(v)
+        info = self.gates.get(key)
+        if info is None:
+            info = GateInfo(key, v, sign * arg, len(self.gates))
+            self.gates[key] = info
+        ratio = lead * pow(info.rep[next(i for i, x in enumerate(info.rep) if x)], -1, P) % P
+        rr = rational_reconstruct(ratio)
+        if rr is None:
+            return None
+        return key, (rr[0] > 0) == (sign > 0)
 
     def _stripped(self, e):
         """(sign, residues) of ``e`` with factors of known strict sign taken out, so

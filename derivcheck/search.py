@@ -133,6 +133,50 @@ class Sampler:
             point[leaf] = old
             return False
 
+    def sweep(self, wants: dict, *, tries: int = 3):
+        """A point where each pre-activation node ``z`` in ``wants`` has sign
+        ``wants[z]``, met in one forward pass (linear in depth): when a node has the
+        wrong sign, one of its own affine leaves not used by any earlier node is solved
+        for. Nodes that cannot be moved (the successor of a dead unit) are left as they
+        are."""
+        for attempt in range(tries):
+            point = self.random_point(scale=1 + attempt % 3)
+            ev = PointEvaluator(self.definitions, point)
+            used: set = set()
+            try:
+                for node in self.net.graph.nodes:
+                    want = wants.get(node.symbol)
+                    if want is not None and node.linear:
+                        self._sweep_node(ev, point, node, want, used)
+                    used |= node.expr.free_symbols
+            except (Undetermined, UndefinedAt, ZeroDivisionError):
+                continue
+            if self.assumptions.holds(point):
+                return point
+        return None
+
+    def _sweep_node(self, ev, point, node, want, used) -> None:
+        z = ev.symbol(node.symbol)
+        if _sign(z) == want:
+            return
+        for leaf, coef in node.linear.items():
+            if leaf not in point or leaf in used:
+                continue
+            c = ev(coef)
+            if not is_exact(c) or c == 0:
+                continue
+            target = want * self.rng.choice(_NICE[4:8] or [Fraction(1)]).__abs__()
+            new = point[leaf] + (target - z) / c
+            trial = {**point, leaf: new}
+            if not self.assumptions.holds(trial):
+                continue
+            point[leaf] = new
+            ev.values[leaf] = new
+            ev.values.pop(node.symbol, None)
+            ev._memo.clear()
+            ev.symbol(node.symbol)
+            return
+
     # -- witnesses ----------------------------------------------------------------------
     def compare(self, point, reference, candidate, step0_values):
         """Compare both sides at ``point`` for each allowed Step(0); a :class:`Found` for
@@ -147,17 +191,21 @@ class Sampler:
                 return None
             if not _differ(r, k):
                 continue
-            zeros = [g for g, v in ev.gate_values if _sign(v) == 0]
-            live = [g for g in zeros if not self.dead(point, g)]
+            zeros = list(dict.fromkeys(g for g, v in ev.gate_values if _sign(v) == 0))
+            live = self.live(point, zeros)
             depends = bool(zeros) and len(step0_values) > 1
             names = {str(s): v for s, v in point.items()}
             return Found(Witness(names, k, r, step0=c if depends or live else None),
                          on_kink=bool(live))
         return None
 
-    def dead(self, point, gate) -> bool:
-        """Is ``gate`` zero on a whole neighbourhood of ``point``? (Zero at two random
-        nearby points: the next unit after a dead one is exactly 0 there.)"""
+    def live(self, point, gates) -> list:
+        """The gates among ``gates`` (all zero at ``point``) that are not zero on a whole
+        neighbourhood: zero at two random nearby points means dead (the successor of a
+        dead unit is exactly 0 there), nonzero at either means a real kink."""
+        out = []
+        if not gates:
+            return out
         for _ in range(2):
             moved = {}
             for leaf, v in point.items():
@@ -165,12 +213,14 @@ class Sampler:
                 moved[leaf] = v * (1 + delta) if v else delta
             if not self.assumptions.holds(moved):
                 moved = dict(point)
-            try:
-                if _sign(self.value(gate, moved)) != 0:
-                    return False
-            except (Undetermined, UndefinedAt, ZeroDivisionError):
-                return False
-        return True
+            ev = PointEvaluator(self.definitions, moved)
+            for g in gates:
+                try:
+                    if g not in out and _sign(ev(g)) != 0:
+                        out.append(g)
+                except (Undetermined, UndefinedAt, ZeroDivisionError):
+                    out.append(g)
+        return out
 
 
 def _sign(v) -> int:
