@@ -159,6 +159,8 @@ class Sampler:
         z = ev.symbol(node.symbol)
         if _sign(z) == want:
             return
+        if not is_exact(z):  # a transcendental value: a close rational is enough for a sign
+            z = Fraction(mpmath.nstr(z, 40, strip_zeros=False).replace(" ", ""))
         for leaf, coef in node.linear.items():
             if leaf not in point or leaf in used:
                 continue
