@@ -53,7 +53,7 @@ _LATEX_SIGNS = re.compile(r"\\[A-Za-z,;:!{}| ]|[\^_]\{|\$|(?<![A-Za-z0-9_])[A-Za
 
 
 def is_latex(text: str) -> bool:
-    """True when ``text`` looks like LaTeX: a command, ``^{``, ``_{``, ``$`` or ``w_1``.
+    r"""True when ``text`` looks like LaTeX: a command, ``^{``, ``_{``, ``$`` or ``w_1``.
 
     >>> is_latex(r"\frac{1}{2}"), is_latex("(y-ReLU(w_1x))(x)"), is_latex("W0_12 * relu(x)")
     (True, True, False)
@@ -137,7 +137,7 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
     >>> parse_formula(r"\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x").wrt
     'W0'
     >>> parse_formula("dC/dw2 = [z2 > 0] * leaky_relu(z2)").expr
-    IsPos(z2)*LeakyReLU(z2, 1/100)
+    LeakyReLU(z2, 1/100)*IsPos(z2)
     """
     _check_input(text)
     use_latex = is_latex(text) if latex is None else latex

@@ -181,12 +181,12 @@ class Resolver:
         w: Word = t.value
         name, start, end = w.name, t.start_pos, t.end_pos
         if self.known(name):
-            return [tok("NAME", self.symbol(name, start, end), start, end)]
+            return [_retyped(t, "NAME", self.symbol(name, start, end))]
         if self.ns.open:
             return self._open_word(w, t, call)
         quantity = self._d_quantity(w)
         if quantity is not None and quantity.name in self.ns.adjoints:
-            return [tok("ADJ", self.adjoint(w.rest(), start, end), start, end)]
+            return [_retyped(t, "ADJ", self.adjoint(w.rest(), start, end))]
         cuts = self.split(w) if len(w.units) > 1 else None
         if cuts:
             pieces = ["".join(u.text for u in w.units[a:b]) for a, b in cuts]
@@ -195,10 +195,10 @@ class Resolver:
                     for piece, (a, b) in zip(pieces, cuts)]
         resolved = self.symbol(name, start, end)
         if resolved is not None:
-            return [tok("NAME", resolved, start, end)]
+            return [_retyped(t, "NAME", resolved)]
         self._not_a_name(w, start, call)
         if quantity is not None:
-            return [tok("ADJ", self.adjoint(w.rest(), start, end), start, end)]
+            return [_retyped(t, "ADJ", self.adjoint(w.rest(), start, end))]
         raise self._error(f"unknown name '{self._source(start, end)}'", start, name)
 
     def _unit_token(self, name: str, start: int, end: int) -> Token:
@@ -231,7 +231,7 @@ class Resolver:
         of letters (``dz^{[2]}`` is the loss derivative dC/dz2)."""
         start, end = t.start_pos, t.end_pos
         if w.latex and w.layered and len(w.units) > 1 and w.units[0].text == "d":
-            return [tok("ADJ", self.adjoint(w.rest(), start, end), start, end)]
+            return [_retyped(t, "ADJ", self.adjoint(w.rest(), start, end))]
         self._not_a_name(w, start, call)
         if w.latex and len(w.units) > 1:
             self.notes.read(f"read {self._source(start, end)} as "
@@ -242,7 +242,7 @@ class Resolver:
             raise ParseError(f"'{self._source(start, end)}' is not a valid name", text=self.text,
                              position=start,
                              hint="names are letters, digits and '_' (at most 64), starting with a letter")
-        return [tok("NAME", resolved, start, end)]
+        return [_retyped(t, "NAME", resolved)]
 
     def prime(self, t: Token, prime: Token) -> Token:
         """``relu'``, ``\\sigma'``, ``\\tanh'``, ``f'`` as a ``DFUNC`` token."""
@@ -254,8 +254,7 @@ class Resolver:
             raise ParseError(f"cannot read {name}': a prime is read only on an activation",
                              text=self.text, position=prime.start_pos,
                              hint="write e.g. relu'(z), \\sigma'(z), \\tanh'(z) or f'(z1)")
-        value = Prime(spec.name if spec else None, name)
-        return tok("DFUNC", value, t.start_pos, prime.end_pos)
+        return tok("DFUNC", Prime(spec.name if spec else None, name), t.start_pos, prime.end_pos)
 
 
 def refine(tokens: list[Token], res: Resolver) -> list[Token]:
@@ -275,8 +274,7 @@ def refine(tokens: list[Token], res: Resolver) -> list[Token]:
         if t.type == "NAME":
             out.extend(_name(t, nxt, res))
         elif t.type == "ADJ":
-            out.append(tok("ADJ", res.adjoint(t.value, t.start_pos, t.end_pos), t.start_pos,
-                           t.end_pos))
+            out.append(_retyped(t, "ADJ", res.adjoint(t.value, t.start_pos, t.end_pos)))
         else:
             out.append(t)
         i += 1
@@ -289,9 +287,15 @@ def _name(t: Token, nxt: str | None, res: Resolver) -> list[Token]:
     if nxt == "_LPAR" and spec is not None and not (len(name) == 1 and res.known(name)):
         if name.lower() != spec.name:
             res.notes.read(f"read {res.text[t.start_pos:t.end_pos]} as the function {spec.name}")
-        return [tok("FUNC", spec.name, t.start_pos, t.end_pos)]
+        return [_retyped(t, "FUNC", spec.name)]
     if name == "e" and nxt == "POW" and not res.known(name):
-        return [tok("CONST", "E", t.start_pos, t.end_pos)]
+        return [_retyped(t, "CONST", "E")]
     if name == "pi" and not res.known(name):
-        return [tok("CONST", "pi", t.start_pos, t.end_pos)]
+        return [_retyped(t, "CONST", "pi")]
     return res.word(t, call=nxt == "_LPAR")
+
+
+def _retyped(t: Token, type_: str, value) -> Token:
+    """``t`` with a new type and value (tokens are made afresh for every formula)."""
+    t.type, t.value = type_, value
+    return t

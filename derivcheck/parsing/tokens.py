@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lark import Token
 
@@ -32,8 +33,7 @@ __all__ = ["Unit", "Word", "tok", "fold_adjoint_slashes", "drop_punctuation", "l
            "segments", "Notes"]
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """A piece of a name that is never split further (``w1``, ``W0_12``, ``yhat``)."""
 
     text: str
@@ -41,7 +41,6 @@ class Unit:
     end: int
 
 
-@dataclass(frozen=True)
 class Word:
     """A name as written: its units, and how it was written.
 
@@ -49,13 +48,11 @@ class Word:
     letters when nothing else fits); ``layered`` marks a layer index (``dz^{[2]}``).
     """
 
-    units: tuple[Unit, ...]
-    latex: bool = False
-    layered: bool = False
+    __slots__ = ("units", "latex", "layered", "name")
 
-    @property
-    def name(self) -> str:
-        return "".join(u.text for u in self.units)
+    def __init__(self, units: tuple[Unit, ...], latex: bool = False, layered: bool = False):
+        self.units, self.latex, self.layered = units, latex, layered
+        self.name = units[0].text if len(units) == 1 else "".join(u.text for u in units)
 
     @property
     def start(self) -> int:
@@ -72,21 +69,27 @@ class Word:
     def __str__(self) -> str:
         return self.name
 
+    def __repr__(self) -> str:
+        return f"Word({self.name!r})"
+
     _UNIT = re.compile(r"[A-Za-z](?:[0-9]+|_[A-Za-z0-9]+)*")
 
     @classmethod
     def plain(cls, ident: str, start: int) -> "Word":
         """Units of a plain identifier: a letter with the digits and ``_suffix`` after it."""
+        if cls._UNIT.fullmatch(ident):
+            return cls((Unit(ident, start, start + len(ident)),))
         units = tuple(Unit(m.group(), start + m.start(), start + m.end())
                       for m in cls._UNIT.finditer(ident))
-        if "".join(u.text for u in units) != ident:
+        if sum(len(u.text) for u in units) != len(ident):
             units = (Unit(ident, start, start + len(ident)),)
         return cls(units)
 
 
 def tok(type_: str, value, start: int, end: int) -> Token:
-    """A token with its place in the text."""
-    return Token(type_, value, start_pos=start, end_pos=end)
+    """A token with its place in the text (``Token(type_, value, start_pos=, end_pos=)``,
+    without the keyword handling that makes lark's constructor three times slower)."""
+    return Token._future_new(type_, value, start, None, None, None, None, end)
 
 
 #: Single characters both front ends read the same way: type and value.

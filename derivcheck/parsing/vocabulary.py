@@ -8,7 +8,7 @@ built from the arguments, how many arguments it takes, and (for a prime such as
 ('relu', 'step', 'step')
 >>> z = sympy.Symbol("z")
 >>> function_named("sigma").derivative(z)
-Sigmoid(z)*(1 - Sigmoid(z))
+(1 - Sigmoid(z))*Sigmoid(z)
 """
 from __future__ import annotations
 
@@ -103,6 +103,8 @@ _SPECS = [
     (FunctionSpec("elu", _with_default(F.ELU, sympy.S.One), 1, 2), ("elu",)),
     (FunctionSpec("celu", _with_default(F.CELU, sympy.S.One), 1, 2), ("celu",)),
     (FunctionSpec("prelu", lambda a: F.PReLU(a[0], a[1]), 2, 2), ("prelu",)),
+    (FunctionSpec("necro_relu", _with_default(F.NecroReLU, sympy.Rational(1, 10)), 1, 2),
+     ("necro_relu", "necrorelu")),
     (FunctionSpec("selu", _one(F.SELU)), ("selu",)),
     (FunctionSpec("gelu", _one(F.GELU)), ("gelu",)),
     (FunctionSpec("swish", _one(F.Swish)), ("swish", "silu")),
