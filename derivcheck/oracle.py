@@ -39,12 +39,14 @@ from sympy import Symbol
 
 from .conventions import Convention, get_convention
 from .errors import SpecError
-from .evaluate import DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, _mpf, to_fraction
+from .evaluate import DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, to_fraction
 from .functions import IsNonNeg, IsPos, Step, decompose
 from .gradients import adjoint_name
 
 __all__ = ["Oracle", "exact_point", "exact_number", "STEP_VALUES"]
 
+#: Digits the transcendental parts may be evaluated with, at most.
+MAX_DPS = 960
 #: The values of Step(0) that ``any`` allows, as exact Fractions.
 STEP_VALUES = (Fraction(0), Fraction(1, 2), Fraction(1))
 
@@ -208,17 +210,24 @@ class _Codegen:
 
 
 class _Program:
-    """One network's definitions, compiled once; :meth:`run` evaluates them all."""
+    """One network's definitions, compiled once; :meth:`run` evaluates them all.
 
-    def __init__(self, definitions: dict, leaves: list, dps: int):
+    Where the definitions are transcendental, ``run`` evaluates at half and at full
+    precision and accepts the full one only if ``outputs`` agree to all but 10 of the
+    half's digits (so at most 10 digits were lost to cancellation); otherwise it doubles
+    the precision, up to :data:`MAX_DPS`.
+    """
+
+    def __init__(self, definitions: dict, leaves: list, outputs: list, dps: int):
         self.definitions, self.leaves, self.dps = definitions, leaves, dps
         gen = _Codegen(leaves)
         for symbol, expr in definitions.items():
             gen.define(symbol, expr)
         self.symbols = list(gen.slot)
         self.index = {s: i for i, s in enumerate(self.symbols)}
-        outputs = [f"({v}n, {v}d)" if gen.exact[s] else f"{v}g" for s, v in gen.slot.items()]
-        gen.emit("return [" + ", ".join(outputs) + "]")
+        self.checked = [self.index[s] for s in outputs]
+        returned = [f"({v}n, {v}d)" if gen.exact[s] else f"{v}g" for s, v in gen.slot.items()]
+        gen.emit("return [" + ", ".join(returned) + "]")
         self.transcendental = not all(gen.exact.values())
         namespace = {"K": gen.consts, "_F": Fraction, "_gcd": math.gcd}
         exec(compile("\n".join(gen.lines), f"<derivcheck program {id(self)}>", "exec"),
@@ -227,17 +236,38 @@ class _Program:
 
     def run(self, leaves: list, step0: Fraction):
         """Every symbol's value, given the leaves' values (Fractions, in leaf order)."""
-        pairs = [(v.numerator, v.denominator) for v in leaves]
-        ev = self._evaluator({}, leaves, step0) if self.transcendental else None
-        try:
-            raw = self._run(pairs, step0.numerator, step0.denominator, ev, ev and ev.values)
-        except (ArithmeticError, UndefinedAt, Undetermined):
-            return _LazyValues(self, self._evaluator(self.definitions, leaves, step0))
-        return _Values(self, raw)
+        if not self.transcendental:
+            raw = self._attempt(leaves, step0, self.dps)
+            return _Values(self, raw) if raw is not None else self._lazy(leaves, step0, self.dps)
+        dps, coarse = self.dps, self._attempt(leaves, step0, self.dps // 2)
+        while True:
+            fine = self._attempt(leaves, step0, dps)
+            if fine is not None and coarse is not None and self._agree(coarse, fine, dps // 4):
+                return _Values(self, fine)
+            if dps >= MAX_DPS:
+                break
+            coarse, dps = fine, dps * 2
+        if fine is None:
+            return self._lazy(leaves, step0, dps)
+        raise Undetermined(f"the values still change in the first {dps // 4} digits at "
+                           f"{dps} digits of precision")
 
-    def _evaluator(self, definitions: dict, leaves: list, step0: Fraction) -> PointEvaluator:
-        return PointEvaluator(definitions, dict(zip(self.leaves, leaves)), step0=step0,
-                              dps=self.dps)
+    def _attempt(self, leaves: list, step0: Fraction, dps: int):
+        """The fast path's values at ``dps`` digits, or None when it raised."""
+        pairs = [(v.numerator, v.denominator) for v in leaves]
+        ev = PointEvaluator({}, dict(zip(self.leaves, leaves)), step0=step0, dps=dps) \
+            if self.transcendental else None
+        try:
+            return self._run(pairs, step0.numerator, step0.denominator, ev, ev and ev.values)
+        except (ArithmeticError, UndefinedAt, Undetermined):
+            return None
+
+    def _lazy(self, leaves: list, step0: Fraction, dps: int):
+        return _LazyValues(self, PointEvaluator(self.definitions, dict(zip(self.leaves, leaves)),
+                                                step0=step0, dps=dps))
+
+    def _agree(self, coarse: list, fine: list, digits: int) -> bool:
+        return all(_same(coarse[i], fine[i], digits) for i in self.checked)
 
 
 _ZERO = Fraction(0)
@@ -304,8 +334,9 @@ class Oracle:
     def _program(self, family: str) -> _Program:
         key = (family, self.dps)
         if key not in self._cache:
-            program = _Program(self.net.definitions(family), self.net.variables, self.dps)
-            program.gradient_positions = [program.index[g] for g in self._grads]
+            program = _Program(self.net.definitions(family), self.net.variables,
+                               [*self._grads, self.net.graph.loss], self.dps)
+            program.gradient_positions = program.checked[:-1]
             self._cache[key] = program
         return self._cache[key]
 
@@ -353,12 +384,14 @@ class Oracle:
         if self.convention.is_profile:
             variants.append(self.gradients(point))
         first = variants[0]
-        return not all(_same(v[k], first[k], self.dps) for v in variants[1:] for k in first)
+        return not all(_same(v[k], first[k], self.dps // 2) for v in variants[1:] for k in first)
 
 
-def _same(a, b, dps: int) -> bool:
-    """Equal: exactly for Fractions, to half the working digits otherwise."""
-    if isinstance(a, Fraction) and isinstance(b, Fraction):
+def _same(a, b, digits: int) -> bool:
+    """Equal: exactly for exact values, to ``digits`` significant digits otherwise."""
+    if not (isinstance(a, mpmath.mpf) or isinstance(b, mpmath.mpf)):
         return a == b
-    a, b = _mpf(a), _mpf(b)
-    return abs(a - b) <= mpmath.mpf(10) ** (-(dps // 2)) * max(abs(a), abs(b), 1)
+    with mpmath.workdps(2 * digits + 10):
+        a, b = (mpmath.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else v
+                for v in (a, b))
+        return abs(a - b) <= mpmath.mpf(10) ** -digits * max(abs(a), abs(b))

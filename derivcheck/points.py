@@ -1,8 +1,8 @@
 """Points to test gradients at: random "nice" rationals, and points exactly on kinks.
 
 A point assigns an exact :class:`~fractions.Fraction` to every input, parameter and
-target of a network. :func:`random_point` draws small rationals (numerators up to 9 over
-1, 2 or 4) that honour ``assume`` bounds; :func:`place_on_kink` moves one parameter that
+target of a network. :func:`random_point` draws small rationals (quarters up to 3) that
+honour ``assume`` bounds; :func:`place_on_kink` moves one parameter that
 enters a pre-activation linearly so that the pre-activation sits exactly on a breakpoint
 of its activation; :func:`is_kink` asks whether the gradient there depends on the kink
 convention (a breakpoint reached only behind a dead unit is not a kink).
@@ -37,13 +37,13 @@ __all__ = ["random_point", "place_on_kink", "kink_sites", "kink_points", "is_kin
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
 _BOUND = re.compile(r"^\s*([^<>=\s]+)\s*(>=|<=|>|<)\s*([^<>=\s]+)\s*$")
-_DENOMINATORS = (1, 2, 4)
 _PROBABILITY_LOSSES = ("bce", "cross_entropy")
+#: Quarters up to 3: small enough that sigmoid and tanh layers rarely saturate.
 _NICE = {
     "probability": [Fraction(k, 4) for k in range(5)],
-    "target": [Fraction(k, d) for k in range(-9, 10) for d in _DENOMINATORS],
-    "input": [Fraction(k, d) for k in range(1, 10) for d in _DENOMINATORS],
-    "parameter": [Fraction(k, d) for k in range(-9, 10) if k for d in _DENOMINATORS],
+    "target": [Fraction(k, 4) for k in range(-12, 13)],
+    "input": [Fraction(k, 4) for k in range(1, 13)],
+    "parameter": [Fraction(k, 4) for k in range(-12, 13) if k],
 }
 
 
@@ -80,8 +80,8 @@ def satisfies(point: dict, bounds: list) -> bool:
 
 
 def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any") -> dict:
-    """A point of small rationals: parameters nonzero, inputs positive, targets in [0, 1]
-    for bce and cross_entropy. ``rng`` is a :class:`random.Random` or a seed;
+    """A point of quarters up to 3: parameters nonzero, inputs positive, targets in
+    [0, 1] for bce and cross_entropy. ``rng`` is a :class:`random.Random` or a seed;
     ``avoid_kinks`` redraws (a few times) while the point is a kink under that
     convention (None: draw once).
 
@@ -112,7 +112,7 @@ def _draw(net, symbol: Symbol, rng: random.Random, bounds: list) -> Fraction:
         return rng.choice(inside)
     lows = [b for op, b in bounds if op in (">", ">=")]
     highs = [b for op, b in bounds if op in ("<", "<=")]
-    step = Fraction(rng.randint(1, 9), rng.choice(_DENOMINATORS))
+    step = rng.choice(_NICE["input"])
     lo, hi = max(lows, default=None), min(highs, default=None)
     if lo is not None and hi is not None:
         value = lo + (hi - lo) * Fraction(rng.randint(1, 3), 4) if lo < hi else lo
@@ -244,7 +244,8 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
                   seed=0, assume=None, float_exact: bool = False) -> list[tuple[dict, bool]]:
     """``points`` random points, then (with ``kinks``) one point on each kink site where
     that is solvable, each as ``(point, at_kink)``. With ``float_exact``, kink points are
-    kept only when every value is exactly a float64 (so float code sees the same point).
+    kept only when every exact value, inputs to activations included, is a float64, so
+    float code meets the kink exactly too.
 
     >>> from derivcheck.network import chain
     >>> sample = sample_points(chain(["w1", "w2"], "relu"), points=2, seed=1)
@@ -265,8 +266,15 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
         base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng, assume=assume)
         found = kink_points(net, base, convention, sites=remaining)
         for site, placed in found.items():
-            if satisfies(placed, bounds) and not (float_exact and any(
-                    Fraction(float(v)) != v for v in placed.values())):
+            if satisfies(placed, bounds) and (not float_exact or _float_exact(net, placed)):
                 out.append((placed, True))
                 remaining.remove(site)
     return out
+
+
+def _float_exact(net, point: dict) -> bool:
+    """Are the point and every exact forward quantity at it float64 numbers?"""
+    values = Oracle(net).values(point)
+    forward = [values[s] for s in net.graph.definitions if s != net.graph.loss]
+    return all(Fraction(float(v)) == v for v in [*point.values(), *forward]
+               if isinstance(v, Fraction))

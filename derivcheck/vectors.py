@@ -11,7 +11,7 @@ float64, and whether the point is a kink (the gradient there depends on the conv
 ('torch', 3)
 >>> v = data["vectors"][0]
 >>> v["point"], v["loss"], v["gradient"], v["at_kink"]
-({'x': '3/2', 'w1': '2', 'w2': '3/2', 'y': '-7/4'}, '625/32', {'w1': '225/16', 'w2': '75/4'}, False)
+({'x': '1', 'w1': '7/4', 'w2': '3/2', 'y': '-2'}, '1369/128', {'w1': '111/16', 'w2': '259/32'}, False)
 """
 from __future__ import annotations
 
