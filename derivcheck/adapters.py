@@ -39,7 +39,7 @@ from .evaluate import format_value
 from .oracle import Oracle
 from .points import sample_points
 
-__all__ = ["Mismatch", "Comparison", "compare_numpy", "compare_torch",
+__all__ = ["Mismatch", "Comparison", "compare_numpy", "compare_torch", "check_point",
            "torch_forward", "torch_loss"]
 
 #: Conventions a disagreement is tried against, in this order.
@@ -180,6 +180,21 @@ class _Checker:
         before, after = self.oracle.gradients(point), self.oracle.gradients(moved)
         return {k: 16 * 2.0 ** -52 / float(_PROBE) * abs(float(after[k]) - float(before[k]))
                 for k in before}
+
+
+def check_point(net, point: dict, actual: dict, *, convention="torch", rtol: float = 1e-12,
+                atol: float = 0.0) -> Mismatch | None:
+    """Compare gradients ``actual`` ({name: float}) at one ``point`` with the oracle.
+
+    >>> from derivcheck.network import chain
+    >>> check_point(chain(["w1"]), {"x": 1, "w1": 2, "y": 0}, {"w1": 2.0}) is None
+    True
+    >>> check_point(chain(["w1"]), {"x": 1, "w1": 2, "y": 0}, {"w1": -2.0}).expected
+    Fraction(2, 1)
+    """
+    checker = _Checker(net, convention, rtol, atol)
+    exact = checker.oracle.point(point)
+    return checker.mismatch(exact, actual, checker.oracle.at_kink(exact))
 
 
 def _compare(net, user_gradients, *, convention, points, kinks, rtol, atol, seed,
