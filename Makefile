@@ -29,7 +29,7 @@ tex:
 	  else echo "pdflatex missing: install TeX Live (texlive-latex-recommended, texlive-pictures, poppler-utils)"; exit 1; fi; }
 
 run: venv tex
-	$(VENV)/bin/derivcheck seed examples/seed_003 --out out
+	$(VENV)/bin/derivcheck run examples/seed_003.toml --out out
 
 test: venv tex
 	$(PY) -m pytest -q -p no:cacheprovider
