@@ -172,7 +172,7 @@ def parse_equation(text: str) -> tuple[str, sympy.Expr]:
     tokens = scan_plain(text)
     sides = segments(tokens, lambda t: t.type, lambda t: (t.start_pos, t.end_pos))
     if len(sides) != 2:
-        where = sides[2].start - 1 if len(sides) > 2 else 0
+        where = tokens[sides[2].lo - 1].start_pos if len(sides) > 2 else 0
         raise ParseError("expected one equation 'name = formula'", text=text, position=where,
                          hint="e.g. z1 = w1*x + b1")
     left = _slice(tokens, sides[0])

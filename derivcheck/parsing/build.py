@@ -128,7 +128,7 @@ class _Build(Transformer):
         return c[0].value.expr
 
     def constant(self, c):
-        return sympy.E if c[0] == "E" else sympy.pi
+        return sympy.E if c[0].value == "E" else sympy.pi
 
     def args(self, c):
         return c
