@@ -38,7 +38,7 @@ __all__ = ["DerivcheckLatexPrinter", "latex", "latex_name", "tex_width", "latex_
 
 #: Width of a display line in :func:`tex_width` units (about one italic letter each) for
 #: an 11pt A4 page with 2.5 cm margins.
-WIDTH = 66
+WIDTH = 64
 
 #: Operator names of derivcheck's functions (Sigmoid, Absolute, Max2, Min2 and the
 #: Iverson brackets have their own notation).
@@ -203,9 +203,10 @@ def latex(expr) -> str:
 
 # ---- widths and line breaking -------------------------------------------------------
 
-_CMD_WIDTH = {",": 0.2, ";": 0.3, "!": 0.0, " ": 0.3, "quad": 1.6, "qquad": 3.2,
-              "cdot": 1.4, "left": 0.0, "right": 0.0, "sum": 2.0, "ldots": 1.5,
-              "cdots": 1.5, "vdots": 0.5}
+_CMD_WIDTH = {",": 0.35, ";": 0.5, "!": 0.0, " ": 0.5, "quad": 2.0, "qquad": 4.0,
+              "cdot": 1.8, "sum": 2.0, "ldots": 2.0, "cdots": 2.0, "vdots": 0.5}
+_CHAR_WIDTH = {**dict.fromkeys("+-=<>", 2.4), **dict.fromkeys("()[]|", 0.75),
+               **dict.fromkeys(",.;", 0.6), " ": 0.0, "&": 0.0}
 _GROUP_CMDS = {"operatorname", "mathit", "mathrm", "text", "texttt", "hat", "mathbb",
                "mathbf", "boldsymbol"}
 
@@ -217,18 +218,18 @@ def tex_width(tex: str) -> float:
     ``\left``/``\right`` and font commands cost nothing themselves.
 
     >>> tex_width("x + y"), tex_width(r"\frac{\partial C}{\partial z^{(2)}}")
-    (3.8, 4.0)
+    (4.4, 4.35)
     """
     width, _ = _width(tex, 0)
     return round(width, 2)
 
 
-def _group(tex: str, i: int) -> tuple[float, int]:
+def _group(tex: str, i: int, script: bool = False) -> tuple[float, int]:
     """Width of the argument starting at ``i`` (a brace group or one token)."""
     while i < len(tex) and tex[i] == " ":
         i += 1
     if i < len(tex) and tex[i] == "{":
-        return _width(tex, i + 1, closing=True)
+        return _width(tex, i + 1, closing=True, script=script)
     if i < len(tex) and tex[i] == "\\":
         return _command(tex, i)
     return (1.0 if i < len(tex) else 0.0), i + 1
@@ -245,28 +246,33 @@ def _command(tex: str, i: int) -> tuple[float, int]:
         return _group(tex, i)
     if name in ("left", "right"):
         inner, i = _group(tex, i)
-        return (0.0 if tex[i - 1] == "." else 0.5), i
+        return (0.0 if tex[i - 1] == "." else 0.75), i
     return _CMD_WIDTH.get(name, 1.0), i
 
 
-def _width(tex: str, i: int, closing: bool = False) -> tuple[float, int]:
-    total = 0.0
+def _width(tex: str, i: int, closing: bool = False, script: bool = False):
+    """(width, end) of ``tex`` from ``i`` to the end or the closing brace; in a
+    ``script`` binary operators take no extra space."""
+    total, last = 0.0, 0.0  # last: width of a sub/superscript just placed
     while i < len(tex):
         c = tex[i]
         if c == "}" and closing:
             return total, i + 1
+        if c in "^_":
+            w, i = _group(tex, i + 1, script=True)
+            w *= 0.7
+            total += max(0.0, w - last)  # a subscript under a superscript stacks
+            last = w
+            continue
         if c == "{":
-            w, i = _width(tex, i + 1, closing=True)
+            w, i = _width(tex, i + 1, closing=True, script=script)
         elif c == "\\":
             w, i = _command(tex, i)
-        elif c in "^_":
-            w, i = _group(tex, i + 1)
-            w *= 0.7
         else:
-            w = (1.8 if c in "+-=<>" else 0.5 if c in "()[]|,.;" else
-                 0.0 if c in " &" else 1.0)
+            w = 1.0 if script and c in "+-=" else _CHAR_WIDTH.get(c, 1.3 if c.isupper() else 1.0)
             i += 1
         total += w
+        last = 0.0 if w else last
     return total, i
 
 
@@ -327,7 +333,7 @@ def align_row(lhs: str, *sides, width: float = WIDTH, tag=None) -> str:
     f &= w_{1} w_{2} w_{3} w_{4} w_{5} w_{6} w_{7} w_{8} w_{9} \\*
     &\quad \cdot w_{10} w_{11} w_{12}
     """
-    budget = width - tex_width(lhs) - 2
+    budget = width - tex_width(lhs) - 2.4
     printer = DerivcheckLatexPrinter()
     lines, current, used, prev = [], f"{lhs} &=", 0.0, ""
     for n, side in enumerate(sides):

@@ -204,7 +204,7 @@ class _Sheet:
         act = [n for n in self.graph.nodes if n.layer == k and n.role == "act"]
         used = dict.fromkeys(s for n in pre + act for s in sorted(n.expr.free_symbols, key=str))
         back = [s for s in used if s in self.bw.adjoints and s not in {n.symbol for n in pre}]
-        params = [s for s in used if s in self.graph.params]
+        params = [p for p in self.graph.params if p in used]
         rows = [self.adjoint_row(n.symbol, 1) for n in pre]
         rows += [self.adjoint_row(s, 2) for s in back]
         rows += [self.adjoint_row(p, 3) for p in params]
