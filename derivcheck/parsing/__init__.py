@@ -49,7 +49,8 @@ class ParsedFormula:
     warnings: list[str] = field(default_factory=list)
 
 
-_LATEX_SIGNS = re.compile(r"\\[A-Za-z,;:!{}| ]|[\^_]\{|\$|(?<![A-Za-z0-9_])[A-Za-z]_[A-Za-z0-9]")
+_LATEX_SIGNS = re.compile(r"\\[A-Za-z,;:!{}| ]|[\^_]\{|\$|(?<![A-Za-z0-9_])[A-Za-z]_[A-Za-z0-9]"
+                          r"|[A-Za-z]_\d")
 
 
 def is_latex(text: str) -> bool:

@@ -281,10 +281,14 @@ class _Converter:
             return "transpose", lo, sup_hi, nxt
         if items and all(t in ("\\prime", "'") for t in items):
             return "prime", lo, sup_hi, nxt
+        transposed = len(items) > 1 and items[-1] in _TRANSPOSE   # W^{(0)T}
+        core = items[:-1] if transposed else items
         pairs = {"(": ")", "[": "]"}
-        if len(items) > 2 and items[0] in pairs and items[-1] == pairs[items[0]]:
-            inner = "".join(items[1:-1])
+        if len(core) > 2 and core[0] in pairs and core[-1] == pairs[core[0]]:
+            inner = "".join(core[1:-1])
             if _LAYER.fullmatch(inner):
+                if transposed:
+                    self.notes.read("read ^T (transpose) as a no-op on scalars")
                 return "layer:" + re.sub(r"[^A-Za-z0-9]", "", inner), lo, sup_hi, nxt
         return "power", lo, sup_hi, nxt
 

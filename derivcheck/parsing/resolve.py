@@ -97,6 +97,9 @@ class Resolver:
         """Exact, letter-case or open-namespace lookup of one plain name; None if unknown."""
         source = self._source(start, end)
         found = name if self.known(name) else None
+        if found is None and "_" in name and self.known(name.replace("_", "")):
+            found = name.replace("_", "")
+            self.notes.read(f"read {source} as {found}")
         if found is None and not self.ns.open:
             found = self.ns.case_match(name)
             if found is not None:
