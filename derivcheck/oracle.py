@@ -267,7 +267,8 @@ class _Program:
                                                 step0=step0, dps=dps))
 
     def _agree(self, coarse: list, fine: list, digits: int) -> bool:
-        return all(_same(coarse[i], fine[i], digits) for i in self.checked)
+        scale = max((abs(_as_mpf(fine[i])) for i in self.checked), default=0)
+        return all(_same(coarse[i], fine[i], digits, scale) for i in self.checked)
 
 
 _ZERO = Fraction(0)
@@ -384,14 +385,25 @@ class Oracle:
         if self.convention.is_profile:
             variants.append(self.gradients(point))
         first = variants[0]
-        return not all(_same(v[k], first[k], self.dps // 2) for v in variants[1:] for k in first)
+        scale = max(abs(_as_mpf(g)) for v in variants for g in v.values())
+        return not all(_same(v[k], first[k], self.dps // 2, scale)
+                       for v in variants[1:] for k in first)
 
 
-def _same(a, b, digits: int) -> bool:
-    """Equal: exactly for exact values, to ``digits`` significant digits otherwise."""
+def _as_mpf(value):
+    """A Fraction, a (numerator, denominator) pair or an mpf as an mpf."""
+    if isinstance(value, tuple):
+        value = Fraction(*value)
+    if isinstance(value, Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    return value
+
+
+def _same(a, b, digits: int, scale=0) -> bool:
+    """Equal: exactly for exact values; otherwise to ``digits`` digits of the larger of
+    the two and ``scale`` (the size of the values they are compared among)."""
     if not (isinstance(a, mpmath.mpf) or isinstance(b, mpmath.mpf)):
         return a == b
     with mpmath.workdps(2 * digits + 10):
-        a, b = (mpmath.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else v
-                for v in (a, b))
-        return abs(a - b) <= mpmath.mpf(10) ** -digits * max(abs(a), abs(b))
+        a, b = _as_mpf(a), _as_mpf(b)
+        return abs(a - b) <= mpmath.mpf(10) ** -digits * max(abs(a), abs(b), scale)
