@@ -23,14 +23,14 @@ from .conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
 from .errors import SpecError
-from .gradients import adjoint_name, tree_size
+from .gradients import adjoint_name
 from .printing import plain
 from .verdict import Result
 
 __all__ = ["check", "gradient_display"]
 
-#: Up to this tree size a gradient is shown fully substituted.
-SHOW_EXPANDED = 120
+#: Networks up to this many equations show gradients fully substituted.
+SHOW_EXPANDED = 12
 
 
 def gradient_display(net, wrt: Symbol, convention="any"):
@@ -42,7 +42,7 @@ def gradient_display(net, wrt: Symbol, convention="any"):
     bw = net.backward(convention)
     g = bw.gradients[wrt]
     inline = bw.inline(g)
-    if tree_size(inline, net.graph.definitions) <= SHOW_EXPANDED:
+    if len(net.graph.nodes) <= SHOW_EXPANDED:
         return bw.expand(g), {}
     used = inline.free_symbols
     defs = {}

@@ -39,8 +39,7 @@ from fractions import Fraction
 import sympy
 
 from .conventions import get_convention
-from .formal import K, P, FormalEvaluator, rational_reconstruct
-from .gradients import tree_size
+from .formal import K, P, FormalEvaluator, degree_bound, rational_reconstruct
 from .search import Sampler
 from .verdict import Witness
 
@@ -99,7 +98,7 @@ class _Procedure:
         return fe, same
 
     def error_bound(self) -> str:
-        d = (tree_size(self.reference, self.defs) + tree_size(self.candidate, self.defs)) \
+        d = (degree_bound(self.reference, self.defs) + degree_bound(self.candidate, self.defs)) \
             * self.degree
         eps = (self.tests + self.gate_count ** 2 + 1) * (d / P) ** K
         exponent = math.floor(math.log10(eps)) + 1 if eps > 0 else -300
