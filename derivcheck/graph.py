@@ -267,17 +267,25 @@ def _forward(spec: NetworkSpec) -> Graph:
     defined: dict[str, Symbol] = {}
     nodes = []
     reserved = {str(s) for s in inputs + targets}
-    for text in spec.forward:
-        name, expr = parse_equation(text)
+    parsed = [(text, *parse_equation(text)) for text in spec.forward]
+    left_sides = {name for _, name, _ in parsed}
+    for text, name, expr in parsed:
         if name in reserved or name in defined:
             raise SpecError(f"{name!r} is defined twice (or is an input/target): {text}")
+        early = sorted(str(s) for s in expr.free_symbols
+                       if str(s) in left_sides and str(s) not in defined)
+        if early:
+            raise SpecError(f"{early[0]!r} is used before its own equation: {text}",
+                            hint="write the forward equations in the order they are "
+                                 "computed, each using only names defined above it")
         sym = Symbol(name)
         defined[name] = sym
         nodes.append(_forward_node(sym, expr))
     if not nodes:
         raise SpecError("no forward equations given")
     outputs = [n.symbol for n in nodes if str(n.symbol).startswith("yhat")
-               and str(n.symbol)[4:].isdigit()] or [nodes[-1].symbol]
+               and str(n.symbol)[4:].isdigit()] or [
+        defined.get("yhat", nodes[-1].symbol)]
     aliases = {} if "yhat" in defined or len(outputs) > 1 else {"yhat": outputs[0]}
     known = set(defined.values()) | set(inputs) | set(targets)
     params = []

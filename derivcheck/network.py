@@ -10,6 +10,7 @@ x*(-y + ReLU(W0*x))*Step(W0*x)
 """
 from __future__ import annotations
 
+import difflib
 from functools import cached_property
 
 import sympy
@@ -70,9 +71,11 @@ class Network:
         hit = ns.case_match(name)
         if hit and Symbol(hit) in self.params:
             return Symbol(hit)
+        names = [s.name for s in self.params + self.inputs]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
         raise SpecError(f"{name!r} is not a parameter of the network",
                         hint="parameters: " + ", ".join(p.name for p in self.params),
-                        suggestion=ns.closest(name))
+                        suggestion=close[0] if close else None)
 
     def gradient(self, wrt, *, convention: str | Convention = "any", form: str = "expanded"):
         """dC/d``wrt`` as an exact SymPy expression with Step (kink value = convention).
