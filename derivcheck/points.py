@@ -149,7 +149,8 @@ def place_on_kink(net, point: dict, node_symbol, *, breakpoint=None) -> dict | N
     given); None when no parameter enters it linearly with a nonzero exact coefficient.
 
     Among the parameters that could move, the one whose new value has the smallest
-    denominator wins, so placed points stay exact in floating point where possible.
+    denominator wins (so placed points stay exact in floating point where possible),
+    then a bias.
 
     >>> from derivcheck.network import chain
     >>> net = chain(["w1", "w2"], "hardtanh")
@@ -177,8 +178,8 @@ def place_on_kink(net, point: dict, node_symbol, *, breakpoint=None) -> dict | N
         c = ev(coef)
         if isinstance(c, Fraction) and c != 0:
             value = point[p] - (z - target) / c
-            moves.append((value.denominator, i, p, value))
-    for _, _, p, value in sorted(moves):
+            moves.append((value.denominator, coef != 1, i, p, value))
+    for *_, p, value in sorted(moves):
         moved = {**point, p: value}
         if _forward_evaluator(net, moved)(expr) == target:
             return moved
