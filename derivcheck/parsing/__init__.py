@@ -37,6 +37,8 @@ from .tokens import Notes, Segment, drop_punctuation, fold_adjoint_slashes, segm
 
 __all__ = ["ParsedFormula", "parse_formula", "parse_equation", "is_latex"]
 
+_NESTING_HINT = "name an inner part (e.g. z2) instead of nesting it"
+
 
 @dataclass
 class ParsedFormula:
@@ -64,7 +66,8 @@ def is_latex(text: str) -> bool:
 
 def _check_input(text) -> None:
     if not isinstance(text, str):
-        raise ParseError(f"a formula must be text, not {type(text).__name__}", position=0)
+        raise ParseError(f"a formula must be text, not {type(text).__name__}", text="", position=0,
+                         hint="pass the formula as a string")
     check_text(text)
     if not text.strip():
         raise ParseError("the formula is empty", text=text, position=0,
@@ -158,7 +161,7 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
         expr = _read(sides[-1][1](), sides[-1][0], resolver)
     except RecursionError:
         raise LimitError(f"the formula nests too deeply (limit {MAX_NESTING})", text=text,
-                         position=0) from None
+                         position=0, hint=_NESTING_HINT) from None
     return ParsedFormula(expr, named, use_latex, notes.readings, notes.warnings)
 
 
@@ -187,5 +190,5 @@ def parse_equation(text: str) -> tuple[str, sympy.Expr]:
         expr = _read(_slice(tokens, sides[1]), sides[1], resolver)
     except RecursionError:
         raise LimitError(f"the formula nests too deeply (limit {MAX_NESTING})", text=text,
-                         position=0) from None
+                         position=0, hint=_NESTING_HINT) from None
     return left[0].value.name, expr

@@ -45,6 +45,8 @@ MAX_POWER_DIGITS = 10 * MAX_EXPONENT
 
 _NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+_ZERO_HINT = "a gradient formula is defined everywhere: check the denominators and logarithms"
+_NUMBER_HINT = "write the number with fewer digits, or as a fraction"
 
 
 @dataclass
@@ -78,7 +80,7 @@ class _Comparison:
 def _checked(value, where: Token):
     if value in _UNDEFINED:
         raise _STATE.get().error("this part of the formula is undefined (a division by zero)",
-                                 where.start_pos, "check the denominators and logarithms")
+                                 where.start_pos, _ZERO_HINT)
     return value
 
 
@@ -98,7 +100,7 @@ class _Build(Transformer):
             if isinstance(c[i], Token):
                 if c[i] == "/":
                     if c[i + 1] == 0:
-                        raise _STATE.get().error("division by zero", c[i].start_pos)
+                        raise _STATE.get().error("division by zero", c[i].start_pos, _ZERO_HINT)
                     bottom.append(c[i + 1])
                 else:
                     top.append(c[i + 1])
@@ -142,7 +144,7 @@ class _Build(Transformer):
     def frac(self, c):
         top, bottom = c[1], c[2]
         if bottom == 0:
-            raise _STATE.get().error("division by zero", c[0].start_pos)
+            raise _STATE.get().error("division by zero", c[0].start_pos, _ZERO_HINT)
         return top / bottom
 
     def derivative(self, c):
@@ -187,10 +189,10 @@ def _number(t: Token):
     whole, decimals, exponent = _NUMBER.fullmatch(text).groups("")
     if len(whole) + len(decimals) > MAX_DIGITS:
         raise LimitError(f"a number with more than {MAX_DIGITS} digits", text=_STATE.get().text,
-                         position=t.start_pos)
+                         position=t.start_pos, hint=_NUMBER_HINT)
     if len(exponent.lstrip("+-")) > 6 or abs(int(exponent or "0")) > MAX_EXPONENT:
         raise LimitError(f"the exponent of {text} is beyond {MAX_EXPONENT}", text=_STATE.get().text,
-                         position=t.start_pos)
+                         position=t.start_pos, hint=_NUMBER_HINT)
     shift = int(exponent or "0") - len(decimals)
     return sympy.Rational(int(whole + decimals) * 10 ** max(shift, 0), 10 ** max(-shift, 0))
 
@@ -204,12 +206,13 @@ def _check_exponent(base, exponent, op: Token) -> None:
                          hint="such powers are not part of a gradient; check the formula")
     if base.is_Rational:
         if base == 0 and exponent < 0:
-            raise state.error("0 raised to a negative power (a division by zero)", op.start_pos)
+            raise state.error("0 raised to a negative power (a division by zero)", op.start_pos,
+                              _ZERO_HINT)
         size = max(abs(base.p).bit_length(), base.q.bit_length())
         state.power_digits += math.ceil(p * size * math.log10(2))
         if state.power_digits > MAX_POWER_DIGITS:
             raise LimitError(f"the numbers in this formula grow beyond {MAX_POWER_DIGITS} digits",
-                             text=state.text, position=op.start_pos)
+                             text=state.text, position=op.start_pos, hint=_NUMBER_HINT)
 
 
 def _call(func: Token, args: list):

@@ -53,7 +53,8 @@ def _expected(expected) -> str:
 def from_lark(err: UnexpectedInput, tokens: list[Token], text: str) -> ParseError:
     """A :class:`ParseError` for a parser error on ``tokens`` (positions into ``text``)."""
     if not isinstance(err, UnexpectedToken) or not tokens:
-        return ParseError("the formula cannot be read", text=text, position=0)
+        return ParseError("the formula cannot be read", text=text, position=0,
+                          hint="write a formula such as (y - relu(w1*x))*x")
     t, expected = err.token, set(err.expected)
     at_end = t.type == "$END"
     index = len(tokens) if at_end else next((i for i, u in enumerate(tokens) if u is t),

@@ -176,7 +176,8 @@ class _Converter:
         j = self._skip_space(k + 1, hi)
         here = self.lx[k]
         if j >= hi:
-            raise self.error(f"'{here.text}' needs an argument after it", here.start)
+            raise self.error(f"'{here.text}' needs an argument after it", here.start,
+                             "write e.g. x^{2}, w_{1} or \\hat{y}")
         lx = self.lx[j]
         if lx.kind == "char" and lx.text == "{":
             return j + 1, self.match[j], self.match[j] + 1
@@ -310,7 +311,8 @@ class _Converter:
         lo, arg_hi, nxt = self._arg(i, hi)
         inner = self._flat(lo, arg_hi, "accent")
         if not inner:
-            raise self.error(f"'{self.lx[i].text}' needs a letter", self.lx[i].start)
+            raise self.error(f"'{self.lx[i].text}' needs a letter", self.lx[i].start,
+                             "write e.g. \\hat{y}")
         return self._scripts(nxt, hi, [Unit(inner + suffix, self.lx[i].start, self.lx[nxt - 1].end)],
                              out)
 
@@ -440,7 +442,8 @@ class _Converter:
         j = self._skip_space(i + 1, hi)
         lx = self.lx[j] if j < hi else None
         if lx is None:
-            raise self.error(f"'{self.lx[i].text}' needs a delimiter after it", self.lx[i].start)
+            raise self.error(f"'{self.lx[i].text}' needs a delimiter after it", self.lx[i].start,
+                             "write e.g. \\left( x \\right)")
         if lx.text == ".":
             return j + 1
         if lx.text in ("|", "\\|", "\\vert", "\\lvert", "\\rvert"):

@@ -5,7 +5,8 @@ is, in this order:
 
 1. a function when a ``(`` follows (``ReLU(``, ``H(`` when ``H`` is no name) or a prime
    (``relu'``, ``\sigma'``, ``f'``);
-2. ``e`` before ``^`` is Euler's number and ``\pi`` is pi, unless they are names;
+2. ``e`` (and plain ``E``) is Euler's number (in an open namespace only before ``^``) and
+   ``\pi`` is pi, unless they are names;
 3. a known name (``namespace.symbols``);
 4. ``d`` + a quantity with a loss derivative (deeplearning.ai's ``dz2``, ``dW^{[1]}``);
 5. a unique split into known names (``w1x`` is ``w1*x``; in LaTeX ``xy`` is ``x*y``);
@@ -39,6 +40,8 @@ from .vocabulary import GENERIC_ACTIVATIONS, GREEK, function_named, function_nam
 
 __all__ = ["Resolver", "Resolved", "Prime", "refine"]
 
+#: Longest run of letters (in units) read as a product of names (``w1w2x``).
+_MAX_SPLIT = 64
 #: Name endings that mark a variable, not a function, before '(' in an open namespace.
 _VARIABLE_SUFFIXES = ("hat", "bar", "tilde", "star", "prime")
 
@@ -65,6 +68,10 @@ class Prime:
         return f"{self.function or self.letter}'"
 
 
+def _short(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _known_list(names: list[str], limit: int = 12) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
@@ -85,12 +92,13 @@ class Resolver:
         return name in self.ns.symbols
 
     def _source(self, start: int, end: int) -> str:
-        return self.text[start:end]
+        """The text of a name as typed, shortened for messages."""
+        return _short(self.text[start:end])
 
     def _error(self, message: str, start: int, name: str | None = None, hint: str | None = None):
         known = self.ns.known()
         return NameError_(message, text=self.text, position=start,
-                          suggestion=self.ns.closest(name) if name else None,
+                          suggestion=self.ns.closest(name) if name and len(name) <= 64 else None,
                           hint=hint or (f"known names: {_known_list(known)}" if known else None))
 
     def symbol(self, name: str, start: int, end: int) -> Resolved | None:
@@ -112,7 +120,8 @@ class Resolver:
         if found not in self._symbols:
             if len(self._symbols) >= MAX_NAMES:
                 raise LimitError(f"more than {MAX_NAMES} distinct names", text=self.text,
-                                 position=start)
+                                 position=start, hint="write the gradient with intermediate "
+                                 "quantities (dC/dz2, a1, ...) instead of every weight")
             expr = self.ns.symbols[found] if self.known(found) else self.ns.symbol(found)
             self._symbols[found] = expr
             self.name_of.setdefault(expr, found)
@@ -190,7 +199,7 @@ class Resolver:
         quantity = self._d_quantity(w)
         if quantity is not None and quantity.name in self.ns.adjoints:
             return [_retyped(t, "ADJ", self.adjoint(w.rest(), start, end))]
-        cuts = self.split(w) if len(w.units) > 1 else None
+        cuts = self.split(w) if 1 < len(w.units) <= _MAX_SPLIT else None
         if cuts:
             pieces = ["".join(u.text for u in w.units[a:b]) for a, b in cuts]
             self.notes.read(f"read {self._source(start, end)} as " + "*".join(pieces))
@@ -220,9 +229,12 @@ class Resolver:
         if call and (not self.ns.open or (len(w.units) > 1 and name.isalpha()
                                           and not name.endswith(_VARIABLE_SUFFIXES))):
             names = function_names()
-            close = difflib.get_close_matches(name.lower(), names, n=1)
-            raise ParseError(f"unknown function '{name}'", text=self.text, position=start,
-                             suggestion=close[0] if close else self.ns.closest(name),
+            suggestion = None
+            if len(name) <= 64:
+                close = difflib.get_close_matches(name.lower(), names, n=1)
+                suggestion = close[0] if close else self.ns.closest(name)
+            raise ParseError(f"unknown function '{_short(name)}'", text=self.text, position=start,
+                             suggestion=suggestion,
                              hint="known functions: " + ", ".join(names)
                              + ("" if self.ns.open else "; for a product write '*' before '('"))
         if function_named(name) is not None and len(name) > 1 and name not in GREEK:
@@ -236,7 +248,7 @@ class Resolver:
         if w.latex and w.layered and len(w.units) > 1 and w.units[0].text == "d":
             return [_retyped(t, "ADJ", self.adjoint(w.rest(), start, end))]
         self._not_a_name(w, start, call)
-        if w.latex and len(w.units) > 1:
+        if w.latex and 1 < len(w.units) <= _MAX_SPLIT:
             self.notes.read(f"read {self._source(start, end)} as "
                             + "*".join(u.text for u in w.units))
             return [self._unit_token(u.text, u.start, u.end) for u in w.units]
@@ -254,7 +266,7 @@ class Resolver:
         if spec is not None and spec.min_args > 1:
             spec = None
         if spec is None and name not in GENERIC_ACTIVATIONS:
-            raise ParseError(f"cannot read {name}': a prime is read only on an activation",
+            raise ParseError(f"cannot read {_short(name)}': a prime is read only on an activation",
                              text=self.text, position=prime.start_pos,
                              hint="write e.g. relu'(z), \\sigma'(z), \\tanh'(z) or f'(z1)")
         return tok("DFUNC", Prime(spec.name if spec else None, name), t.start_pos, prime.end_pos)
@@ -291,7 +303,8 @@ def _name(t: Token, nxt: str | None, res: Resolver) -> list[Token]:
         if name.lower() != spec.name:
             res.notes.read(f"read {res.text[t.start_pos:t.end_pos]} as the function {spec.name}")
         return [_retyped(t, "FUNC", spec.name)]
-    if name == "e" and nxt == "POW" and not res.known(name):
+    if (name == "e" or (name == "E" and not t.value.latex)) and not res.known(name) and (
+            nxt == "POW" or not res.ns.open):
         return [_retyped(t, "CONST", "E")]
     if name == "pi" and not res.known(name):
         return [_retyped(t, "CONST", "pi")]

@@ -48,7 +48,7 @@ def check_text(text: str) -> None:
     """
     if len(text) > MAX_TEXT_LENGTH:
         raise LimitError(f"the formula is {len(text)} characters long, more than the limit of "
-                         f"{MAX_TEXT_LENGTH}", position=MAX_TEXT_LENGTH,
+                         f"{MAX_TEXT_LENGTH}", text=text, position=MAX_TEXT_LENGTH,
                          hint="split the derivation into intermediate quantities")
     depth = 0
     for m in _BRACKETS.finditer(text):

@@ -77,7 +77,7 @@ class Word:
     @classmethod
     def plain(cls, ident: str, start: int) -> "Word":
         """Units of a plain identifier: a letter with the digits and ``_suffix`` after it."""
-        if cls._UNIT.fullmatch(ident):
+        if len(ident) > 64 or cls._UNIT.fullmatch(ident):   # too long to split, or one unit
             return cls((Unit(ident, start, start + len(ident)),))
         units = tuple(Unit(m.group(), start + m.start(), start + m.end())
                       for m in cls._UNIT.finditer(ident))
