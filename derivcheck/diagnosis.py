@@ -76,8 +76,15 @@ def diagnose(net, wrt: Symbol, candidate, *, convention="any", verdict="not_equi
     defs = net.definitions(convention)
     reference = Symbol(adjoint_name(wrt))
     signs = signs or {}
+    registry: dict = {}
+    base = FormalEvaluator(defs, mode="offkink", signs=signs, registry=registry)
+    for node in net.graph.nodes:  # mutants change only the backward pass: share the forward
+        base.symbol(node.symbol)
+    forward = {n.symbol: base.symbol(n.symbol) for n in net.graph.nodes}
     for mutant in _mutants(net, defs):
-        ratio = _ratio(mutant.definitions, reference, candidate, signs)
+        ratio = _ratio(FormalEvaluator(mutant.definitions, mode="offkink", signs=signs,
+                                       registry=registry, known=forward),
+                       reference, candidate)
         if ratio is None:
             continue
         out = _ratio_diagnoses(net, ratio)
@@ -87,9 +94,8 @@ def diagnose(net, wrt: Symbol, candidate, *, convention="any", verdict="not_equi
     return _structural(net, defs, wrt, candidate)
 
 
-def _ratio(defs, reference, candidate, signs):
+def _ratio(fe, reference, candidate):
     """The constant candidate/reference as (n, d), or None when not constant."""
-    fe = FormalEvaluator(defs, mode="offkink", signs=signs)
     try:
         r, k = fe.value(reference), fe.value(candidate)
     except ZeroDivisionError:

@@ -78,6 +78,7 @@ class _Procedure:
                                                              -1, P) % P)
         self.signs = assumptions.strict_signs()
         self.sampler = Sampler(net, self.defs, assumptions, seed=seed)
+        self.registry = {"free": {}, "offkink": {}}
         self.tests = 0
         self.gate_count = 0
         self.degree = 1
@@ -85,13 +86,14 @@ class _Procedure:
     # -- formal side ---------------------------------------------------------------------
     def formal(self, mode, pattern=None):
         fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {}, c_value=self.c_fixed,
-                             signs=self.signs, seed=self.seed)
+                             signs=self.signs, seed=self.seed, registry=self.registry[mode])
         self.tests += 1
         try:
             same = fe.value(self.reference) == fe.value(self.candidate)
         except ZeroDivisionError:
             fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {},
-                                 c_value=self.c_fixed, signs=self.signs, seed=self.seed + 7)
+                                 c_value=self.c_fixed, signs=self.signs, seed=self.seed + 7,
+                                 registry={})
             same = fe.value(self.reference) == fe.value(self.candidate)
         self.gate_count = max(self.gate_count, len(fe.gates))
         self.degree = max(self.degree, fe.degree)

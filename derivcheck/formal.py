@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sympy
 
-from .functions import IsNonNeg, IsPos, Step, decompose
+from .evaluate import _decomposed
+from .functions import IsNonNeg, IsPos, Step
 
 __all__ = ["P", "FormalEvaluator", "GateInfo", "rational_reconstruct"]
 
@@ -80,13 +82,17 @@ class FormalEvaluator:
     signs: dict = field(default_factory=dict)  # symbol -> +1/-1 known strict sign
     seed: int = 1
     keyer: "FormalEvaluator | None" = None  # names gates independently of the pattern
+    registry: dict | None = None  # gate classes shared by evaluators that must agree
+    known: dict | None = None     # values of symbols already evaluated elsewhere
 
     def __post_init__(self):
-        self._values: dict = {}
+        self._values: dict = dict(self.known or {})
         self._exp_classes: dict = {}
         self._stripped_memo: dict = {}
         self._memo: dict = {}
-        self.gates: dict = {}        # key -> GateInfo
+        # key -> GateInfo; shared through ``registry`` so that a gate's orientation
+        # (which of Step(g), Step(-g) is "s") is the same in every evaluator of a search
+        self.gates: dict = self.registry if self.registry is not None else {}
         self._atoms: dict = {}
         self.free_gates: list = []   # keys met that the pattern does not fix
         self.degree = 1              # running bound on degrees seen
@@ -112,7 +118,7 @@ class FormalEvaluator:
         pending = [s]
         while pending:
             top = pending[-1]
-            missing = [d for d in _decomposed(self.definitions[top]).free_symbols
+            missing = [d for d in _symbols_of(self.definitions[top])
                        if d not in self._values and d in self.definitions]
             if missing:
                 pending.extend(missing)
@@ -282,9 +288,9 @@ class FormalEvaluator:
         return self._const(self.c_value)
 
 
-def _decomposed(expr):
-    from .evaluate import _decomposed as cached
-    return cached(expr)
+@lru_cache(maxsize=200_000)
+def _symbols_of(expr) -> tuple:
+    return tuple(_decomposed(expr).free_symbols)
 
 
 def degree_bound(expr, definitions: dict) -> int:
