@@ -140,6 +140,11 @@ class _Procedure:
             return Decision("equivalent_almost_everywhere", "identity_test",
                             detail + "; differs at a kink, checked by exact evaluation",
                             kink_point=kink)
+        surfaces = self.kink_surfaces(root)
+        if surfaces is not None:
+            return Decision("equivalent", "identity_test",
+                            detail + f"; equal on each of the {surfaces} kink surfaces too "
+                            "(identity test on the surface, gates and Step(0) free)")
         return Decision("unknown", "identity_test", detail,
                         reason="the formulas are equal off the kinks (proved), but their "
                                "equality on the kinks was neither proved nor refuted: "
@@ -265,6 +270,42 @@ class _Procedure:
             if found and not found.on_kink:
                 return found.witness
         return None
+
+    def kink_surfaces(self, root):
+        """Prove equality on every kink surface g = 0: solve g = 0 for a leaf it depends
+        on affinely (modulo P) and test identity there with every other gate, and
+        Step(0), free. The number of surfaces, or None when one is not proved."""
+        count = 0
+        for info in sorted(root.gates.values(), key=lambda g: g.order):
+            if self.timed_out():
+                return None
+            if not any(self.surface_equal(info.expr, leaf)
+                       for leaf in sorted(self.sampler.deps(info.expr), key=str)):
+                return None
+            count += 1
+        return count
+
+    def surface_equal(self, arg, leaf) -> bool:
+        def at(values):
+            fe = FormalEvaluator(self.defs, mode="free", c_value=self.c_fixed, signs=self.signs,
+                                 seed=self.seed, registry=self.registry["free"],
+                                 overrides={leaf: values})
+            return fe
+
+        t = [tuple((j + 2) * (i + 3) % P for i in range(K)) for j in range(3)]
+        g = [at(v).value(arg) for v in t]
+        slope = [(g1 - g0) * pow((t1 - t0) % P, -1, P) % P
+                 for g0, g1, t0, t1 in zip(g[0], g[1], t[0], t[1])]
+        if 0 in slope or any((g0 + s * (t2 - t0) - g2) % P for g0, g2, s, t0, t2
+                             in zip(g[0], g[2], slope, t[0], t[2])):
+            return False  # not affine in this leaf
+        root = tuple((t0 - g0 * pow(s, -1, P)) % P for g0, s, t0 in zip(g[0], slope, t[0]))
+        fe = at(root)
+        self.tests += 1
+        try:
+            return fe.value(self.reference) == fe.value(self.candidate)
+        except ZeroDivisionError:
+            return False
 
     def kinks(self, root):
         """A kink point where the sides differ, or None."""

@@ -84,6 +84,7 @@ class FormalEvaluator:
     keyer: "FormalEvaluator | None" = None  # names gates independently of the pattern
     registry: dict | None = None  # gate classes shared by evaluators that must agree
     known: dict | None = None     # values of symbols already evaluated elsewhere
+    overrides: dict | None = None  # leaf symbol -> residues to use instead of random ones
 
     def __post_init__(self):
         self._values: dict = dict(self.known or {})
@@ -114,6 +115,8 @@ class FormalEvaluator:
         if s in self._values:
             return self._values[s]
         if s not in self.definitions:
+            if self.overrides and s in self.overrides:
+                return self.overrides[s]
             return self._random(("leaf", s.name))
         pending = [s]
         while pending:
