@@ -67,18 +67,22 @@ def test_random_text(text):
     answers_cleanly(text, seed_namespace())
 
 
+def soup(vocabulary):
+    """Texts made of tokens from ``vocabulary``, glued or spaced."""
+    return st.tuples(st.lists(st.sampled_from(vocabulary), max_size=30),
+                     st.sampled_from(["", " "])).map(lambda pair: pair[1].join(pair[0]))
+
+
 @FUZZ
-@given(st.lists(st.sampled_from(PLAIN_TOKENS), max_size=30), st.sampled_from(["", " "]))
-def test_plain_token_soup(tokens, sep):
-    text = sep.join(tokens)
+@given(soup(PLAIN_TOKENS))
+def test_plain_token_soup(text):
     answers_cleanly(text, latex_flag=False)
     answers_cleanly(text, seed_namespace())
 
 
 @FUZZ
-@given(st.lists(st.sampled_from(LATEX_TOKENS), max_size=30), st.sampled_from(["", " "]))
-def test_latex_token_soup(tokens, sep):
-    text = sep.join(tokens)
+@given(soup(LATEX_TOKENS))
+def test_latex_token_soup(text):
     answers_cleanly(text, latex_flag=True)
     answers_cleanly(text, seed_namespace(), latex_flag=True)
 

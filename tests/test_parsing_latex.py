@@ -244,8 +244,9 @@ def test_seed_answer_forward_equations():
 
 def test_seed_answer_output_gradient():
     text = (r"$\frac{\partial C}{\partial \hat{y}} = \frac{\partial C}{\partial r^{(1)}} = "
-            r"\frac{\partial}{\partial r^{(1)}}\frac{1}{2}(y-r^{(1)})^2 = \frac{1}{2}\frac{\partial}"
-            r"{\partial r^{(1)}}(y^2 - 2yr^{(1)} + (r^{(1)})^2) = r^{(1)} - y$")
+            r"\frac{\partial}{\partial r^{(1)}}\frac{1}{2}(y-r^{(1)})^2 = "
+            r"\frac{1}{2}\frac{\partial}{\partial r^{(1)}}(y^2 - 2yr^{(1)} + (r^{(1)})^2) = "
+            r"r^{(1)} - y$")
     f = parse_formula(text, seed_namespace())
     assert (f.wrt, f.expr) == ("yhat", a1 - y)
 

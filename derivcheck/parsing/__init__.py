@@ -138,10 +138,11 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
     ``namespace`` says which names exist; without one every name is accepted. When ``wrt``
     is given and a left side names another parameter, that is an error.
 
-    >>> parse_formula(r"\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x").wrt
+    >>> parse_formula(r"\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x"
+    ...               ).wrt
     'W0'
-    >>> parse_formula("dC/dw2 = [z2 > 0] * leaky_relu(z2)").expr
-    LeakyReLU(z2, 1/100)*IsPos(z2)
+    >>> parse_formula("dC/dw2 = x [z2 > 0]").expr
+    x*IsPos(z2)
     """
     _check_input(text)
     use_latex = is_latex(text) if latex is None else latex
@@ -152,12 +153,14 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
         for segment, _ in sides:
             if segment.lo == segment.hi:
                 raise ParseError("one side of the equation is empty", text=text,
-                                 position=segment.start, hint="write 'dC/dw1 = formula' or just the formula")
+                                 position=segment.start,
+                                 hint="write 'dC/dw1 = formula' or just the formula")
         named = _left_side(*sides[0], resolver) if len(sides) > 1 else None
         if wrt is not None and named is not None and named != wrt:
             raise ParseError(f"the left side is the gradient with respect to {named}, not {wrt}",
                              text=text, position=sides[0][0].start,
-                             hint=f"check the left side, or ask for the gradient with respect to {named}")
+                             hint="check the left side, or ask for the gradient with respect "
+                             f"to {named}")
         expr = _read(sides[-1][1](), sides[-1][0], resolver)
     except RecursionError:
         raise LimitError(f"the formula nests too deeply (limit {MAX_NESTING})", text=text,

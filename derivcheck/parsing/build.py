@@ -234,7 +234,8 @@ def _activation_derivative(prime: Token, arg):
     if activation is None:
         what = f"the activation applied to {name}" if name else "which activation it stands for"
         raise state.error(f"cannot read {prime.value}: the network does not say {what}",
-                          prime.start_pos, "write the derivative itself, e.g. relu'(z1) or Step(z1)")
+                          prime.start_pos,
+                          "write the derivative itself, e.g. relu'(z1) or Step(z1)")
     state.resolver.notes.read(f"read {prime.value}({name or '...'}) as {activation.label()}'"
                               f"({name or '...'})")
     return activation.derivative(arg)

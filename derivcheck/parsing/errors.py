@@ -5,7 +5,8 @@ instead what was missing where: ``(*ReLU`` gives "expected an operand before '*'
 
 >>> from lark import Token
 >>> from lark.exceptions import UnexpectedToken
->>> tokens = [Token("_LPAR", "(", start_pos=0, end_pos=1), Token("MULOP", "*", start_pos=1, end_pos=2)]
+>>> tokens = [Token("_LPAR", "(", start_pos=0, end_pos=1),
+...           Token("MULOP", "*", start_pos=1, end_pos=2)]
 >>> err = from_lark(UnexpectedToken(tokens[1], {"NAME", "NUMBER", "_LPAR"}), tokens, "(*x)")
 >>> err.message, err.position
 ("expected an operand before '*'", 1)

@@ -8,8 +8,9 @@ Plain syntax is what one types in a terminal: ``+ - * / ^ **``, parentheses, num
 Nothing here raises: a character that cannot be read becomes an ``ERROR`` token, reported
 only if it lies in the part of the formula that is read.
 
->>> [(t.type, str(t)) for t in scan_plain("2w1 x**2 >= 0")]
-[('NUMBER', '2'), ('NAME', 'w1'), ('NAME', 'x'), ('POW', '**'), ('NUMBER', '2'), ('CMP', '>='), ('NUMBER', '0')]
+>>> [(t.type, str(t)) for t in scan_plain("2w1 x**2 >= 0")]  # doctest: +NORMALIZE_WHITESPACE
+[('NUMBER', '2'), ('NAME', 'w1'), ('NAME', 'x'), ('POW', '**'), ('NUMBER', '2'),
+ ('CMP', '>='), ('NUMBER', '0')]
 """
 from __future__ import annotations
 

@@ -133,8 +133,9 @@ class Resolver:
         """The symbol standing for dC/d(quantity)."""
         q = self.symbol(quantity.name, quantity.start, quantity.end)
         if q is None:
-            raise self._error(f"unknown quantity '{self._source(quantity.start, quantity.end)}' in a "
-                              "derivative of the loss", quantity.start, quantity.name)
+            source = self._source(quantity.start, quantity.end)
+            raise self._error(f"unknown quantity '{source}' in a derivative of the loss",
+                              quantity.start, quantity.name)
         expr = self.ns.adjoints.get(q.name)
         if expr is None:
             expr = next((v for k, v in self.ns.adjoints.items()
@@ -144,7 +145,8 @@ class Resolver:
         if expr is None:
             has = sorted(self.ns.adjoints)
             raise NameError_(f"the network has no loss derivative dC/d{q.name}", text=self.text,
-                             position=start, hint=f"loss derivatives are known for: {_known_list(has)}"
+                             position=start,
+                             hint=f"loss derivatives are known for: {_known_list(has)}"
                              if has else "this network defines no loss derivatives")
         self.notes.read(f"read {self._source(start, end)} as dC/d{q.name}")
         return Resolved(f"dC/d{q.name}", expr)
@@ -256,7 +258,8 @@ class Resolver:
         if resolved is None:
             raise ParseError(f"'{self._source(start, end)}' is not a valid name", text=self.text,
                              position=start,
-                             hint="names are letters, digits and '_' (at most 64), starting with a letter")
+                             hint="names are letters, digits and '_' (at most 64), starting "
+                                  "with a letter")
         return [_retyped(t, "NAME", resolved)]
 
     def prime(self, t: Token, prime: Token) -> Token:

@@ -110,7 +110,8 @@ def check_brackets(tokens: list[Token], text: str) -> None:
         elif kind in CLOSERS:
             if not stack:
                 raise ParseError(f"'{_source(t, text)}' closes nothing", text=text,
-                                 position=t.start_pos, hint="remove it, or add the bracket it belongs to")
+                                 position=t.start_pos,
+                                 hint="remove it, or add the bracket it belongs to")
             opener = tokens[stack[-1]]
             if OPENERS[opener.type] != kind:
                 raise ParseError(f"'{_source(opener, text)}' at column {opener.start_pos + 1} is "

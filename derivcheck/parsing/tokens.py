@@ -171,7 +171,7 @@ def _adjoint_at(tokens: list[Token], i: int):
 
 
 def fold_adjoint_slashes(tokens: list[Token]) -> list[Token]:
-    """Replace ``dC/dz2``, ``∂C/∂z2``, ``\\partial C / \\partial z^{(2)}`` by one ``ADJ`` token."""
+    """Replace ``dC/dz2``, ``∂C/∂z2``, ``\\partial C / \\partial z^{(2)}`` by one ``ADJ``."""
     out, i = [], 0
     while i < len(tokens):
         found = _adjoint_at(tokens, i)
@@ -188,7 +188,8 @@ _BEFORE_DROPPED = {"_AMP", "_ROWSEP", "_CASES_END", None}
 
 
 def drop_punctuation(tokens: list[Token]) -> list[Token]:
-    """Drop sentence punctuation: ``.``/``,``/``;`` at the end or before ``&``, ``\\\\``, ``\\end``."""
+    """Drop sentence punctuation (``.``, ``,``, ``;``) at the end or before ``&``, ``\\\\``,
+    ``\\end``."""
     out = []
     for i, t in enumerate(tokens):
         if t.type in ("PUNCT", "_COMMA"):

@@ -7,8 +7,8 @@ built from the arguments, how many arguments it takes, and (for a prime such as
 >>> function_named("ReLU").name, function_named("heaviside").name, function_named("H").name
 ('relu', 'step', 'step')
 >>> z = sympy.Symbol("z")
->>> function_named("sigma").derivative(z)
-(1 - Sigmoid(z))*Sigmoid(z)
+>>> function_named("sigma").derivative(z) == F.Sigmoid(z) * (1 - F.Sigmoid(z))
+True
 """
 from __future__ import annotations
 
