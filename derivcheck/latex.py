@@ -109,7 +109,8 @@ class DerivcheckLatexPrinter(LatexPrinter):
     def mul_pieces(self, expr, split: bool = False) -> list:
         """A product's factors as ``[(joiner, tex), ...]``, bracketed where needed; only
         the first may carry the sign ``-``. With ``split``, a bracketed sum is cut into
-        its terms too (its plain brackets may span lines)."""
+        its terms too when it is wider than half a line (its plain brackets may then span
+        lines)."""
         args = list(expr.args)
         sign = ""
         if args[0].is_Rational and args[0] < 0:
@@ -121,7 +122,7 @@ class DerivcheckLatexPrinter(LatexPrinter):
             tex = self._print(f)
             if not self._needs_mul_brackets(f, first=i == 0, last=i == len(args) - 1):
                 out.append(("", tex))
-            elif split and f.is_Add and self.paren(tex)[0] == "(":
+            elif split and f.is_Add and self.paren(tex)[0] == "(" and tex_width(tex) > WIDTH / 2:
                 inner = latex_pieces(f, self, whole_terms=True)
                 inner[0] = ("", "(" + (f"{inner[0][0]} " if inner[0][0] else "") + inner[0][1])
                 inner[-1] = (inner[-1][0], inner[-1][1] + ")")
@@ -324,9 +325,9 @@ def align_row(lhs: str, *sides, width: float = WIDTH, tag=None) -> str:
     r"""One ``align`` entry ``lhs &= side_1 = side_2 ...`` that fits the page.
 
     Each side is LaTeX text (never split) or a SymPy expression (split between factors or
-    terms). A side that does not fit starts a new ``&=`` line; an expression that still
-    does not fit continues on ``&\quad`` lines, a product with ``\cdot``, a sum with its
-    sign. ``tag`` numbers the row (``\tag{1}`` on its first line).
+    terms). A side that does not fit, or follows one that took several lines, starts a
+    new ``&=`` line; an expression that still does not fit continues on ``&\quad``
+    lines, a product with ``\cdot``, a sum with its sign. ``tag`` numbers the row (``\tag{1}`` on its first line).
 
     >>> from sympy import Mul, symbols
     >>> print(align_row("f", Mul(*symbols("w1:13"), evaluate=False), width=20))
@@ -346,7 +347,8 @@ def align_row(lhs: str, *sides, width: float = WIDTH, tag=None) -> str:
                 inline, at_start = f" {signed}", rf"\quad {signed}"
             else:
                 inline, at_start = _product_sep(prev, tex) + tex, rf"\quad \cdot {tex}"
-            if used and used + tex_width(inline) > budget:
+            wrapped = k == 0 and n and lines  # an earlier side took several lines
+            if wrapped or (used and used + tex_width(inline) > budget):
                 lines.append(current)
                 current, used = f"&{at_start}", tex_width(at_start)
             else:

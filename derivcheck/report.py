@@ -49,7 +49,7 @@ VERDICT_WORDS = {
 METHOD_WORDS = {
     "symbolic": "proved symbolically, region by region of the activations",
     "identity_test": "randomized identity testing of polynomials and rational functions, "
-                     "region by region, with the error bound stated below",
+                     "region by region",
     "numeric": "floating-point comparison, used only for transcendental parts",
 }
 
@@ -61,7 +61,7 @@ def report_source(result) -> str:
     candidate = result.candidate_expr
     gradient = result.gradient_expr
     rows = {"yours": _formula(wrt, candidate), "correct": _formula(wrt, gradient)}
-    narrow = all(r is not None and tex_width(r) < WIDTH * 0.42 for r in rows.values())
+    narrow = all(r is not None and tex_width(r) < WIDTH * 0.48 for r in rows.values())
     return render(
         "report.tex", title=f"derivcheck report: the gradient of {result.wrt}",
         result=result, words=VERDICT_WORDS[result.verdict],

@@ -41,18 +41,19 @@ _STEP_COLUMNS = ("0", "1/2", "1")
 _PROFILES = ("torch", "jax", "tensorflow")
 
 
-def sheet_source(network, convention: str = "any") -> str:
-    r"""The LaTeX source of ``network``'s derivation sheet under ``convention``.
+def sheet_source(network, convention: str = "any", *, assume=()) -> str:
+    r"""The LaTeX source of ``network``'s derivation sheet under ``convention``;
+    ``assume`` (texts such as ``"x > 0"``) are listed with the network.
 
     >>> from derivcheck.network import chain
     >>> src = sheet_source(chain(["w1", "w2"], "sigmoid"))
     >>> "semilogyaxis" in src, r"\sigma(z^{(2)})" in src
     (True, True)
     """
-    return _Sheet(network, get_convention(convention)).source()
+    return _Sheet(network, get_convention(convention)).source(list(assume))
 
 
-def write_sheet(network, path, convention: str = "any") -> Path:
+def write_sheet(network, path, convention: str = "any", *, assume=()) -> Path:
     """Write the sheet to ``path`` (``.tex``, or ``.pdf`` through pdflatex).
 
     >>> import tempfile, pathlib
@@ -61,7 +62,7 @@ def write_sheet(network, path, convention: str = "any") -> Path:
     ...     write_sheet(chain(["w1"]), pathlib.Path(d) / "s.tex").stat().st_size > 1000
     True
     """
-    return write_tex_or_pdf(sheet_source(network, convention), path)
+    return write_tex_or_pdf(sheet_source(network, convention, assume=assume), path)
 
 
 def network_facts(network, convention: str = "any") -> list:
@@ -271,7 +272,7 @@ class _Sheet:
                 s = sum(acts[j] == "sigmoid" for j in acts if j >= k)
                 t = sum(acts[j] == "tanh" for j in acts if j >= k)
                 rows.append({"layer": k, "sigmoid": s, "tanh": t,
-                             "bound": latex(Rational(1, 4) ** s)})
+                             "bound": f"(1/4)^{{{s}}} = 1/{4 ** s}" if s else "1"})
         n = max(10, sum(a == "sigmoid" for a in acts.values()))
         curve = " ".join(f"({i},{0.25 ** i:.6e})" for i in range(n + 1))
         marks = " ".join(f"({r['sigmoid']},{0.25 ** r['sigmoid']:.6e})" for r in rows)
@@ -292,25 +293,24 @@ class _Sheet:
             point = {p: Fraction(0) for p in self.graph.params}
             point.update({w: Fraction(-1 if k == m else 1) for k, w in enumerate(weights, 1)})
             point.update({x: Fraction(1), y: Fraction(2)})
-            zero, z_value = [], None
-            for p in self.graph.params:
-                values = [PointEvaluator(defs, point, step0=c).symbol(Symbol(adjoint_name(p)))
+            evaluators = [PointEvaluator(defs, point, step0=c)
                           for c in (Fraction(0), Fraction(1, 2), Fraction(1))]
-                if all(v == 0 for v in values):
-                    zero.append(p)
+            zero = [p for p in self.graph.params
+                    if all(ev.symbol(Symbol(adjoint_name(p))) == 0 for ev in evaluators)]
+            z_value = None
             if m is not None:
                 pre = next(n for n in self.graph.nodes if n.layer == m and n.role == "pre")
-                z_value = _value_tex(PointEvaluator(defs, point).symbol(pre.symbol))
+                z_value = _value_tex(evaluators[0].symbol(pre.symbol))
             live = [p for p in self.graph.params if p not in zero]
             rows.append({"layer": m, "weight": latex(weights[m - 1]) if m else None,
                          "z": z_value, "zero": _name_list(zero), "live": _name_list(live)})
-        return {"rows": rows, "x": latex(x), "y": latex(y)}
+        return {"rows": rows, "x": latex(x), "y": latex(y), "biases": bool(spec.biases)}
 
     def _layer_activations(self) -> dict:
         return {n.layer: n.activation.name for n in self.graph.nodes
                 if n.role == "act" and n.activation and n.layer}
 
-    def source(self) -> str:
+    def source(self, assume: list) -> str:
         spec = self.graph.spec
         layers = self.layers()
         title = (f"Derivation sheet: a {self.depth}-layer {spec.activations[0]} chain"
@@ -322,7 +322,7 @@ class _Sheet:
         a = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == "act"})
         return render(
             "sheet.tex", title=title, kind=spec.kind,
-            facts=network_facts(self.net, self.convention),
+            facts=network_facts(self.net, self.convention), assume=assume,
             forward=self.forward_rows(), loss=self.loss_rows(), layers=layers,
             gradients=self.gradients(layers), kinks=self.kink_rows(),
             step_columns=[latex(Rational(c)) for c in _STEP_COLUMNS], profiles=_PROFILES, vanishing=self.vanishing(),

@@ -105,10 +105,16 @@ def test_pieces_of_sums_and_products():
     a, b = symbols("a b")
     assert latex_pieces(a * b - y) == [("", "a"), ("", "b"), ("-", "y")]
     assert latex_pieces(-a * b) == [("-", "a"), ("", "b")]
-    assert latex_pieces(x * (a + b)) == [("", "x"), ("", "(a"), ("+", "b)")]
-    # a bracketed sum is cut between its terms only, never inside a term
-    assert latex_pieces(x * (a * b + y)) == [("", "x"), ("", "(y"), ("+", "a b)")]
     assert latex_pieces(x / y) == [("", r"\frac{x}{y}")]
+    # a short bracketed sum stays whole
+    assert latex_pieces(x * (a + b)) == [("", "x"), ("", "(a + b)")]
+    # a long one is cut between its terms, never inside a term
+    v = symbols("v1:9")
+    long_sum = sum(w * F.ReLU(t) for w, t in zip(v[:4], v[4:])) - y
+    pieces = latex_pieces(x * long_sum)
+    assert [joiner for joiner, _ in pieces] == ["", "", "+", "+", "+", "-"]
+    assert pieces[1] == ("", r"(v_{1} \, \operatorname{ReLU}(v_{5})")
+    assert pieces[-1] == ("-", "y)")
 
 
 def test_align_row_breaks_long_products_with_cdot():

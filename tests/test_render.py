@@ -101,7 +101,12 @@ def test_templates_resolve_as_installed_package_data(tmp_path, monkeypatch):
     installed.mkdir(parents=True)
     (installed / "base.tex").write_text(r"installed \VAR{title}", encoding="utf-8")
     monkeypatch.delitem(sys.modules, "derivcheck.templates", raising=False)
+    monkeypatch.delattr(derivcheck, "templates", raising=False)
     monkeypatch.setattr(derivcheck, "__path__", [str(installed.parent)])
-    root = templates_root()
-    assert Path(str(root.joinpath("base.tex"))).parent == installed
-    assert render_mod.render("base.tex", title="T") == "installed T"
+    try:
+        root = templates_root()
+        assert Path(str(root.joinpath("base.tex"))).parent == installed
+        assert render_mod.render("base.tex", title="T") == "installed T"
+    finally:  # forget the stand-in package so later tests find the real templates
+        sys.modules.pop("derivcheck.templates", None)
+        vars(derivcheck).pop("templates", None)

@@ -116,8 +116,8 @@ def test_mixed_activations_compile(tmp_path):
 def test_sigmoid_chain_has_the_vanishing_gradient_bound():
     src = sheet_source(chain(["w1", "w2", "w3", "w4"], "sigmoid"))
     rows = re.findall(r"^\$(\d)\$ & \$(\d)\$ & \$0\$ & \$(.*)\$ \\\\$", src, re.M)
-    assert rows == [("4", "1", r"\frac{1}{4}"), ("3", "2", r"\frac{1}{16}"),
-                    ("2", "3", r"\frac{1}{64}"), ("1", "4", r"\frac{1}{256}")]
+    assert rows == [("4", "1", "(1/4)^{1} = 1/4"), ("3", "2", "(1/4)^{2} = 1/16"),
+                    ("2", "3", "(1/4)^{3} = 1/64"), ("1", "4", "(1/4)^{4} = 1/256")]
     assert r"\begin{semilogyaxis}" in src
     assert "(4,3.906250e-03)" in src  # (1/4)^4 on the curve and marked
     assert r"\sigma(z^{(4)}) \, (1 - \sigma(z^{(4)}))" in src
@@ -191,3 +191,9 @@ def test_no_overfull_lines(net, tmp_path):
 def test_write_sheet_tex(tmp_path):
     out = write_sheet(chain(["w1"]), tmp_path / "s.tex")
     assert out.read_text().startswith(r"\documentclass")
+
+
+def test_assumptions_are_listed_as_escaped_text():
+    src = sheet_source(chain(["w1"]), assume=["x > 0", r"\input{/etc/passwd}"])
+    assert (r"Assumptions & \texttt{x \textgreater{} 0,\allowbreak{} "
+            r"\textbackslash{}input\{/\allowbreak{}etc/\allowbreak{}passwd\}} \\") in src
