@@ -57,6 +57,7 @@ class Step(Function):
     (0, Step(0))
     """
 
+    nargs = None  # no FiniteSet built per application (reverse mode makes many)
 
     @classmethod
     def eval(cls, z):
@@ -77,6 +78,7 @@ class Step(Function):
 class IsPos(Function):
     """Iverson bracket ``[z > 0]``: 0 at z = 0 whatever the convention."""
 
+    nargs = None  # no FiniteSet built per application (reverse mode makes many)
 
     @classmethod
     def eval(cls, z):
@@ -93,6 +95,7 @@ class IsPos(Function):
 class IsNonNeg(Function):
     """Iverson bracket ``[z >= 0]``: 1 at z = 0 whatever the convention."""
 
+    nargs = None  # no FiniteSet built per application (reverse mode makes many)
 
     @classmethod
     def eval(cls, z):

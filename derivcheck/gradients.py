@@ -33,14 +33,14 @@ from sympy import Add, Mul, S, Symbol
 from . import limits
 from .conventions import Convention, get_convention
 from .errors import LimitError
-from .graph import Graph
+from .graph import Graph, paused_gc, product
 
 __all__ = ["Backward", "backward", "local_derivative", "adjoint_name", "tree_size"]
 
 
 def adjoint_name(symbol) -> str:
     """The plain name of the adjoint of ``symbol``: ``dC/dz2``."""
-    return f"dC/d{symbol}"
+    return f"dC/d{symbol.name if isinstance(symbol, Symbol) else symbol}"
 
 
 def local_derivative(expr, u: Symbol, convention: Convention) -> sympy.Expr:
@@ -186,6 +186,11 @@ def backward(graph: Graph, convention: str | Convention = "any") -> Backward:
     gradients the same way.
     """
     conv = get_convention(convention)
+    with paused_gc():
+        return _backward(graph, conv)
+
+
+def _backward(graph: Graph, conv: Convention) -> Backward:
     bw = Backward(graph, conv)
     contributions: dict = defaultdict(list)
     node_symbols = {n.symbol for n in graph.nodes}
@@ -194,17 +199,22 @@ def backward(graph: Graph, convention: str | Convention = "any") -> Backward:
         if node.role == "loss":
             adj_expr = S.One
         else:
-            adj_expr = Add(*contributions.pop(node.symbol, []))
+            adj_expr = _sum(contributions.pop(node.symbol, []))
         adj = Symbol(adjoint_name(node.symbol))
         bw.adjoints[node.symbol] = adj
         if node.role != "loss":
             bw.definitions[adj] = adj_expr
         for u, partial in _local_partials(node, conv):
             if u in node_symbols or u in leaves:
-                contributions[u].append(partial if node.role == "loss" else Mul(adj, partial))
+                contributions[u].append(partial if node.role == "loss" else product(adj, partial))
     for p in list(graph.params) + list(graph.inputs):
-        bw.gradients[p] = Add(*contributions.get(p, []))
+        bw.gradients[p] = _sum(contributions.get(p, []))
     return bw
+
+
+def _sum(terms: list):
+    """``Add(*terms)``, without SymPy's constructor for the common single term."""
+    return terms[0] if len(terms) == 1 else Add(*terms)
 
 
 def _local_partials(node, conv: Convention):

@@ -14,10 +14,13 @@ so the graph's size is linear in depth.
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sympy
-from sympy import Add, Symbol
+from sympy import Add, Mul, Symbol
+from sympy.core.mul import _args_sortkey
 
 from .activations import Activation, parse_activation
 from .errors import SpecError
@@ -25,7 +28,7 @@ from .losses import loss_expr
 from .names import Namespace
 from .spec import NetworkSpec
 
-__all__ = ["Node", "Graph", "build_graph"]
+__all__ = ["Node", "Graph", "build_graph", "product", "paused_gc"]
 
 LOSS_NAMES = ("C", "J", "L", "E", "Cost", "Loss")
 
@@ -108,13 +111,58 @@ class Graph:
         return ns
 
 
+def product(a, b):
+    """``Mul(a, b)``, fast for two distinct symbols or applied functions.
+
+    For such factors SymPy's flattening only sorts them into canonical order, yet it is
+    most of the cost of building a deep chain and of its reverse mode; here they are
+    sorted directly, giving the very same expression.
+
+    >>> from derivcheck.functions import Step
+    >>> w, x = sympy.symbols("w x")
+    >>> product(x, w) == Mul(x, w) and product(x, w).args == Mul(x, w).args
+    True
+    >>> product(w, Step(x)).args == Mul(w, Step(x)).args
+    True
+    """
+    if _plain(a) and _plain(b) and a != b:
+        return Mul._from_args(sorted((a, b), key=_args_sortkey), True)
+    return Mul(a, b)
+
+
+def _plain(e) -> bool:
+    """A commutative symbol, or a function of such symbols and numbers (whose own
+    commutativity is not asked: SymPy's assumption system is slow on fresh objects)."""
+    if e.is_Symbol:
+        return e.is_commutative is True
+    return e.is_Function and all(a.is_Number or (a.is_Symbol and a.is_commutative is True)
+                                 for a in e.args)
+
+
+@contextmanager
+def paused_gc():
+    """Pause Python's cyclic garbage collector while many SymPy objects are built.
+
+    Expressions form no reference cycles, so a collection frees nothing here, yet its
+    passes over every live object made building a deep network superlinear in depth.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_graph(spec: NetworkSpec) -> Graph:
     """Build the graph of a chain, an MLP or explicit forward equations."""
-    if spec.kind == "chain":
-        return _chain(spec)
-    if spec.kind == "mlp":
-        return _mlp(spec)
-    return _forward(spec)
+    with paused_gc():
+        if spec.kind == "chain":
+            return _chain(spec)
+        if spec.kind == "mlp":
+            return _mlp(spec)
+        return _forward(spec)
 
 
 class _Names:
@@ -164,7 +212,9 @@ def _chain(spec: NetworkSpec) -> Graph:
     aliases[f"{ab}0"] = x
     for k in range(1, n + 1):
         z, a = Symbol(f"{zb}{k}"), Symbol(f"{ab}{k}")
-        pre = W[k - 1] * prev + (B[k - 1] if B else 0)
+        pre = product(W[k - 1], prev)
+        if B:
+            pre = pre + B[k - 1]
         linear = {W[k - 1]: prev, prev: W[k - 1]}
         if B:
             linear[B[k - 1]] = sympy.S.One

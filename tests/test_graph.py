@@ -1,10 +1,11 @@
 """derivcheck.graph: forward equations, names of intermediates, clashes, MLP naming."""
 import pytest
+import sympy
 from sympy import Symbol, symbols
 
 from derivcheck.errors import SpecError
 from derivcheck.functions import PReLU, ReLU, Sigmoid
-from derivcheck.graph import build_graph
+from derivcheck.graph import build_graph, product
 from derivcheck.network import chain, mlp
 from derivcheck.spec import NetworkSpec
 
@@ -232,3 +233,38 @@ def test_activation_nodes_carry_their_table_entry():
     assert net.namespace.default_activation.name == "relu"
     mixed = chain(["w1", "w2"], "relu,tanh").namespace
     assert mixed.default_activation is None
+
+
+# --- the fast product and the paused collector ------------------------------------------
+
+@pytest.mark.parametrize("a, b", [
+    (Symbol("w2"), Symbol("a1")), (Symbol("a1"), Symbol("w2")), (Symbol("dC/dz3"), Symbol("w3")),
+    (Symbol("dC/da1"), ReLU(Symbol("z1"))), (Symbol("x"), Sigmoid(Symbol("z10"))),
+    (Symbol("W0_12"), Symbol("x1")), (Symbol("b"), Symbol("B")), (Symbol("x"), Symbol("x")),
+    (Symbol("x"), sympy.Integer(2)), (Symbol("x"), Symbol("y") + 1), (Symbol("x"), sympy.S.One),
+    (ReLU(Symbol("z") + 1), Symbol("w")), (Symbol("x", positive=True), Symbol("y")),
+    (Symbol("A", commutative=False), Symbol("B", commutative=False)),
+])
+def test_product_is_mul(a, b):
+    got = product(a, b)
+    want = sympy.Mul(a, b)
+    assert got == want and got.args == want.args and type(got) is type(want)
+    assert hash(got) == hash(want) and got.is_commutative == want.is_commutative
+
+
+def test_build_and_backward_leave_the_collector_as_they_found_it():
+    import gc
+
+    assert gc.isenabled()
+    net = chain(["w1", "w2"], "relu")
+    net.backward()
+    assert gc.isenabled()
+    with pytest.raises(SpecError):
+        chain(["w1", "w1"], "relu")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        chain(["w1"], "relu").backward()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
