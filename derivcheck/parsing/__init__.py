@@ -20,6 +20,8 @@ x*(y - ReLU(w1*x))
 from __future__ import annotations
 
 import re
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -38,6 +40,26 @@ from .tokens import Notes, Segment, drop_punctuation, fold_adjoint_slashes, segm
 __all__ = ["ParsedFormula", "parse_formula", "parse_equation", "is_latex"]
 
 _NESTING_HINT = "name an inner part (e.g. z2) instead of nesting it"
+#: Python frames a formula nested MAX_NESTING deep may need: the LaTeX reader recurses into
+#: brace arguments (a few frames a level) and SymPy walks the nested expression.
+_FRAMES = 2000 + 25 * MAX_NESTING
+
+
+@contextmanager
+def _room_to_recurse(text: str):
+    """Raise the recursion limit to ``_FRAMES`` while reading (never lower it); a
+    RecursionError that still happens becomes a LimitError."""
+    old = sys.getrecursionlimit()
+    if old < _FRAMES:
+        sys.setrecursionlimit(_FRAMES)
+    try:
+        yield
+    except RecursionError:
+        raise LimitError(f"the formula nests too deeply (limit {MAX_NESTING})", text=text,
+                         position=0, hint=_NESTING_HINT) from None
+    finally:
+        if old < _FRAMES:
+            sys.setrecursionlimit(old)
 
 
 @dataclass
@@ -148,7 +170,7 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
     use_latex = is_latex(text) if latex is None else latex
     notes = Notes()
     resolver = Resolver(namespace, text, notes)
-    try:
+    with _room_to_recurse(text):
         sides = _sides(text, use_latex, notes)
         for segment, _ in sides:
             if segment.lo == segment.hi:
@@ -162,9 +184,6 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
                              hint="check the left side, or ask for the gradient with respect "
                              f"to {named}")
         expr = _read(sides[-1][1](), sides[-1][0], resolver)
-    except RecursionError:
-        raise LimitError(f"the formula nests too deeply (limit {MAX_NESTING})", text=text,
-                         position=0, hint=_NESTING_HINT) from None
     return ParsedFormula(expr, named, use_latex, notes.readings, notes.warnings)
 
 
@@ -189,9 +208,6 @@ def parse_equation(text: str) -> tuple[str, sympy.Expr]:
     if sides[1].lo == sides[1].hi:
         raise ParseError("nothing after '='", text=text, position=sides[1].start,
                          hint="e.g. z1 = w1*x + b1")
-    try:
+    with _room_to_recurse(text):
         expr = _read(_slice(tokens, sides[1]), sides[1], resolver)
-    except RecursionError:
-        raise LimitError(f"the formula nests too deeply (limit {MAX_NESTING})", text=text,
-                         position=0, hint=_NESTING_HINT) from None
     return left[0].value.name, expr

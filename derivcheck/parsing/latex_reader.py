@@ -6,9 +6,7 @@ names, by dropping markup: ``w_1`` and ``w_{1}`` are ``w1``, ``W^{(1)}_{12}`` is
 ``\hat{y}`` is ``yhat``, ``z^{(k+1)}_j`` is ``zk1_j``; a superscript that is no layer index
 and no transpose is a power.
 
->>> lexemes, match = lex(r"\hat{y}_1")
->>> [lx.kind for lx in lexemes], match
-(['cmd', 'char', 'letter', 'char', 'char', 'num'], {1: 3})
+See :func:`lex`; :mod:`derivcheck.parsing.latex` uses both.
 """
 from __future__ import annotations
 
@@ -44,7 +42,12 @@ class Lx(NamedTuple):
 
 
 def lex(text: str) -> tuple[list[Lx], dict[int, int]]:
-    """The lexemes of ``text`` (comments dropped) and the index of each ``{``'s ``}``."""
+    r"""The lexemes of ``text`` (comments dropped) and the index of each ``{``'s ``}``.
+
+    >>> lexemes, match = lex(r"\hat{y}_1")
+    >>> [lx.kind for lx in lexemes], match
+    (['cmd', 'char', 'letter', 'char', 'char', 'num'], {1: 3})
+    """
     lexemes = [Lx(m.lastgroup, m.group(), m.start(), m.end()) for m in _LEX.finditer(text)
                if m.lastgroup != "comment"]
     match: dict[int, int] = {}
@@ -134,7 +137,7 @@ class NameReader:
                 parts.append(lx.text[1:])
             elif not (lx.kind == "space" or (lx.kind == "char" and lx.text in ",{}()[]+-")
                       or (lx.kind == "cmd" and lx.text[1:] in TEXT_COMMANDS | FONT_COMMANDS)):
-                raise self.error(f"cannot read '{lx.text}' in a {what}", lx.start,
+                raise self.error(f"cannot read '{lx.text}' in {what}", lx.start,
                                  "a subscript or layer index holds letters and digits, e.g. w_{12}")
         return "".join(parts)
 
@@ -171,7 +174,7 @@ class NameReader:
                     raise self.error("a second subscript", self.lx[k].start,
                                      "write one subscript, e.g. w_{12}")
                 lo, sub_hi, j = self._arg(k, hi)
-                sub = self._flat(lo, sub_hi, "subscript")
+                sub = self._flat(lo, sub_hi, "a subscript")
             elif self._is_char(k, hi, "^"):
                 shape, lo, sup_hi, nxt = self._superscript(k, hi)
                 if shape == "transpose":
@@ -236,7 +239,7 @@ class NameReader:
 
     def _accent(self, i: int, hi: int, out: list[Token], suffix: str) -> int:
         lo, arg_hi, nxt = self._arg(i, hi)
-        inner = self._flat(lo, arg_hi, "accent")
+        inner = self._flat(lo, arg_hi, "an accent")
         if not inner:
             raise self.error(f"'{self.lx[i].text}' needs a letter", self.lx[i].start,
                              "write e.g. \\hat{y}")

@@ -8,9 +8,7 @@ Plain syntax is what one types in a terminal: ``+ - * / ^ **``, parentheses, num
 Nothing here raises: a character that cannot be read becomes an ``ERROR`` token, reported
 only if it lies in the part of the formula that is read.
 
->>> [(t.type, str(t)) for t in scan_plain("2w1 x**2 >= 0")]  # doctest: +NORMALIZE_WHITESPACE
-[('NUMBER', '2'), ('NAME', 'w1'), ('NAME', 'x'), ('POW', '**'), ('NUMBER', '2'),
- ('CMP', '>='), ('NUMBER', '0')]
+See :func:`scan_plain`.
 """
 from __future__ import annotations
 
@@ -37,7 +35,12 @@ _ACCENTED = {"\u0177": "yhat", "\u0176": "Yhat", "\u0233": "ybar"}
 
 
 def scan_plain(text: str) -> list[Token]:
-    """Tokens of a plain-syntax formula, positions into ``text``."""
+    """Tokens of a plain-syntax formula, positions into ``text``.
+
+    >>> [(t.type, str(t)) for t in scan_plain("2w1 x**2 >= 0")]  # doctest: +NORMALIZE_WHITESPACE
+    [('NUMBER', '2'), ('NAME', 'w1'), ('NAME', 'x'), ('POW', '**'), ('NUMBER', '2'),
+     ('CMP', '>='), ('NUMBER', '0')]
+    """
     out: list[Token] = []
     for m in _SCAN.finditer(text):
         kind, value, start, end = m.lastgroup, m.group(), m.start(), m.end()
@@ -57,7 +60,11 @@ def scan_plain(text: str) -> list[Token]:
 
 
 def char_token(char: str, start: int) -> Token:
-    """The token of one character; ``ERROR`` when it means nothing in a formula."""
+    """The token of one character; ``ERROR`` when it means nothing in a formula.
+
+    >>> [(t.type, str(t)) for t in map(char_token, "\u2212\u03b1@", range(3))]
+    [('ADDOP', '-'), ('NAME', 'alpha'), ('ERROR', '@')]
+    """
     if char in CHAR_TOKENS:
         type_, value = CHAR_TOKENS[char]
         return tok(type_, value, start, start + 1)

@@ -5,16 +5,7 @@ megabyte of text, 10^5 nested parentheses, a tower of powers) is refused in line
 before the parser or SymPy sees it. Unbalanced brackets get their own message, which
 points at the bracket left open and says where the closing one is probably missing:
 
->>> from .plain import scan_plain
->>> text = "(y-ReLU(w_1*ReLU(w_2x))(w_1x)"
->>> try:
-...     check_brackets(pair_bars(scan_plain(text)), text)
-... except ParseError as err:
-...     print(err.render())
-error: '(' is never closed at column 1
-  (y-ReLU(w_1*ReLU(w_2x))(w_1x)
-  ^
-hint: a ')' is probably missing before '(w_1x)' at column 24
+See :func:`check_brackets`.
 """
 from __future__ import annotations
 
@@ -67,6 +58,10 @@ def pair_bars(tokens: list[Token]) -> list[Token]:
 
     A ``|`` closes when the innermost open bracket is a ``|`` and an operand ends just
     before it; otherwise it opens (``|a||b|`` is ``|a| |b|``).
+
+    >>> from .plain import scan_plain
+    >>> [t.type for t in pair_bars(scan_plain("|a||b|"))]
+    ['_BAR_OPEN', 'NAME', '_BAR_CLOSE', '_BAR_OPEN', 'NAME', '_BAR_CLOSE']
     """
     out: list[Token] = []
     stack: list[str] = []
@@ -88,7 +83,19 @@ def _source(t: Token, text: str) -> str:
 
 
 def check_brackets(tokens: list[Token], text: str) -> None:
-    """Every bracket closed by its own kind, and nesting (powers included) within the limit."""
+    """Every bracket closed by its own kind, and nesting (powers included) within the limit.
+
+    >>> from .plain import scan_plain
+    >>> text = "(y-ReLU(w_1*ReLU(w_2x))(w_1x)"
+    >>> try:
+    ...     check_brackets(pair_bars(scan_plain(text)), text)
+    ... except ParseError as err:
+    ...     print(err.render())
+    error: '(' is never closed at column 1
+      (y-ReLU(w_1*ReLU(w_2x))(w_1x)
+      ^
+    hint: a ')' is probably missing before '(w_1x)' at column 24
+    """
     stack: list[int] = []
     closer_of: dict[int, int] = {}
     juxtaposed: dict[int, int] = {}   # open bracket -> last '(' right after a ')' inside it
@@ -103,6 +110,9 @@ def check_brackets(tokens: list[Token], text: str) -> None:
             chain[-1] += 1
             power_depth += 1
         elif kind in OPENERS:
+            if prev == "POW":    # x^(...): the bracket, not the power, nests
+                chain[-1] -= 1
+                power_depth -= 1
             if stack and prev in CLOSERS:
                 juxtaposed[stack[-1]] = i
             stack.append(i)
@@ -166,7 +176,14 @@ _STRAY = {
 
 
 def check_tokens(tokens: list[Token], text: str, kinds=tuple(_STRAY)) -> None:
-    """Report the first token of the given ``kinds`` that no grammar rule can read."""
+    """Report the first token of the given ``kinds`` that no grammar rule can read.
+
+    >>> from .plain import scan_plain
+    >>> check_tokens(scan_plain("x # y"), "x # y")
+    Traceback (most recent call last):
+    ...
+    derivcheck.errors.ParseError: error: unexpected character '#' at column 3...
+    """
     for t in tokens:
         if t.type in kinds:
             message, hint = _STRAY[t.type]

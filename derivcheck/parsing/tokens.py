@@ -11,12 +11,9 @@ _BAR_OPEN _BAR_CLOSE _COMMA _AMP _ROWSEP _CASES_BEGIN _CASES_END``. Types the fr
 produce but the grammar never sees (they are folded or reported first): ``EQUAL PRIME
 PARTIAL BAR PUNCT DOP PDERIV ERROR``.
 
->>> w = Word.plain("w1x", 0)
->>> w.name, [u.text for u in w.units]
-('w1x', ['w1', 'x'])
->>> [t.type for t in fold_adjoint_slashes([tok("NAME", Word.plain("dC", 0), 0, 2),
-...     tok("MULOP", "/", 2, 3), tok("NAME", Word.plain("dz2", 3), 3, 6)])]
-['ADJ']
+>>> from .plain import scan_plain
+>>> [(t.type, str(t)) for t in fold_adjoint_slashes(scan_plain("dC/dz2 * w1x"))]
+[('ADJ', 'z2'), ('MULOP', '*'), ('NAME', 'w1x')]
 """
 from __future__ import annotations
 
@@ -76,7 +73,11 @@ class Word:
 
     @classmethod
     def plain(cls, ident: str, start: int) -> "Word":
-        """Units of a plain identifier: a letter with the digits and ``_suffix`` after it."""
+        """Units of a plain identifier: a letter with the digits and ``_suffix`` after it.
+
+        >>> [u.text for u in Word.plain("w1x", 0).units], Word.plain("W0_12", 5).units
+        (['w1', 'x'], (Unit(text='W0_12', start=5, end=10),))
+        """
         if len(ident) > 64 or cls._UNIT.fullmatch(ident):   # too long to split, or one unit
             return cls((Unit(ident, start, start + len(ident)),))
         units = tuple(Unit(m.group(), start + m.start(), start + m.end())
@@ -88,7 +89,12 @@ class Word:
 
 def tok(type_: str, value, start: int, end: int) -> Token:
     """A token with its place in the text (``Token(type_, value, start_pos=, end_pos=)``,
-    without the keyword handling that makes lark's constructor three times slower)."""
+    without the keyword handling that makes lark's constructor three times slower).
+
+    >>> t = tok("MULOP", "*", 3, 4)
+    >>> t.type, str(t), t.start_pos, t.end_pos
+    ('MULOP', '*', 3, 4)
+    """
     return Token._future_new(type_, value, start, None, None, None, None, end)
 
 
@@ -137,7 +143,12 @@ def _is_name(t, text: str | None = None) -> bool:
 
 
 def loss_differential(tokens) -> bool:
-    """True for ``∂C``, ``dC``, ``d C`` (the numerator of a loss derivative)."""
+    """True for ``∂C``, ``dC``, ``d C`` (the numerator of a loss derivative).
+
+    >>> from .plain import scan_plain
+    >>> loss_differential(scan_plain("dJ")), loss_differential(scan_plain("dz"))
+    (True, False)
+    """
     if len(tokens) == 1 and _is_name(tokens[0]):
         w = tokens[0].value
         return len(w.units) > 1 and w.units[0].text == "d" and w.rest().name in LOSS_NAMES
@@ -146,7 +157,12 @@ def loss_differential(tokens) -> bool:
 
 
 def differential(tokens) -> Word | None:
-    """The quantity of ``∂q``, ``dq``, ``d q``; None when the tokens are no differential."""
+    """The quantity of ``∂q``, ``dq``, ``d q``; None when the tokens are no differential.
+
+    >>> from .plain import scan_plain
+    >>> differential(scan_plain("\u2202 z2")), differential(scan_plain("z2"))
+    (Word('z2'), None)
+    """
     if len(tokens) == 1 and _is_name(tokens[0]):
         w = tokens[0].value
         return w.rest() if len(w.units) > 1 and w.units[0].text == "d" else None
@@ -171,7 +187,8 @@ def _adjoint_at(tokens: list[Token], i: int):
 
 
 def fold_adjoint_slashes(tokens: list[Token]) -> list[Token]:
-    """Replace ``dC/dz2``, ``∂C/∂z2``, ``\\partial C / \\partial z^{(2)}`` by one ``ADJ``."""
+    """Replace ``dC/dz2``, ``∂C/∂z2``, ``\\partial C / \\partial z^{(2)}`` by one ``ADJ``
+    (example in the module docstring)."""
     out, i = [], 0
     while i < len(tokens):
         found = _adjoint_at(tokens, i)
@@ -189,7 +206,12 @@ _BEFORE_DROPPED = {"_AMP", "_ROWSEP", "_CASES_END", None}
 
 def drop_punctuation(tokens: list[Token]) -> list[Token]:
     """Drop sentence punctuation (``.``, ``,``, ``;``) at the end or before ``&``, ``\\\\``,
-    ``\\end``."""
+    ``\\end``.
+
+    >>> from .plain import scan_plain
+    >>> [str(t) for t in drop_punctuation(scan_plain("max(0, x),"))]
+    ['max', '(', '0', ',', 'x', ')']
+    """
     out = []
     for i, t in enumerate(tokens):
         if t.type in ("PUNCT", "_COMMA"):
@@ -214,6 +236,12 @@ class Segment:
 
 def segments(items, kind, span) -> list[Segment]:
     """The parts between top-level ``=`` signs, with their character spans.
+
+    >>> from .plain import scan_plain
+    >>> tokens = scan_plain("dC/dw1 = (a = b)")
+    >>> sides = segments(tokens, lambda t: t.type, lambda t: (t.start_pos, t.end_pos))
+    >>> [(s.start, s.end) for s in sides]
+    [(0, 6), (9, 16)]
 
     ``kind(item)`` is the token type of an item and ``span(item)`` its ``(start, end)``.
     """
