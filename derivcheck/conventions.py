@@ -48,48 +48,49 @@ def _tie(a, b):
     return HALF * (Gt(a - b) + Ge(a - b))
 
 
+#: Derivatives with the bracket at the breakpoint left open: ``I`` is ``[. > 0]`` (the
+#: kink takes the left-hand value) or ``[. >= 0]`` (the right-hand value).
+_FORMS = {
+    functions.ReLU: lambda I: {1: lambda z: I(z)},
+    functions.LeakyReLU: lambda I: {1: lambda z, a: a + (1 - a) * I(z)},
+    functions.PReLU: lambda I: {1: lambda z, a: a + (1 - a) * I(z)},
+    functions.ELU: lambda I: {1: lambda z, a: I(z) + (1 - I(z)) * a * exp(z)},
+    functions.SELU: lambda I: {1: lambda z: functions.SELU_SCALE
+                               * (I(z) + (1 - I(z)) * functions.SELU_ALPHA * exp(z))},
+    functions.HardTanh: lambda I: {1: lambda z: I(z + 1) * I(1 - z)},
+    functions.ReLU6: lambda I: {1: lambda z: I(z) * I(6 - z)},
+}
+
+#: Which bracket each framework's kernel uses, per activation.
+_SIDES = {
+    "torch": {functions.ReLU: Gt, functions.LeakyReLU: Gt, functions.PReLU: Gt,
+              functions.ELU: Gt, functions.SELU: Gt, functions.HardTanh: Gt,
+              functions.ReLU6: Gt},
+    "jax": {functions.ReLU: Gt, functions.LeakyReLU: Ge, functions.PReLU: Ge,
+            functions.ELU: Gt, functions.SELU: Gt, functions.HardTanh: Ge,
+            functions.ReLU6: Gt},
+    "tensorflow": {functions.ReLU: Gt, functions.LeakyReLU: Gt, functions.PReLU: Gt,
+                   functions.ELU: Ge, functions.SELU: Ge, functions.HardTanh: Ge,
+                   functions.ReLU6: Gt},
+}
+
+_TIES_SPLIT = {functions.Max2: {1: _tie, 2: lambda a, b: _tie(b, a)},
+               functions.Min2: {1: lambda a, b: _tie(b, a), 2: _tie}}
+
+#: Entries that are not one bracket choice: |z|' and ties of max/min.
+_OTHERS = {
+    "torch": {functions.Absolute: {1: lambda z: Gt(z) - Gt(-z)}, **_TIES_SPLIT},
+    "jax": {functions.Absolute: {1: lambda z: Ge(z) - Gt(-z)}, **_TIES_SPLIT},
+    "tensorflow": {functions.Absolute: {1: lambda z: Gt(z) - Gt(-z)},
+                   functions.Max2: {1: lambda a, b: Ge(a - b), 2: lambda a, b: Gt(b - a)},
+                   functions.Min2: {1: lambda a, b: Ge(b - a), 2: lambda a, b: Gt(a - b)}},
+}
+
 #: Per framework: function class -> {argindex: derivative in Iverson form}.
 #: Functions missing from a profile use their Step form with the profile's step0.
 PROFILES: dict[str, dict] = {
-    "torch": {
-        functions.ReLU: {1: lambda z: Gt(z)},
-        functions.LeakyReLU: {1: lambda z, a: a + (1 - a) * Gt(z)},
-        functions.PReLU: {1: lambda z, a: a + (1 - a) * Gt(z)},
-        functions.ELU: {1: lambda z, a: Gt(z) + (1 - Gt(z)) * a * exp(z)},
-        functions.SELU: {1: lambda z: functions.SELU_SCALE
-                         * (Gt(z) + (1 - Gt(z)) * functions.SELU_ALPHA * exp(z))},
-        functions.Absolute: {1: lambda z: Gt(z) - Gt(-z)},
-        functions.HardTanh: {1: lambda z: Gt(z + 1) * Gt(1 - z)},
-        functions.ReLU6: {1: lambda z: Gt(z) * Gt(6 - z)},
-        functions.Max2: {1: _tie, 2: lambda a, b: _tie(b, a)},
-        functions.Min2: {1: lambda a, b: _tie(b, a), 2: _tie},
-    },
-    "jax": {
-        functions.ReLU: {1: lambda z: Gt(z)},
-        functions.LeakyReLU: {1: lambda z, a: a + (1 - a) * Ge(z)},
-        functions.PReLU: {1: lambda z, a: a + (1 - a) * Ge(z)},
-        functions.ELU: {1: lambda z, a: Gt(z) + (1 - Gt(z)) * a * exp(z)},
-        functions.SELU: {1: lambda z: functions.SELU_SCALE
-                         * (Gt(z) + (1 - Gt(z)) * functions.SELU_ALPHA * exp(z))},
-        functions.Absolute: {1: lambda z: Ge(z) - Gt(-z)},
-        functions.HardTanh: {1: lambda z: Ge(z + 1) * Ge(1 - z)},
-        functions.ReLU6: {1: lambda z: Gt(z) * Gt(6 - z)},
-        functions.Max2: {1: _tie, 2: lambda a, b: _tie(b, a)},
-        functions.Min2: {1: lambda a, b: _tie(b, a), 2: _tie},
-    },
-    "tensorflow": {
-        functions.ReLU: {1: lambda z: Gt(z)},
-        functions.LeakyReLU: {1: lambda z, a: a + (1 - a) * Gt(z)},
-        functions.PReLU: {1: lambda z, a: a + (1 - a) * Gt(z)},
-        functions.ELU: {1: lambda z, a: Ge(z) + (1 - Ge(z)) * a * exp(z)},
-        functions.SELU: {1: lambda z: functions.SELU_SCALE
-                         * (Ge(z) + (1 - Ge(z)) * functions.SELU_ALPHA * exp(z))},
-        functions.Absolute: {1: lambda z: Gt(z) - Gt(-z)},
-        functions.HardTanh: {1: lambda z: Ge(z + 1) * Ge(1 - z)},
-        functions.ReLU6: {1: lambda z: Gt(z) * Gt(6 - z)},
-        functions.Max2: {1: lambda a, b: Ge(a - b), 2: lambda a, b: Gt(b - a)},
-        functions.Min2: {1: lambda a, b: Ge(b - a), 2: lambda a, b: Gt(a - b)},
-    },
+    fw: {**{cls: _FORMS[cls](side) for cls, side in sides.items()}, **_OTHERS[fw]}
+    for fw, sides in _SIDES.items()
 }
 
 _STEP_VALUES = {"0": (S.Zero,), "1": (S.One,), "1/2": (HALF,), "any": (S.Zero, HALF, S.One)}
