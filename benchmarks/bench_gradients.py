@@ -50,7 +50,7 @@ def main() -> None:
     ours = {}
     print("derivcheck: all weights' gradients of a bias-free ReLU chain (cold, best of runs)")
     for depth in DEPTHS:
-        ours[depth] = cold_time(derivcheck_all_gradients, depth, 5 if depth <= 100 else 3)
+        ours[depth] = cold_time(derivcheck_all_gradients, depth, 7 if depth <= 100 else 5)
         print(f"  depth {depth:5d}: {ours[depth] * 1e3:10.2f} ms")
     naive = {}
     print("naive SymPy: nested Max + sympy.diff per weight (cold, one run)")
