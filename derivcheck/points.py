@@ -45,6 +45,9 @@ _NICE = {
     "input": [Fraction(k, 4) for k in range(1, 13)],
     "parameter": [Fraction(k, 4) for k in range(-12, 13) if k],
 }
+#: |pre-activation| beyond which float64 code, which computes sigmoid' = y (1 - y) and
+#: tanh' = 1 - y^2 from the output y, keeps fewer than about 13 digits of them.
+_SATURATION = {"sigmoid": 6, "tanh": 3}
 
 
 def parse_assumptions(net, assume) -> list[tuple[Symbol, str, Fraction]]:
@@ -81,9 +84,11 @@ def satisfies(point: dict, bounds: list) -> bool:
 
 def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any") -> dict:
     """A point of quarters up to 3: parameters nonzero, inputs positive, targets in
-    [0, 1] for bce and cross_entropy. ``rng`` is a :class:`random.Random` or a seed;
-    ``avoid_kinks`` redraws (a few times) while the point is a kink under that
-    convention (None: draw once).
+    [0, 1] for bce and cross_entropy. ``rng`` is a :class:`random.Random` or a seed.
+
+    Draws again (up to 24 times, with ever smaller weights and inputs) while a sigmoid
+    or tanh unit saturates, or while the point is a kink under the convention
+    ``avoid_kinks`` (None: kinks are fine).
 
     >>> from derivcheck.network import chain
     >>> p = random_point(chain(["w1"]), 3, assume=["x >= 5", "w1 < -8"])
@@ -93,20 +98,33 @@ def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any")
     rng = rng if isinstance(rng, random.Random) else random.Random(rng)
     bounds = parse_assumptions(net, assume)
     point = {}
-    for _ in range(20):
-        point = {s: _draw(net, s, rng, [(op, v) for b, op, v in bounds if b == s])
+    for attempt in range(24):
+        shrink = 2 ** (attempt // 4)
+        point = {s: _draw(net, s, rng, [(op, v) for b, op, v in bounds if b == s], shrink)
                  for s in net.variables}
-        if avoid_kinks is None or not is_kink(net, point, avoid_kinks):
+        if not _saturated(net, point) and (avoid_kinks is None
+                                           or not is_kink(net, point, avoid_kinks)):
             break
     return point
 
 
-def _draw(net, symbol: Symbol, rng: random.Random, bounds: list) -> Fraction:
-    """One value for ``symbol``, inside its bounds."""
+def _saturated(net, point: dict) -> bool:
+    """Does a sigmoid or tanh unit sit beyond its :data:`_SATURATION` bound?"""
+    units = [(n.expr.args[0], _SATURATION[n.activation.name]) for n in net.graph.nodes
+             if n.role == "act" and n.activation and n.activation.name in _SATURATION]
+    if not units:
+        return False
+    ev = _forward_evaluator(net, point)
+    return any(abs(ev(z)) > bound for z, bound in units)
+
+
+def _draw(net, symbol: Symbol, rng: random.Random, bounds: list, shrink: int) -> Fraction:
+    """One value for ``symbol`` (parameters and inputs divided by ``shrink``), inside
+    its bounds."""
     if symbol in net.targets:
         nice = _NICE["probability" if net.spec.loss in _PROBABILITY_LOSSES else "target"]
     else:
-        nice = _NICE["input" if symbol in net.inputs else "parameter"]
+        nice = [v / shrink for v in _NICE["input" if symbol in net.inputs else "parameter"]]
     inside = [v for v in nice if all(_OPS[op](v, b) for op, b in bounds)] if bounds else nice
     if inside:
         return rng.choice(inside)

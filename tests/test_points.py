@@ -186,3 +186,11 @@ def test_sample_points_honour_assumptions_and_kinks_false():
     sample = sample_points(net, points=3, seed=0, assume=["b1 > 0", "b2 < 0"])
     assert all(p[S("b1")] > 0 and p[S("b2")] < 0 for p, _ in sample)
     assert len(sample_points(net, points=3, kinks=False)) == 3
+
+
+def test_random_points_keep_sigmoid_and_tanh_unsaturated():
+    net = mlp([3, 3, 3, 1], "tanh,sigmoid,identity", bias=True)
+    for seed in range(5):
+        values = Oracle(net).values(random_point(net, seed))
+        assert all(abs(values[S(f"z1_{j}")]) <= 3 and abs(values[S(f"z2_{j}")]) <= 6
+                   for j in (1, 2, 3))
