@@ -28,13 +28,16 @@ Long products and sums are broken between factors or terms for ``align`` (see
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import sympy
-from sympy import Add, Mul
+from sympy import Add
 from sympy.printing.latex import LatexPrinter, translate
 
-__all__ = ["DerivcheckLatexPrinter", "latex", "latex_name", "tex_width", "latex_pieces",
-           "align_row", "WIDTH"]
+from .evaluate import format_value
+
+__all__ = ["DerivcheckLatexPrinter", "latex", "latex_name", "latex_value", "tex_width",
+           "latex_pieces", "align_row", "WIDTH"]
 
 #: Width of a display line in :func:`tex_width` units (about one italic letter each) for
 #: an 11pt A4 page with 2.5 cm margins.
@@ -165,8 +168,14 @@ class DerivcheckLatexPrinter(LatexPrinter):
 def latex_name(name: str) -> str:
     r"""The LaTeX of a plain derivcheck name (the rule in the module docstring).
 
-    >>> [latex_name(n) for n in ("W1_12", "z1", "w1", "yhat2", "dC/dz2", "alpha")]
-    ['W^{(1)}_{12}', 'z^{(1)}', 'w_{1}', '\\hat{y}_{2}', '\\frac{\\partial C}{\\partial z^{(2)}}', '\\alpha']
+    >>> for name in ("W1_12", "z1", "w1", "yhat2", "dC/dz2", "alpha"):
+    ...     print(latex_name(name))
+    W^{(1)}_{12}
+    z^{(1)}
+    w_{1}
+    \hat{y}_{2}
+    \frac{\partial C}{\partial z^{(2)}}
+    \alpha
     """
     adjoint = _ADJOINT.match(name)
     if adjoint:
@@ -191,15 +200,35 @@ def latex_name(name: str) -> str:
 
 
 def latex(expr) -> str:
-    r"""The LaTeX of ``expr`` (a SymPy expression or a number).
+    r"""The LaTeX of ``expr``: a SymPy expression or a number (never text).
 
+    >>> from fractions import Fraction
     >>> from sympy import Symbol
     >>> from derivcheck.functions import Sigmoid, IsPos
     >>> z = Symbol("z1")
     >>> latex(Sigmoid(z) * (1 - Sigmoid(z)) + IsPos(z))
     '(1 - \\sigma(z^{(1)})) \\, \\sigma(z^{(1)}) + [z^{(1)} > 0]'
+    >>> latex(Fraction(-3, 4)), latex(2)
+    ('- \\frac{3}{4}', '2')
     """
-    return DerivcheckLatexPrinter().doprint(sympy.sympify(expr, strict=True))
+    if isinstance(expr, (int, Fraction)):
+        expr = sympy.Rational(expr)
+    elif not isinstance(expr, sympy.Basic):
+        raise TypeError(f"latex() prints SymPy expressions and numbers, not {type(expr).__name__}")
+    return DerivcheckLatexPrinter().doprint(expr)
+
+
+def latex_value(value, digits: int = 12) -> str:
+    r"""A value from the exact evaluator: exact numbers as fractions, others (mpmath) in
+    ``digits`` significant digits.
+
+    >>> import mpmath
+    >>> latex_value(Fraction(-9, 2)), latex_value(mpmath.mpf(2) / 3, 4)
+    ('- \\frac{9}{2}', '0.6667')
+    """
+    if isinstance(value, (int, Fraction, sympy.Basic)):
+        return latex(value)
+    return format_value(value, digits)
 
 
 # ---- widths and line breaking -------------------------------------------------------
@@ -327,7 +356,8 @@ def align_row(lhs: str, *sides, width: float = WIDTH, tag=None) -> str:
     Each side is LaTeX text (never split) or a SymPy expression (split between factors or
     terms). A side that does not fit, or follows one that took several lines, starts a
     new ``&=`` line; an expression that still does not fit continues on ``&\quad``
-    lines, a product with ``\cdot``, a sum with its sign. ``tag`` numbers the row (``\tag{1}`` on its first line).
+    lines, a product with ``\cdot``, a sum with its sign. ``tag`` numbers the row
+    (``\tag{1}`` on its first line).
 
     >>> from sympy import Mul, symbols
     >>> print(align_row("f", Mul(*symbols("w1:13"), evaluate=False), width=20))

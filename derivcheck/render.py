@@ -91,8 +91,10 @@ def tex_escape(text) -> str:
     ``\write18``, ``\catcode``, ``\openout``) can run; non-ASCII letters become accented
     letters, Greek letters and common symbols become math, anything else its code point.
 
-    >>> print(tex_escape(r"\input{/etc/passwd} 100% $x^2_1$ ~ σ·ŷ"))
-    \textbackslash{}input\{/etc/passwd\} 100\% \$x\textasciicircum{}2\_1\$ \textasciitilde{} \ensuremath{\sigma}\ensuremath{\cdot}\^{y}
+    >>> print(tex_escape(r"\input{/etc/passwd} 100% $x^2_1$"))
+    \textbackslash{}input\{/etc/passwd\} 100\% \$x\textasciicircum{}2\_1\$
+    >>> print(tex_escape("~ σ·ŷ"))
+    \textasciitilde{} \ensuremath{\sigma}\ensuremath{\cdot}\^{y}
     """
     return "".join(_escape_char(c) for c in str(text))
 

@@ -19,14 +19,12 @@ Everything the user typed is escaped; everything derivcheck computed is printed 
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
-from sympy import Rational, Symbol
+from sympy import Symbol
 
-from .evaluate import format_value
 from .gradients import adjoint_name
-from .latex import WIDTH, align_row, latex, latex_name, tex_width
+from .latex import WIDTH, align_row, latex, latex_name, latex_value, tex_width
 from .pdf import write_tex_or_pdf
 from .render import render
 from .sheet import layer_steps, network_facts
@@ -55,7 +53,14 @@ METHOD_WORDS = {
 
 
 def report_source(result) -> str:
-    """The LaTeX source of the report on ``result``."""
+    """The LaTeX source of the report on ``result``.
+
+    >>> from derivcheck.verdict import Result
+    >>> src = report_source(Result(verdict="equivalent", wrt="w1", candidate="x",
+    ...                            gradient="x", method="symbolic", kink_convention="any"))
+    >>> "equal to it at every point, kinks included" in src
+    True
+    """
     net = result.network
     wrt = _wrt_tex(result)
     candidate = result.candidate_expr
@@ -107,23 +112,16 @@ def _definitions(net, definitions: dict) -> list:
     return [align_row(latex_name(name), exprs[name]) for name in definitions if name in exprs]
 
 
-def _value(value) -> str:
-    if isinstance(value, Fraction):
-        return latex(Rational(value.numerator, value.denominator))
-    if isinstance(value, int):
-        return latex(Rational(value))
-    return format_value(value, 12)
-
-
 def _witness(witness):
     """A point with both values as table rows of LaTeX, or None."""
     if witness is None:
         return None
-    rows = [(rf"${latex_name(name)}$", f"${_value(v)}$") for name, v in witness.point.items()]
+    rows = [(rf"${latex_name(name)}$", f"${latex_value(v)}$")
+            for name, v in witness.point.items()]
     if witness.step0 is not None:
-        rows.append((r"$\operatorname{Step}(0)$", f"${_value(witness.step0)}$"))
-    values = [("your formula", f"${_value(witness.candidate)}$"),
-              ("the gradient", f"${_value(witness.expected)}$")]
+        rows.append((r"$\operatorname{Step}(0)$", f"${latex_value(witness.step0)}$"))
+    values = [("your formula", f"${latex_value(witness.candidate)}$"),
+              ("the gradient", f"${latex_value(witness.expected)}$")]
     return {"point": rows, "both": values}
 
 

@@ -17,15 +17,15 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import sympy
 from sympy import Add, Mul, Rational, Symbol
 
 from .conventions import get_convention
 from .errors import LimitError
-from .evaluate import PointEvaluator, format_value
+from .evaluate import PointEvaluator
 from .functions import Step
 from .gradients import adjoint_name, tree_size
-from .latex import WIDTH, align_row, latex, latex_name, latex_pieces, tex_width
+from .latex import (WIDTH, align_row, latex, latex_name, latex_pieces, latex_value,
+                    tex_width)
 from .pdf import write_tex_or_pdf
 from .render import render, tex_escape
 
@@ -70,8 +70,13 @@ def network_facts(network, convention: str = "any") -> list:
     loss, activations, names and the kink convention (user-chosen text is not math).
 
     >>> from derivcheck.network import chain
-    >>> network_facts(chain(["w1", "w2"], "relu"))[:3]
-    [('Network', 'scalar chain (one unit per layer)', False), ('Layers', '2', False), ('Loss', 'half_squared', False)]
+    >>> for row in network_facts(chain(["w1", "w2"], "relu"))[:5]:
+    ...     print(row)
+    ('Network', 'scalar chain (one unit per layer)', False)
+    ('Layers', '2', False)
+    ('Loss', 'half_squared', False)
+    ('Activations', 'relu', False)
+    ('Parameters', 'w_{1}, w_{2}', True)
     """
     g = network.graph
     spec = g.spec
@@ -95,8 +100,11 @@ def layer_steps(network, layer: int, convention: str = "any") -> list:
     r"""The chain-rule steps of one layer as tagged ``align`` rows.
 
     >>> from derivcheck.network import chain
-    >>> print(layer_steps(chain(["w1", "w2"]), 2)[0])
-    \frac{\partial C}{\partial z^{(2)}} &= \frac{\partial C}{\partial a^{(2)}}\frac{\partial a^{(2)}}{\partial z^{(2)}} = \frac{\partial C}{\partial a^{(2)}} \, \operatorname{Step}(z^{(2)}) \tag{1}
+    >>> for row in layer_steps(chain(["w1", "w2"]), 2):
+    ...     print(row.split(" = ")[-1])
+    \frac{\partial C}{\partial a^{(2)}} \, \operatorname{Step}(z^{(2)}) \tag{1}
+    \frac{\partial C}{\partial z^{(2)}} \, w_{2} \tag{2}
+    \frac{\partial C}{\partial z^{(2)}} \, a^{(1)} \tag{3}
     """
     return _Sheet(network, get_convention(convention)).layer(layer)["rows"]
 
@@ -122,10 +130,13 @@ class _Sheet:
     # ---- ordering and rows --------------------------------------------------------
 
     def ordered(self, expr, forward: bool = False):
-        """Factors in the seed's order: weights first in a forward equation (``w x``),
+        """Factors in the seed's order: weights first in a forward equation (``w x + b``),
         from the loss down in a backward one (``(a - y) Step(z) w x``)."""
         if expr.is_Add:
-            return Add(*[self.ordered(t, forward) for t in expr.args], evaluate=False)
+            terms = [self.ordered(t, forward) for t in expr.args]
+            if forward:  # w x + b
+                terms.sort(key=lambda t: not t.is_Mul)
+            return Add(*terms, evaluate=False)
         if not expr.is_Mul:
             return expr
         top = len(self.graph.nodes) + 2
@@ -300,7 +311,7 @@ class _Sheet:
             z_value = None
             if m is not None:
                 pre = next(n for n in self.graph.nodes if n.layer == m and n.role == "pre")
-                z_value = _value_tex(evaluators[0].symbol(pre.symbol))
+                z_value = latex_value(evaluators[0].symbol(pre.symbol))
             live = [p for p in self.graph.params if p not in zero]
             rows.append({"layer": m, "weight": latex(weights[m - 1]) if m else None,
                          "z": z_value, "zero": _name_list(zero), "live": _name_list(live)})
@@ -325,7 +336,8 @@ class _Sheet:
             facts=network_facts(self.net, self.convention), assume=assume,
             forward=self.forward_rows(), loss=self.loss_rows(), layers=layers,
             gradients=self.gradients(layers), kinks=self.kink_rows(),
-            step_columns=[latex(Rational(c)) for c in _STEP_COLUMNS], profiles=_PROFILES, vanishing=self.vanishing(),
+            step_columns=[latex(Rational(c)) for c in _STEP_COLUMNS], profiles=_PROFILES,
+            vanishing=self.vanishing(),
             dead=self.dead_units(), z=z[0] if z else "z", a=a[0] if a else "a",
             summarised=len(self.shown) < self.depth, depth=self.depth, edge=EDGE)
 
@@ -345,14 +357,8 @@ def _name_list(symbols) -> str:
 def _kink_value(derivative, point: dict, step0: Fraction) -> str:
     """The derivative's value at a breakpoint, exactly; symbolic for a learnable slope."""
     try:
-        return _value_tex(PointEvaluator({}, point, step0=step0)(derivative))
+        return latex_value(PointEvaluator({}, point, step0=step0)(derivative))
     except KeyError:
         value = derivative.subs({s: Rational(v.numerator, v.denominator)
                                  for s, v in point.items()})
         return latex(value.replace(Step, lambda _: Rational(step0.numerator, step0.denominator)))
-
-
-def _value_tex(value) -> str:
-    if isinstance(value, Fraction):
-        return latex(Rational(value.numerator, value.denominator))
-    return format_value(value, 6)

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from derivcheck.network import chain, mlp
+from derivcheck.network import chain, forward, mlp
 from derivcheck.sheet import layer_steps, network_facts, sheet_source, write_sheet
 
 STEP = r"\operatorname{Step}"
@@ -32,7 +32,8 @@ def test_two_layer_relu_chain_source():
     assert r"z^{(2)} &= w_{2} a^{(1)}" in src
     assert r"\hat{y} = a^{(2)} &= \operatorname{ReLU}(z^{(2)})" in src
     # the loss derivative
-    assert r"\frac{\partial}{\partial a^{(2)}} \frac{1}{2} \, (y - a^{(2)})^{2} = a^{(2)} - y" in src
+    assert (r"\frac{\partial}{\partial a^{(2)}} \frac{1}{2} \, (y - a^{(2)})^{2}"
+            r" = a^{(2)} - y") in src
     # the three steps at layer 2, instantiated and tagged
     assert (r"\frac{\partial C}{\partial z^{(2)}} &= \frac{\partial C}{\partial a^{(2)}}"
             r"\frac{\partial a^{(2)}}{\partial z^{(2)}} = \frac{\partial C}{\partial a^{(2)}}"
@@ -44,7 +45,7 @@ def test_two_layer_relu_chain_source():
     # the gradient factored from the loss down, then fully substituted
     assert (rf"\frac{{\partial C}}{{\partial w_{{1}}}} &= (a^{{(2)}} - y) \, {STEP}(z^{{(2)}})"
             rf" \, w_{{2}} \, {STEP}(z^{{(1)}}) \, x") in src
-    assert rf"(\operatorname{{ReLU}}(w_{{2}} \, \operatorname{{ReLU}}(w_{{1}} x)) - y)" in src
+    assert r"(\operatorname{ReLU}(w_{2} \, \operatorname{ReLU}(w_{1} x)) - y)" in src
 
 
 @pytest.mark.pdf
@@ -197,3 +198,16 @@ def test_assumptions_are_listed_as_escaped_text():
     src = sheet_source(chain(["w1"]), assume=["x > 0", r"\input{/etc/passwd}"])
     assert (r"Assumptions & \texttt{x \textgreater{} 0,\allowbreak{} "
             r"\textbackslash{}input\{/\allowbreak{}etc/\allowbreak{}passwd\}} \\") in src
+
+
+@pytest.mark.pdf
+def test_explicit_forward_equations(tmp_path):
+    net = forward(["z1 = w1*x + b1", "h = relu(z1)", "yhat = w2*h + b2"])
+    src = sheet_source(net)
+    assert r"z^{(1)} &= w_{1} x + b_{1}" in src
+    assert r"\sum_{v \text{ uses } u}" in src
+    assert (r"\frac{\partial C}{\partial z^{(1)}} &= \frac{\partial C}{\partial h}"
+            r"\frac{\partial h}{\partial z^{(1)}} = \frac{\partial C}{\partial h} \, "
+            r"\operatorname{Step}(z^{(1)})") in src
+    text = pdftotext(write_sheet(net, tmp_path / "forward.pdf"))
+    assert "explicit forward equations" in text and "All quantities, from the loss down" in text
