@@ -285,7 +285,8 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
         base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng, assume=assume)
         found = kink_points(net, base, convention, sites=remaining)
         for site, placed in found.items():
-            if satisfies(placed, bounds) and (not float_exact or _float_exact(net, placed)):
+            if satisfies(placed, bounds) and not _saturated(net, placed) and (
+                    not float_exact or _float_exact(net, placed)):
                 out.append((placed, True))
                 remaining.remove(site)
     return out
