@@ -44,14 +44,11 @@ def gradient_display(net, wrt: Symbol, convention="any"):
     inline = bw.inline(g)
     if len(net.graph.nodes) <= SHOW_EXPANDED:
         return bw.expand(g), {}
-    used = inline.free_symbols
-    defs = {}
-    for node in net.graph.nodes:
-        if node.symbol in used or str(node.symbol) in defs:
-            defs[str(node.symbol)] = plain(node.expr)
+    used = set(inline.free_symbols)
+    for node in reversed(net.graph.nodes):  # consumers before what they use
+        if node.symbol in used:
             used |= node.expr.free_symbols
-    ordered = {str(n.symbol): defs[str(n.symbol)] for n in net.graph.nodes
-               if str(n.symbol) in defs}
+    ordered = {str(n.symbol): plain(n.expr) for n in net.graph.nodes if n.symbol in used}
     return inline, ordered
 
 

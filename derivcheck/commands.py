@@ -48,33 +48,35 @@ def cmd_gradient(args) -> int:
     net = network_from_args(args)
     params = [net.parameter(w) for w in args.wrt] if args.wrt else net.params
     bw = net.backward(args.kink_convention)
+    defs: dict = {}  # symbol -> expression, forward then backward
     if len(params) == 1 and not args.expand:
-        shown, defs = gradient_display(net, params[0], args.kink_convention)
-        grads = {str(params[0]): shown}
+        shown, used = gradient_display(net, params[0], args.kink_convention)
+        grads = {params[0]: shown}
+        defs = {n.symbol: n.expr for n in net.graph.nodes if str(n.symbol) in used}
     elif args.expand:
-        grads = {str(p): bw.expand(bw.gradients[p]) for p in params}
-        defs = {}
+        grads = {p: bw.expand(bw.gradients[p]) for p in params}
     else:
         keep = bw.kept()
-        grads = {str(p): bw.inline(bw.gradients[p], keep=keep) for p in params}
-        defs = {str(n.symbol): plain(n.expr) for n in net.graph.nodes if n.role != "loss"}
-        defs.update({str(k): plain(v) for k, v in bw.compact().items()})
+        grads = {p: bw.inline(bw.gradients[p], keep=keep) for p in params}
+        defs = {n.symbol: n.expr for n in net.graph.nodes if n.role != "loss"}
+        defs.update(bw.compact())
     if args.format == "latex":
         from .latex import latex
-        print("\\begin{align*}")
-        print(" \\\\\n".join(f"\\frac{{\\partial C}}{{\\partial {latex(net.parameter(k))}}} &= "
-                             f"{latex(v)}" for k, v in grads.items()))
-        print("\\end{align*}")
+        rows = [f"{latex(k)} &= {latex(v)}" for k, v in defs.items()]
+        rows += [f"\\frac{{\\partial C}}{{\\partial {latex(k)}}} &= {latex(v)}"
+                 for k, v in grads.items()]
+        print("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
         return 0
-    text = {k: plain(v) for k, v in grads.items()}
+    text = {str(k): plain(v) for k, v in grads.items()}
+    shown_defs = {str(k): plain(v) for k, v in defs.items()}
     if args.format == "json":
         out = ({"wrt": next(iter(text)), "gradient": next(iter(text.values()))}
                if len(text) == 1 else {"gradients": text})
-        out["definitions"] = defs
+        out["definitions"] = shown_defs
         out["kink_convention"] = args.kink_convention
         print(json.dumps(out, indent=1))
     else:
-        print(format_gradients(text, defs))
+        print(format_gradients(text, shown_defs))
     return 0
 
 
