@@ -37,7 +37,11 @@ from sympy.printing.latex import LatexPrinter, translate
 from .evaluate import format_value
 
 __all__ = ["DerivcheckLatexPrinter", "latex", "latex_name", "latex_value", "tex_width",
-           "latex_pieces", "align_row", "WIDTH"]
+           "latex_pieces", "align_row", "nesting", "WIDTH", "MAX_NESTING"]
+
+#: Nesting up to which an expression is printed (the printer recurses about ten Python
+#: frames per level).
+MAX_NESTING = 60
 
 #: Width of a display line in :func:`tex_width` units (about one italic letter each) for
 #: an 11pt A4 page with 2.5 cm margins.
@@ -216,6 +220,29 @@ def latex(expr) -> str:
     elif not isinstance(expr, sympy.Basic):
         raise TypeError(f"latex() prints SymPy expressions and numbers, not {type(expr).__name__}")
     return DerivcheckLatexPrinter().doprint(expr)
+
+
+def nesting(expr) -> int:
+    """How deeply ``expr`` nests (an atom is 1), found without recursion: SymPy's
+    printer recurses, so callers print only what nests less than :data:`MAX_NESTING`.
+
+    >>> from sympy import Symbol
+    >>> from derivcheck.functions import ReLU
+    >>> x = Symbol("x")
+    >>> nesting(x), nesting(ReLU(2 * ReLU(x)))
+    (1, 4)
+    """
+    depth: dict = {}
+    stack = [expr]
+    while stack:
+        e = stack[-1]
+        pending = [a for a in e.args if a not in depth]
+        if pending:
+            stack.extend(pending)
+        else:
+            stack.pop()
+            depth[e] = 1 + max((depth[a] for a in e.args), default=0)
+    return depth[expr]
 
 
 def latex_value(value, digits: int = 12) -> str:

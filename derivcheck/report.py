@@ -24,7 +24,8 @@ from pathlib import Path
 from sympy import Symbol
 
 from .gradients import adjoint_name
-from .latex import WIDTH, align_row, latex, latex_name, latex_value, tex_width
+from .latex import (MAX_NESTING, WIDTH, align_row, latex, latex_name, latex_value, nesting,
+                    tex_width)
 from .pdf import write_tex_or_pdf
 from .render import render
 from .sheet import layer_steps, network_facts
@@ -100,8 +101,11 @@ def _wrt_tex(result) -> str:
 
 
 def _formula(wrt: str, expr):
-    """An align row ``dC/dw &= expr`` (None when the expression is unknown)."""
-    return None if expr is None else align_row(wrt, expr)
+    """An align row ``dC/dw &= expr``; None when the expression is unknown or nests too
+    deeply to print (the report then shows its plain text)."""
+    if expr is None or nesting(expr) > MAX_NESTING:
+        return None
+    return align_row(wrt, expr)
 
 
 def _definitions(net, definitions: dict) -> list:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sympy import Add, Mul, Rational, Symbol
 
+from . import limits
 from .conventions import get_convention
 from .errors import LimitError
 from .evaluate import PointEvaluator
@@ -229,26 +230,10 @@ class _Sheet:
         params = [p for layer in layers for p in layer.get("params", [])] or self.graph.params
         body, after = "", ""
         for i, p in enumerate(params):
-            grad = self.bw.gradients[p]
-            inline = self.ordered(self.bw.inline(grad))
+            inline = self.ordered(self.bw.inline(self.bw.gradients[p]))
             lhs = latex(Symbol(adjoint_name(p)))
-            sides, note = [inline], ""
-            try:
-                self.bw.expand(grad)
-            except LimitError as err:
-                note = f"Fully substituted it is not printed: {err.message}."
-            else:
-                factors = inline.args if inline.is_Mul else (inline,)
-                full = Mul(*[self.bw.expand(f) for f in factors], evaluate=False)
-                pieces = latex_pieces(full)
-                budget = WIDTH - tex_width(lhs) - 4
-                if (max(tex_width(t) for _, t in pieces) > budget
-                        or sum(tex_width(t) for _, t in pieces) > MAX_LINES * budget):
-                    note = (f"Fully substituted it has {tree_size(full)} terms, too many to "
-                            "print usefully; the factored form is exact.")
-                elif full != inline:
-                    sides.append(full)
-            body += align_row(lhs, *sides)
+            full, note = self.substituted(p, inline, WIDTH - tex_width(lhs) - 4)
+            body += align_row(lhs, *([inline, full] if full is not None else [inline]))
             if i == len(params) - 1:
                 after = note
             elif note:
@@ -256,6 +241,32 @@ class _Sheet:
             else:
                 body += " \\\\[1.5ex]\n"
         return body, after
+
+    def substituted(self, p, inline, budget: float):
+        """(the fully substituted gradient of ``p`` in the factored form's order, or None
+        when it equals the factored form or will not fit; a note on why it is left out).
+
+        Sizes are measured on the factored form first, so nothing too large for a page
+        is ever built or printed; past :meth:`Backward.expand`'s limit, its refusal is
+        the note."""
+        defs = self.graph.definitions
+        factors = inline.args if inline.is_Mul else (inline,)
+        total = tree_size(inline, defs)
+        note = (f"Fully substituted it has {total} terms, too many to print usefully; "
+                "the factored form is exact.")
+        if total > limits.MAX_EXPANDED_SIZE:
+            try:
+                self.bw.expand(self.bw.gradients[p])
+            except LimitError as err:
+                return None, f"Fully substituted it is not printed: {err.message}."
+        if total > MAX_LINES * budget or max(tree_size(f, defs) for f in factors) > budget:
+            return None, note
+        full = Mul(*[self.bw.expand(f) for f in factors], evaluate=False)
+        pieces = latex_pieces(full)
+        if (max(tex_width(t) for _, t in pieces) > budget
+                or sum(tex_width(t) for _, t in pieces) > MAX_LINES * budget):
+            return None, note
+        return (None if full == inline else full), ""
 
     def kink_rows(self) -> list:
         z = Symbol("z")

@@ -160,3 +160,11 @@ def test_mlp_names():
     z = net.graph.nodes[0]
     assert latex(z.symbol) == "z^{(1)}_{1}"
     assert latex(z.expr) == r"W^{(0)}_{11} x_{1} + W^{(0)}_{21} x_{2}"
+
+
+def test_nesting_is_measured_without_recursion():
+    from derivcheck.latex import MAX_NESTING, nesting
+    net = chain([f"w{i}" for i in range(1, 401)], "relu")
+    deep = net.backward().expand(net.graph.nodes[-2].expr)  # a400 = ReLU(... 400 levels)
+    assert nesting(deep) > 400 > MAX_NESTING
+    assert nesting(F.ReLU(x) + y) == 3

@@ -147,3 +147,14 @@ def test_real_check_of_the_seed_formula(tmp_path):
         frac = Fraction(value)
         assert (str(abs(frac.numerator)) in flat and str(frac.denominator) in flat)
     assert "sign_flip" in flat and "missing_gate" in flat
+
+
+def test_a_formula_too_deep_to_typeset_is_shown_as_text():
+    net = chain([f"w{i}" for i in range(1, 151)], "relu")
+    deep = net.backward().expand(net.backward().gradients[net.parameter("w150")])
+    src = report_source(Result(
+        verdict="equivalent", wrt="w150", candidate="relu(w150*relu(w149*...))",
+        gradient="...", method="symbolic", kink_convention="any", candidate_expr=deep,
+        gradient_expr=net.gradient("w150", form="inline"), network=net))
+    assert r"\texttt{relu(w150*\allowbreak{}relu(w149*\allowbreak{}...))}" in src
+    assert r"\frac{\partial C}{\partial w_{150}} &= a^{(149)}" in src

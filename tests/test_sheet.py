@@ -211,3 +211,9 @@ def test_explicit_forward_equations(tmp_path):
             r"\operatorname{Step}(z^{(1)})") in src
     text = pdftotext(write_sheet(net, tmp_path / "forward.pdf"))
     assert "explicit forward equations" in text and "All quantities, from the loss down" in text
+
+
+def test_very_deep_chain_source():
+    src = sheet_source(chain([f"w{i}" for i in range(1, 301)], "relu"))
+    assert "Layers 4 to 297 repeat the same three steps." in src
+    assert "more than the limit" in src and "too many to print usefully" in src
