@@ -27,6 +27,7 @@ from fractions import Fraction
 import sympy
 from sympy import Symbol
 
+from .conventions import PROFILES
 from .errors import SpecError
 from .evaluate import PointEvaluator
 from .oracle import Oracle, exact_number, exact_point
@@ -228,7 +229,8 @@ def _linear_parameters(net, key: Symbol, expr) -> dict:
 
 
 def is_kink(net, point: dict, convention="any") -> bool:
-    """Does the gradient at ``point`` depend on the kink convention?
+    """Does the gradient at ``point`` depend on the kink convention (any of several, when
+    ``convention`` is a tuple)?
 
     >>> from derivcheck.network import chain
     >>> net = chain(["w1", "w2"], "relu")
@@ -236,14 +238,17 @@ def is_kink(net, point: dict, convention="any") -> bool:
     True
     >>> is_kink(net, {"x": 1, "w1": -1, "w2": 2, "y": 1})   # z2 = 0 behind a dead unit
     False
+    >>> is_kink(chain(["w1"], "abs"), {"x": 1, "w1": 0, "y": 1}, ("torch", "jax"))
+    True
     """
-    return Oracle(net, convention).at_kink(point)
+    conventions = convention if isinstance(convention, tuple) else (convention,)
+    return any(Oracle(net, c).at_kink(point) for c in conventions)
 
 
 def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
     """{pre-activation: ``point`` placed on its kink} for every kink site (or those in
     ``sites``) where the placement is solvable and the result is a kink under
-    ``convention``.
+    ``convention`` (or any of them, for a tuple).
 
     >>> from derivcheck.network import chain
     >>> net = chain(["w1", "w2"], "relu")
@@ -262,14 +267,18 @@ def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
 def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
                   seed=0, assume=None, float_exact: bool = False) -> list[tuple[dict, bool]]:
     """``points`` random points, then (with ``kinks``) one point on each kink site where
-    that is solvable, each as ``(point, at_kink)``. With ``float_exact``, kink points are
-    kept only when every exact value, inputs to activations included, is a float64, so
-    float code meets the kink exactly too.
+    that is solvable, each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
+    site is placed whenever the gradient there depends on the Step(0) value or on the
+    framework profile (|z| at 0 is a kink for jax only). With ``float_exact``, kink
+    points are kept only when every exact value, inputs to activations included, is a
+    float64, so float code meets the kink exactly too.
 
     >>> from derivcheck.network import chain
     >>> sample = sample_points(chain(["w1", "w2"], "relu"), points=2, seed=1)
     >>> [at_kink for _, at_kink in sample]
     [False, False, True, True]
+    >>> [at_kink for _, at_kink in sample_points(chain(["w1"], "abs"), points=0)]
+    [False]
     """
     rng = random.Random(seed)
     bounds = parse_assumptions(net, assume)
@@ -283,11 +292,11 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
         if not remaining:
             break
         base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng, assume=assume)
-        found = kink_points(net, base, convention, sites=remaining)
+        found = kink_points(net, base, (convention, *PROFILES), sites=remaining)
         for site, placed in found.items():
             if satisfies(placed, bounds) and not _saturated(net, placed) and (
                     not float_exact or _float_exact(net, placed)):
-                out.append((placed, True))
+                out.append((placed, oracle.at_kink(placed)))
                 remaining.remove(site)
     return out
 
