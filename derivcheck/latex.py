@@ -97,10 +97,8 @@ class DerivcheckLatexPrinter(LatexPrinter):
             return rf"\left{left}{tex}\right{right}"
         return f"{left}{tex}{right}"
 
-    def parenthesize(self, item, level, is_neg=False, strict=False):
-        out = super().parenthesize(item, level, is_neg, strict)
-        inner = self._print(item)
-        return self.paren(inner) if out == rf"\left({inner}\right)" else out
+    def _add_parens(self, s) -> str:
+        return self.paren(s)
 
     def _print_Mul(self, expr):
         """A product in its given order; SymPy's own form when it has a denominator."""

@@ -298,8 +298,7 @@ class _Sheet:
         n = max(10, sum(a == "sigmoid" for a in acts.values()))
         curve = " ".join(f"({i},{0.25 ** i:.6e})" for i in range(n + 1))
         marks = " ".join(f"({r['sigmoid']},{0.25 ** r['sigmoid']:.6e})" for r in rows)
-        return {"rows": rows, "curve": curve, "marks": marks, "xmax": n,
-                "sigmoid_layers": sum(a == "sigmoid" for a in acts.values())}
+        return {"rows": rows, "curve": curve, "marks": marks, "xmax": n}
 
     def dead_units(self):
         acts = self._layer_activations()
