@@ -22,16 +22,16 @@ a, w, x, y, z = symbols("a w x y z")
     (y - x / 2, "y - x/2"),
     (-x, "-x"),
     (Rational(-1, 2), "-1/2"),
-    (x - w * (a - y), "x - w*(a - y)"),
+    (x - w * (a - y), "x - (a - y)*w"),
     # products and powers
-    (x * (a - y), "x*(a - y)"),
+    (x * (a - y), "(a - y)*x"),
     ((a - y) ** 2 / 2, "(a - y)**2/2"),
     (1 / (a - y), "1/(a - y)"),
     (x ** 2, "x**2"),
     # derivcheck's functions under their plain names
-    (Step(w * x) * x, "x*step(w*x)"),
+    (Step(w * x) * x, "step(w*x)*x"),
     (Step(z) - Step(-z), "step(z) - step(-z)"),
-    ((ReLU(w * x) - y) * Step(w * x) * x, "x*(relu(w*x) - y)*step(w*x)"),
+    ((ReLU(w * x) - y) * Step(w * x) * x, "(relu(w*x) - y)*step(w*x)*x"),
     (IsPos(z), "[z > 0]"),
     (IsNonNeg(z - 1), "[z - 1 >= 0]"),
     (2 * IsPos(-z), "2*[-z > 0]"),
@@ -55,7 +55,7 @@ a, w, x, y, z = symbols("a w x y z")
     (log(1 - a), "log(1 - a)"),
     # names
     (Symbol("W0_12") * x, "W0_12*x"),
-    (Symbol("dC/dz2") * w * Step(z), "dC/dz2*w*step(z)"),
+    (Symbol("dC/dz2") * w * Step(z), "dC/dz2*step(z)*w"),
 ])
 def test_plain(expr, text):
     assert plain(expr) == text
@@ -63,8 +63,8 @@ def test_plain(expr, text):
 
 def test_seed_gradient_prints_like_the_contract():
     net = chain(["w1"], "relu")
-    assert plain(net.gradient("w1")) == "x*(relu(w1*x) - y)*step(w1*x)"
-    assert plain(net.gradient("w1", form="inline")) == "x*(a1 - y)*step(z1)"
+    assert plain(net.gradient("w1")) == "(relu(w1*x) - y)*step(w1*x)*x"
+    assert plain(net.gradient("w1", form="inline")) == "(a1 - y)*step(z1)*x"
 
 
 def test_backward_definitions_print_like_the_seed():
