@@ -47,13 +47,15 @@ MAX_NESTING = 60
 #: an 11pt A4 page with 2.5 cm margins.
 WIDTH = 64
 
-#: Operator names of derivcheck's functions (Sigmoid, Absolute, Max2, Min2 and the
-#: Iverson brackets have their own notation).
-_OPERATORS = {
-    "ReLU": "ReLU", "Step": "Step", "LeakyReLU": "LeakyReLU", "PReLU": "PReLU",
-    "NecroReLU": "NecroReLU", "ELU": "ELU", "SELU": "SELU", "CELU": "CELU",
-    "Softplus": "softplus", "HardTanh": "HardTanh", "ReLU6": "ReLU6", "GELU": "GELU",
-    "Swish": "swish",
+#: How each function's name prints: derivcheck's own as the seed answer writes them
+#: (``\operatorname{ReLU}``, ``\sigma``, ``\max``), and SymPy's ``tanh`` and ``log``
+#: without SymPy's extra braces. |z| and the Iverson brackets have their own notation.
+_HEADS = {
+    **{name: rf"\operatorname{{{name}}}" for name in (
+        "ReLU", "Step", "LeakyReLU", "PReLU", "NecroReLU", "ELU", "SELU", "CELU",
+        "HardTanh", "ReLU6", "GELU")},
+    "Softplus": r"\operatorname{softplus}", "Swish": r"\operatorname{swish}",
+    "Sigmoid": r"\sigma", "Max2": r"\max", "Min2": r"\min", "tanh": r"\tanh", "log": r"\log",
 }
 
 #: Base letters of the network's own quantities (pre-activations and activations),
@@ -82,10 +84,12 @@ class DerivcheckLatexPrinter(LatexPrinter):
         return super()._print_Add(Add(*terms, evaluate=False), order="none")
 
     def _print_Function(self, expr, exp=None):
-        name = _OPERATORS.get(type(expr).__name__)
-        if name is None:
+        head = _HEADS.get(type(expr).__name__)
+        if head is None:
             return super()._print_Function(expr, exp)
-        return self._call(rf"\operatorname{{{name}}}", expr.args, exp)
+        return self._call(head, expr.args, exp)
+
+    _print_log = _print_Function  # SymPy has its own, with braces
 
     def _call(self, head: str, args, exp=None) -> str:
         tex = head + self.paren(", ".join(self._print(a) for a in args))
@@ -136,21 +140,6 @@ class DerivcheckLatexPrinter(LatexPrinter):
                 out.append(("", self.paren(tex)))
         out[0] = (sign, out[0][1])
         return out
-
-    def _print_Sigmoid(self, expr, exp=None):
-        return self._call(r"\sigma", expr.args, exp)
-
-    def _print_Max2(self, expr, exp=None):
-        return self._call(r"\max", expr.args, exp)
-
-    def _print_Min2(self, expr, exp=None):
-        return self._call(r"\min", expr.args, exp)
-
-    def _print_tanh(self, expr, exp=None):
-        return self._call(r"\tanh", expr.args, exp)
-
-    def _print_log(self, expr, exp=None):
-        return self._call(r"\log", expr.args, exp)
 
     def _print_Absolute(self, expr, exp=None):
         tex = self.paren(self._print(expr.args[0]), "|", "|")
