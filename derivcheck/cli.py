@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sheet", help="write a LaTeX derivation sheet", formatter_class=fmt)
     _network_options(s)
     s.add_argument("-o", "--output", default="sheet.pdf", help="sheet.tex or sheet.pdf")
+    s.add_argument("--kink-convention", default="any")
+    s.add_argument("--assume", action="append", default=[], metavar="COND")
 
     v = sub.add_parser("vectors", help="write exact test vectors (JSON)", formatter_class=fmt)
     _network_options(v)

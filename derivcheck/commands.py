@@ -83,7 +83,8 @@ def cmd_gradient(args) -> int:
 def cmd_sheet(args) -> int:
     from .sheet import sheet_source
     net = network_from_args(args)
-    written = _write_output(sheet_source(net), args.output)
+    written = _write_output(sheet_source(net, args.kink_convention, assume=args.assume),
+                            args.output)
     print(f"sheet written to {written}")
     return 0
 
@@ -163,7 +164,8 @@ def cmd_run(args) -> int:
         results.append(f)
     from .sheet import sheet_source
     for name in data.get("sheets", list(nets)):
-        _write_output(sheet_source(nets[name]), str(out / f"sheet-{name}.pdf"))
+        _write_output(sheet_source(nets[name], assume=data.get("assume", [])),
+                      str(out / f"sheet-{name}.pdf"))
     n = len(results)
     print(f"\n{met} of {n} formulas judged as expected; sheets and reports in {out}/")
     return 0 if met == n else 1
