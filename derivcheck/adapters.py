@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from fractions import Fraction
+
 from .errors import SpecError
 from .evaluate import format_value
 from .oracle import Oracle
@@ -166,7 +167,6 @@ class _Checker:
         return Mismatch(name, {s.name: v for s, v in point.items()}, allowed[0][name],
                         None if value is None else float(value), at_kink, explained)
 
-
     def slack(self, point: dict) -> dict:
         """What float64 rounding of the residuals ``yhat - y`` alone can change in each
         gradient: 16 rounding errors' worth of the change when every target moves by
@@ -211,11 +211,10 @@ def _compare(net, user_gradients, *, convention, points, kinks, rtol, atol, seed
     return out
 
 
-def _split(net, point: dict) -> tuple[dict, dict, dict]:
-    """(params, inputs, targets) as {name: float}."""
-    def part(symbols):
-        return {s.name: float(point[s]) for s in symbols}
-    return part(net.params), part(net.inputs), part(net.targets)
+def _split(net, values: dict, convert=float) -> tuple[dict, dict, dict]:
+    """(params, inputs, targets) as {name: convert(value)}."""
+    return tuple({s.name: convert(values[s]) for s in group}
+                 for group in (net.params, net.inputs, net.targets))
 
 
 def compare_numpy(net, backward_fn, *, convention="torch", points: int = 8, kinks: bool = True,
@@ -242,11 +241,12 @@ def compare_torch(net, module_or_fn=None, *, convention="torch", points: int = 8
     for the network itself built with torch operations (:func:`torch_forward`).
     """
     if module_or_fn is None:
-        user = _network_gradients(net)
-    elif _torch().nn.Module in type(module_or_fn).__mro__:
+        user = _autograd_gradients(net, lambda leaves: torch_forward(net, leaves))
+    elif isinstance(module_or_fn, _torch().nn.Module):
         user = _module_gradients(net, module_or_fn)
     else:
-        user = _function_gradients(net, module_or_fn)
+        user = _autograd_gradients(net, lambda leaves: module_or_fn(
+            *_split(net, leaves, lambda tensor: tensor)))
     return _compare(net, user, convention=convention, points=points, kinks=kinks, rtol=rtol,
                     atol=atol, seed=seed, assume=assume)
 
@@ -357,26 +357,14 @@ def _translate(e, env: dict, ops: dict):
     return ops[e.func](*args)
 
 
-def _network_gradients(net):
-    """point -> gradients by torch autograd on :func:`torch_forward`."""
+def _autograd_gradients(net, loss_of):
+    """point -> gradients by autograd on ``loss_of(leaves)`` ({Symbol: 0-d tensor})."""
     def user(point):
         leaves = {s: _tensor(float(v), requires_grad=s in params) for s, v in point.items()}
-        loss = torch_forward(net, leaves)
-        grads = _torch().autograd.grad(loss, [leaves[p] for p in net.params], allow_unused=True)
+        grads = _torch().autograd.grad(loss_of(leaves), [leaves[p] for p in net.params],
+                                       allow_unused=True)
         return {p.name: 0.0 if g is None else float(g) for p, g in zip(net.params, grads)}
     params = set(net.params)
-    return user
-
-
-def _function_gradients(net, fn):
-    """point -> gradients by autograd on ``fn(params, inputs, targets) -> loss``."""
-    def user(point):
-        params, inputs, targets = _split(net, point)
-        params = {k: _tensor(v, requires_grad=True) for k, v in params.items()}
-        loss = fn(params, {k: _tensor(v) for k, v in inputs.items()},
-                  {k: _tensor(v) for k, v in targets.items()})
-        grads = _torch().autograd.grad(loss, list(params.values()), allow_unused=True)
-        return {k: 0.0 if g is None else float(g) for k, g in zip(params, grads)}
     return user
 
 
@@ -407,23 +395,20 @@ def _module_gradients(net, module):
         raise SpecError(f"the module's nn.Linear layers (out, in, bias) are {found}, the "
                         f"network's layers are {shapes}")
 
+    slots = [(m.weight, [w for row in rows for w in row]) for m, (rows, _) in
+             zip(linears, layout)] + [(m.bias, bias) for m, (_, bias) in zip(linears, layout)
+                                      if bias]
+
     def user(point):
         values = {s.name: float(v) for s, v in point.items()}
         with torch.no_grad():
-            for m, (rows, bias) in zip(linears, layout):
-                m.weight.copy_(_tensor([[values[w] for w in row] for row in rows]))
-                if bias:
-                    m.bias.copy_(_tensor([values[b] for b in bias]))
-        model.zero_grad()
-        out = model(_tensor([[values[s.name] for s in net.inputs]])).reshape(-1)
-        torch_loss(net.spec.loss, out, _tensor([values[s.name] for s in net.targets])).backward()
-        grads = {}
-        for m, (rows, bias) in zip(linears, layout):
-            g = m.weight.grad if m.weight.grad is not None else torch.zeros_like(m.weight)
-            grads.update({w: float(g[j, i]) for j, row in enumerate(rows)
-                          for i, w in enumerate(row)})
-            if bias:
-                gb = m.bias.grad if m.bias.grad is not None else torch.zeros_like(m.bias)
-                grads.update({b: float(gb[j]) for j, b in enumerate(bias)})
-        return grads
+            for tensor, names in slots:     # weights row by row: W[j, i] is unit j, input i
+                tensor.copy_(_tensor([values[n] for n in names]).reshape(tensor.shape))
+        yhat = model(_tensor([[values[s.name] for s in net.inputs]])).reshape(-1)
+        loss = torch_loss(net.spec.loss, yhat, _tensor([values[s.name] for s in net.targets]))
+        grads = torch.autograd.grad(loss, [t for t, _ in slots], allow_unused=True)
+        out = {}
+        for (_, names), g in zip(slots, grads):
+            out.update(zip(names, [0.0] * len(names) if g is None else g.reshape(-1).tolist()))
+        return out
     return user

@@ -42,6 +42,7 @@ from .errors import SpecError
 from .evaluate import DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, to_fraction
 from .functions import IsNonNeg, IsPos, Step, decompose
 from .gradients import adjoint_name
+from .network import from_dict
 
 __all__ = ["Oracle", "exact_point", "exact_number", "STEP_VALUES"]
 
@@ -263,7 +264,7 @@ class _Program:
             return None
 
     def _lazy(self, leaves: list, step0: Fraction, dps: int):
-        return _LazyValues(self, PointEvaluator(self.definitions, dict(zip(self.leaves, leaves)),
+        return _Values(self, [], PointEvaluator(self.definitions, dict(zip(self.leaves, leaves)),
                                                 step0=step0, dps=dps))
 
     def _agree(self, coarse: list, fine: list, digits: int) -> bool:
@@ -275,31 +276,23 @@ _ZERO = Fraction(0)
 
 
 class _Values:
-    """Values of one run, by symbol (``values[s]``) or by position (``values.at(i)``)."""
+    """Values of one run by symbol (``values[s]``) or position (``values.at(i)``): from
+    the fast path's raw list, or from the reference ``evaluator`` where it refused."""
 
-    def __init__(self, program: _Program, raw: list):
-        self.program, self.raw = program, raw
+    def __init__(self, program: _Program, raw: list, evaluator: PointEvaluator | None = None):
+        self.program, self.raw, self.evaluator = program, raw, evaluator
 
     def __getitem__(self, symbol):
         return self.at(self.program.index[symbol])
 
     def at(self, i: int):
+        if self.evaluator is not None:
+            return self.evaluator.symbol(self.program.symbols[i])
         v = self.raw[i]
         if type(v) is not tuple:
             return v
         n, d = v
         return _ZERO if n == 0 else Fraction(n) if d == 1 else Fraction(n, d)
-
-
-class _LazyValues(_Values):
-    """The reference evaluator behind the same interface, for points the fast path refused."""
-
-    def __init__(self, program: _Program, evaluator: PointEvaluator):
-        super().__init__(program, [])
-        self.evaluator = evaluator
-
-    def at(self, i: int):
-        return self.evaluator.symbol(self.program.symbols[i])
 
 
 #: Per network: its names, and its compiled programs by (convention family, dps).
@@ -310,10 +303,7 @@ class Oracle:
     """Exact gradients of ``net`` under one kink convention (see the module docstring)."""
 
     def __init__(self, net, convention: str | Convention = "any", *, dps: int = DEFAULT_DPS):
-        if isinstance(net, dict):
-            from .network import from_dict
-            net = from_dict(net)
-        self.net = net
+        self.net = net = from_dict(net) if isinstance(net, dict) else net
         self.convention = get_convention(convention)
         self.dps = dps
         self.step0 = to_fraction(self.convention.step0_values[0])

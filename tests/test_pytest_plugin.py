@@ -57,26 +57,24 @@ def test_a_correct_backward_pass_passes(pytester):
     run(pytester, USER_TESTS).assert_outcomes(passed=1)
 
 
-def test_a_wrong_backward_pass_fails_with_a_readable_message(pytester):
-    result = run(pytester, USER_TESTS, sign="-1")
+def failing(pytester, **implementation):
+    """The output of the user's test failing with this ``mask`` or ``sign``."""
+    result = run(pytester, USER_TESTS, **implementation)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*AssertionError: dC/dw1 differs from the exact gradient (kink convention torch)",
-        "*  at x = *, w1 = *, w2 = *, y = *",
-        "*  exact: *",
-        "*  yours: *",
-        "*points disagree*",
-    ])
-    assert "only a kink convention" not in result.stdout.str()
+    return result.stdout
+
+
+def test_a_wrong_backward_pass_fails_with_a_readable_message(pytester):
+    out = failing(pytester, sign="-1")
+    out.fnmatch_lines(["*AssertionError: dC/dw1 differs from the exact gradient "
+                       "(kink convention torch)", "*  at x = *, w1 = *, w2 = *, y = *",
+                       "*  exact: *", "*  yours: *", "*points disagree*"])
+    assert "only a kink convention" not in out.str()
 
 
 def test_step0_equal_one_is_named_as_the_convention(pytester):
-    result = run(pytester, USER_TESTS, mask="z >= 0")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*(a kink point)",
-        "*only a kink convention: your implementation uses Step(0) = 1*",
-    ])
+    failing(pytester, mask="z >= 0").fnmatch_lines([
+        "*(a kink point)", "*only a kink convention: your implementation uses Step(0) = 1*"])
 
 
 def test_the_convention_option(pytester):
