@@ -77,8 +77,9 @@ def check_gradients(net, point, wrt=None):
                 assert same(mine(sympy.diff(loss, p)), want), (p, c)
                 assert same(fwd(net.gradient(p, form="inline")), want), (p, c)
                 assert same(mine(net.gradient(p)), want), (p, c)
-                if not kink:
-                    assert same(mine(sympy.diff(plain_loss, p)), want), (p, c)
+                if not kink:  # log(1 - sigmoid) cancels digits when a unit saturates
+                    wide = PointEvaluator({}, point, step0=c, dps=160)
+                    assert same(wide(sympy.diff(plain_loss, p)), want), (p, c)
     except Undetermined:   # a transcendental value within rounding of a breakpoint
         assume(False)
     return kink
