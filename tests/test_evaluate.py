@@ -6,6 +6,7 @@ import pytest
 import sympy
 from sympy import Rational, Symbol, exp, log, sqrt, symbols
 
+from derivcheck import limits
 from derivcheck.evaluate import (
     DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, format_value, is_exact, to_fraction,
 )
@@ -118,7 +119,9 @@ def test_point_values_are_read_exactly():
     assert e(y) == Fraction(1, 3) and e(z) == Fraction(2, 7) and e(w) == Fraction(1, 4)
 
 
-def test_iterative_evaluation_at_depth_3000():
+def test_iterative_evaluation_at_depth_3000(monkeypatch):
+    """Past the input limit on purpose: evaluation itself must stay iterative."""
+    monkeypatch.setattr(limits, "MAX_DEPTH", 5_000)
     depth = 3000
     net = chain([f"w{k}" for k in range(1, depth + 1)], "relu")
     point = {p: Fraction(1) for p in net.params}

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sympy import Rational, Symbol, symbols
 
+from derivcheck import limits
 from derivcheck.activations import parse_activation
 from derivcheck.conventions import get_convention
 from derivcheck.errors import LimitError, SpecError
@@ -301,7 +302,9 @@ def test_all_definitions_and_gradients_are_linear_in_depth():
     assert s200 < 2.2 * s100
 
 
-def test_deep_chain_backward_and_inline_do_not_recurse():
+def test_deep_chain_backward_and_inline_do_not_recurse(monkeypatch):
+    """Past the input limit on purpose: the machinery itself must stay iterative."""
+    monkeypatch.setattr(limits, "MAX_DEPTH", 5_000)
     depth = 2000
     net = chain([f"w{k}" for k in range(1, depth + 1)], "relu")
     g = net.gradient("w1", form="inline")
