@@ -105,8 +105,9 @@ class DerivcheckLatexPrinter(LatexPrinter):
         return self.paren(s)
 
     def _print_Mul(self, expr):
-        """A product in its given order; SymPy's own form when it has a denominator."""
-        if any(f.is_Pow and f.exp.is_negative for f in expr.args):
+        """A product in its given order; SymPy's own form when it has a denominator
+        (SymPy also sends a reciprocal power such as 1/w here)."""
+        if not expr.is_Mul or any(f.is_Pow and f.exp.is_negative for f in expr.args):
             return super()._print_Mul(expr)
         pieces = self.mul_pieces(expr)
         first, rest = pieces[0], pieces[1:]
