@@ -8,11 +8,11 @@ mpmath numbers (60 digits) for transcendental parts. A framework profile (``torc
 set Step(0); ``any`` uses Step(0) = 0 and offers :meth:`Oracle.gradients_all_conventions`.
 
 The definitions are compiled once per network into straight-line Python over integer
-numerator/denominator pairs (generic Fraction/mpmath helpers for transcendental parts),
-so one point costs a few thousand integer operations, not a SymPy tree walk. Whenever
-that fast path meets something it cannot decide (a division by zero, an undecidable
-sign), the point is re-evaluated lazily by :class:`derivcheck.evaluate.PointEvaluator`,
-which is the reference semantics.
+numerator/denominator pairs, so one point of a piecewise-rational network costs a few
+thousand integer operations, not a SymPy tree walk; transcendental definitions go to
+:class:`derivcheck.evaluate.PointEvaluator`, the reference semantics. Where the fast
+path meets something it cannot decide (a division by zero, an undecidable sign), the
+point is evaluated lazily by the reference evaluator alone.
 
 >>> from derivcheck.network import chain
 >>> net = chain(weights=["w1", "w2"], activations="relu")
@@ -175,7 +175,7 @@ class _Codegen:
         if e.is_Symbol:
             return f"{self.slot[e]}n", f"{self.slot[e]}d"
         if e.is_Rational:
-            return str(e.p), str(e.q)
+            return str(e.p) if e.p >= 0 else f"({e.p})", str(e.q)
         t = self.temp()
         if e.is_Mul:
             parts = [self.pair(a) for a in e.args]
