@@ -2,12 +2,16 @@
 everywhere under the torch profile; the tutorial's ``MyReLU`` uses Step(0) = 1.
 Run from the repository root: ``python -m pytest examples/``.
 """
+import importlib.metadata
 import sys
 from pathlib import Path
 
 import pytest
 
-from derivcheck.pytest_plugin import gradient_oracle  # noqa: F401  (works uninstalled too)
+# Installed, derivcheck's pytest plugin comes from its entry point; in a bare checkout
+# this module loads it.
+pytest_plugins = [] if importlib.metadata.entry_points(group="pytest11", name="derivcheck") \
+    else ["derivcheck.pytest_plugin"]
 
 torch = pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -4,6 +4,7 @@ Off the kinks it is right; exactly on a kink (a hidden pre-activation h = 0) it 
 Step(0) = 1, which the fixture names instead of calling it wrong.
 Run from the repository root: ``python -m pytest examples/``.
 """
+import importlib.metadata
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -11,7 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from derivcheck.pytest_plugin import gradient_oracle  # noqa: F401  (works uninstalled too)
+# Installed, derivcheck's pytest plugin comes from its entry point; in a bare checkout
+# this module loads it.
+pytest_plugins = [] if importlib.metadata.entry_points(group="pytest11", name="derivcheck") \
+    else ["derivcheck.pytest_plugin"]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import xor_numpy  # noqa: E402  (the sibling module, found through the line above)

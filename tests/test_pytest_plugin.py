@@ -1,19 +1,20 @@
 """The pytest plugin, run inside pytest with ``pytester``: the ``gradient_oracle``
 fixture passing and failing, its message, the options, the assertion hook, laziness."""
+import importlib
 import importlib.metadata
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
-import hypothesis  # noqa: F401  (see below)
 import pytest
 
 # Imported here, once: pytester's in-process runs unload whatever they import, and
-# re-importing is slow (hypothesis's plugin imports it) or breaks (torch's C extension).
-try:
-    import torch
-except ImportError:
-    torch = None
+# importing again is slow (hypothesis, which its plugin imports) or breaks (torch).
+for _name in ("hypothesis", "torch"):
+    if importlib.util.find_spec(_name):
+        importlib.import_module(_name)
+HAS_TORCH = "torch" in sys.modules
 
 pytest_plugins = ["pytester"]
 
@@ -131,7 +132,7 @@ def test_wrong_module(gradient_oracle):
     model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
     gradient_oracle.check_torch(NET, model, points=3)
 '''
-    if torch is None:
+    if not HAS_TORCH:
         pytest.skip("needs torch")
     result = run(pytester, source)
     result.assert_outcomes(passed=1, failed=1)
