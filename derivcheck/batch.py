@@ -32,8 +32,10 @@ from __future__ import annotations
 import heapq
 import json
 import multiprocessing
+import os
 import re
 import signal
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -103,7 +105,8 @@ def grade_item(item: dict, timeout: float = limits.DEFAULT_TIMEOUT) -> dict:
     """The output record of one input line, without its id: the check JSON or an error.
 
     >>> net = {"weights": ["w1"], "activations": "relu"}
-    >>> grade_item({"network": net, "wrt": "w1", "candidate": "x*(relu(w1*x)-y)*step(w1*x)"})["verdict"]
+    >>> item = {"network": net, "wrt": "w1", "candidate": "x*(relu(w1*x)-y)*step(w1*x)"}
+    >>> grade_item(item)["verdict"]
     'equivalent'
     >>> grade_item({"network": {"weights": ["os.system"]}, "candidate": "1"})["error"]["kind"]
     'network_error'
@@ -113,7 +116,7 @@ def grade_item(item: dict, timeout: float = limits.DEFAULT_TIMEOUT) -> dict:
     from .check import check
     from .guard import Timeout, time_limit, timeout_reason
     try:
-        with time_limit(timeout):
+        with time_limit(timeout + limits.TIMEOUT_SLACK):
             wrt, candidate, assume, convention = _fields(item)
             net = _network(json.dumps(item["network"], sort_keys=True))
             return check(net, candidate, wrt, assume=assume, convention=convention,
@@ -313,21 +316,26 @@ def _context():
 
 
 def run_batch(in_path, out_path, *, jobs: int = 1, timeout: float = limits.DEFAULT_TIMEOUT,
-              progress: bool = True, grade=grade_item) -> Summary:
-    """Grade every line of ``in_path`` into ``out_path`` with ``jobs`` worker processes.
+              progress: bool | None = True, grade=grade_item) -> Summary:
+    """Grade every line of ``in_path`` into ``out_path`` with ``jobs`` worker processes
+    (0: one per CPU).
 
     ``timeout`` is each submission's budget in seconds; a worker that has not answered
-    ``limits.BATCH_GRACE`` seconds later is killed. ``grade(item, timeout) -> record``
-    grades one line (a module-level function, so workers can import it).
-    ``progress``: a tqdm bar on standard error (shown only on a terminal).
+    ``limits.TIMEOUT_SLACK + limits.BATCH_GRACE`` seconds later is killed.
+    ``grade(item, timeout) -> record`` grades one line (a module-level function, so
+    workers can import it).
+    ``progress``: a tqdm bar on standard error (None: only on a terminal).
     """
     from tqdm import tqdm
     in_path, out_path = Path(in_path), Path(out_path)
     if not in_path.is_file():
         raise BatchError(f"cannot read batch input {str(in_path)!r}: no such file")
     started, summary = time.monotonic(), Summary()
+    hard_timeout = timeout + limits.TIMEOUT_SLACK + limits.BATCH_GRACE
     done = _done_ids(out_path)
-    bar = tqdm(total=_count_lines(in_path), unit="line", disable=None if progress else True)
+    bar = tqdm(total=_count_lines(in_path), unit="line", file=sys.stderr,
+               disable=None if progress is None else not progress)
+    workers = jobs if jobs > 0 else os.cpu_count() or 1
     slots: list[_Slot] = []
     with open(out_path, "a", encoding="utf-8") as out:
         def write(ident, record, seconds=0.0):
@@ -346,15 +354,15 @@ def run_batch(in_path, out_path, *, jobs: int = 1, timeout: float = limits.DEFAU
             while pending is not None or any(s.job is not None for s in slots):
                 idle = [s for s in slots if s.ready and s.job is None]
                 while pending is not None and idle:
-                    idle.pop().give(pending[0], pending[1], timeout + limits.BATCH_GRACE)
+                    idle.pop().give(pending[0], pending[1], hard_timeout)
                     pending = next(jobs_left, None)
-                if pending is not None and len(slots) < max(1, jobs):
+                if pending is not None and len(slots) < workers:
                     slots.append(_Slot(ctx, grade, timeout))
                 busy = [s.deadline for s in slots if s.job is not None]
                 wait([s.conn for s in slots] + [s.proc.sentinel for s in slots],
                      timeout=max(0.0, min(busy) - time.monotonic()) if busy else None)
                 for slot in list(slots):
-                    if _collect(slot, finish, timeout):
+                    if _collect(slot, finish, hard_timeout):
                         slots.remove(slot)
         finally:
             for slot in slots:
@@ -417,6 +425,6 @@ def _collect(slot: _Slot, finish, timeout: float) -> bool:
     if slot.job is not None and time.monotonic() > slot.deadline:
         slot.stop()
         finish(slot, _error("timeout", f"no answer within {timeout:g} s; the worker was "
-                            "stopped"), timeout + limits.BATCH_GRACE)
+                            "stopped"), timeout)
         return True
     return False

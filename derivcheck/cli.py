@@ -146,11 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--latex", action="store_true")
     r.add_argument("candidate")
 
-    b = sub.add_parser("batch", help="grade many submissions (JSON lines)")
+    b = sub.add_parser("batch", help="grade many submissions (JSON lines)",
+                       description="Grade every line of IN.jsonl into OUT.jsonl; re-running "
+                                   "skips the ids already in OUT.jsonl.")
     b.add_argument("input", metavar="IN.jsonl")
     b.add_argument("-o", "--output", required=True, metavar="OUT.jsonl")
-    b.add_argument("-j", "--jobs", type=int, default=1)
-    b.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    b.add_argument("-j", "--jobs", type=int, default=1,
+                   help="worker processes (0: one per CPU; default %(default)s)")
+    b.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   help="seconds per submission (default %(default)s)")
+    b.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is shown only on a terminal anyway)")
 
     q = sub.add_parser("run", help="check every formula of a question file and write sheets")
     q.add_argument("question", metavar="QUESTION.toml")

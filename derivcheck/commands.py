@@ -24,9 +24,10 @@ def _write_output(source: str, path: str) -> str:
 
 def cmd_check(args) -> int:
     from .guard import Timeout, time_limit, unknown_result
+    from .limits import TIMEOUT_SLACK
     candidate = _read_candidate(args.candidate)
     try:
-        with time_limit(args.timeout):
+        with time_limit(args.timeout + TIMEOUT_SLACK):
             result = check(network_from_args(args), candidate, args.wrt, assume=args.assume,
                            convention=args.kink_convention,
                            latex=True if args.latex else None, timeout=args.timeout)
@@ -123,7 +124,8 @@ def cmd_parse(args) -> int:
 
 def cmd_batch(args) -> int:
     from .batch import run_batch
-    summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout)
+    summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
+                        progress=False if args.no_progress else None)
     print(summary.text())
     return 0
 
