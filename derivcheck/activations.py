@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import sympy
-from sympy import Rational, Symbol, tanh
+from sympy import Rational, Symbol
 
 from . import functions as F
-from .errors import SpecError
+from . import limits
+from .errors import NetworkLimitError, SpecError
+from .names import valid_name
 
 __all__ = ["ActivationKind", "Activation", "ACTIVATIONS", "parse_activation", "activation_names"]
 
@@ -69,7 +71,7 @@ for _kind in (
     ActivationKind("softplus", F.Softplus, doc="log(1 + e^z)"),
     ActivationKind("sigmoid", F.Sigmoid, output_form=lambda a: a * (1 - a),
                    aliases=("logistic", "sigma"), doc="1 / (1 + e^-z)"),
-    ActivationKind("tanh", tanh, output_form=lambda a: 1 - a**2, doc="tanh z"),
+    ActivationKind("tanh", F.tanh, output_form=lambda a: 1 - a**2, doc="tanh z"),
     ActivationKind("abs", F.Absolute, kinks=("0",), doc="|z|"),
     ActivationKind("identity", _identity, aliases=("linear", "none"), doc="z"),
     ActivationKind("hardtanh", F.HardTanh, kinks=("-1", "1"), doc="clamp(z, -1, 1)"),
@@ -125,7 +127,6 @@ class Activation:
 
 _SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?\d+/\d+$")
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def parse_activation(text: str) -> Activation:
@@ -165,8 +166,14 @@ def parse_activation(text: str) -> Activation:
 
 def _activation_argument(text: str, act: str, pname: str):
     if _NUMBER.match(text):
+        mantissa, _, exponent = text.lower().partition("e")
+        if (len(mantissa) > limits.MAX_DIGITS or len(exponent) > 6
+                or abs(int(exponent or 0)) > limits.MAX_EXPONENT):
+            raise NetworkLimitError(f"argument {pname} of {act} is a number past the limits "
+                                    f"({limits.MAX_DIGITS} digits, exponent "
+                                    f"{limits.MAX_EXPONENT})", position=0)
         return Rational(text)
-    if _IDENT.match(text):
+    if valid_name(text):
         return Symbol(text)
     raise SpecError(f"argument {pname} of {act} must be a number or a name, got {text!r}")
 

@@ -22,7 +22,8 @@ from .assumptions import Assumptions
 from .conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
-from .errors import SpecError
+from .errors import LimitError, SpecError
+from .guard import Timeout, time_limit
 from .gradients import adjoint_name
 from .printing import plain
 from .verdict import Result
@@ -57,8 +58,19 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     """Judge ``candidate`` (text or a SymPy expression) as dC/d``wrt``.
 
     ``assume``: bounds such as ``"x > 0"``; ``convention``: kink convention name;
-    ``latex``: force (True) or forbid (False) the LaTeX reader, None to detect.
+    ``latex``: force (True) or forbid (False) the LaTeX reader, None to detect;
+    ``timeout``: seconds for the decision and the diagnosis (in the main thread, a
+    diagnosis still running then is dropped with a warning; the verdict stays).
     """
+    try:
+        return _check(net, candidate, wrt, assume, convention, latex, timeout)
+    except RecursionError:
+        raise LimitError("the formula or the network nests too deeply to process",
+                         position=0, hint="name inner parts (z2, a1, ...) instead of "
+                                          "nesting them") from None
+
+
+def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
     start = time.monotonic()
     conv = get_convention(convention)
     readings, warnings, source = [], [], ""
@@ -82,9 +94,14 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=timeout)
     diagnosis = []
+    left = start + timeout - time.monotonic()
     if decision.verdict in ("not_equivalent", "equivalent_almost_everywhere"):
-        diagnosis = diagnose(net, param, expr, convention=conv, verdict=decision.verdict,
-                             signs=assumptions.strict_signs())
+        try:
+            with time_limit(min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)):
+                diagnosis = diagnose(net, param, expr, convention=conv,
+                                     verdict=decision.verdict, signs=assumptions.strict_signs())
+        except Timeout:
+            warnings.append("the mistake was not diagnosed: the time budget ran out")
     shown, definitions = gradient_display(net, param, conv)
     return Result(
         verdict=decision.verdict, wrt=str(param), candidate=plain(expr),

@@ -17,14 +17,17 @@ mentions point at a formula reused from a shallower network.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import sympy
 from sympy import Symbol
 
+from . import limits
 from .activations import parse_activation
 from .formal import FormalEvaluator, rational_reconstruct
 from .gradients import adjoint_name
+from .sharing import name_arguments
 from .verdict import Diagnosis
 
 __all__ = ["diagnose", "MESSAGES"]
@@ -77,14 +80,15 @@ def diagnose(net, wrt: Symbol, candidate, *, convention="any", verdict="not_equi
     reference = Symbol(adjoint_name(wrt))
     signs = signs or {}
     registry: dict = {}
-    base = FormalEvaluator(defs, mode="offkink", signs=signs, registry=registry)
+    flat, named = name_arguments(candidate)
+    base = FormalEvaluator({**defs, **named}, mode="offkink", signs=signs, registry=registry)
     for node in net.graph.nodes:  # mutants change only the backward pass: share the forward
         base.symbol(node.symbol)
     forward = {n.symbol: base.symbol(n.symbol) for n in net.graph.nodes}
-    for mutant in _mutants(net, defs):
-        ratio = _ratio(FormalEvaluator(mutant.definitions, mode="offkink", signs=signs,
-                                       registry=registry, known=forward),
-                       reference, candidate)
+    for mutant in itertools.islice(_mutants(net, defs), limits.MAX_MUTANTS):
+        ratio = _ratio(FormalEvaluator({**mutant.definitions, **named}, mode="offkink",
+                                       signs=signs, registry=registry, known=forward),
+                       reference, flat)
         if ratio is None:
             continue
         out = _ratio_diagnoses(net, ratio)
@@ -133,6 +137,21 @@ def _act_nodes(net):
             and n.expr.args and n.expr.args[0].is_Symbol]
 
 
+def _without_factor(expr, adjoint, coef):
+    """``expr`` (a sum of adjoint * coefficient terms) with ``coef`` dropped from the
+    term ``adjoint * coef``; term by term, since ``subs`` takes a second at MLP width 30.
+
+    >>> a, b, w, v = sympy.symbols("a b w v")
+    >>> _without_factor(a * w + b * v, a, w)
+    a + b*v
+    """
+    term = adjoint * coef
+    args = sympy.Add.make_args(expr)
+    if term in args:
+        return sympy.Add(*[adjoint if t == term else t for t in args])
+    return expr.subs(term, adjoint)
+
+
 def _mutants(net, defs):
     """The correct derivation, then single mutations of it, then all gates dropped."""
     yield _Mutant([], defs)
@@ -170,7 +189,7 @@ def _mutants(net, defs):
             if u in bw_adj and coef.is_Symbol:  # dC/da_{k-1} gets dC/dz_k * w_k
                 mutated = dict(defs)
                 target = Symbol(adjoint_name(u))
-                mutated[target] = defs[target].subs(adj_z * coef, adj_z)
+                mutated[target] = _without_factor(defs[target], adj_z, coef)
                 yield _Mutant([("missing_factor", {"factor": str(coef), "layer": node.layer,
                                                    "why": f"dC/d{u} = dC/d{node.symbol} * "
                                                           f"{coef}"}, node.layer)], mutated)

@@ -41,6 +41,7 @@ import sympy
 from .conventions import get_convention
 from .formal import K, P, FormalEvaluator, degree_bound, rational_reconstruct
 from .search import Sampler
+from .sharing import name_arguments
 from .verdict import Witness
 
 __all__ = ["Decision", "decide"]
@@ -66,9 +67,9 @@ class _Procedure:
     def __init__(self, net, reference, candidate, convention, assumptions, timeout, seed):
         self.net = net
         self.reference = reference
-        self.candidate = candidate
+        self.candidate, named = name_arguments(candidate)
         self.conv = get_convention(convention)
-        self.defs = net.definitions(self.conv)
+        self.defs = {**net.definitions(self.conv), **named}
         self.assumptions = assumptions
         self.deadline = time.monotonic() + timeout
         self.seed = seed

@@ -15,7 +15,7 @@ hint: a ')' is probably missing
 from __future__ import annotations
 
 __all__ = ["DerivcheckError", "ParseError", "NameError_", "SpecError", "LimitError",
-           "AssumptionError", "PdfError"]
+           "NetworkLimitError", "AssumptionError", "PdfError"]
 
 
 class DerivcheckError(Exception):
@@ -84,6 +84,13 @@ class SpecError(DerivcheckError):
 
 class LimitError(DerivcheckError):
     """Input past a size, depth or time limit."""
+
+    kind = "limit_exceeded"
+
+
+class NetworkLimitError(LimitError, SpecError):
+    """A network past a size limit (layers, widths, parameters, file size): reported as
+    ``limit_exceeded``, and still a :class:`SpecError` for code that catches those."""
 
     kind = "limit_exceeded"
 

@@ -17,6 +17,7 @@ Fraction(1, 2)
 """
 from __future__ import annotations
 
+import decimal
 from fractions import Fraction
 from functools import lru_cache
 
@@ -24,13 +25,15 @@ import mpmath
 import sympy
 from sympy import Symbol
 
-from .functions import IsNonNeg, IsPos, Step, decompose
+from .functions import IsNonNeg, IsPos, Step, decompose, hyperbolic_form
 
 __all__ = ["PointEvaluator", "Undetermined", "UndefinedAt", "to_fraction", "format_value",
            "is_exact", "DEFAULT_DPS"]
 
 #: Decimal digits used for transcendental parts.
 DEFAULT_DPS = 60
+#: Largest |z| for which exp(z) is computed: mpmath stalls on exp(exp(exp(exp(3)))).
+MAX_EXP_ARGUMENT = 10**9
 
 
 class Undetermined(Exception):
@@ -63,9 +66,15 @@ def is_exact(value) -> bool:
 
 
 def format_value(value, digits: int = 20) -> str:
-    """``"3/7"`` for exact values, a decimal string otherwise."""
+    """``"3/7"`` for exact values (past Python's 4300-digit ``str`` limit too), a decimal
+    string otherwise.
+
+    >>> format_value(Fraction(3, 7)), len(format_value(Fraction(7) ** 6000))
+    ('3/7', 5071)
+    """
     if isinstance(value, Fraction):
-        return str(value)
+        num, den = (str(decimal.Decimal(k)) for k in (value.numerator, value.denominator))
+        return num if den == "1" else f"{num}/{den}"
     return mpmath.nstr(value, digits)
 
 
@@ -175,7 +184,18 @@ class PointEvaluator:
             return Fraction(1 if s > 0 or (s == 0 and f is IsNonNeg) else 0)
         if f is sympy.exp:
             v = self._eval(e.args[0])
+            if abs(v) > MAX_EXP_ARGUMENT:
+                raise UndefinedAt("exp of a number too large to evaluate")
             return Fraction(1) if v == 0 else mpmath.exp(_mpf(v))
+        if hyperbolic_form(f) is not None:
+            v = self._eval(e.args[0])
+            if abs(v) > MAX_EXP_ARGUMENT:
+                raise UndefinedAt(f"{f.__name__} of a number too large to evaluate")
+            if v == 0:
+                if f.__name__ in ("coth", "csch"):
+                    raise UndefinedAt(f"{f.__name__}(0) is undefined")
+                return Fraction(int(f.__name__ in ("sech", "cosh")))
+            return getattr(mpmath, f.__name__)(_mpf(v))
         if f is sympy.log:
             v = self._eval(e.args[0])
             if v <= 0:

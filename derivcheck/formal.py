@@ -35,7 +35,7 @@ from functools import lru_cache
 import sympy
 
 from .evaluate import _decomposed
-from .functions import IsNonNeg, IsPos, Step
+from .functions import IsNonNeg, IsPos, Step, hyperbolic_form
 
 __all__ = ["P", "FormalEvaluator", "GateInfo", "rational_reconstruct"]
 
@@ -180,13 +180,65 @@ class FormalEvaluator:
             return self._gate(f, e.args[0])
         if f is sympy.exp:
             return self._exp(e.args[0])
+        form = hyperbolic_form(f)
+        if form is not None:
+            return self._hyperbolic(form, e.args[0])
         return self._random((f.__name__,) + tuple(self._eval(a) for a in e.args))
+
+    def _hyperbolic(self, form, arg) -> tuple:
+        """A hyperbolic function as its rational function of ``u = exp(arg)``."""
+        u, n = self._exp_power(arg)
+        self.degree = max(self.degree, 2 * n)
+        num, den = ([sum(c * pow(x, i, P) for i, c in enumerate(cs)) % P for x in u]
+                    for cs in form)
+        if 0 in den:
+            raise ZeroDivisionError("a denominator vanished at a random point")
+        return tuple(n * pow(d, -1, P) % P for n, d in zip(num, den))
 
     def _exp(self, arg) -> tuple:
         """exp(q h) = E_h^q: exponentials of proportional arguments are related."""
-        v = self._eval(arg)
-        if all(x == 0 for x in v):
-            return self._const(1)
+        return self._exp_power(arg)[0]
+
+    def _exp_power(self, arg) -> tuple:
+        """(residues of exp(arg), its degree in the bases of its classes). The argument
+        is split into its additive terms, through definitions (z2 = w2 a1 + b2), so
+        ``exp(b2) exp(w2 a1)`` and ``exp(z2)`` meet."""
+        acc, degree = self._const(1), 0
+        for coeff, term in self._additive_terms(arg):
+            v = tuple(coeff * x % P for x in self._eval(term))
+            if all(x == 0 for x in v):
+                continue
+            value, n = self._exp_class(v)
+            acc = tuple(a * b % P for a, b in zip(acc, value))
+            degree += n
+        self.degree = max(self.degree, degree)
+        return acc, degree
+
+    def _additive_terms(self, arg) -> list:
+        """[(coefficient residue, term)] with ``arg`` = sum of coefficient * term, no term
+        a sum or a symbol defined as one."""
+        out, stack = [], [(1, arg)]
+        while stack:
+            coeff, e = stack.pop()
+            if e.is_Symbol and e in self.definitions:
+                d = _decomposed(self.definitions[e])
+                if d.is_Add or (d.is_Mul and d.args[0].is_Rational) or d.is_Symbol:
+                    stack.append((coeff, d))
+                    continue
+            if e.is_Add:
+                stack.extend((coeff, a) for a in e.args)
+                continue
+            if e.is_Mul and e.args[0].is_Rational and len(e.args) > 1:
+                c = e.args[0]
+                rest = e.func(*e.args[1:])
+                stack.append((coeff * int(c.p) * pow(int(c.q), -1, P) % P, rest))
+                continue
+            out.append((coeff, e))
+        return out
+
+    def _exp_class(self, v: tuple) -> tuple:
+        """(residues of exp(t), degree) for a term t with residues ``v``: exp(q h) = E_h^q,
+        so exponentials of proportional terms are related."""
         key, lead = self._projective(v)
         rep = self._exp_classes.setdefault(key, lead)
         base = self._random(("exp", key))
@@ -194,9 +246,8 @@ class FormalEvaluator:
         if rr and EXP_UNIT % rr[1] == 0 and abs(rr[0]) <= 64:
             # base stands for exp(rep / EXP_UNIT), so exp(q rep) = base^(q EXP_UNIT)
             n = rr[0] * EXP_UNIT // rr[1]
-            self.degree = max(self.degree, abs(n))
-            return tuple(pow(b, n, P) for b in base)
-        return self._random(("exp-other", v))
+            return tuple(pow(b, n, P) for b in base), abs(n)
+        return self._random(("exp-other", v)), 1
 
     @staticmethod
     def _projective(v: tuple):

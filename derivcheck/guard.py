@@ -37,6 +37,7 @@ REPEAT = 0.1
 _STAGES = (
     ("derivcheck.parsing", "reading the formula"),
     ("derivcheck.spec", "building the network"),
+    ("derivcheck.network", "building the network"),
     ("derivcheck.graph", "building the network"),
     ("derivcheck.gradients", "computing the exact gradient"),
     ("derivcheck.equivalence", "deciding equivalence"),

@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 import difflib
+import keyword
 import re
 from dataclasses import dataclass, field
 
@@ -24,12 +25,13 @@ NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 def valid_name(name: str) -> bool:
-    """True for names derivcheck accepts as symbol names.
+    """True for names derivcheck accepts as symbol names (never a Python keyword, so
+    printed formulas stay readable by other tools).
 
-    >>> valid_name("W0_12"), valid_name("__import__"), valid_name("a b")
-    (True, False, False)
+    >>> valid_name("W0_12"), valid_name("__import__"), valid_name("a b"), valid_name("lambda")
+    (True, False, False, False)
     """
-    return bool(NAME_RE.match(name))
+    return bool(NAME_RE.match(name)) and not keyword.iskeyword(name)
 
 
 @dataclass

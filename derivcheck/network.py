@@ -74,7 +74,7 @@ class Network:
         names = [s.name for s in self.params + self.inputs]
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
         raise SpecError(f"{name!r} is not a parameter of the network",
-                        hint="parameters: " + ", ".join(p.name for p in self.params),
+                        hint="parameters: " + _listing([p.name for p in self.params]),
                         suggestion=close[0] if close else None)
 
     def gradient(self, wrt, *, convention: str | Convention = "any", form: str = "expanded"):
@@ -122,6 +122,17 @@ class Network:
 def from_dict(data: dict) -> Network:
     """A network from the fields of a TOML file or a batch line."""
     return Network(NetworkSpec.from_dict(data))
+
+
+def _listing(names: list, shown: int = 12) -> str:
+    """``a, b, c`` or, for long lists, the first ``shown`` and how many in all.
+
+    >>> _listing(["w1", "w2"]), _listing([f"w{k}" for k in range(100)], shown=2)
+    ('w1, w2', 'w0, w1, ... (100 in all)')
+    """
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f", ... ({len(names)} in all)"
 
 
 def load(path) -> Network:

@@ -23,7 +23,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from .evaluate import PointEvaluator, Undetermined, UndefinedAt, _mpf, is_exact
+from .evaluate import DEFAULT_DPS, PointEvaluator, Undetermined, UndefinedAt, _mpf, is_exact
 from .verdict import Witness
 
 __all__ = ["Sampler", "Found"]
@@ -101,7 +101,7 @@ class Sampler:
             try:
                 if _sign(self.value(expr, point)) == want:
                     continue
-            except (Undetermined, UndefinedAt, ZeroDivisionError):
+            except (Undetermined, UndefinedAt, ArithmeticError):
                 return False
             before = set().union(*deps[:i]) if i else set()
             leaves = sorted(deps[i] - before, key=str) + sorted(deps[i] & before, key=str)
@@ -129,7 +129,7 @@ class Sampler:
                     return True
             point[leaf] = old
             return False
-        except (Undetermined, UndefinedAt, ZeroDivisionError):
+        except (Undetermined, UndefinedAt, ArithmeticError):
             point[leaf] = old
             return False
 
@@ -149,7 +149,7 @@ class Sampler:
                     if want is not None and node.linear:
                         self._sweep_node(ev, point, node, want, used)
                     used |= node.expr.free_symbols
-            except (Undetermined, UndefinedAt, ZeroDivisionError):
+            except (Undetermined, UndefinedAt, ArithmeticError):
                 continue
             if self.assumptions.holds(point):
                 return point
@@ -189,7 +189,7 @@ class Sampler:
             ev = PointEvaluator(self.definitions, point, step0=c)
             try:
                 r, k = ev(reference), ev(candidate)
-            except (Undetermined, UndefinedAt, ZeroDivisionError):
+            except (Undetermined, UndefinedAt, ArithmeticError):
                 return None
             if not _differ(r, k):
                 continue
@@ -220,7 +220,7 @@ class Sampler:
                 try:
                     if g not in out and _sign(ev(g)) != 0:
                         out.append(g)
-                except (Undetermined, UndefinedAt, ZeroDivisionError):
+                except (Undetermined, UndefinedAt, ArithmeticError):
                     out.append(g)
         return out
 
@@ -234,9 +234,22 @@ def _sign(v) -> int:
 
 
 def _differ(a, b) -> bool:
+    """Do two values differ beyond the 25th significant digit? Exact values exactly.
+    The comparison runs at the evaluators' precision: at mpmath's default 15 digits,
+    13/9 and its 60-digit value differed.
+
+    >>> from fractions import Fraction
+    >>> _differ(Fraction(13, 9), mpmath.mpf(13) / 9), _differ(Fraction(1, 3), Fraction(1, 3))
+    (True, False)
+    >>> with mpmath.workdps(60):
+    ...     v = mpmath.mpf(13) / 9
+    >>> _differ(Fraction(13, 9), v)
+    False
+    """
     if is_exact(a) and is_exact(b):
         return a != b
-    a, b = _mpf(a), _mpf(b)
-    scale = max(mpmath.mpf(1), abs(a), abs(b))
-    return abs(a - b) > scale * mpmath.mpf(10) ** -25
+    with mpmath.workdps(DEFAULT_DPS):
+        a, b = _mpf(a), _mpf(b)
+        scale = max(mpmath.mpf(1), abs(a), abs(b))
+        return abs(a - b) > scale * mpmath.mpf(10) ** -25
 

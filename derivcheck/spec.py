@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import limits
-from .errors import SpecError
+from .errors import NetworkLimitError, SpecError
 from .losses import LOSSES
 from .names import valid_name
 
@@ -31,6 +31,8 @@ def _names(value, what: str) -> list[str]:
     """A list of names from a list or a comma-separated string, validated."""
     if value is None:
         return []
+    if not isinstance(value, (str, list, tuple)):
+        raise SpecError(f"{what}: expected a name or a list of names, got {value!r}")
     items = value.split(",") if isinstance(value, str) else list(value)
     out = []
     for item in items:
@@ -46,8 +48,11 @@ def _names(value, what: str) -> list[str]:
 
 def _split_activations(value) -> list[str]:
     """Split ``relu,leaky_relu(0.01),sigmoid`` at top-level commas only."""
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value]
+    if not isinstance(value, str):
+        raise SpecError(f"activations: expected a name or a list of names, got {value!r}",
+                        hint='e.g. activations = "relu" or ["relu", "sigmoid"]')
     out, depth, cur = [], 0, ""
     for ch in str(value):
         depth += ch == "("
@@ -59,6 +64,34 @@ def _split_activations(value) -> list[str]:
             cur += ch
     out.append(cur.strip())
     return [a for a in out if a]
+
+
+def _check_total_length(equations: list) -> None:
+    """All forward equations together are at most one network file long."""
+    total = 0
+    for i, eq in enumerate(equations):
+        total += len(str(eq))
+        if total > limits.MAX_FILE_SIZE:
+            raise NetworkLimitError(f"the forward equations are longer than "
+                                    f"{limits.MAX_FILE_SIZE} characters together", position=i)
+
+
+def _check_mlp_size(widths: list[int], bias: bool) -> None:
+    """Layers, units per layer and parameters within the limits; the position is the
+    index of the first width past one."""
+    if len(widths) - 1 > limits.MAX_DEPTH:
+        raise NetworkLimitError(f"{len(widths) - 1} layers is more than the limit "
+                                f"{limits.MAX_DEPTH}", position=limits.MAX_DEPTH + 1)
+    count = 0
+    for i, w in enumerate(widths):
+        if w > limits.MAX_WIDTH:
+            raise NetworkLimitError("widths need an input and an output layer, each 1 to "
+                                    f"{limits.MAX_WIDTH} units", position=i)
+        count += (widths[i - 1] + bias) * w if i else 0
+        if count > limits.MAX_PARAMETERS:
+            raise NetworkLimitError(f"more than {limits.MAX_PARAMETERS} weights and biases",
+                                    position=i, hint="a smaller network shows the same "
+                                                     "gradient structure")
 
 
 @dataclass
@@ -87,29 +120,37 @@ class NetworkSpec:
             raise SpecError(f"unknown network field(s): {', '.join(sorted(unknown))}",
                             hint="known: " + ", ".join(sorted(_FIELDS - {'act', 'activation'})))
         acts = data.get("activations", data.get("activation", data.get("act", "relu")))
-        loss = str(data.get("loss", "half_squared"))
-        if loss not in LOSSES:
+        loss = data.get("loss", "half_squared")
+        if not isinstance(loss, str) or loss not in LOSSES:
             raise SpecError(f"unknown loss {loss!r}", hint="use one of: " + ", ".join(LOSSES))
         inputs = _names(data.get("input", data.get("inputs")), "input")
         targets = _names(data.get("target", data.get("targets")), "target")
         if data.get("forward"):
             forward = data["forward"]
-            forward = [forward] if isinstance(forward, str) else list(forward)
+            forward = [forward] if isinstance(forward, str) else forward
+            if not isinstance(forward, list) or not all(isinstance(f, str) for f in forward):
+                raise SpecError("forward must be an equation or a list of equations (text)",
+                                hint='e.g. forward = ["z1 = w1*x", "yhat = relu(z1)"]')
             if len(forward) > limits.MAX_DEPTH:
-                raise SpecError(f"{len(forward)} equations is more than the limit "
-                                f"{limits.MAX_DEPTH}")
+                raise NetworkLimitError(f"{len(forward)} equations is more than the limit "
+                                        f"{limits.MAX_DEPTH}", position=limits.MAX_DEPTH)
+            _check_total_length(forward)
             return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
                        targets=targets or ["y"], loss=loss)
         if data.get("widths"):
             widths = data["widths"]
             widths = widths.split(",") if isinstance(widths, str) else widths
-            try:
-                widths = [int(w) for w in widths]
-            except (TypeError, ValueError):
-                raise SpecError(f"widths must be whole numbers, got {data['widths']!r}") from None
-            if len(widths) < 2 or min(widths) < 1 or max(widths) > limits.MAX_WIDTH:
+            if not isinstance(widths, list) or not all(
+                    (isinstance(w, int) and not isinstance(w, bool))
+                    or (isinstance(w, str) and w.strip().isdigit() and len(w.strip()) < 6)
+                    for w in widths):
+                raise SpecError(f"widths must be whole numbers, got {data['widths']!r}",
+                                hint="e.g. widths = [2, 3, 1]")
+            widths = [int(w) for w in widths]
+            if len(widths) < 2 or min(widths) < 1:
                 raise SpecError("widths need an input and an output layer, each 1 to "
                                 f"{limits.MAX_WIDTH} units", hint="e.g. widths = [2, 3, 1]")
+            _check_mlp_size(widths, bool(data.get("bias", data.get("biases", False))))
             activations = _split_activations(acts)
             if len(activations) == 1:
                 activations = activations * (len(widths) - 1)
@@ -123,7 +164,8 @@ class NetworkSpec:
             raise SpecError("a network needs weights (a chain), widths (an MLP) or forward "
                             "equations", hint="e.g. --weights w1,w2 --act relu")
         if len(weights) > limits.MAX_DEPTH:
-            raise SpecError(f"{len(weights)} layers is more than the limit {limits.MAX_DEPTH}")
+            raise NetworkLimitError(f"{len(weights)} layers is more than the limit "
+                                    f"{limits.MAX_DEPTH}", position=limits.MAX_DEPTH)
         activations = _split_activations(acts)
         if len(activations) == 1:
             activations = activations * len(weights)
@@ -145,15 +187,21 @@ class NetworkSpec:
         """Read a ``--net FILE.toml``."""
         p = Path(path)
         try:
-            text = p.read_text()
+            with open(p, encoding="utf-8") as fh:
+                text = fh.read(limits.MAX_FILE_SIZE + 1)
         except OSError as exc:
             raise SpecError(f"cannot read network file {str(p)!r}: {exc.strerror}") from None
-        if len(text) > limits.MAX_TEXT_LENGTH:
-            raise SpecError(f"network file is longer than {limits.MAX_TEXT_LENGTH} characters")
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{p.name} is not UTF-8 text: {exc.reason}") from None
+        if len(text) > limits.MAX_FILE_SIZE:
+            raise NetworkLimitError(f"network file is longer than {limits.MAX_FILE_SIZE} "
+                                    "characters", position=limits.MAX_FILE_SIZE)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SpecError(f"{p.name}: {exc}") from None
+        except RecursionError:
+            raise NetworkLimitError(f"{p.name} nests too deeply", position=0) from None
         return cls.from_dict(data.get("network", data))
 
     def to_dict(self) -> dict:

@@ -6,10 +6,10 @@ answer's are right. Its notation is the reference for what the LaTeX reader must
 """
 import pytest
 import sympy
-from sympy import Rational, Symbol, exp, log, sqrt, tanh
+from sympy import Rational, Symbol, exp, log, sqrt
 
 from derivcheck.errors import ParseError
-from derivcheck.functions import Absolute, IsNonNeg, IsPos, ReLU, Sigmoid, Step
+from derivcheck.functions import Absolute, IsNonNeg, IsPos, ReLU, Sigmoid, Step, tanh
 from derivcheck.names import Namespace
 from derivcheck.parsing import parse_formula
 from test_parsing import ADJ, seed_namespace

@@ -161,7 +161,7 @@ def test_from_toml_missing_file(tmp_path):
 
 def test_from_toml_too_long(tmp_path):
     path = tmp_path / "big.toml"
-    path.write_text("# " + "x" * limits.MAX_TEXT_LENGTH + "\nweights = ['w1']\n")
+    path.write_text("# " + "x" * limits.MAX_FILE_SIZE + "\nweights = ['w1']\n")
     with pytest.raises(SpecError) as err:
         NetworkSpec.from_toml(path)
     assert "longer than" in err.value.message

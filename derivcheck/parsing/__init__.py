@@ -34,7 +34,7 @@ from .build import parse_tokens
 from .latex import LatexSource
 from .plain import scan_plain
 from .resolve import Resolver, refine
-from .structure import check_brackets, check_text, check_tokens, pair_bars
+from .structure import check_brackets, check_size, check_text, check_tokens, pair_bars
 from .tokens import Notes, Segment, drop_punctuation, fold_adjoint_slashes, segments
 
 __all__ = ["ParsedFormula", "parse_formula", "parse_equation", "is_latex"]
@@ -122,7 +122,9 @@ def _read(tokens, segment: Segment, resolver: Resolver) -> sympy.Expr:
     tokens = pair_bars(tokens)
     check_brackets(tokens, text)
     check_tokens(tokens, text)
-    return parse_tokens(refine(tokens, resolver), resolver)
+    expr = parse_tokens(refine(tokens, resolver), resolver)
+    check_size(expr, text, segment.start)
+    return expr
 
 
 def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 
+import sympy
+
 from lark import Token
 
 from ..errors import LimitError, ParseError
-from ..limits import MAX_NESTING, MAX_TEXT_LENGTH
+from ..limits import MAX_DEGREE, MAX_EXPONENT, MAX_NESTING, MAX_TEXT_LENGTH, MAX_VALUE_DIGITS
 from .tokens import CLOSERS, OPENERS, tok
 
-__all__ = ["check_text", "pair_bars", "check_brackets", "check_tokens"]
+__all__ = ["check_text", "pair_bars", "check_brackets", "check_tokens", "check_size"]
 
 _BRACKETS = re.compile(r"[()\[\]{}]")
 #: Token types that end an operand: a '|' after one of these closes an absolute value.
@@ -35,7 +37,7 @@ def check_text(text: str) -> None:
     >>> check_text("(" * 300)
     Traceback (most recent call last):
     ...
-    derivcheck.errors.LimitError: error: brackets nest more than 200 deep at column 201...
+    derivcheck.errors.LimitError: error: brackets nest more than 50 deep at column 51...
     """
     if len(text) > MAX_TEXT_LENGTH:
         raise LimitError(f"the formula is {len(text)} characters long, more than the limit of "
@@ -192,3 +194,46 @@ def check_tokens(tokens: list[Token], text: str, kinds=tuple(_STRAY)) -> None:
                 hint = "this looks like LaTeX: read it as LaTeX (latex=True, --latex)"
             raise ParseError(message.format(src=src), text=text, position=t.start_pos,
                              hint=hint.format(src=src))
+
+
+def check_size(expr, text: str, position: int) -> None:
+    """Refuse what SymPy made of a formula when it is past the limits although every piece
+    was within them: merged powers (``(x^{1000})^{1000}`` is ``x^{1000000}``), numbers of
+    more than ``MAX_VALUE_DIGITS`` digits, a total degree past ``MAX_DEGREE``.
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> check_size(x**1000 * (x + 1)**900, "", 0)
+    >>> check_size((x**1000)**3, "(x^1000)^3", 0)
+    Traceback (most recent call last):
+    ...
+    derivcheck.errors.LimitError: error: the formula has a power x^3000, past the limit of 1000...
+    """
+    degree = {}
+    for e in sympy.postorder_traversal(expr):
+        if e in degree:
+            continue
+        if e.is_Rational:
+            if max(abs(e.p), e.q).bit_length() > MAX_VALUE_DIGITS * 3.32:
+                raise LimitError(f"the formula makes a number of more than {MAX_VALUE_DIGITS} "
+                                 "digits", text=text, position=position)
+            d = 0
+        elif e.is_Pow and e.exp.is_Rational:
+            if max(abs(e.exp.p), e.exp.q) > MAX_EXPONENT:
+                raise LimitError(f"the formula has a power {_short_power(e)}, past the limit of "
+                                 f"{MAX_EXPONENT}", text=text, position=position,
+                                 hint="powers written one inside another multiply")
+            d = degree[e.base] * abs(e.exp.p)
+        elif e.is_Mul:
+            d = sum(degree[a] for a in e.args)
+        else:
+            d = 1 if e.is_Symbol else max((degree[a] for a in e.args), default=0)
+        if d > MAX_DEGREE:
+            raise LimitError(f"the formula has degree {d} in its names, past the limit of "
+                             f"{MAX_DEGREE}", text=text, position=position)
+        degree[e] = d
+
+
+def _short_power(e) -> str:
+    base = str(e.base) if e.base.is_Atom else "(...)"
+    return f"{base}^{e.exp}"

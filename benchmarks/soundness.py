@@ -1,0 +1,351 @@
+"""Soundness stress run: random networks x mutated candidates, every verdict verified.
+
+Each case draws a small network (a chain of 1-4 layers with random activations, biases
+and loss, or a small MLP), a parameter, and a candidate: the true gradient in another
+form (SymPy's own ``diff`` of the loss, decomposed, algebraically expanded), or a
+mutant of it (a gate dropped, flipped or complemented, the sign flipped, a constant
+factor, a weight set to 1, the gradient of the same network with one activation
+swapped, the gradient of another parameter, another kink convention, a term that lives
+only on a kink). The candidate is given as text half the time (through the printer and
+the parser) and as an expression otherwise, and judged under the ``any`` convention.
+
+Then each verdict is verified independently of derivcheck's evaluators, by
+substituting exact rationals into SymPy's ``diff`` of the fully substituted loss:
+
+* ``not_equivalent``: the counterexample must show a difference (for every Step(0) in
+  {0, 1/2, 1} unless the witness names one);
+* ``equivalent``: no difference at 12 random points and at kink points (x = 0, each
+  weight 0, each first-layer pre-activation 0), each under Step(0) in {0, 1/2, 1};
+* ``equivalent_almost_everywhere``: no difference at the random points, and a
+  difference at the kink witness;
+* ``unknown`` is counted, never wrong.
+
+A wrong verdict is printed with everything needed to reproduce it. Exit status 1 if
+there is any.
+
+    python benchmarks/soundness.py                # 20,000 cases on all cores
+    python benchmarks/soundness.py --cases 2000 --jobs 2 --seed 7
+    python benchmarks/soundness.py --quick        # 150 cases, for the slow test marker
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from fractions import Fraction
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sympy  # noqa: E402
+from sympy import Rational, Symbol  # noqa: E402
+
+from derivcheck.check import check  # noqa: E402
+from derivcheck.errors import DerivcheckError  # noqa: E402
+from derivcheck.functions import IsNonNeg, IsPos, Step, decompose  # noqa: E402
+from derivcheck.network import chain, mlp  # noqa: E402
+from derivcheck.printing import plain  # noqa: E402
+
+ACTIVATIONS = ["relu", "relu", "relu", "leaky_relu(1/10)", "abs", "sigmoid", "tanh", "elu",
+               "hardtanh", "relu6", "softplus", "identity", "swish", "prelu(a)"]
+PIECEWISE = ["relu", "leaky_relu(1/10)", "abs", "hardtanh", "relu6", "identity"]
+LOSSES = ["half_squared", "half_squared", "squared", "mse"]
+C_VALUES = (Rational(0), Rational(1, 2), Rational(1))
+RANDOM_POINTS = 12
+CHECK_TIMEOUT = 10.0
+#: Digits for transcendental values; differences below 10^-TOLERANCE count as equal.
+DIGITS, TOLERANCE = 60, 40
+
+
+# -- cases ---------------------------------------------------------------------------------
+
+def make_network(rng: random.Random):
+    """A random small network and a short description of it."""
+    if rng.random() < 0.8:
+        depth = rng.choice([1, 2, 2, 3, 3, 4])
+        acts = [rng.choice(ACTIVATIONS) for _ in range(depth)]
+        weights = [f"w{k}" for k in range(1, depth + 1)]
+        biases = [f"b{k}" for k in range(1, depth + 1)] if rng.random() < 0.5 else None
+        loss = rng.choice(LOSSES)
+        return (chain(weights, acts, biases=biases, loss=loss),
+                f"chain {','.join(acts)}{' +b' if biases else ''} {loss}")
+    widths = rng.choice([[1, 2, 1], [2, 2, 1], [2, 1, 1], [1, 2, 2, 1]])
+    acts = [rng.choice(PIECEWISE) for _ in range(len(widths) - 1)]
+    bias = rng.random() < 0.5
+    return (mlp(widths, acts, bias=bias),
+            f"mlp {widths} {','.join(acts)}{' +b' if bias else ''}")
+
+
+def _gates(expr) -> list:
+    return sorted(expr.atoms(Step), key=str)
+
+
+def mutate(rng: random.Random, net, wrt, truth, kind: str):
+    """The candidate of mutation ``kind``, or None when it does not apply."""
+    g = net.gradient(wrt, form="expanded")
+    gates = _gates(g)
+    if kind == "same":
+        return g
+    if kind == "sympy_diff":
+        return truth
+    if kind == "decomposed":
+        return decompose(g)
+    if kind == "expanded":
+        return sympy.expand(g) if sympy.count_ops(g) < 400 else None
+    if kind == "drop_gate" and gates:
+        return g.xreplace({rng.choice(gates): sympy.S.One})
+    if kind == "flip_gate" and gates:
+        s = rng.choice(gates)
+        return g.xreplace({s: Step(-s.args[0])})
+    if kind == "complement_gate" and gates:
+        s = rng.choice(gates)
+        return g.xreplace({s: 1 - Step(-s.args[0])})
+    if kind == "kink_term" and gates:
+        a = rng.choice(gates).args[0]
+        return g + rng.choice([1, -2, Rational(1, 3)]) * (Step(a) - IsPos(a))
+    if kind == "sign_flip":
+        return -g
+    if kind == "factor":
+        return rng.choice([2, Rational(1, 2), -3]) * g
+    if kind == "weight_one":
+        others = [p for p in net.params if p in g.free_symbols]
+        return g.xreplace({rng.choice(others): sympy.S.One}) if others else None
+    if kind == "other_param":
+        others = [p for p in net.params if p != wrt]
+        return net.gradient(rng.choice(others), form="expanded") if others else None
+    if kind == "convention":
+        return net.gradient(wrt, convention=rng.choice(["0", "1", "1/2"]), form="expanded")
+    if kind == "swapped_activation":
+        spec = net.spec
+        if spec.kind != "chain":
+            return None
+        acts = list(spec.activations)
+        k = rng.randrange(len(acts))
+        acts[k] = rng.choice([a for a in ACTIVATIONS if a not in (acts[k], "prelu(a)")])
+        other = chain(spec.weights, acts, biases=spec.biases or None, loss=spec.loss)
+        return other.gradient(wrt, form="expanded")
+    if kind == "added_term":
+        leaf = rng.choice(net.inputs + net.params)
+        return g + Rational(1, rng.choice([7, 1000])) * leaf
+    return None
+
+
+KINDS = ["same", "sympy_diff", "decomposed", "expanded", "drop_gate", "flip_gate",
+         "complement_gate", "kink_term", "sign_flip", "factor", "weight_one", "other_param",
+         "convention", "swapped_activation", "added_term"]
+
+
+# -- independent evaluation ----------------------------------------------------------------
+
+def _leaves(net):
+    return list(net.inputs) + list(net.targets) + list(net.params) + _free_activation_params(net)
+
+
+def _free_activation_params(net):
+    loss_free = net.loss().free_symbols
+    known = set(net.inputs) | set(net.targets) | set(net.params)
+    return sorted(loss_free - known, key=str)
+
+
+def value_at(expr, point: dict, c):
+    """``expr`` at ``point`` with Step(0) = c, by SymPy alone: an exact Rational or a
+    Float of DIGITS digits; None where undefined."""
+    try:
+        e = expr.xreplace(point)
+        e = e.replace(lambda u: isinstance(u, (Step, IsPos, IsNonNeg)),
+                      lambda u: _gate_value(u, c))
+        if e.is_Rational:
+            return e
+        v = sympy.N(e, DIGITS)
+        if not v.is_number or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            return None
+        return v
+    except (ZeroDivisionError, ValueError, TypeError):
+        return None
+
+
+def _gate_value(gate, c):
+    a = gate.args[0]
+    s = a if a.is_Rational else sympy.N(a, DIGITS + 20)
+    if not s.is_number:
+        raise ValueError(f"gate argument {a} is not a number")
+    if abs(s) < sympy.Float(10) ** -(DIGITS - 5):
+        s = 0
+    if s > 0:
+        return sympy.S.One
+    if s < 0:
+        return sympy.S.Zero
+    return {Step: c, IsPos: sympy.S.Zero, IsNonNeg: sympy.S.One}[type(gate)]
+
+
+def differ(a, b) -> bool | None:
+    if a is None or b is None:
+        return None
+    if a.is_Rational and b.is_Rational:
+        return a != b
+    scale = 1 + abs(a) + abs(b)
+    return abs(a - b) > scale * sympy.Float(10) ** -TOLERANCE
+
+
+def random_point(rng, leaves) -> dict:
+    return {s: Rational(rng.choice([-1, 1]) * rng.randint(1, 40), rng.randint(1, 12))
+            for s in leaves}
+
+
+def kink_points(rng, net, leaves) -> list:
+    """Points on kinks: the input 0, each weight 0, first-layer pre-activations 0."""
+    out = []
+    base = random_point(rng, leaves)
+    for s in list(net.inputs) + list(net.params):
+        p = dict(base)
+        p[s] = Rational(0)
+        out.append(p)
+    first = [n for n in net.graph.nodes if n.role == "pre"][:2]
+    for node in first:  # solve w*x + b = 0 for the input where it is linear in it
+        for x in net.inputs:
+            e = node.expr.xreplace({k: v for k, v in base.items() if k != x})
+            if e.free_symbols == {x} and sympy.degree(e, x) == 1:
+                p = dict(base)
+                p[x] = sympy.solve(e, x)[0]
+                out.append(p)
+    return out
+
+
+def verify(result, truth, candidate, net, rng) -> str | None:
+    """None if the verdict holds up, else what is wrong with it."""
+    leaves = _leaves(net)
+    by_name = {str(s): s for s in leaves}
+
+    def at(witness):
+        return {by_name[k]: Rational(v.numerator, v.denominator) if isinstance(v, Fraction)
+                else sympy.Float(str(v), DIGITS) for k, v in witness.point.items()
+                if k in by_name}
+
+    def differs_at(point, cs):
+        return [differ(value_at(truth, point, c), value_at(candidate, point, c)) for c in cs]
+
+    v = result.verdict
+    if v == "not_equivalent":
+        w = result.counterexample
+        cs = [Rational(w.step0.numerator, w.step0.denominator)] if w.step0 is not None \
+            else C_VALUES
+        if any(d is False for d in differs_at(at(w), cs)):
+            return f"counterexample {w.point} (step0 {w.step0}) shows no difference"
+        return None
+    if v in ("equivalent", "equivalent_almost_everywhere"):
+        for _ in range(RANDOM_POINTS):
+            p = random_point(rng, leaves)
+            if any(differs_at(p, [C_VALUES[1]])):
+                return f"{v}, but the sides differ at {p}"
+        if v == "equivalent":
+            for p in kink_points(rng, net, leaves):
+                for c, d in zip(C_VALUES, differs_at(p, C_VALUES)):
+                    if d:
+                        return f"equivalent, but the sides differ at the kink {p}, Step(0)={c}"
+        else:
+            w = result.kink_point
+            cs = [Rational(w.step0.numerator, w.step0.denominator)] if w.step0 is not None \
+                else C_VALUES
+            if all(d is False for d in differs_at(at(w), cs)):
+                return f"kink witness {w.point} (step0 {w.step0}) shows no difference"
+    return None
+
+
+# -- running ---------------------------------------------------------------------------------
+
+def run_case(args):
+    seed, index = args
+    rng = random.Random(seed * 1_000_003 + index)
+    net, desc = make_network(rng)
+    wrt = rng.choice(net.params)
+    truth = sympy.diff(net.loss(), wrt)
+    kind = KINDS[index % len(KINDS)]
+    candidate = mutate(rng, net, wrt, truth, kind)
+    if candidate is None:
+        kind, candidate = "same", net.gradient(wrt, form="expanded")
+    as_text = rng.random() < 0.5
+    start = time.perf_counter()
+    try:
+        result = check(net, plain(candidate) if as_text else candidate, str(wrt),
+                       timeout=CHECK_TIMEOUT)
+    except DerivcheckError as exc:  # refused: not a verdict, but worth a look
+        return dict(index=index, kind=kind, verdict="refused", seconds=time.perf_counter() - start,
+                    wrong=None, desc=desc, wrt=str(wrt), candidate=plain(candidate),
+                    reason=exc.message)
+    except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported below
+        return dict(index=index, kind=kind, verdict="crash", seconds=time.perf_counter() - start,
+                    wrong=f"{type(exc).__name__}: {exc}", desc=desc, wrt=str(wrt),
+                    candidate=plain(candidate))
+    seconds = time.perf_counter() - start
+    try:
+        wrong = verify(result, truth, candidate, net, rng)
+    except Exception as exc:  # noqa: BLE001
+        wrong = None
+        result.warnings.append(f"verification skipped: {type(exc).__name__}: {exc}")
+    return dict(index=index, kind=kind, verdict=result.verdict, seconds=seconds, wrong=wrong,
+                desc=desc, wrt=str(wrt), candidate=plain(candidate), reason=result.reason)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", type=int, default=20_000)
+    ap.add_argument("--jobs", type=int, default=mp.cpu_count())
+    ap.add_argument("--seed", type=int, default=20261123)
+    ap.add_argument("--quick", action="store_true", help="150 cases in this process")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+    cases = 150 if args.quick else args.cases
+    jobs = 1 if args.quick else max(1, args.jobs)
+    work = [(args.seed, i) for i in range(cases)]
+    start = time.perf_counter()
+    rows = []
+    if jobs == 1:
+        it = map(run_case, work)
+    else:
+        pool = mp.get_context("fork").Pool(jobs, maxtasksperchild=500)
+        it = pool.imap_unordered(run_case, work, chunksize=8)
+    if not (args.no_progress or args.quick):
+        try:
+            from tqdm import tqdm
+            it = tqdm(it, total=cases, desc="soundness", unit="case", file=sys.stderr)
+        except ImportError:
+            pass
+    for row in it:
+        rows.append(row)
+    wall = time.perf_counter() - start
+    report(rows, wall, jobs, args.seed)
+    return 1 if any(r["wrong"] for r in rows) else 0
+
+
+def report(rows, wall, jobs, seed) -> None:
+    verdicts = Counter(r["verdict"] for r in rows)
+    by_kind = defaultdict(Counter)
+    for r in rows:
+        by_kind[r["kind"]][r["verdict"]] += 1
+    times = sorted(r["seconds"] for r in rows)
+    print(f"soundness stress run: {len(rows)} cases, seed {seed}, {jobs} worker(s), "
+          f"{wall:.0f} s wall")
+    print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
+    print(f"check time: median {statistics.median(times) * 1000:.0f} ms, "
+          f"p99 {times[int(0.99 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s")
+    names = ["equivalent", "equivalent_almost_everywhere", "not_equivalent", "unknown"]
+    print(f"{'mutation':<20}" + "".join(f"{n[:14]:>16}" for n in names))
+    for kind in KINDS:
+        if kind in by_kind:
+            print(f"{kind:<20}" + "".join(f"{by_kind[kind][n]:>16}" for n in names))
+    for r in rows:
+        if r["verdict"] == "refused":
+            print(f"refused case {r['index']} ({r['kind']}, {r['desc']}): {r['reason']}")
+    wrong = [r for r in rows if r["wrong"]]
+    for r in wrong:
+        print(f"WRONG case {r['index']} ({r['kind']}, {r['desc']}, d/d{r['wrt']}): "
+              f"{r['verdict']}: {r['wrong']}\n  candidate: {r['candidate']}")
+    print(f"WRONG verdicts: {len(wrong)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
