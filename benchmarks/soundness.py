@@ -169,12 +169,17 @@ def value_at(expr, point: dict, c):
 
 
 def _gate_value(gate, c):
+    """A gate's value; its argument's sign from SymPy's arbitrary-precision evaluation,
+    which keeps relative precision (w4 * sigmoid(-145) is -1.9e-63, not zero)."""
     a = gate.args[0]
-    s = a if a.is_Rational else sympy.N(a, DIGITS + 20)
-    if not s.is_number:
-        raise ValueError(f"gate argument {a} is not a number")
-    if abs(s) < sympy.Float(10) ** -(DIGITS - 5):
-        s = 0
+    if a.is_Rational:
+        s = a
+    else:
+        s = sympy.N(a, DIGITS + 20, maxn=400)
+        if not s.is_number:
+            raise ValueError(f"gate argument {a} is not a number")
+        if abs(s) < sympy.Float(10) ** -300:
+            s = 0
     if s > 0:
         return sympy.S.One
     if s < 0:
@@ -183,11 +188,12 @@ def _gate_value(gate, c):
 
 
 def differ(a, b) -> bool | None:
+    """Different beyond TOLERANCE significant digits (exactly, for exact values)."""
     if a is None or b is None:
         return None
     if a.is_Rational and b.is_Rational:
         return a != b
-    scale = 1 + abs(a) + abs(b)
+    scale = max(abs(a), abs(b), sympy.Float(10) ** -300)
     return abs(a - b) > scale * sympy.Float(10) ** -TOLERANCE
 
 

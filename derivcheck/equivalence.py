@@ -31,6 +31,7 @@ The procedure, cheapest first:
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from fractions import Fraction
 
 import sympy
 
+from . import functions as F
 from .conventions import get_convention
 from .formal import K, P, FormalEvaluator, degree_bound, rational_reconstruct
 from .search import Sampler
@@ -273,33 +275,49 @@ class _Procedure:
         return None
 
     def kink_surfaces(self, root):
-        """Prove equality on every kink surface g = 0: solve g = 0 for a leaf it depends
-        on affinely (modulo P) and test identity there with every other gate, and
-        Step(0), free. The number of surfaces, or None when one is not proved."""
+        """Prove equality on every kink surface g = 0. The zero set of g is split into
+        pieces, one per factor (through definitions, products and activations whose zero
+        set is known); each piece is solved for a leaf the factor is affine in with a
+        constant slope, so the solution covers the whole piece, and identity is tested
+        there with every other gate, and Step(0), free. The number of pieces, or None when
+        one is not covered (then nothing is claimed)."""
         count = 0
         for info in sorted(root.gates.values(), key=lambda g: g.order):
-            if self.timed_out():
+            factors = zero_set_factors(info.expr, self.defs, self.signs)
+            if factors is None:
                 return None
-            if not any(self.surface_equal(info.expr, leaf)
-                       for leaf in sorted(self.sampler.deps(info.expr), key=str)):
-                return None
-            count += 1
+            for factor in factors:
+                if self.timed_out():
+                    return None
+                if not any(self.surface_equal(factor, leaf)
+                           for leaf in sorted(self.sampler.deps(factor), key=str)):
+                    return None
+                count += 1
         return count
 
     def surface_equal(self, arg, leaf) -> bool:
+        """Is ``arg`` = s * leaf + r with s a nonzero constant, and are the sides equal
+        (formally) at leaf = -r/s?"""
         def at(values):
-            fe = FormalEvaluator(self.defs, mode="free", c_value=self.c_fixed, signs=self.signs,
-                                 seed=self.seed, registry=self.registry["free"],
-                                 overrides={leaf: values})
-            return fe
+            return FormalEvaluator(self.defs, mode="free", c_value=self.c_fixed,
+                                   signs=self.signs, seed=self.seed,
+                                   registry=self.registry["free"], overrides={leaf: values})
 
-        t = [tuple((j + 2) * (i + 3) % P for i in range(K)) for j in range(3)]
-        g = [at(v).value(arg) for v in t]
+        # three values of the leaf, not proportional to one another (proportional values
+        # would put exp(leaf * h) in one class and hide a non-affine dependence)
+        t = [tuple(int.from_bytes(hashlib.blake2b(repr(("surface", j, i)).encode(),
+                                                  digest_size=8).digest(), "big") % P
+                   for i in range(K)) for j in range(3)]
+        try:
+            g = [at(v).value(arg) for v in t]
+        except ZeroDivisionError:
+            return False
         slope = [(g1 - g0) * pow((t1 - t0) % P, -1, P) % P
                  for g0, g1, t0, t1 in zip(g[0], g[1], t[0], t[1])]
-        if 0 in slope or any((g0 + s * (t2 - t0) - g2) % P for g0, g2, s, t0, t2
-                             in zip(g[0], g[2], slope, t[0], t[2])):
-            return False  # not affine in this leaf
+        if 0 in slope or len(set(slope)) != 1 or any(
+                (g0 + s * (t2 - t0) - g2) % P
+                for g0, g2, s, t0, t2 in zip(g[0], g[2], slope, t[0], t[2])):
+            return False  # not affine in this leaf, or the slope depends on other leaves
         root = tuple((t0 - g0 * pow(s, -1, P)) % P for g0, s, t0 in zip(g[0], slope, t[0]))
         fe = at(root)
         self.tests += 1
@@ -310,11 +328,15 @@ class _Procedure:
 
     def kinks(self, root):
         """A kink point where the sides differ, or None."""
+        targets = []
         for info in sorted(root.gates.values(), key=lambda g: g.order):
+            factors = zero_set_factors(info.expr, self.defs, self.signs) or []
+            targets += [info.expr] + [f for f in factors if f not in targets]
+        for target in targets:  # the gate argument, then each piece of its zero set
             for _ in range(3):
                 if self.timed_out():
                     return None
-                point = self.sampler.aim([(info.expr, 0)])
+                point = self.sampler.aim([(target, 0)])
                 if point is None:
                     break
                 found = self.sampler.compare(point, self.reference, self.candidate,
@@ -324,6 +346,57 @@ class _Procedure:
                 if found:
                     return found.witness
         return None
+
+
+#: How an activation's output vanishes: never, exactly where its argument does, or on a
+#: whole region (whose inside the region search covers, and whose edge is the kink of the
+#: argument's own gate).
+_NEVER_ZERO = (F.Sigmoid, F.Softplus, sympy.exp, sympy.cosh, sympy.sech)
+_ZERO_AT_ZERO = (F.ELU, F.SELU, F.CELU, F.GELU, F.Swish, F.Absolute, F.HardTanh, F.LeakyReLU,
+                 sympy.tanh, sympy.sinh)
+_ZERO_ON_REGION = (F.ReLU, F.ReLU6, F.Step, F.IsPos, F.IsNonNeg)
+
+
+def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
+    """Factors whose zero sets make up the zero set of ``expr`` up to regions (covered by
+    the region search) and pieces of the other gates' kinks; None when some factor's zero
+    set is not known.
+
+    >>> from derivcheck.network import chain
+    >>> net = chain(["w1", "w2"], ["tanh", "relu"])
+    >>> sorted(map(str, zero_set_factors(sympy.Symbol("z2"), net.definitions(), {})))
+    ['w1', 'w2', 'x']
+    """
+    out, stack, seen = [], [expr], set()
+    while stack:
+        f = stack.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        if f.is_Number:
+            if f == 0:
+                return None
+        elif f.is_Symbol:
+            if f in definitions:
+                stack.append(definitions[f])
+            elif f not in signs:
+                out.append(f)
+        elif f.is_Mul:
+            stack.extend(f.args)
+        elif f.is_Pow and f.exp.is_Integer:
+            if f.exp > 0:
+                stack.append(f.base)
+        elif isinstance(f, _NEVER_ZERO) or isinstance(f, _ZERO_ON_REGION):
+            continue
+        elif isinstance(f, _ZERO_AT_ZERO):
+            if any(not (a.is_Number and a != 0) for a in f.args[1:]):
+                return None  # a parameter that may be 0 (leaky_relu(z, a)) or unknown
+            stack.append(f.args[0])
+        elif f.is_Add:
+            out.append(f)
+        else:
+            return None
+    return out
 
 
 def decide(net, reference, candidate, *, convention="any", assumptions, timeout: float = 60.0,

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sympy import Symbol
 
 from derivcheck.assumptions import Assumptions
+from derivcheck.check import check
 from derivcheck.equivalence import decide
 from derivcheck.evaluate import PointEvaluator
 from derivcheck.functions import IsNonNeg, IsPos, Max2, ReLU, Sigmoid, Step, sech, tanh
@@ -212,3 +213,35 @@ def test_sign_and_factor_mutants_are_refuted():
             d = verdict(net, "w1", mutant)
             assert d.verdict == "not_equivalent"
             assert_real_counterexample(net, "w1", mutant, d)
+
+
+# -- found by the soundness stress run (benchmarks/soundness.py) ------------------------------
+
+@pytest.mark.parametrize("acts, loss, wrt, candidate", [
+    (["swish", "relu"], "mse", "w2",
+     "(2*relu(w2*swish(w1*x)) - 2*y)*(1 - step(-w2*swish(w1*x)))*swish(w1*x)"),
+    (["leaky_relu(1/10)", "identity", "relu"], "squared", "w3",
+     "(2*relu(w3*w2*leaky_relu(w1*x, 1/10)) - 2*y)*(1 - step(-w2*w3*leaky_relu(w1*x, 1/10)))"
+     "*w2*leaky_relu(w1*x, 1/10)"),
+])
+def test_kink_surface_with_a_product_argument_is_not_proved_from_one_factor(
+        acts, loss, wrt, candidate):
+    """Step(z) written as 1 - Step(-z), with z = w * a (no bias): the kink z = 0 is
+    w = 0 or a = 0. Solving for a leaf inside a (where both sides vanish) once 'proved'
+    the whole surface, and the verdict was a false equivalent; at w = 0 the sides differ
+    for Step(0) = 0."""
+    net = chain([f"w{k}" for k in range(1, len(acts) + 1)], acts, loss=loss)
+    result = check(net, candidate, wrt)
+    assert result.verdict == "equivalent_almost_everywhere"
+    point = {Symbol(k): v for k, v in result.kink_point.point.items()}
+    assert point[Symbol(wrt)] == 0
+
+
+def test_expanded_exponentials_are_compared_at_full_precision():
+    """SymPy's expand splits exp(b2 + w2*a1) into exp(b2)*exp(w2*a1); both sides are
+    13/9 at this point, and an mpmath comparison at its default 15 digits once called
+    it a counterexample."""
+    net = chain(["w1", "w2"], ["relu6", "elu"], biases=["b1", "b2"], loss="mse")
+    g = sympy.expand(net.gradient("w1", form="expanded"))
+    result = check(net, g, "w1")
+    assert result.verdict == "equivalent", result.counterexample
