@@ -30,6 +30,7 @@ there is any.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import random
 import statistics
@@ -234,12 +235,15 @@ def verify(result, truth, candidate, net, rng) -> str | None:
     def differs_at(point, cs):
         return [differ(value_at(truth, point, c), value_at(candidate, point, c)) for c in cs]
 
+    def step0s(witness):
+        """The Step(0) values a witness claims a difference for."""
+        s0 = witness.step0
+        return C_VALUES if s0 is None else [Rational(s0.numerator, s0.denominator)]
+
     v = result.verdict
     if v == "not_equivalent":
         w = result.counterexample
-        cs = [Rational(w.step0.numerator, w.step0.denominator)] if w.step0 is not None \
-            else C_VALUES
-        if any(d is False for d in differs_at(at(w), cs)):
+        if any(d is False for d in differs_at(at(w), step0s(w))):
             return f"counterexample {w.point} (step0 {w.step0}) shows no difference"
         return None
     if v in ("equivalent", "equivalent_almost_everywhere"):
@@ -254,9 +258,7 @@ def verify(result, truth, candidate, net, rng) -> str | None:
                         return f"equivalent, but the sides differ at the kink {p}, Step(0)={c}"
         else:
             w = result.kink_point
-            cs = [Rational(w.step0.numerator, w.step0.denominator)] if w.step0 is not None \
-                else C_VALUES
-            if all(d is False for d in differs_at(at(w), cs)):
+            if all(d is False for d in differs_at(at(w), step0s(w))):
                 return f"kink witness {w.point} (step0 {w.step0}) shows no difference"
     return None
 
@@ -303,7 +305,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=20261123)
     ap.add_argument("--quick", action="store_true", help="150 cases in this process")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--log", help="append each case's outcome to this JSONL file as it ends "
+                                  "(a long run interrupted still has its figures)")
+    ap.add_argument("--summarize", metavar="LOG", help="print the report of a --log file")
     args = ap.parse_args(argv)
+    if args.summarize:
+        rows = [json.loads(line) for line in open(args.summarize) if line.strip()]
+        report(rows, source=args.summarize)
+        return 1 if any(r["wrong"] for r in rows) else 0
     cases = 150 if args.quick else args.cases
     jobs = 1 if args.quick else max(1, args.jobs)
     work = [(args.seed, i) for i in range(cases)]
@@ -320,21 +329,28 @@ def main(argv=None) -> int:
             it = tqdm(it, total=cases, desc="soundness", unit="case", file=sys.stderr)
         except ImportError:
             pass
+    log = open(args.log, "a") if args.log else None
     for row in it:
         rows.append(row)
+        if log:
+            log.write(json.dumps(row, default=str) + "\n")
+            log.flush()
     wall = time.perf_counter() - start
     report(rows, wall, jobs, args.seed)
     return 1 if any(r["wrong"] for r in rows) else 0
 
 
-def report(rows, wall, jobs, seed) -> None:
+def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
     verdicts = Counter(r["verdict"] for r in rows)
     by_kind = defaultdict(Counter)
     for r in rows:
         by_kind[r["kind"]][r["verdict"]] += 1
     times = sorted(r["seconds"] for r in rows)
-    print(f"soundness stress run: {len(rows)} cases, seed {seed}, {jobs} worker(s), "
-          f"{wall:.0f} s wall")
+    if source:
+        print(f"soundness stress run: {len(rows)} cases, from {source}")
+    else:
+        print(f"soundness stress run: {len(rows)} cases, seed {seed}, {jobs} worker(s), "
+              f"{wall:.0f} s wall")
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
     print(f"check time: median {statistics.median(times) * 1000:.0f} ms, "
           f"p99 {times[int(0.99 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s")

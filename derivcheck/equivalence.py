@@ -109,6 +109,10 @@ class _Procedure:
         exponent = math.floor(math.log10(eps)) + 1 if eps > 0 else -300
         return f"probability of a wrong answer < 1e{exponent}"
 
+    def compare(self, point):
+        """Both sides at ``point`` under every allowed Step(0): a Found, or None."""
+        return self.sampler.compare(point, self.reference, self.candidate, self.step0_values)
+
     def timed_out(self) -> bool:
         return time.monotonic() > self.deadline
 
@@ -125,8 +129,7 @@ class _Procedure:
         if isinstance(aimed, Decision):
             return aimed
         for i in range(RANDOM_POINTS):
-            found = self.sampler.compare(self.sampler.random_point(scale=1 + i % 3),
-                                         self.reference, self.candidate, self.step0_values)
+            found = self.compare(self.sampler.random_point(scale=1 + i % 3))
             if found and not found.on_kink:
                 return self.refuted(found.witness, "found at a random point")
             if found:
@@ -174,8 +177,7 @@ class _Procedure:
             point = self.sampler.sweep(wants)
             if point is None:
                 continue
-            found = self.sampler.compare(point, self.reference, self.candidate,
-                                         self.step0_values)
+            found = self.compare(point)
             if found and not found.on_kink:
                 return self.refuted(found.witness, "with the units aimed on or off")
         return None
@@ -268,8 +270,7 @@ class _Procedure:
             point = self.sampler.aim(targets)
             if point is None:
                 return None
-            found = self.sampler.compare(point, self.reference, self.candidate,
-                                         self.step0_values)
+            found = self.compare(point)
             if found and not found.on_kink:
                 return found.witness
         return None
@@ -339,8 +340,7 @@ class _Procedure:
                 point = self.sampler.aim([(target, 0)])
                 if point is None:
                     break
-                found = self.sampler.compare(point, self.reference, self.candidate,
-                                             self.step0_values)
+                found = self.compare(point)
                 if found and not found.on_kink:
                     return self.refuted(found.witness, "near a kink")
                 if found:
