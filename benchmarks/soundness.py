@@ -161,11 +161,13 @@ def value_at(expr, point: dict, c):
                       lambda u: _gate_value(u, c))
         if e.is_Rational:
             return e
-        v = sympy.N(e, DIGITS)
+        v = sympy.N(e, DIGITS, maxn=4000, strict=True)  # 60 correct digits, or no value
+        if differ(v, sympy.N(e, 3 * DIGITS, maxn=4000, strict=True)):
+            return None  # precision lost inside a function (log(1 + exp(-115)))
         if not v.is_number or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             return None
         return v
-    except (ZeroDivisionError, ValueError, TypeError):
+    except (ZeroDivisionError, ValueError, TypeError, sympy.core.evalf.PrecisionExhausted):
         return None
 
 
@@ -311,7 +313,16 @@ def main(argv=None) -> int:
     ap.add_argument("--log", help="append each case's outcome to this JSONL file as it ends "
                                   "(a long run interrupted still has its figures)")
     ap.add_argument("--summarize", metavar="LOG", help="print the report of a --log file")
+    ap.add_argument("--recheck", action="store_true",
+                    help="with --log: run again the cases it marks wrong (after a fix)")
     args = ap.parse_args(argv)
+    if args.recheck and args.log:
+        rows = [json.loads(line) for line in open(args.log) if line.strip().endswith("}")]
+        rows = [run_case((args.seed, r["index"])) if r["wrong"] else r for r in rows]
+        with open(args.log, "w") as fh:
+            fh.writelines(json.dumps(r, default=str) + "\n" for r in rows)
+        report(rows, source=args.log)
+        return 1 if any(r["wrong"] for r in rows) else 0
     if args.summarize:
         rows = [json.loads(line) for line in open(args.summarize) if line.strip()]
         report(rows, source=args.summarize)
