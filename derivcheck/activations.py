@@ -25,6 +25,7 @@ import sympy
 from sympy import Rational, Symbol
 
 from . import functions as F
+from . import hyperbolic
 from . import limits
 from .errors import NetworkLimitError, SpecError
 from .names import valid_name
@@ -71,7 +72,7 @@ for _kind in (
     ActivationKind("softplus", F.Softplus, doc="log(1 + e^z)"),
     ActivationKind("sigmoid", F.Sigmoid, output_form=lambda a: a * (1 - a),
                    aliases=("logistic", "sigma"), doc="1 / (1 + e^-z)"),
-    ActivationKind("tanh", F.tanh, output_form=lambda a: 1 - a**2, doc="tanh z"),
+    ActivationKind("tanh", hyperbolic.tanh, output_form=lambda a: 1 - a**2, doc="tanh z"),
     ActivationKind("abs", F.Absolute, kinks=("0",), doc="|z|"),
     ActivationKind("identity", _identity, aliases=("linear", "none"), doc="z"),
     ActivationKind("hardtanh", F.HardTanh, kinks=("-1", "1"), doc="clamp(z, -1, 1)"),

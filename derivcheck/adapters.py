@@ -278,12 +278,13 @@ def _torch_ops() -> dict:
     from sympy import erf, exp, log, tanh
 
     from . import functions as fn
+    from . import hyperbolic as hyp
 
     def as_tensor(v):
         return v if isinstance(v, torch.Tensor) else _tensor(v)
 
     return {
-        fn.ReLU: torch.relu, fn.Sigmoid: torch.sigmoid, tanh: torch.tanh, fn.tanh: torch.tanh,
+        fn.ReLU: torch.relu, fn.Sigmoid: torch.sigmoid, tanh: torch.tanh, hyp.tanh: torch.tanh,
         fn.LeakyReLU: lambda z, a: F.leaky_relu(z, _fixed(a)),
         fn.PReLU: lambda z, a: F.prelu(z, as_tensor(a)),
         fn.ELU: lambda z, a: F.elu(z, _fixed(a)), fn.SELU: F.selu,

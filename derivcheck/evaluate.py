@@ -25,7 +25,8 @@ import mpmath
 import sympy
 from sympy import Symbol
 
-from .functions import IsNonNeg, IsPos, Step, decompose, hyperbolic_form
+from .functions import IsNonNeg, IsPos, Step, decompose
+from .hyperbolic import hyperbolic_form
 
 __all__ = ["PointEvaluator", "Undetermined", "UndefinedAt", "to_fraction", "format_value",
            "is_exact", "DEFAULT_DPS"]

@@ -35,7 +35,8 @@ from functools import lru_cache
 import sympy
 
 from .evaluate import _decomposed
-from .functions import IsNonNeg, IsPos, Step, hyperbolic_form
+from .functions import IsNonNeg, IsPos, Step
+from .hyperbolic import hyperbolic_form
 
 __all__ = ["P", "FormalEvaluator", "GateInfo", "rational_reconstruct"]
 

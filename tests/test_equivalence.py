@@ -11,7 +11,8 @@ from derivcheck.assumptions import Assumptions
 from derivcheck.check import check
 from derivcheck.equivalence import decide
 from derivcheck.evaluate import PointEvaluator
-from derivcheck.functions import IsNonNeg, IsPos, Max2, ReLU, Sigmoid, Step, sech, tanh
+from derivcheck.functions import IsNonNeg, IsPos, Max2, ReLU, Sigmoid, Step
+from derivcheck.hyperbolic import sech, tanh
 from derivcheck.network import chain
 
 x, y, w1, w2, w3, b1 = sympy.symbols("x y w1 w2 w3 b1")

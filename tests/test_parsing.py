@@ -10,7 +10,8 @@ from sympy import Integer, Rational, Symbol, exp, log, sqrt
 from derivcheck.activations import parse_activation
 from derivcheck.errors import NameError_, ParseError
 from derivcheck.functions import (ELU, Absolute, IsNonNeg, IsPos, LeakyReLU, Max2, Min2, NecroReLU,
-                                  ReLU, Sigmoid, Softplus, Step, cosh, sech, sinh, tanh)
+                                  ReLU, Sigmoid, Softplus, Step)
+from derivcheck.hyperbolic import cosh, sech, sinh, tanh
 from derivcheck.names import Namespace
 from derivcheck.parsing import ParsedFormula, is_latex, parse_equation, parse_formula
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from derivcheck.errors import DerivcheckError, LimitError, ParseError
-from derivcheck import functions as F
+from derivcheck import hyperbolic as H
 from derivcheck.functions import ReLU, Sigmoid, Step
 from derivcheck.latex import latex
 from derivcheck.names import Namespace
@@ -149,7 +149,7 @@ def _expressions():
     leaves = st.sampled_from(NAMES) | st.integers(1, 4).map(sympy.Integer)
     return st.recursive(leaves, lambda inner: st.one_of(
         st.builds(ReLU, inner), st.builds(Step, inner), st.builds(Sigmoid, inner),
-        st.builds(F.tanh, inner), st.builds(sympy.exp, inner),
+        st.builds(H.tanh, inner), st.builds(sympy.exp, inner),
         st.builds(lambda a, b: a + b, inner, inner), st.builds(lambda a, b: a - b, inner, inner),
         st.builds(lambda a, b: a * b, inner, inner), st.builds(lambda a, b: a / b, inner, inner),
     ), max_leaves=8)

@@ -9,7 +9,8 @@ import sympy
 from sympy import Rational, Symbol, exp, log, sqrt
 
 from derivcheck.errors import ParseError
-from derivcheck.functions import Absolute, IsNonNeg, IsPos, ReLU, Sigmoid, Step, tanh
+from derivcheck.functions import Absolute, IsNonNeg, IsPos, ReLU, Sigmoid, Step
+from derivcheck.hyperbolic import tanh
 from derivcheck.names import Namespace
 from derivcheck.parsing import parse_formula
 from test_parsing import ADJ, seed_namespace

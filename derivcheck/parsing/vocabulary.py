@@ -19,6 +19,7 @@ from typing import Callable
 import sympy
 
 from .. import functions as F
+from .. import hyperbolic as H
 
 __all__ = ["FunctionSpec", "function_named", "function_names", "LOSS_NAMES", "GENERIC_ACTIVATIONS",
            "GREEK", "greek_name", "ACCENTS"]
@@ -88,15 +89,15 @@ _SPECS = [
     (FunctionSpec("relu", _one(F.ReLU)), ("relu",)),
     (FunctionSpec("step", _one(F.Step)), ("step", "heaviside", "H")),
     (FunctionSpec("sigmoid", _one(F.Sigmoid)), ("sigmoid", "sigma", "logistic")),
-    (FunctionSpec("tanh", _one(F.tanh)), ("tanh",)),
+    (FunctionSpec("tanh", _one(H.tanh)), ("tanh",)),
     (FunctionSpec("exp", _one(sympy.exp)), ("exp",)),
     (FunctionSpec("log", _one(sympy.log)), ("log", "ln")),
     (FunctionSpec("sqrt", _one(sympy.sqrt)), ("sqrt",)),
     (FunctionSpec("abs", _one(F.Absolute)), ("abs",)),
     (FunctionSpec("sign", lambda a: F.Step(a[0]) - F.Step(-a[0])), ("sign", "sgn")),
-    (FunctionSpec("sech", _one(F.sech)), ("sech",)),
-    (FunctionSpec("cosh", _one(F.cosh)), ("cosh",)),
-    (FunctionSpec("sinh", _one(F.sinh)), ("sinh",)),
+    (FunctionSpec("sech", _one(H.sech)), ("sech",)),
+    (FunctionSpec("cosh", _one(H.cosh)), ("cosh",)),
+    (FunctionSpec("sinh", _one(H.sinh)), ("sinh",)),
     (FunctionSpec("softplus", _one(F.Softplus)), ("softplus",)),
     (FunctionSpec("leaky_relu", _with_default(F.LeakyReLU, sympy.Rational(1, 100)), 1, 2),
      ("leaky_relu", "leakyrelu", "lrelu", "leaky")),
