@@ -168,26 +168,52 @@ def value_at(expr, point: dict, c):
             return None
         return v
     except (ZeroDivisionError, ValueError, TypeError, sympy.core.evalf.PrecisionExhausted):
-        return None
+        return None  # Undecidable is a ValueError: no value, so no claim either way
+
+
+class Undecidable(ValueError):
+    """A gate's argument is 0 or too close to 0 to tell its side at any precision tried."""
+
+
+def _gate_sign(arg) -> int:
+    """The sign of a gate's argument at a point: exact for rationals, else from SymPy's
+    strict arbitrary-precision evaluation, which keeps relative precision
+    (w4 * sigmoid(-700) is -1e-304, not zero) and refuses what it cannot certify."""
+    if arg.is_Rational:
+        return (arg > 0) - (arg < 0)
+    try:
+        s = sympy.N(arg, 30, maxn=4000, strict=True)
+    except sympy.core.evalf.PrecisionExhausted as exc:
+        raise Undecidable(f"the sign of {arg} cannot be certified") from exc
+    if not s.is_Number:
+        raise Undecidable(f"gate argument {arg} is not a number")
+    if s.is_zero:
+        raise Undecidable(f"gate argument {arg} is an inexact zero")
+    return 1 if s > 0 else -1
 
 
 def _gate_value(gate, c):
-    """A gate's value; its argument's sign from SymPy's arbitrary-precision evaluation,
-    which keeps relative precision (w4 * sigmoid(-145) is -1.9e-63, not zero)."""
-    a = gate.args[0]
-    if a.is_Rational:
-        s = a
-    else:
-        s = sympy.N(a, DIGITS + 20, maxn=400)
-        if not s.is_number:
-            raise ValueError(f"gate argument {a} is not a number")
-        if abs(s) < sympy.Float(10) ** -300:
-            s = 0
+    """A gate's value with Step(0) = c."""
+    s = _gate_sign(gate.args[0])
     if s > 0:
         return sympy.S.One
     if s < 0:
         return sympy.S.Zero
     return {Step: c, IsPos: sympy.S.Zero, IsNonNeg: sympy.S.One}[type(gate)]
+
+
+def off_kinks(point: dict, *exprs) -> bool:
+    """True when no gate of ``exprs`` sits on its kink at ``point`` (and every gate's side
+    can be certified): the point is generic, where equivalent almost everywhere means
+    equal."""
+    for e in exprs:
+        for gate in e.xreplace(point).atoms(Step, IsPos, IsNonNeg):
+            try:
+                if _gate_sign(gate.args[0]) == 0:
+                    return False
+            except Undecidable:
+                return False
+    return True
 
 
 def differ(a, b) -> bool | None:
@@ -196,13 +222,26 @@ def differ(a, b) -> bool | None:
         return None
     if a.is_Rational and b.is_Rational:
         return a != b
-    scale = max(abs(a), abs(b), sympy.Float(10) ** -300)
-    return abs(a - b) > scale * sympy.Float(10) ** -TOLERANCE
+    scale = max(abs(a), abs(b))  # both carry DIGITS certified digits: relative is exact
+    return bool(scale) and abs(a - b) > scale * sympy.Float(10) ** -TOLERANCE
 
 
 def random_point(rng, leaves) -> dict:
     return {s: Rational(rng.choice([-1, 1]) * rng.randint(1, 40), rng.randint(1, 12))
             for s in leaves}
+
+
+def generic_points(rng, leaves, *exprs) -> list:
+    """RANDOM_POINTS random points off every kink of ``exprs`` (a draw that lands on a
+    kink, like 1 + w1*x = 0 at w1 = 5/12, x = -12/5, is drawn again)."""
+    out = []
+    for _ in range(20 * RANDOM_POINTS):
+        p = random_point(rng, leaves)
+        if off_kinks(p, *exprs):
+            out.append(p)
+            if len(out) == RANDOM_POINTS:
+                break
+    return out
 
 
 def kink_points(rng, net, leaves) -> list:
@@ -249,8 +288,7 @@ def verify(result, truth, candidate, net, rng) -> str | None:
             return f"counterexample {w.point} (step0 {w.step0}) shows no difference"
         return None
     if v in ("equivalent", "equivalent_almost_everywhere"):
-        for _ in range(RANDOM_POINTS):
-            p = random_point(rng, leaves)
+        for p in generic_points(rng, leaves, truth, candidate):
             if any(differs_at(p, [C_VALUES[1]])):
                 return f"{v}, but the sides differ at {p}"
         if v == "equivalent":

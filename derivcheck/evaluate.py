@@ -18,6 +18,7 @@ Fraction(1, 2)
 from __future__ import annotations
 
 import decimal
+import math
 from fractions import Fraction
 from functools import lru_cache
 
@@ -90,19 +91,40 @@ def _mpf(v):
     return v
 
 
-def _sign(v, tiny) -> int:
+#: Relative error bounds past this are "no digit is known" (signs undetermined).
+_LOST = 1e-3
+
+
+def _certain_sign(v, rel) -> int:
+    """The sign of a value whose relative error is at most ``rel`` (0 for exact values);
+    Undetermined when the error bound does not exclude 0."""
     if isinstance(v, Fraction):
         return (v > 0) - (v < 0)
-    if abs(v) < tiny:
+    if not v or rel >= 0.5:
         raise Undetermined("a step argument is within rounding of 0")
     return 1 if v > 0 else -1
 
 
 class PointEvaluator:
-    """Values at one point.
+    """Values at one point, each with a certified bound on its relative error.
 
     ``definitions`` (symbol -> expression, each using only earlier symbols) are
     evaluated on demand; ``point`` gives the leaves; ``step0`` is Step(0).
+
+    Exact values are :class:`~fractions.Fraction`; an inexact one (an mpmath number) comes
+    with a bound on its relative error (:meth:`error`), propagated operation by
+    operation (a running error analysis). A gate's side is taken only when that bound
+    excludes 0, so cancellation never flips a sign: HardTanh of 1e-89, written
+    -1 + (z + 1), is undetermined at 60 digits instead of being a kink, and a
+    transcendental value never becomes an exact 0 or 1.
+
+    >>> from sympy import exp, Symbol
+    >>> z = Symbol("z")
+    >>> ev = PointEvaluator({}, {z: Fraction(-1, 10**70)})
+    >>> ev(exp(z) - 1), ev.error(exp(z) - 1)  # -1e-70 is lost in 60 digits
+    (mpf('0.0'), inf)
+    >>> ev.error(exp(z)) < 1e-58
+    True
     """
 
     def __init__(self, definitions: dict, point: dict, *, step0=Fraction(0),
@@ -110,17 +132,34 @@ class PointEvaluator:
         self.definitions = definitions
         self.values: dict = {k: to_fraction(v) if not isinstance(v, mpmath.mpf) else v
                              for k, v in point.items()}
+        self.errors: dict = {}  # symbol -> relative error bound of its inexact value
         self.step0 = to_fraction(step0)
         self.dps = dps
-        self._tiny = mpmath.mpf(10) ** (-(dps * 2 // 3))
+        # one rounding (mpmath rounds correctly; a few ulps for its functions), as a
+        # float: past 300 digits 1e-300 overestimates it, which keeps the bounds sound
+        self._ulp = 4.0 * 10.0 ** -min(dps - 1, 300)
         self._memo: dict = {}
         self.gate_values: list = []  # (argument, value) of every Step/Iverson met
 
     def __call__(self, expr):
         """The value of ``expr`` (Fraction or mpmath number)."""
         with mpmath.workdps(self.dps):
-            return self._eval(_decomposed(expr if isinstance(expr, sympy.Basic)
-                                          else sympy.Integer(expr)))
+            return self._eval(_decomposed(_basic(expr)))[0]
+
+    def error(self, expr) -> float:
+        """A bound on the relative error of ``expr``'s value (0.0 when it is exact; at
+        least 1e-3 means no digit is certain). Evaluates ``expr`` if needed."""
+        with mpmath.workdps(self.dps):
+            return self._eval(_decomposed(_basic(expr)))[1]
+
+    def define(self, symbol, expr):
+        """Evaluate ``expr`` and give its value (and error bound) to ``symbol``."""
+        with mpmath.workdps(self.dps):
+            value, rel = self._eval(_decomposed(_basic(expr)))
+        self.values[symbol] = value
+        if rel:
+            self.errors[symbol] = rel
+        return value
 
     def symbol(self, s: Symbol):
         """The value of a leaf or a defined symbol (definitions evaluated in order)."""
@@ -142,85 +181,131 @@ class PointEvaluator:
                 continue
             pending.pop()
             if top not in self.values:
-                with mpmath.workdps(self.dps):
-                    self.values[top] = self._eval(_decomposed(self.definitions[top]))
+                self.define(top, self.definitions[top])
         return self.values[s]
 
     def _eval(self, e):
+        """(value, relative error bound) of a decomposed expression."""
         if e.is_Symbol:
-            return self.symbol(e)
+            v = self.symbol(e)
+            # a value set from outside (a leaf given as an mpmath number) is taken as given
+            return v, self.errors.get(e, 0.0)
         if e.is_Rational:
-            return Fraction(int(e.p), int(e.q))
-        key = e
-        if key in self._memo:
-            return self._memo[key]
-        out = self._eval_compound(e)
-        self._memo[key] = out
+            return Fraction(int(e.p), int(e.q)), 0.0
+        out = self._memo.get(e)
+        if out is None:
+            v, rel = self._eval_compound(e)
+            if not isinstance(v, Fraction) and (not v or rel >= _LOST):
+                rel = math.inf  # nothing is known about it, not even its sign
+            out = self._memo[e] = (v, rel)
         return out
 
     def _eval_compound(self, e):
         if e.is_Add:
             vals = [self._eval(a) for a in e.args]
-            if all(isinstance(v, Fraction) for v in vals):
-                return sum(vals, Fraction(0))
-            return mpmath.fsum([_mpf(v) for v in vals])
+            if all(isinstance(v, Fraction) for v, _ in vals):
+                return sum((v for v, _ in vals), Fraction(0)), 0.0
+            total = mpmath.fsum([_mpf(v) for v, _ in vals])
+            if any(r == math.inf for _, r in vals):
+                return total, math.inf
+            # the terms' absolute errors, plus fsum's one rounding of the exact sum
+            spread = mpmath.fsum([abs(_mpf(v)) * r for v, r in vals if r])
+            if not total:
+                return total, math.inf
+            return total, float(spread / abs(total)) + self._ulp
         if e.is_Mul:
-            out = Fraction(1)
+            out, rel = Fraction(1), 0.0
             for a in e.args:
-                v = self._eval(a)
-                if v == 0:
-                    return Fraction(0)
-                out = out * v if isinstance(out, Fraction) and isinstance(v, Fraction) \
-                    else _mpf(out) * _mpf(v)
-            return out
+                v, r = self._eval(a)
+                if isinstance(v, Fraction) and v == 0:
+                    return Fraction(0), 0.0
+                if isinstance(out, Fraction) and isinstance(v, Fraction):
+                    out = out * v
+                else:
+                    out = _mpf(out) * _mpf(v)
+                    rel = rel + r + rel * r + self._ulp
+            return out, rel
         if e.is_Pow:
-            return self._pow(self._eval(e.args[0]), e.args[1])
+            return self._pow(e.args[0], e.args[1])
         f = e.func
         if f in (Step, IsPos, IsNonNeg):
-            v = self._eval(e.args[0])
+            v, r = self._eval(e.args[0])
             self.gate_values.append((e.args[0], v))
-            s = _sign(v, self._tiny)
+            s = _certain_sign(v, r)
             if f is Step:
-                return Fraction(1) if s > 0 else Fraction(0) if s < 0 else self.step0
-            return Fraction(1 if s > 0 or (s == 0 and f is IsNonNeg) else 0)
-        if f is sympy.exp:
-            v = self._eval(e.args[0])
-            if abs(v) > MAX_EXP_ARGUMENT:
-                raise UndefinedAt("exp of a number too large to evaluate")
-            return Fraction(1) if v == 0 else mpmath.exp(_mpf(v))
-        if hyperbolic_form(f) is not None:
-            v = self._eval(e.args[0])
-            if abs(v) > MAX_EXP_ARGUMENT:
-                raise UndefinedAt(f"{f.__name__} of a number too large to evaluate")
-            if v == 0:
+                return (Fraction(1) if s > 0 else Fraction(0) if s < 0 else self.step0), 0.0
+            return Fraction(1 if s > 0 or (s == 0 and f is IsNonNeg) else 0), 0.0
+        if f is sympy.log and e.args[0].is_Add and Fraction(1) in _constant(e.args[0]):
+            # log(1 + x) as log1p(x): softplus(-246) is 1e-107, not log(1.0) = 0
+            x, r = self._eval(e.args[0] - 1)
+            if isinstance(x, Fraction) and x == 0:
+                return Fraction(0), 0.0
+            if x <= -1:
+                raise UndefinedAt("log of a non-positive number")
+            y = mpmath.log1p(_mpf(x))
+            cond = abs(_mpf(x)) / (abs(1 + _mpf(x)) * abs(y)) if y else math.inf
+            return y, self._through(float(cond), r)
+        if f in _SMOOTH:
+            v, r = self._eval(e.args[0])
+            if isinstance(v, Fraction) and v == _SMOOTH[f][0]:
                 if f.__name__ in ("coth", "csch"):
                     raise UndefinedAt(f"{f.__name__}(0) is undefined")
-                return Fraction(int(f.__name__ in ("sech", "cosh")))
-            return getattr(mpmath, f.__name__)(_mpf(v))
-        if f is sympy.log:
-            v = self._eval(e.args[0])
-            if v <= 0:
-                raise UndefinedAt("log of a non-positive number")
-            return Fraction(0) if v == 1 else mpmath.log(_mpf(v))
-        if f is sympy.erf:
-            v = self._eval(e.args[0])
-            return Fraction(0) if v == 0 else mpmath.erf(_mpf(v))
+                return _SMOOTH[f][1], 0.0  # exp(0) = 1, log(1) = 0, erf(0) = 0, ...
+            return self._smooth(f, v, r)
+        if hyperbolic_form(f) is not None:  # our subclasses of SymPy's hyperbolics
+            v, r = self._eval(e.args[0])
+            if isinstance(v, Fraction) and v == 0:
+                if f.__name__ in ("coth", "csch"):
+                    raise UndefinedAt(f"{f.__name__}(0) is undefined")
+                return Fraction(int(f.__name__ in ("sech", "cosh"))), 0.0
+            return self._smooth(getattr(sympy, f.__name__), v, r)
         if e.is_Number or e.is_NumberSymbol:
-            return mpmath.mpf(sympy.N(e, self.dps + 5))
+            return mpmath.mpf(sympy.N(e, self.dps + 5)), self._ulp
         raise UndefinedAt(f"cannot evaluate {f.__name__}")
 
-    def _pow(self, base, exponent):
+    def _through(self, cond: float, rel: float) -> float:
+        """A function's relative error: its argument's, times the condition number
+        |z f'(z) / f(z)| (doubled, as first order), plus the function's own rounding."""
+        if rel == math.inf or cond == math.inf:
+            return math.inf
+        return 2.0 * cond * rel + self._ulp if rel else self._ulp
+
+    def _smooth(self, f, v, r):
+        x = _mpf(v)
+        name = f.__name__
+        if name in ("exp", "sinh", "cosh", "tanh", "sech", "coth", "csch") and \
+                abs(x) > MAX_EXP_ARGUMENT:
+            raise UndefinedAt(f"{name} of a number too large to evaluate")
+        if name == "log" and x <= 0:
+            raise UndefinedAt("log of a non-positive number")
+        y = getattr(mpmath, name)(x)
+        if name == "exp":
+            cond = abs(x)
+        elif name == "log":
+            cond = 1 / abs(y) if y else math.inf
+        elif name == "erf":
+            cond = abs(x) * 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x) / abs(y)
+        else:  # the hyperbolic functions: |z f'/f| is at most 1 + |z| for each
+            cond = 1 + abs(x)
+        return y, self._through(float(cond), r)
+
+    def _pow(self, base_expr, exponent):
+        base, rb = self._eval(base_expr)
         if exponent.is_Integer:
             n = int(exponent)
             if base == 0 and n < 0:
                 raise UndefinedAt("division by zero")
             if isinstance(base, Fraction):
-                return base ** n
-            return _mpf(base) ** n
-        e = self._eval(exponent)
+                return base ** n, 0.0
+            if rb == math.inf:
+                return _mpf(base) ** n, math.inf
+            k = abs(n)  # (1 + r)^k - 1, or 1/(1 - r)^k - 1 for a negative power
+            grow = (1 + rb) ** k - 1 if n > 0 else (1 - rb) ** -k - 1 if rb < 1 else math.inf
+            return _mpf(base) ** n, grow + self._ulp * (1 + math.log2(k + 1))
+        e, re_ = self._eval(exponent)
         if base == 0:
             if e > 0:
-                return Fraction(0)
+                return Fraction(0), 0.0
             raise UndefinedAt("division by zero")
         if base < 0:
             raise UndefinedAt("a non-integer power of a negative number")
@@ -228,8 +313,27 @@ class PointEvaluator:
             num, den = base.numerator, base.denominator
             rn, rd = _isqrt_exact(num), _isqrt_exact(den)
             if rn is not None and rd is not None:
-                return Fraction(rn, rd) ** (2 * e)
-        return mpmath.power(_mpf(base), _mpf(e))
+                return Fraction(rn, rd) ** (2 * e), 0.0
+        y = mpmath.power(_mpf(base), _mpf(e))
+        if rb == math.inf or re_ == math.inf:
+            return y, math.inf
+        # d(b^e)/b^e = e db/b + e log(b) de/e
+        first = abs(_mpf(e)) * rb + abs(_mpf(e) * mpmath.log(_mpf(base))) * re_
+        return y, 2.0 * float(first) + self._ulp
+
+
+#: Smooth primitives: their value at the one point where it is exact.
+_SMOOTH = {sympy.exp: (Fraction(0), Fraction(1)), sympy.log: (Fraction(1), Fraction(0)),
+           sympy.erf: (Fraction(0), Fraction(0))}
+
+
+def _constant(add) -> set:
+    """The rational constant terms of an Add, as Fractions."""
+    return {Fraction(int(a.p), int(a.q)) for a in add.args if a.is_Rational}
+
+
+def _basic(expr):
+    return expr if isinstance(expr, sympy.Basic) else sympy.Integer(expr)
 
 
 def _isqrt_exact(n: int):

@@ -22,6 +22,7 @@ z*(99*Step(z)/100 + 1/100)
 """
 from __future__ import annotations
 
+import mpmath
 import sympy
 from mpmath import libmp as mlib
 from sympy import Function, Integer, Rational, S, exp, log, erf, sqrt
@@ -125,13 +126,26 @@ class _Activation(Function):
         raise NotImplementedError
 
     def _eval_evalf(self, prec):
-        """Numeric value through ``decompose`` (``N(Sigmoid(1))`` is a number), unless
-        it still depends on the kink convention."""
+        """Numeric value through ``decompose`` (``N(Sigmoid(1))`` is a number), to the
+        full ``prec`` bits: each gate's side is decided from its symbolic argument and
+        the rest is left to SymPy's adaptive evaluation, so cancellation keeps relative
+        precision (``HardTanh(1e-89)`` is 1e-89, not 0). None (unevaluated) when a gate
+        argument's sign cannot be decided, e.g. an exact zero hiding behind the
+        convention, or when the precision cannot be reached."""
         dps = mlib.libmpf.prec_to_dps(prec)
-        value = type(self)(*[a.evalf(dps) for a in self.args], evaluate=False).decompose()
-        if value.has(Step, IsPos, IsNonNeg):
+        maxn = max(400, 4 * dps)
+        value = self.decompose()
+        try:
+            gates = {}
+            for gate in value.atoms(Step, IsPos, IsNonNeg):
+                arg = gate.args[0].evalf(dps, maxn=maxn, strict=True)
+                if not arg.is_Number or arg.is_zero:
+                    return None  # unknown, or a kink: the value may hang on Step(0)
+                gates[gate] = S.One if arg > 0 else S.Zero
+            out = value.xreplace(gates).evalf(dps, maxn=maxn, strict=True)
+        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
             return None
-        return value.evalf(dps)
+        return out if out.is_number else None
 
 
 class ReLU(_Activation):
@@ -259,6 +273,23 @@ class Softplus(_Activation):
     def decompose(self):
         z, = self.args
         return log(1 + exp(z))
+
+    def _eval_evalf(self, prec):
+        """log1p(exp(z)) with mpmath: SymPy's own ``log(1 + exp(-246)).evalf()`` is 0,
+        not 1.1e-107. The argument gets extra digits for exp's condition number |z|."""
+        z, = self.args
+        dps = mlib.libmpf.prec_to_dps(prec)
+        try:
+            rough = z.evalf(15, maxn=400, strict=True)
+            if not rough.is_Number:
+                return None
+            extra = len(str(int(abs(rough)))) + 10
+            value = z.evalf(dps + extra, maxn=max(400, 4 * dps), strict=True)
+        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
+            return None
+        with mpmath.workdps(dps + extra):
+            out = mpmath.log1p(mpmath.exp(value._to_mpmath(mpmath.mp.prec)))
+        return sympy.Float(out, dps)
 
 
 class HardTanh(_Activation):

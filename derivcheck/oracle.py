@@ -167,7 +167,7 @@ class _Codegen:
         for u in sorted(e.free_symbols - self.shared, key=str):
             self.emit(f"V[{self.const(u)}] = _F({self.slot[u]}n, {self.slot[u]}d)")
         self.shared |= e.free_symbols | {symbol}
-        self.emit(f"{name}g = V[{self.const(symbol)}] = EV({self.const(e)})")
+        self.emit(f"{name}g = EV.define({self.const(symbol)}, {self.const(e)})")
         self.slot[symbol], self.exact[symbol] = name, False
 
     def pair(self, e):

@@ -16,6 +16,7 @@ True
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,7 +24,8 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from .evaluate import DEFAULT_DPS, PointEvaluator, Undetermined, UndefinedAt, _mpf, is_exact
+from .evaluate import (DEFAULT_DPS, PointEvaluator, Undetermined, UndefinedAt, _certain_sign,
+                       _mpf, is_exact)
 from .verdict import Witness
 
 __all__ = ["Sampler", "Found"]
@@ -67,6 +69,12 @@ class Sampler:
     def value(self, expr, point, step0=Fraction(0)):
         return PointEvaluator(self.definitions, point, step0=step0)(expr)
 
+    def sign(self, expr, point) -> int:
+        """The certified sign of ``expr`` at ``point``; Undetermined when rounding could
+        hide it."""
+        ev = PointEvaluator(self.definitions, point)
+        return _certain_sign(ev(expr), ev.error(expr))
+
     def deps(self, expr) -> set:
         """Leaves ``expr`` depends on through the definitions."""
         out, stack, seen = set(), list(expr.free_symbols), set()
@@ -99,7 +107,7 @@ class Sampler:
     def _meet(self, point, targets, deps) -> bool:
         for i, (expr, want) in enumerate(targets):
             try:
-                if _sign(self.value(expr, point)) == want:
+                if self.sign(expr, point) == want:
                     continue
             except (Undetermined, UndefinedAt, ArithmeticError):
                 return False
@@ -125,7 +133,7 @@ class Sampler:
                 target = want * magnitude
                 point[leaf] = old + (target - g[0]) / slope
                 if self.assumptions.holds(point) and all(
-                        _sign(self.value(e, point)) == w for e, w in done):
+                        self.sign(e, point) == w for e, w in done):
                     return True
             point[leaf] = old
             return False
@@ -157,8 +165,11 @@ class Sampler:
 
     def _sweep_node(self, ev, point, node, want, used) -> None:
         z = ev.symbol(node.symbol)
-        if _sign(z) == want:
-            return
+        try:
+            if _certain_sign(z, ev.errors.get(node.symbol, 0.0)) == want:
+                return
+        except Undetermined:
+            pass  # too close to 0 to tell: move it where the sign is clear
         if not is_exact(z):  # a transcendental value: a close rational is enough for a sign
             z = Fraction(mpmath.nstr(z, 40, strip_zeros=False).replace(" ", ""))
         for leaf, coef in node.linear.items():
@@ -189,11 +200,13 @@ class Sampler:
             ev = PointEvaluator(self.definitions, point, step0=c)
             try:
                 r, k = ev(reference), ev(candidate)
+                er, ek = ev.error(reference), ev.error(candidate)
             except (Undetermined, UndefinedAt, ArithmeticError):
                 return None
-            if not _differ(r, k) or not self._confirmed(point, c, reference, candidate, r, k):
+            if not _differ(r, k, er, ek) or not self._confirmed(point, c, reference, candidate):
                 continue
-            zeros = list(dict.fromkeys(g for g, v in ev.gate_values if _sign(v) == 0))
+            # every inexact gate value was certified nonzero: only exact zeros are kinks
+            zeros = list(dict.fromkeys(g for g, v in ev.gate_values if is_exact(v) and v == 0))
             live = self.live(point, zeros)
             depends = bool(zeros) and len(step0_values) > 1
             names = {str(s): v for s, v in point.items()}
@@ -201,14 +214,15 @@ class Sampler:
                          on_kink=bool(live))
         return None
 
-    def _confirmed(self, point, c, reference, candidate, r, k) -> bool:
-        """A difference between inexact values holds at three times the precision too
-        (log(1 + exp(z)) at z = -115 keeps only 10 of 60 digits)."""
-        if is_exact(r) and is_exact(k):
-            return True
+    def _confirmed(self, point, c, reference, candidate) -> bool:
+        """A difference holds at three times the precision too: a second, independent
+        evaluation, on top of the error bounds."""
         ev = PointEvaluator(self.definitions, point, step0=c, dps=3 * DEFAULT_DPS)
         try:
-            return _differ(ev(reference), ev(candidate))
+            r, k = ev(reference), ev(candidate)
+            if is_exact(r) and is_exact(k):
+                return r != k
+            return _differ(r, k, ev.error(reference), ev.error(candidate))
         except (Undetermined, UndefinedAt, ArithmeticError):
             return False
 
@@ -229,38 +243,35 @@ class Sampler:
             ev = PointEvaluator(self.definitions, moved)
             for g in gates:
                 try:
-                    if g not in out and _sign(ev(g)) != 0:
+                    if g not in out and _certain_sign(ev(g), ev.error(g)) != 0:
                         out.append(g)
                 except (Undetermined, UndefinedAt, ArithmeticError):
                     out.append(g)
         return out
 
 
-def _sign(v) -> int:
-    if is_exact(v):
-        return (v > 0) - (v < 0)
-    if abs(v) < mpmath.mpf(10) ** -30:
-        return 0
-    return 1 if v > 0 else -1
-
-
-def _differ(a, b) -> bool:
-    """Do two values differ beyond the 25th significant digit? Exact values exactly.
-    The comparison runs at the evaluators' precision: at mpmath's default 15 digits,
-    13/9 and its 60-digit value differed.
+def _differ(a, b, ea: float = 0.0, eb: float = 0.0) -> bool:
+    """Do two values differ, beyond their relative error bounds ``ea``, ``eb`` and
+    beyond the 25th significant digit? Exact values exactly. The comparison runs at
+    the evaluators' precision: at mpmath's default 15 digits, 13/9 and its 60-digit value
+    differed.
 
     >>> from fractions import Fraction
     >>> _differ(Fraction(13, 9), mpmath.mpf(13) / 9), _differ(Fraction(1, 3), Fraction(1, 3))
     (True, False)
     >>> with mpmath.workdps(60):
     ...     v = mpmath.mpf(13) / 9
-    >>> _differ(Fraction(13, 9), v)
+    >>> _differ(Fraction(13, 9), v, 0.0, 1e-59)
     False
+    >>> _differ(Fraction(1), v, 0.0, 0.5), _differ(Fraction(1), v, 0.0, 1e-59)
+    (False, True)
     """
     if is_exact(a) and is_exact(b):
         return a != b
+    if math.inf in (ea, eb):
+        return False  # one side has no certain digit
     with mpmath.workdps(DEFAULT_DPS):
         a, b = _mpf(a), _mpf(b)
         scale = max(mpmath.mpf(1), abs(a), abs(b))
-        return abs(a - b) > scale * mpmath.mpf(10) ** -25
-
+        bound = 2 * (abs(a) * ea + abs(b) * eb)
+        return abs(a - b) > max(scale * mpmath.mpf(10) ** -25, bound)

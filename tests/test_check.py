@@ -99,3 +99,19 @@ def test_sigmoid_bce_output_layer():
     r = derivcheck.check(net, "(y - sigmoid(w1 x)) x", "w1")
     assert r.verdict == "not_equivalent"
     assert r.diagnosis[0].kind == "sign_flip"
+
+
+@pytest.mark.parametrize("factor", ["hardtanh(exp(1000*x^2 + 1000))",
+                                    "relu6(exp(1000*x^2 + 1000)) / 6",
+                                    "(exp(x^2 + 250) + 1) / (exp(x^2 + 250) + 1 - 10^-120)"
+                                    " * (1 - 10^-120 / (exp(x^2 + 250) + 1))"])
+def test_rounding_in_huge_values_is_never_a_counterexample(factor):
+    """Each factor is 1 everywhere, but at 60 (and 180) digits -1 + (E + 1) - (E - 1) with
+    E = exp(2000) is rounding noise. The noise gave a false not_equivalent with an exact
+    0 as the candidate's value; with error bounds it is never a witness."""
+    from derivcheck.network import chain
+    net = chain(["w1"], ["relu"])
+    g = derivcheck.printing.plain(net.gradient("w1", form="expanded"))
+    result = derivcheck.check(net, f"({g}) * {factor}", "w1")
+    assert result.verdict in ("equivalent", "unknown"), result
+    assert result.counterexample is None

@@ -1,4 +1,5 @@
 """derivcheck.evaluate: exact values, mpmath for transcendental parts, undefined points."""
+import math
 from fractions import Fraction
 
 import mpmath
@@ -10,7 +11,8 @@ from derivcheck import limits
 from derivcheck.evaluate import (
     DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, format_value, is_exact, to_fraction,
 )
-from derivcheck.functions import Absolute, IsNonNeg, IsPos, LeakyReLU, ReLU, Sigmoid, Step
+from derivcheck.functions import (Absolute, IsNonNeg, IsPos, LeakyReLU, ReLU, Sigmoid, Softplus,
+                                  Step)
 from derivcheck.network import chain
 
 w, x, y, z = symbols("w x y z")
@@ -76,8 +78,50 @@ def test_step_of_transcendental_value_decided_when_clear():
 def test_step_of_transcendental_value_too_close_to_zero_is_undetermined():
     with pytest.raises(Undetermined):
         ev(Step(log(2 * x) - log(2) - log(x)), x=1)
-    with pytest.raises(Undetermined):
-        ev(IsPos(sympy.tanh(z) + sympy.tanh(-z) * (1 + Rational(1, 10**80))), z=1)
+    with pytest.raises(Undetermined):  # exp(z) = 1 + z + z^2/2 + 1.7e-91: lost at 60 digits
+        ev(Step(exp(z) - 1 - z - z**2 / 2), z=Fraction(1, 10**30))
+    with pytest.raises(Undetermined):  # ELU's exp(z) - 1 at z = -1e-70
+        ev(Step(exp(z) - 1 - z), z=Fraction(-1, 10**70))
+
+
+def test_small_values_with_certified_digits_have_a_sign():
+    """A tiny value is not a kink when its error bound says so: SymPy folds this to
+    -1e-80 tanh(1), whose sign is certain (the old absolute threshold called it 0)."""
+    assert ev(IsPos(sympy.tanh(z) + sympy.tanh(-z) * (1 + Rational(1, 10**80))), z=1) == 0
+    assert ev(Step(z * exp(-z)), z=Fraction(700)) == 1  # 7e-302
+
+
+def test_inexact_values_never_become_exact():
+    """exp(z) - 1 at z = -1e-70 rounds to 0 at 60 digits; exp of it must not be an exact
+    1, nor a product with it an exact 0 (that was a kink made out of rounding)."""
+    e = exp(z) - 1
+    evaluator = PointEvaluator({}, {z: Fraction(-1, 10**70)})
+    assert evaluator(e) == 0 and not is_exact(evaluator(e)) and evaluator.error(e) == math.inf
+    assert not is_exact(evaluator(exp(e))) and not is_exact(evaluator(z * e))
+
+
+def test_log_of_one_plus_tiny_keeps_relative_precision():
+    """Softplus(-246) = log(1 + exp(-246)) is 1.1e-107, through log1p (SymPy's own
+    evalf returns 0 here)."""
+    evaluator = PointEvaluator({}, {z: Fraction(-246)})
+    v = evaluator(Softplus(z))
+    with mpmath.workdps(80):
+        assert abs(v / mpmath.exp(-246) - 1) < mpmath.mpf(10) ** -50
+    assert evaluator.error(Softplus(z)) < 1e-50
+
+
+def test_error_bounds_cover_the_true_error():
+    """Each value at 60 digits is within its bound of the 200-digit value."""
+    cases = [(exp(z) - 1, Fraction(-1, 10**20)), (Softplus(z) - z, Fraction(40)),
+             (Sigmoid(z) * (1 - Sigmoid(z)), Fraction(-90)), (sympy.erf(z) - 1, Fraction(5)),
+             (sympy.tanh(z) ** 3 - z ** 3, Fraction(1, 10**6)), (sqrt(z) * log(z), Fraction(3))]
+    for e, at in cases:
+        low = PointEvaluator({}, {z: at})
+        high = PointEvaluator({}, {z: at}, dps=200)
+        v, bound = low(e), low.error(e)
+        with mpmath.workdps(220):
+            true = high(e)
+            assert abs(v - true) <= abs(true) * bound, (e, v, true, bound)
 
 
 @pytest.mark.parametrize("expr, point", [

@@ -5,13 +5,13 @@ import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sympy import Rational, Symbol, exp, symbols
+from sympy import Rational, S, Symbol, exp, symbols
 
 from derivcheck import hyperbolic as H
 from derivcheck.evaluate import PointEvaluator
 from derivcheck.functions import (
     ELU, SELU, SELU_ALPHA, SELU_SCALE, Absolute, HardTanh, IsNonNeg, IsPos, LeakyReLU, Max2,
-    Min2, NecroReLU, PReLU, ReLU, Sigmoid, Softplus, Step, decompose,
+    Min2, NecroReLU, PReLU, ReLU, ReLU6, Sigmoid, Softplus, Step, Swish, decompose,
 )
 
 z, a, b, w, x = symbols("z a b w x")
@@ -93,6 +93,23 @@ def test_numeric_evalf_goes_through_decompose():
     assert abs(sympy.N(ReLU(ReLU(sympy.pi) - 3)) - (sympy.pi - 3)) < 1e-14
     assert isinstance(sympy.N(Step(0)), Step)           # the convention is not a number
     assert sympy.N(ReLU(z)) == ReLU(z)
+
+
+def test_evalf_keeps_relative_precision():
+    """Numeric values are right to every digit asked for, even where the decomposition
+    cancels: HardTanh(t) is -1 + (t + 1) for tiny t, ELU(t) is exp(t) - 1, and SymPy's
+    own evalf of log(1 + exp(-246)) is 0. (The soundness run's verifier relies on it.)"""
+    import mpmath
+    tiny = Swish(sympy.Integer(-212))  # -212 sigmoid(-212), about -8e-91
+    with mpmath.workdps(120):
+        t = -212 / (1 + mpmath.exp(212))
+        for f, want in [(HardTanh(tiny), t), (ReLU6(-tiny), -t), (ELU(tiny, 1), mpmath.expm1(t)),
+                        (LeakyReLU(tiny, Rational(1, 10)), t / 10),
+                        (Softplus(sympy.Integer(-246)), mpmath.log1p(mpmath.exp(-246))),
+                        (Softplus(sympy.Integer(300)), mpmath.log1p(mpmath.exp(300)))]:
+            got = sympy.N(f, 40, strict=True)
+            assert abs(mpmath.mpf(got) / want - 1) < mpmath.mpf(10) ** -38, (f, got)
+    assert sympy.N(HardTanh(Step(0) - S(1) / 2)).func is HardTanh  # depends on Step(0)
 
 
 def test_selu_constants_are_the_framework_decimals():

@@ -218,7 +218,8 @@ def test_the_pattern_catches_what_it_should():
 
 
 _PROGRAM_TOKEN = re.compile(
-    r"\s+|def|if|else|raise|return|ZeroDivisionError|_run|_gcd|_F|EV|S0N|S0D|[LKV]\[\d+\]"
+    r"\s+|def|if|else|raise|return|ZeroDivisionError|_run|_gcd|_F|EV\.define|EV|S0N|S0D"
+    r"|[LKV]\[\d+\]"
     r"|[st]\d+[ndg]?|\d+|g|L|K|V|[-+*/=<>!(),:;\[\]]|//=|\*\*")
 
 
