@@ -127,25 +127,70 @@ class _Activation(Function):
 
     def _eval_evalf(self, prec):
         """Numeric value through ``decompose`` (``N(Sigmoid(1))`` is a number), to the
-        full ``prec`` bits: each gate's side is decided from its symbolic argument and
-        the rest is left to SymPy's adaptive evaluation, so cancellation keeps relative
-        precision (``HardTanh(1e-89)`` is 1e-89, not 0). None (unevaluated) when a gate
-        argument's sign cannot be decided, e.g. an exact zero hiding behind the
-        convention, or when the precision cannot be reached."""
+        full ``prec`` bits; None (unevaluated) when a gate's side cannot be told (an
+        exact zero hiding behind the convention) or the precision cannot be reached.
+
+        Values are kept with 30 guard digits: SymPy's adaptive evaluation asks again at
+        a little more precision after a cancellation, and without the cache each retry
+        would evaluate every nested activation again (exponential in the nesting)."""
         dps = mlib.libmpf.prec_to_dps(prec)
+        hit = _EVALF_CACHE.get(self)
+        if hit is None or hit[0] < dps:
+            if len(_EVALF_CACHE) > 20_000:
+                _EVALF_CACHE.clear()
+            hit = _EVALF_CACHE[self] = (dps + 30, self._numeric(dps + 30))
+        return None if hit[1] is None else sympy.Float(hit[1], dps)
+
+    def _numeric(self, dps: int):
+        """The value to ``dps`` digits. The arguments are evaluated once, with guard
+        digits, and the decomposition on them by SymPy's adaptive evaluation, so its
+        cancellations keep relative precision (``HardTanh(1e-89)`` is 1e-89, not
+        -1 + (1 + 1e-89) = 0)."""
         maxn = max(400, 4 * dps)
-        value = self.decompose()
+        values = _numeric_args(self.args, dps)
+        if values is None:
+            return None
+        dummies = [sympy.Dummy() for _ in values]
+        subs = dict(zip(dummies, values))
+        value = type(self)(*dummies, evaluate=False).decompose()
         try:
             gates = {}
             for gate in value.atoms(Step, IsPos, IsNonNeg):
-                arg = gate.args[0].evalf(dps, maxn=maxn, strict=True)
+                arg = gate.args[0].evalf(dps, subs=subs, maxn=maxn, strict=True)
                 if not arg.is_Number or arg.is_zero:
                     return None  # unknown, or a kink: the value may hang on Step(0)
                 gates[gate] = S.One if arg > 0 else S.Zero
-            out = value.xreplace(gates).evalf(dps, maxn=maxn, strict=True)
+            out = value.xreplace(gates).evalf(dps, subs=subs, maxn=maxn, strict=True)
         except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
             return None
         return out if out.is_number else None
+
+
+#: Activation -> (digits, value) of its last numeric evaluation (see ``_eval_evalf``).
+_EVALF_CACHE: dict = {}
+
+
+def _numeric_args(args, dps: int):
+    """The arguments as Floats correct to ``dps`` + 30 digits, and more for large ones (a
+    function's condition number, exp's |z|, eats digits); None when one is not a number
+    or cannot be certified."""
+    out = []
+    try:
+        for a in args:
+            if a.is_Rational:
+                out.append(a)
+                continue
+            v = a.evalf(dps + 30, maxn=max(400, 4 * dps), strict=True)
+            if not v.is_Number:
+                return None
+            size = mpmath.mag(v._to_mpmath(60)) * 0.302 if v else 0
+            if size > 25:  # |z| > 1e25: give the digits the condition number takes
+                v = a.evalf(dps + 30 + int(size), maxn=max(400, 4 * dps) + int(size),
+                            strict=True)
+            out.append(v)
+    except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
+        return None
+    return out
 
 
 class ReLU(_Activation):
@@ -274,22 +319,15 @@ class Softplus(_Activation):
         z, = self.args
         return log(1 + exp(z))
 
-    def _eval_evalf(self, prec):
+    def _numeric(self, dps: int):
         """log1p(exp(z)) with mpmath: SymPy's own ``log(1 + exp(-246)).evalf()`` is 0,
-        not 1.1e-107. The argument gets extra digits for exp's condition number |z|."""
-        z, = self.args
-        dps = mlib.libmpf.prec_to_dps(prec)
-        try:
-            rough = z.evalf(15, maxn=400, strict=True)
-            if not rough.is_Number:
-                return None
-            extra = len(str(int(abs(rough)))) + 10
-            value = z.evalf(dps + extra, maxn=max(400, 4 * dps), strict=True)
-        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
+        not 1.1e-107."""
+        values = _numeric_args(self.args, dps)
+        if values is None:
             return None
-        with mpmath.workdps(dps + extra):
-            out = mpmath.log1p(mpmath.exp(value._to_mpmath(mpmath.mp.prec)))
-        return sympy.Float(out, dps)
+        with mpmath.workdps(dps + 30):
+            z = sympy.Float(values[0], dps + 30)._to_mpmath(mpmath.mp.prec)
+            return sympy.Float(mpmath.log1p(mpmath.exp(z)), dps)
 
 
 class HardTanh(_Activation):
