@@ -196,7 +196,6 @@ def _numeric_args(args, dps: int):
 class ReLU(_Activation):
     """max(0, z); ReLU(0) = 0, ReLU'(z) = Step(z)."""
 
-
     def fdiff(self, argindex=1):
         return Step(self.args[0])
 
@@ -212,7 +211,6 @@ class NecroReLU(_Activation):
     deliberately not the derivative of its forward value.
     """
 
-
     def fdiff(self, argindex=1):
         z, slope = self.args
         if argindex == 1:
@@ -226,7 +224,6 @@ class NecroReLU(_Activation):
 
 class LeakyReLU(_Activation):
     """z for z > 0, a*z otherwise; leaky'(z) = a + (1 - a) Step(z)."""
-
 
     def fdiff(self, argindex=1):
         z, a = self.args
@@ -246,7 +243,6 @@ class PReLU(LeakyReLU):
 class ELU(_Activation):
     """z for z > 0, a (exp(z) - 1) otherwise; ELU(0) = 0."""
 
-
     def fdiff(self, argindex=1):
         z, a = self.args
         if argindex == 1:
@@ -261,7 +257,6 @@ class ELU(_Activation):
 class SELU(_Activation):
     """scale * ELU(z, alpha) with the fixed self-normalizing constants."""
 
-
     def fdiff(self, argindex=1):
         z, = self.args
         return SELU_SCALE * (Step(z) + (1 - Step(z)) * SELU_ALPHA * exp(z))
@@ -273,7 +268,6 @@ class SELU(_Activation):
 
 class CELU(_Activation):
     """max(0, z) + min(0, a (exp(z/a) - 1)); C^1, so no kink."""
-
 
     def fdiff(self, argindex=1):
         z, a = self.args
@@ -288,7 +282,6 @@ class CELU(_Activation):
 
 class Sigmoid(_Activation):
     """The logistic function 1 / (1 + exp(-z)); sigmoid' = sigmoid (1 - sigmoid)."""
-
 
     @classmethod
     def eval(cls, z):
@@ -306,7 +299,6 @@ class Sigmoid(_Activation):
 
 class Softplus(_Activation):
     """log(1 + exp(z)); softplus' = sigmoid."""
-
 
     @classmethod
     def eval(cls, z):
@@ -333,7 +325,6 @@ class Softplus(_Activation):
 class HardTanh(_Activation):
     """clamp(z, -1, 1); derivative Step(z + 1) Step(1 - z)."""
 
-
     def fdiff(self, argindex=1):
         z, = self.args
         return Step(z + 1) * Step(1 - z)
@@ -346,7 +337,6 @@ class HardTanh(_Activation):
 class ReLU6(_Activation):
     """min(max(0, z), 6); derivative Step(z) Step(6 - z)."""
 
-
     def fdiff(self, argindex=1):
         z, = self.args
         return Step(z) * Step(6 - z)
@@ -358,7 +348,6 @@ class ReLU6(_Activation):
 
 class GELU(_Activation):
     """z Phi(z) with the exact normal CDF Phi(z) = (1 + erf(z / sqrt 2)) / 2."""
-
 
     @classmethod
     def eval(cls, z):
@@ -376,7 +365,6 @@ class GELU(_Activation):
 class Swish(_Activation):
     """z sigmoid(z) (SiLU)."""
 
-
     @classmethod
     def eval(cls, z):
         return S.Zero if z.is_zero else None
@@ -393,7 +381,6 @@ class Swish(_Activation):
 class Absolute(_Activation):
     """|z| as an activation; |z|' = Step(z) - Step(-z), so sign(0) = 0 for every c."""
 
-
     def fdiff(self, argindex=1):
         z, = self.args
         return Step(z) - Step(-z)
@@ -406,7 +393,6 @@ class Absolute(_Activation):
 
 class Max2(_Activation):
     """max(a, b); d/da = Step(a - b), d/db = Step(b - a)."""
-
 
     def fdiff(self, argindex=1):
         a, b = self.args
@@ -421,7 +407,6 @@ class Max2(_Activation):
 
 class Min2(_Activation):
     """min(a, b); d/da = Step(b - a), d/db = Step(a - b)."""
-
 
     def fdiff(self, argindex=1):
         a, b = self.args
