@@ -165,22 +165,15 @@ def _same(got, expr) -> bool:
     return got == expr or sympy.expand(got - expr) == 0
 
 
+@pytest.mark.parametrize("printer, is_latex", [(latex, True), (plain, False)])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_expressions())
-def test_latex_printer_round_trip(expr):
+def test_printer_round_trip(printer, is_latex, expr):
     assume(_readable(expr))
-    text = latex(expr)
-    assert _same(parse_formula(text, ROUND_TRIP_NAMESPACE, latex=True).expr, expr), text
+    text = printer(expr)
+    assert _same(parse_formula(text, ROUND_TRIP_NAMESPACE, latex=is_latex).expr, expr), text
 
 
 @pytest.mark.parametrize("expr", [1 / NAMES[0], NAMES[1] + 1 / (NAMES[0] + 1)])
 def test_latex_printer_round_trip_of_reciprocals(expr):
     assert parse_formula(latex(expr), ROUND_TRIP_NAMESPACE, latex=True).expr == expr
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_expressions())
-def test_plain_printer_round_trip(expr):
-    assume(_readable(expr))
-    text = plain(expr)
-    assert _same(parse_formula(text, ROUND_TRIP_NAMESPACE, latex=False).expr, expr), text
