@@ -208,8 +208,9 @@ class PointEvaluator:
             total = mpmath.fsum([_mpf(v) for v, _ in vals])
             if any(r == math.inf for _, r in vals):
                 return total, math.inf
-            # the terms' absolute errors, plus fsum's one rounding of the exact sum
-            spread = mpmath.fsum([abs(_mpf(v)) * r for v, r in vals if r])
+            # the terms' absolute errors (an exact term is rounded once on conversion),
+            # plus fsum's one rounding of the exact sum
+            spread = mpmath.fsum([abs(_mpf(v)) * (r or self._ulp) for v, r in vals])
             if not total:
                 return total, math.inf
             return total, float(spread / abs(total)) + self._ulp
@@ -222,8 +223,8 @@ class PointEvaluator:
                 if isinstance(out, Fraction) and isinstance(v, Fraction):
                     out = out * v
                 else:
-                    out = _mpf(out) * _mpf(v)
-                    rel = rel + r + rel * r + self._ulp
+                    out = _mpf(out) * _mpf(v)  # an exact operand is rounded once too
+                    rel = rel + r + rel * r + 2 * self._ulp
             return out, rel
         if e.is_Pow:
             return self._pow(e.args[0], e.args[1])
@@ -299,9 +300,11 @@ class PointEvaluator:
                 return base ** n, 0.0
             if rb == math.inf:
                 return _mpf(base) ** n, math.inf
-            k = abs(n)  # (1 + r)^k - 1, or 1/(1 - r)^k - 1 for a negative power
-            grow = (1 + rb) ** k - 1 if n > 0 else (1 - rb) ** -k - 1 if rb < 1 else math.inf
-            return _mpf(base) ** n, grow + self._ulp * (1 + math.log2(k + 1))
+            # (1 + r)^k - 1 and 1/(1 - r)^k - 1 are at most 1.0011 k r while k r < 1e-3
+            # (1 + r is 1.0 in floating point: the bound must not be computed as such)
+            k = abs(n)
+            grow = 1.0011 * k * rb if k * rb < _LOST else math.inf
+            return _mpf(base) ** n, grow + self._ulp * (2 + math.log2(k + 1))
         e, re_ = self._eval(exponent)
         if base == 0:
             if e > 0:
@@ -318,7 +321,8 @@ class PointEvaluator:
         if rb == math.inf or re_ == math.inf:
             return y, math.inf
         # d(b^e)/b^e = e db/b + e log(b) de/e
-        first = abs(_mpf(e)) * rb + abs(_mpf(e) * mpmath.log(_mpf(base))) * re_
+        first = abs(_mpf(e)) * (rb + self._ulp) + abs(_mpf(e) * mpmath.log(_mpf(base))) * (
+            re_ + self._ulp)
         return y, 2.0 * float(first) + self._ulp
 
 

@@ -198,3 +198,17 @@ def test_format_value():
     assert format_value(Fraction(3, 7)) == "3/7"
     assert format_value(Fraction(4)) == "4"
     assert format_value(mpmath.mpf(1) / 3, digits=5) == "0.33333"
+
+
+def test_error_bound_of_a_power_is_not_lost_to_floating_point():
+    """(1 + 1e-59) ** k - 1 is 0.0 in floating point; the bound of a power must still grow
+    with k ((1 + exp(z)) ** 1000 at 60 digits keeps about 57 of them)."""
+    base = 1 + exp(z)
+    evaluator = PointEvaluator({}, {z: Fraction(1, 3)})
+    assert evaluator.error(base ** 1000) > 500 * evaluator.error(base) > 0
+    evaluator = PointEvaluator({}, {z: Fraction(1, 3)}, dps=30)
+    with mpmath.workdps(100):
+        true = (1 + mpmath.exp(mpmath.mpf(1) / 3)) ** -777
+    v = evaluator(base ** -777)
+    with mpmath.workdps(100):
+        assert abs(v - true) <= abs(true) * evaluator.error(base ** -777)
