@@ -82,6 +82,7 @@ class _Procedure:
         self.signs = assumptions.strict_signs()
         self.sampler = Sampler(net, self.defs, assumptions, seed=seed)
         self.registry = {"free": {}, "offkink": {}}
+        self._zero_sets: dict = {}
         self.tests = 0
         self.gate_count = 0
         self.degree = 1
@@ -275,6 +276,14 @@ class _Procedure:
                 return found.witness
         return None
 
+    def zero_set(self, gate_argument):
+        """:func:`zero_set_factors` of a gate's argument, computed once per gate (the
+        kink search and the surface proof both ask)."""
+        if gate_argument not in self._zero_sets:
+            self._zero_sets[gate_argument] = zero_set_factors(gate_argument, self.defs,
+                                                              self.signs)
+        return self._zero_sets[gate_argument]
+
     def kink_surfaces(self, root):
         """Prove equality on every kink surface g = 0. The zero set of g is split into
         pieces, one per factor (through definitions, products and activations whose zero
@@ -284,7 +293,7 @@ class _Procedure:
         one is not covered (then nothing is claimed)."""
         count = 0
         for info in sorted(root.gates.values(), key=lambda g: g.order):
-            factors = zero_set_factors(info.expr, self.defs, self.signs)
+            factors = self.zero_set(info.expr)
             if factors is None:
                 return None
             for factor in factors:
@@ -331,7 +340,7 @@ class _Procedure:
         """A kink point where the sides differ, or None."""
         targets = []
         for info in sorted(root.gates.values(), key=lambda g: g.order):
-            factors = zero_set_factors(info.expr, self.defs, self.signs) or []
+            factors = self.zero_set(info.expr) or []
             targets += [info.expr] + [f for f in factors if f not in targets]
         for target in targets:  # the gate argument, then each piece of its zero set
             for _ in range(3):
