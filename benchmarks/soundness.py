@@ -180,7 +180,7 @@ def _gate_sign(arg) -> int:
     strict arbitrary-precision evaluation, which keeps relative precision
     (w4 * sigmoid(-700) is -1e-304, not zero) and refuses what it cannot certify."""
     if arg.is_Rational:
-        return (arg > 0) - (arg < 0)
+        return 1 if arg > 0 else -1 if arg < 0 else 0
     try:
         s = sympy.N(arg, 30, maxn=4000, strict=True)
     except sympy.core.evalf.PrecisionExhausted as exc:
@@ -263,8 +263,13 @@ def kink_points(rng, net, leaves) -> list:
     return out
 
 
-def verify(result, truth, candidate, net, rng) -> str | None:
-    """None if the verdict holds up, else what is wrong with it."""
+def verify(result, truth, candidate, net, rng, tally: Counter) -> str | None:
+    """None if the verdict holds up, else what is wrong with it. ``tally`` counts the
+    comparisons made (``compared``), those the verifier could not evaluate
+    (``unverifiable``: a value undefined, or a gate it cannot place), and ``evidence``
+    when the verdict's own evidence was confirmed (the counterexample's difference under
+    every Step(0) it claims; for equivalence at least half the random points, and for
+    almost everywhere a difference at the kink witness)."""
     leaves = _leaves(net)
     by_name = {str(s): s for s in leaves}
 
@@ -274,7 +279,10 @@ def verify(result, truth, candidate, net, rng) -> str | None:
                 if k in by_name}
 
     def differs_at(point, cs):
-        return [differ(value_at(truth, point, c), value_at(candidate, point, c)) for c in cs]
+        out = [differ(value_at(truth, point, c), value_at(candidate, point, c)) for c in cs]
+        tally["compared"] += sum(d is not None for d in out)
+        tally["unverifiable"] += sum(d is None for d in out)
+        return out
 
     def step0s(witness):
         """The Step(0) values a witness claims a difference for."""
@@ -284,22 +292,29 @@ def verify(result, truth, candidate, net, rng) -> str | None:
     v = result.verdict
     if v == "not_equivalent":
         w = result.counterexample
-        if any(d is False for d in differs_at(at(w), step0s(w))):
+        found = differs_at(at(w), step0s(w))
+        if any(d is False for d in found):
             return f"counterexample {w.point} (step0 {w.step0}) shows no difference"
+        tally["evidence"] += all(found)
         return None
     if v in ("equivalent", "equivalent_almost_everywhere"):
+        before = tally["compared"]
         for p in generic_points(rng, leaves, truth, candidate):
             if any(differs_at(p, [C_VALUES[1]])):
                 return f"{v}, but the sides differ at {p}"
+        enough = tally["compared"] - before >= RANDOM_POINTS // 2
         if v == "equivalent":
             for p in kink_points(rng, net, leaves):
                 for c, d in zip(C_VALUES, differs_at(p, C_VALUES)):
                     if d:
                         return f"equivalent, but the sides differ at the kink {p}, Step(0)={c}"
+            tally["evidence"] += enough
         else:
             w = result.kink_point
-            if all(d is False for d in differs_at(at(w), step0s(w))):
+            found = differs_at(at(w), step0s(w))
+            if all(d is False for d in found):
                 return f"kink witness {w.point} (step0 {w.step0}) shows no difference"
+            tally["evidence"] += enough and any(found)
     return None
 
 
@@ -332,13 +347,15 @@ def run_case(args):
                     wrong=f"{type(exc).__name__}: {exc}", desc=desc, wrt=str(wrt),
                     candidate=plain(candidate))
     seconds = time.perf_counter() - start
+    tally = Counter()
     try:
-        wrong = verify(result, truth, candidate, net, rng)
-    except Exception as exc:  # noqa: BLE001
+        wrong = verify(result, truth, candidate, net, rng, tally)
+    except Exception as exc:  # noqa: BLE001 - counted as unverified, and reported
         wrong = None
-        result.warnings.append(f"verification skipped: {type(exc).__name__}: {exc}")
+        tally["skipped"] = f"{type(exc).__name__}: {exc}"
     return dict(index=index, kind=kind, verdict=result.verdict, seconds=seconds, wrong=wrong,
-                desc=desc, wrt=str(wrt), candidate=plain(candidate), reason=result.reason)
+                desc=desc, wrt=str(wrt), candidate=plain(candidate), reason=result.reason,
+                **tally)
 
 
 def main(argv=None) -> int:
@@ -417,6 +434,16 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
     for r in rows:
         if r["verdict"] == "refused":
             print(f"refused case {r['index']} ({r['kind']}, {r['desc']}): {r['reason']}")
+    decided = [r for r in rows if r["verdict"] in names[:3]]
+    if decided and "compared" in decided[0]:
+        compared = sum(r.get("compared", 0) for r in rows)
+        lost = sum(r.get("unverifiable", 0) for r in rows)
+        print(f"verification: {compared} point comparisons by SymPy alone, {lost} not "
+              f"evaluable by it; the verdict's own evidence confirmed in "
+              f"{sum(r.get('evidence', 0) for r in decided)} of {len(decided)} decided cases")
+        for r in rows:
+            if r.get("skipped"):
+                print(f"verification skipped, case {r['index']}: {r['skipped']}")
     wrong = [r for r in rows if r["wrong"]]
     for r in wrong:
         print(f"WRONG case {r['index']} ({r['kind']}, {r['desc']}, d/d{r['wrt']}): "

@@ -9,6 +9,7 @@ equations, and random batch lines. Cheap parser-only inputs are many, full check
 import importlib.util
 import json
 import random
+import re
 import time
 from pathlib import Path
 
@@ -267,4 +268,11 @@ def test_soundness_quick_run(capsys):
     soundness = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(soundness)
     assert soundness.main(["--quick"]) == 0
-    assert "WRONG verdicts: 0" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "WRONG verdicts: 0" in out
+    # the verifier really verified: a verifier that cannot evaluate would flag nothing
+    m = re.search(r"(\d+) point comparisons by SymPy alone, (\d+) not evaluable by it; "
+                  r"the verdict's own evidence confirmed in (\d+) of (\d+) decided", out)
+    compared, lost, confirmed, decided = map(int, m.groups())
+    assert lost <= compared // 50 and confirmed >= 0.95 * decided > 100, m.group(0)
+    assert "verification skipped" not in out
