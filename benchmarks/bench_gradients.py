@@ -64,7 +64,7 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ours, naive = {}, {}
     print("derivcheck: all weights' gradients of a bias-free ReLU chain (cold, best of runs)")
     print(f"  {'':11s} {'wall':>12s} {'cpu':>12s}")
