@@ -51,6 +51,8 @@ __all__ = ["Decision", "decide"]
 RANDOM_POINTS = 24
 MAX_REGIONS = 4096
 AIM_TRIES = 4
+#: Leaves pinned to 0, one at a time, for a kink no rational point reaches unpinned.
+MAX_PINS = 6
 
 
 @dataclass
@@ -342,19 +344,39 @@ class _Procedure:
         for info in sorted(root.gates.values(), key=lambda g: g.order):
             factors = self.zero_set(info.expr) or []
             targets += [info.expr] + [f for f in factors if f not in targets]
+        unreached = []
         for target in targets:  # the gate argument, then each piece of its zero set
-            for _ in range(3):
+            for attempt in range(3):
                 if self.timed_out():
                     return None
                 point = self.sampler.aim([(target, 0)])
                 if point is None:
+                    if attempt == 0:
+                        unreached.append(target)
                     break
-                found = self.compare(point)
-                if found and not found.on_kink:
-                    return self.refuted(found.witness, "near a kink")
-                if found:
-                    return found.witness
+                found = self.check_kink(point)
+                if found is not None:
+                    return found
+        # a kink no rational point reaches lies at an irrational value of every leaf it is
+        # affine in (-b2 - w2 softplus(u) = 0): pin one other leaf to 0 and aim again
+        for target in unreached:
+            for leaf in sorted(self.sampler.deps(target), key=str)[:MAX_PINS]:
+                if self.timed_out():
+                    return None
+                point = self.sampler.aim([(target, 0)], pinned={leaf: Fraction(0)},
+                                         tries=AIM_TRIES)
+                found = self.check_kink(point) if point is not None else None
+                if found is not None:
+                    return found
         return None
+
+    def check_kink(self, point):
+        """At a point aimed at a kink: a refutation if the sides differ off every kink
+        there, the kink witness if they differ on one, else None."""
+        found = self.compare(point)
+        if found and not found.on_kink:
+            return self.refuted(found.witness, "near a kink")
+        return found.witness if found else None
 
 
 #: How an activation's output vanishes: never, exactly where its argument does, or on a

@@ -89,18 +89,21 @@ class Sampler:
                 out.add(s)
         return out
 
-    def aim(self, targets, *, tries: int = 12):
+    def aim(self, targets, *, tries: int = 12, pinned: dict | None = None):
         """A point where each target ``(expr, sign)`` has that sign (+1, -1 or 0).
 
         Targets are met in order, each by solving for one leaf it depends on
-        affinely, preferring leaves the earlier targets do not depend on.
+        affinely, preferring leaves the earlier targets do not depend on. Leaves in
+        ``pinned`` keep the given values (w2 = 0 turns the kink -b2 - w2 softplus(u) = 0,
+        at an irrational b2, into b2 = 0).
         """
+        pinned = pinned or {}
         earlier_deps = []
         for expr, _ in targets:
-            earlier_deps.append(self.deps(expr))
+            earlier_deps.append(self.deps(expr) - set(pinned))
         for attempt in range(tries):
-            point = self.random_point(scale=1 + attempt % 3)
-            if self._meet(point, targets, earlier_deps):
+            point = {**self.random_point(scale=1 + attempt % 3), **pinned}
+            if self.assumptions.holds(point) and self._meet(point, targets, earlier_deps):
                 return point
         return None
 

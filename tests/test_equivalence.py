@@ -246,3 +246,18 @@ def test_expanded_exponentials_are_compared_at_full_precision():
     g = sympy.expand(net.gradient("w1", form="expanded"))
     result = check(net, g, "w1")
     assert result.verdict == "equivalent", result.counterexample
+
+
+def test_kink_at_an_irrational_place_is_reached_by_pinning_a_leaf():
+    """A kink-only term on the gate of -b2 - w2 softplus(b1 + w1 x): the kink lies at an
+    irrational b2 for every rational w2 != 0, so no rational point aimed at it unpinned
+    reaches it, and the verdict was unknown. Pinning w2 = 0 makes it b2 = 0, where the
+    sides differ by Step(0)."""
+    net = chain(["w1", "w2"], ["softplus", "abs"], biases=["b1", "b2"], loss="squared")
+    g = net.gradient("w1", form="expanded")
+    a = -Symbol("b2") - Symbol("w2") * net.definitions()[Symbol("a1")]
+    result = check(net, g + Step(a) - IsPos(a), "w1")
+    assert result.verdict == "equivalent_almost_everywhere"
+    point = {Symbol(k): Fraction(v) for k, v in result.kink_point.point.items()}
+    ev = PointEvaluator(net.definitions(), point, step0=Fraction(1))
+    assert ev(a) == 0 and ev(Step(a) - IsPos(a)) == 1  # a real kink, a real difference
