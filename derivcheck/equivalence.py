@@ -315,11 +315,7 @@ class _Procedure:
                                    signs=self.signs, seed=self.seed,
                                    registry=self.registry["free"], overrides={leaf: values})
 
-        # three values of the leaf, not proportional to one another (proportional values
-        # would put exp(leaf * h) in one class and hide a non-affine dependence)
-        t = [tuple(int.from_bytes(hashlib.blake2b(repr(("surface", j, i)).encode(),
-                                                  digest_size=8).digest(), "big") % P
-                   for i in range(K)) for j in range(3)]
+        t = _SURFACE_VALUES
         try:
             g = [at(v).value(arg) for v in t]
         except ZeroDivisionError:
@@ -379,6 +375,13 @@ class _Procedure:
         return found.witness if found else None
 
 
+#: Three values of a leaf for the surface proof (modulo P, K residues each), not
+#: proportional to one another: proportional values would put exp(leaf * h) in one class
+#: and hide a non-affine dependence.
+_SURFACE_VALUES = [tuple(int.from_bytes(hashlib.blake2b(repr(("surface", j, i)).encode(),
+                                                        digest_size=8).digest(), "big") % P
+                         for i in range(K)) for j in range(3)]
+
 #: How an activation's output vanishes: never, exactly where its argument does, or on a
 #: whole region (whose inside the region search covers, and whose edge is the kink of the
 #: argument's own gate).
@@ -417,7 +420,7 @@ def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
         elif f.is_Pow and f.exp.is_Integer:
             if f.exp > 0:
                 stack.append(f.base)
-        elif isinstance(f, _NEVER_ZERO) or isinstance(f, _ZERO_ON_REGION):
+        elif isinstance(f, _NEVER_ZERO + _ZERO_ON_REGION):
             continue
         elif isinstance(f, _ZERO_AT_ZERO):
             if any(not (a.is_Number and a != 0) for a in f.args[1:]):

@@ -152,6 +152,12 @@ class PointEvaluator:
         with mpmath.workdps(self.dps):
             return self._eval(_decomposed(_basic(expr)))[1]
 
+    def sign(self, expr) -> int:
+        """The certified sign of ``expr``'s value; Undetermined when its error bound does
+        not exclude 0."""
+        with mpmath.workdps(self.dps):
+            return _certain_sign(*self._eval(_decomposed(_basic(expr))))
+
     def define(self, symbol, expr):
         """Evaluate ``expr`` and give its value (and error bound) to ``symbol``."""
         with mpmath.workdps(self.dps):
@@ -246,20 +252,16 @@ class PointEvaluator:
             y = mpmath.log1p(_mpf(x))
             cond = abs(_mpf(x)) / (abs(1 + _mpf(x)) * abs(y)) if y else math.inf
             return y, self._through(float(cond), r)
-        if f in _SMOOTH:
+        name = _smooth_name(f)
+        if name is not None:
             v, r = self._eval(e.args[0])
-            if isinstance(v, Fraction) and v == _SMOOTH[f][0]:
-                if f.__name__ in ("coth", "csch"):
-                    raise UndefinedAt(f"{f.__name__}(0) is undefined")
-                return _SMOOTH[f][1], 0.0  # exp(0) = 1, log(1) = 0, erf(0) = 0, ...
-            return self._smooth(f, v, r)
-        if hyperbolic_form(f) is not None:  # our subclasses of SymPy's hyperbolics
-            v, r = self._eval(e.args[0])
-            if isinstance(v, Fraction) and v == 0:
-                if f.__name__ in ("coth", "csch"):
-                    raise UndefinedAt(f"{f.__name__}(0) is undefined")
-                return Fraction(int(f.__name__ in ("sech", "cosh"))), 0.0
-            return self._smooth(getattr(sympy, f.__name__), v, r)
+            if isinstance(v, Fraction):
+                if v == 0 and name in _POLE_AT_ZERO:
+                    raise UndefinedAt(f"{name}(0) is undefined")
+                at, value = _EXACT_AT.get(name, (None, None))
+                if v == at:
+                    return value, 0.0  # exp(0) = 1, log(1) = 0, cosh(0) = 1, ...
+            return self._smooth(name, v, r)
         if e.is_Number or e.is_NumberSymbol:
             return mpmath.mpf(sympy.N(e, self.dps + 5)), self._ulp
         raise UndefinedAt(f"cannot evaluate {f.__name__}")
@@ -271,9 +273,9 @@ class PointEvaluator:
             return math.inf
         return 2.0 * cond * rel + self._ulp if rel else self._ulp
 
-    def _smooth(self, f, v, r):
+    def _smooth(self, name: str, v, r):
+        """exp, log, erf or a hyperbolic function (by name) of ``v``, with its bound."""
         x = _mpf(v)
-        name = f.__name__
         if name in ("exp", "sinh", "cosh", "tanh", "sech", "coth", "csch") and \
                 abs(x) > MAX_EXP_ARGUMENT:
             raise UndefinedAt(f"{name} of a number too large to evaluate")
@@ -326,9 +328,19 @@ class PointEvaluator:
         return y, 2.0 * float(first) + self._ulp
 
 
-#: Smooth primitives: their value at the one point where it is exact.
-_SMOOTH = {sympy.exp: (Fraction(0), Fraction(1)), sympy.log: (Fraction(1), Fraction(0)),
-           sympy.erf: (Fraction(0), Fraction(0))}
+#: Smooth primitives by name: (the point, the exact value there).
+_EXACT_AT = {"exp": (0, Fraction(1)), "log": (1, Fraction(0)), "erf": (0, Fraction(0)),
+             "tanh": (0, Fraction(0)), "sinh": (0, Fraction(0)), "cosh": (0, Fraction(1)),
+             "sech": (0, Fraction(1))}
+_POLE_AT_ZERO = ("coth", "csch")
+
+
+def _smooth_name(f) -> str | None:
+    """The mpmath name of a smooth primitive: exp, log, erf, or a hyperbolic function
+    (SymPy's or our subclasses, whose names are the same); None for anything else."""
+    if f in (sympy.exp, sympy.log, sympy.erf) or hyperbolic_form(f) is not None:
+        return f.__name__
+    return None
 
 
 def _constant(add) -> set:

@@ -194,7 +194,7 @@ class FormalEvaluator:
                     for cs in form)
         if 0 in den:
             raise ZeroDivisionError("a denominator vanished at a random point")
-        return tuple(n * pow(d, -1, P) % P for n, d in zip(num, den))
+        return tuple(a * pow(d, -1, P) % P for a, d in zip(num, den))
 
     def _exp(self, arg) -> tuple:
         """exp(q h) = E_h^q: exponentials of proportional arguments are related."""

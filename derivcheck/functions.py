@@ -22,6 +22,8 @@ z*(99*Step(z)/100 + 1/100)
 """
 from __future__ import annotations
 
+import math
+
 import mpmath
 import sympy
 from mpmath import libmp as mlib
@@ -138,7 +140,7 @@ class _Activation(Function):
         if hit is None or hit[0] < dps:
             if len(_EVALF_CACHE) > 20_000:
                 _EVALF_CACHE.clear()
-            hit = _EVALF_CACHE[self] = (dps + 30, self._numeric(dps + 30))
+            hit = _EVALF_CACHE[self] = (dps + _GUARD, self._numeric(dps + _GUARD))
         return None if hit[1] is None else sympy.Float(hit[1], dps)
 
     def _numeric(self, dps: int):
@@ -146,7 +148,6 @@ class _Activation(Function):
         digits, and the decomposition on them by SymPy's adaptive evaluation, so its
         cancellations keep relative precision (``HardTanh(1e-89)`` is 1e-89, not
         -1 + (1 + 1e-89) = 0)."""
-        maxn = max(400, 4 * dps)
         values = _numeric_args(self.args, dps)
         if values is None:
             return None
@@ -156,11 +157,11 @@ class _Activation(Function):
         try:
             gates = {}
             for gate in value.atoms(Step, IsPos, IsNonNeg):
-                arg = gate.args[0].evalf(dps, subs=subs, maxn=maxn, strict=True)
+                arg = gate.args[0].evalf(dps, subs=subs, maxn=_maxn(dps), strict=True)
                 if not arg.is_Number or arg.is_zero:
                     return None  # unknown, or a kink: the value may hang on Step(0)
                 gates[gate] = S.One if arg > 0 else S.Zero
-            out = value.xreplace(gates).evalf(dps, subs=subs, maxn=maxn, strict=True)
+            out = value.xreplace(gates).evalf(dps, subs=subs, maxn=_maxn(dps), strict=True)
         except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
             return None
         return out if out.is_number else None
@@ -168,10 +169,18 @@ class _Activation(Function):
 
 #: Activation -> (digits, value) of its last numeric evaluation (see ``_eval_evalf``).
 _EVALF_CACHE: dict = {}
+#: Guard digits: on cached values (for SymPy's retries), and on arguments (for the
+#: digits a function's condition number takes).
+_GUARD = 30
+
+
+def _maxn(dps: int) -> int:
+    """The most digits SymPy's strict evaluation may use to reach ``dps`` correct ones."""
+    return max(400, 4 * dps)
 
 
 def _numeric_args(args, dps: int):
-    """The arguments as Floats correct to ``dps`` + 30 digits, and more for large ones (a
+    """The arguments as Floats correct to ``dps`` + _GUARD digits, and more for large ones (a
     function's condition number, exp's |z|, eats digits); None when one is not a number
     or cannot be certified."""
     out = []
@@ -180,13 +189,12 @@ def _numeric_args(args, dps: int):
             if a.is_Rational:
                 out.append(a)
                 continue
-            v = a.evalf(dps + 30, maxn=max(400, 4 * dps), strict=True)
+            v = a.evalf(dps + _GUARD, maxn=_maxn(dps), strict=True)
             if not v.is_Number:
                 return None
-            size = mpmath.mag(v._to_mpmath(60)) * 0.302 if v else 0
+            size = int(mpmath.mag(v._to_mpmath(60)) * math.log10(2)) if v else 0
             if size > 25:  # |z| > 1e25: give the digits the condition number takes
-                v = a.evalf(dps + 30 + int(size), maxn=max(400, 4 * dps) + int(size),
-                            strict=True)
+                v = a.evalf(dps + _GUARD + size, maxn=_maxn(dps) + size, strict=True)
             out.append(v)
     except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
         return None
@@ -317,8 +325,8 @@ class Softplus(_Activation):
         values = _numeric_args(self.args, dps)
         if values is None:
             return None
-        with mpmath.workdps(dps + 30):
-            z = sympy.Float(values[0], dps + 30)._to_mpmath(mpmath.mp.prec)
+        with mpmath.workdps(dps + _GUARD):
+            z = sympy.Float(values[0], dps + _GUARD)._to_mpmath(mpmath.mp.prec)
             return sympy.Float(mpmath.log1p(mpmath.exp(z)), dps)
 
 

@@ -4,7 +4,7 @@ Each limit is a plain number here; the code that enforces it raises
 :class:`derivcheck.errors.LimitError` naming the limit and where it was hit.
 """
 
-#: Characters in one formula or equation (reading 50,000 takes about 1.5 s).
+#: Characters in one formula or equation (reading 50,000 takes under 1 s).
 MAX_TEXT_LENGTH = 50_000
 #: Characters in one network file, and in all forward equations of a network together.
 MAX_FILE_SIZE = 200_000

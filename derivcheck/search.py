@@ -24,8 +24,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from .evaluate import (DEFAULT_DPS, PointEvaluator, Undetermined, UndefinedAt, _certain_sign,
-                       _mpf, is_exact)
+from .evaluate import DEFAULT_DPS, PointEvaluator, Undetermined, UndefinedAt, _mpf, is_exact
 from .verdict import Witness
 
 __all__ = ["Sampler", "Found"]
@@ -72,8 +71,7 @@ class Sampler:
     def sign(self, expr, point) -> int:
         """The certified sign of ``expr`` at ``point``; Undetermined when rounding could
         hide it."""
-        ev = PointEvaluator(self.definitions, point)
-        return _certain_sign(ev(expr), ev.error(expr))
+        return PointEvaluator(self.definitions, point).sign(expr)
 
     def deps(self, expr) -> set:
         """Leaves ``expr`` depends on through the definitions."""
@@ -169,7 +167,7 @@ class Sampler:
     def _sweep_node(self, ev, point, node, want, used) -> None:
         z = ev.symbol(node.symbol)
         try:
-            if _certain_sign(z, ev.errors.get(node.symbol, 0.0)) == want:
+            if ev.sign(node.symbol) == want:
                 return
         except Undetermined:
             pass  # too close to 0 to tell: move it where the sign is clear
@@ -222,10 +220,8 @@ class Sampler:
         evaluation, on top of the error bounds."""
         ev = PointEvaluator(self.definitions, point, step0=c, dps=3 * DEFAULT_DPS)
         try:
-            r, k = ev(reference), ev(candidate)
-            if is_exact(r) and is_exact(k):
-                return r != k
-            return _differ(r, k, ev.error(reference), ev.error(candidate))
+            return _differ(ev(reference), ev(candidate), ev.error(reference),
+                           ev.error(candidate))
         except (Undetermined, UndefinedAt, ArithmeticError):
             return False
 
@@ -246,7 +242,7 @@ class Sampler:
             ev = PointEvaluator(self.definitions, moved)
             for g in gates:
                 try:
-                    if g not in out and _certain_sign(ev(g), ev.error(g)) != 0:
+                    if g not in out and ev.sign(g) != 0:
                         out.append(g)
                 except (Undetermined, UndefinedAt, ArithmeticError):
                     out.append(g)

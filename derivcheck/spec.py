@@ -54,7 +54,7 @@ def _split_activations(value) -> list[str]:
         raise SpecError(f"activations: expected a name or a list of names, got {value!r}",
                         hint='e.g. activations = "relu" or ["relu", "sigmoid"]')
     out, depth, cur = [], 0, ""
-    for ch in str(value):
+    for ch in value:
         depth += ch == "("
         depth -= ch == ")"
         if ch == "," and depth == 0:
@@ -64,6 +64,13 @@ def _split_activations(value) -> list[str]:
             cur += ch
     out.append(cur.strip())
     return [a for a in out if a]
+
+
+def _check_depth(count: int, what: str, position: int = limits.MAX_DEPTH) -> None:
+    """At most MAX_DEPTH layers (or equations); ``position``: where the first extra one is."""
+    if count > limits.MAX_DEPTH:
+        raise NetworkLimitError(f"{count} {what} is more than the limit {limits.MAX_DEPTH}",
+                                position=position)
 
 
 def _check_total_length(equations: list) -> None:
@@ -79,9 +86,7 @@ def _check_total_length(equations: list) -> None:
 def _check_mlp_size(widths: list[int], bias: bool) -> None:
     """Layers, units per layer and parameters within the limits; the position is the
     index of the first width past one."""
-    if len(widths) - 1 > limits.MAX_DEPTH:
-        raise NetworkLimitError(f"{len(widths) - 1} layers is more than the limit "
-                                f"{limits.MAX_DEPTH}", position=limits.MAX_DEPTH + 1)
+    _check_depth(len(widths) - 1, "layers", position=limits.MAX_DEPTH + 1)  # a width index
     count = 0
     for i, w in enumerate(widths):
         if w > limits.MAX_WIDTH:
@@ -131,9 +136,7 @@ class NetworkSpec:
             if not isinstance(forward, list) or not all(isinstance(f, str) for f in forward):
                 raise SpecError("forward must be an equation or a list of equations (text)",
                                 hint='e.g. forward = ["z1 = w1*x", "yhat = relu(z1)"]')
-            if len(forward) > limits.MAX_DEPTH:
-                raise NetworkLimitError(f"{len(forward)} equations is more than the limit "
-                                        f"{limits.MAX_DEPTH}", position=limits.MAX_DEPTH)
+            _check_depth(len(forward), "equations")
             _check_total_length(forward)
             return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
                        targets=targets or ["y"], loss=loss)
@@ -163,9 +166,7 @@ class NetworkSpec:
         if not weights:
             raise SpecError("a network needs weights (a chain), widths (an MLP) or forward "
                             "equations", hint="e.g. --weights w1,w2 --act relu")
-        if len(weights) > limits.MAX_DEPTH:
-            raise NetworkLimitError(f"{len(weights)} layers is more than the limit "
-                                    f"{limits.MAX_DEPTH}", position=limits.MAX_DEPTH)
+        _check_depth(len(weights), "layers")
         activations = _split_activations(acts)
         if len(activations) == 1:
             activations = activations * len(weights)
