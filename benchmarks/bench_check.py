@@ -17,7 +17,7 @@ import time
 import sympy
 
 import derivcheck
-from derivcheck.printing import plain
+from derivcheck.core.printing import plain
 
 SYMPY_LIMIT = 120.0
 
@@ -39,7 +39,7 @@ def derivcheck_cases():
     rows = []
     net = _chain(12, True)
     g = net.gradient("w1", form="inline")
-    dropped = plain(g.subs(derivcheck.functions.Step(sympy.Symbol("z6")), 1))
+    dropped = plain(g.subs(derivcheck.core.functions.Step(sympy.Symbol("z6")), 1))
     r, t = _timed(lambda: derivcheck.check(net, dropped, "w1"))
     rows.append(("depth 12 + biases, dropped gate (refute)", r.verdict, t, 0.2))
     r, t = _timed(lambda: derivcheck.check(_chain(12, True), plain(g), "w1"))

@@ -21,9 +21,9 @@ from sympy.core.cache import clear_cache
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from derivcheck.gradients import backward  # noqa: E402
-from derivcheck.graph import build_graph  # noqa: E402
-from derivcheck.spec import NetworkSpec  # noqa: E402
+from derivcheck.core.gradients import backward  # noqa: E402
+from derivcheck.core.graph import build_graph  # noqa: E402
+from derivcheck.core.spec import NetworkSpec  # noqa: E402
 from naive import naive_all_gradients  # noqa: E402
 
 DEPTHS = (25, 50, 100, 1000, 2000)

@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from derivcheck.adapters import torch_forward  # noqa: E402
-from derivcheck.network import mlp  # noqa: E402
-from derivcheck.oracle import Oracle  # noqa: E402
-from derivcheck.points import random_point  # noqa: E402
+from derivcheck.oracle.adapters import torch_forward  # noqa: E402
+from derivcheck.core.network import mlp  # noqa: E402
+from derivcheck.oracle.exact import Oracle  # noqa: E402
+from derivcheck.oracle.points import random_point  # noqa: E402
 
 WIDTHS = (4, 16, 16, 16, 1)
 POINTS = 20

@@ -45,11 +45,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sympy  # noqa: E402
 from sympy import Rational, Symbol  # noqa: E402
 
-from derivcheck.check import check  # noqa: E402
+from derivcheck.decide.check import check  # noqa: E402
 from derivcheck.errors import DerivcheckError  # noqa: E402
-from derivcheck.functions import IsNonNeg, IsPos, Step, decompose  # noqa: E402
-from derivcheck.network import chain, mlp  # noqa: E402
-from derivcheck.printing import plain  # noqa: E402
+from derivcheck.core.functions import IsNonNeg, IsPos, Step, decompose  # noqa: E402
+from derivcheck.core.network import chain, mlp  # noqa: E402
+from derivcheck.core.printing import plain  # noqa: E402
 
 ACTIVATIONS = ["relu", "relu", "relu", "leaky_relu(1/10)", "abs", "sigmoid", "tanh", "elu",
                "hardtanh", "relu6", "softplus", "identity", "swish", "prelu(a)"]

@@ -11,16 +11,16 @@ w2*x*(-y + ReLU(w2*ReLU(w1*x)))*Step(w1*x)*Step(w2*ReLU(w1*x))
 """
 __version__ = "0.1.0"
 
-from .check import check
-from .conventions import get_convention
+from .decide.check import check
+from .core.conventions import get_convention
 from .errors import DerivcheckError, ParseError, SpecError
-from .network import Network, chain, forward, from_dict, load, mlp
-from .verdict import Diagnosis, Result, Witness
+from .core.network import Network, chain, forward, from_dict, load, mlp
+from .decide.verdict import Diagnosis, Result, Witness
 
 
 def __getattr__(name):  # the oracle pulls in more; load it on first use
     if name == "Oracle":
-        from .oracle import Oracle
+        from .oracle.exact import Oracle
         return Oracle
     raise AttributeError(name)
 

@@ -3,7 +3,7 @@
 :func:`time_limit` raises :class:`Timeout` in the main thread when the budget runs out,
 through ``SIGALRM``; elsewhere (another thread, or a platform without ``setitimer``) it is
 a no-op and callers rely on their own deadlines or on a separate process
-(:mod:`derivcheck.batch`). The alarm re-fires every :data:`REPEAT` seconds until the
+(:mod:`derivcheck.app.batch`). The alarm re-fires every :data:`REPEAT` seconds until the
 block is left, so a ``Timeout`` swallowed by a broad ``except`` inside a library is raised
 again. :func:`timeout_reason` says, from a ``Timeout``'s traceback, what was running
 and what had been tried.
@@ -36,15 +36,15 @@ REPEAT = 0.1
 #: that a diagnosis (which runs the decision procedure again) is reported as such.
 _STAGES = (
     ("derivcheck.parsing", "reading the formula"),
-    ("derivcheck.spec", "building the network"),
-    ("derivcheck.network", "building the network"),
-    ("derivcheck.graph", "building the network"),
-    ("derivcheck.gradients", "computing the exact gradient"),
-    ("derivcheck.equivalence", "deciding equivalence"),
-    ("derivcheck.formal", "identity testing of both sides per sign region"),
-    ("derivcheck.search", "searching for a counterexample point"),
-    ("derivcheck.evaluate", "evaluating both sides exactly at a point"),
-    ("derivcheck.diagnosis", "diagnosing the mistake"),
+    ("derivcheck.core.spec", "building the network"),
+    ("derivcheck.core.network", "building the network"),
+    ("derivcheck.core.graph", "building the network"),
+    ("derivcheck.core.gradients", "computing the exact gradient"),
+    ("derivcheck.decide.equivalence", "deciding equivalence"),
+    ("derivcheck.decide.formal", "identity testing of both sides per sign region"),
+    ("derivcheck.decide.search", "searching for a counterexample point"),
+    ("derivcheck.decide.evaluate", "evaluating both sides exactly at a point"),
+    ("derivcheck.decide.diagnosis", "diagnosing the mistake"),
 )
 
 #: What had been tried before each stage, for the reason a timeout gives.
@@ -136,14 +136,14 @@ def timeout_reason(exc: Timeout) -> str:
 
 
 def unknown_result(exc: Timeout, *, wrt, candidate: str, convention: str, assumptions=()):
-    """The ``unknown`` :class:`~derivcheck.verdict.Result` a command answers with when
+    """The ``unknown`` :class:`~derivcheck.decide.verdict.Result` a command answers with when
     its budget ran out.
 
     >>> r = unknown_result(Timeout(1), wrt="w1", candidate="x", convention="any")
     >>> r.verdict, r.exit_code, r.method
     ('unknown', 3, 'none')
     """
-    from .verdict import Result
+    from .decide.verdict import Result
     return Result(verdict="unknown", wrt=wrt or "?", candidate=candidate, gradient="",
                   method="none", kink_convention=convention, assumptions=list(assumptions),
                   reason=timeout_reason(exc), source=candidate, elapsed=exc.seconds)

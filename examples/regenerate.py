@@ -18,11 +18,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a source checkout without installing
 
-from derivcheck.check import check  # noqa: E402
-from derivcheck.network import chain, mlp  # noqa: E402
-from derivcheck.pdf import write_tex_or_pdf  # noqa: E402
-from derivcheck.report import report_source  # noqa: E402
-from derivcheck.sheet import sheet_source  # noqa: E402
+from derivcheck.decide.check import check  # noqa: E402
+from derivcheck.core.network import chain, mlp  # noqa: E402
+from derivcheck.write.pdf import write_tex_or_pdf  # noqa: E402
+from derivcheck.write.report import report_source  # noqa: E402
+from derivcheck.write.sheet import sheet_source  # noqa: E402
 
 #: name -> (network, assumptions shown on the sheet)
 SHEETS = {

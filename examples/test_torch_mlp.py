@@ -11,7 +11,7 @@ import pytest
 # Installed, derivcheck's pytest plugin comes from its entry point; in a bare checkout
 # this module loads it.
 pytest_plugins = [] if importlib.metadata.entry_points(group="pytest11", name="derivcheck") \
-    else ["derivcheck.pytest_plugin"]
+    else ["derivcheck.oracle.pytest_plugin"]
 
 torch = pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).resolve().parent))

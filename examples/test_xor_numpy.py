@@ -15,7 +15,7 @@ import pytest
 # Installed, derivcheck's pytest plugin comes from its entry point; in a bare checkout
 # this module loads it.
 pytest_plugins = [] if importlib.metadata.entry_points(group="pytest11", name="derivcheck") \
-    else ["derivcheck.pytest_plugin"]
+    else ["derivcheck.oracle.pytest_plugin"]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import xor_numpy  # noqa: E402  (the sibling module, found through the line above)

@@ -31,7 +31,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
 from lark.lexer import Lexer
 
-from .. import functions as F
+from ..core import functions as F
 from ..errors import LimitError, ParseError
 from ..limits import MAX_DIGITS, MAX_EXPONENT
 from .errors import from_lark

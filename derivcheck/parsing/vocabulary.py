@@ -18,8 +18,8 @@ from typing import Callable
 
 import sympy
 
-from .. import functions as F
-from .. import hyperbolic as H
+from ..core import functions as F
+from ..core import hyperbolic as H
 
 __all__ = ["FunctionSpec", "function_named", "function_names", "LOSS_NAMES", "GENERIC_ACTIVATIONS",
            "GREEK", "greek_name", "ACCENTS"]

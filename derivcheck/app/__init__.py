@@ -1,0 +1,1 @@
+"""Running derivcheck: the command line, its commands and batch grading."""

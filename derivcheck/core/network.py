@@ -1,0 +1,167 @@
+"""The :class:`Network` users hold: a spec, its graph, and its exact gradients.
+
+>>> net = chain(weights=["w1"], activations="relu")
+>>> net.gradient("w1")
+x*(-y + ReLU(w1*x))*Step(w1*x)
+>>> net.gradient("w1", form="inline")
+x*(a1 - y)*Step(z1)
+>>> chain(weights=["W0"], activations="relu").gradient("W0")
+x*(-y + ReLU(W0*x))*Step(W0*x)
+"""
+from __future__ import annotations
+
+import difflib
+from functools import cached_property
+
+import sympy
+from sympy import Symbol
+
+from .conventions import Convention, get_convention
+from ..errors import SpecError
+from .gradients import Backward, adjoint_name, backward
+from .graph import Graph, build_graph
+from ..names import Namespace
+from .spec import NetworkSpec
+
+__all__ = ["Network", "chain", "mlp", "forward", "load", "from_dict"]
+
+
+class Network:
+    """A network: forward equations, parameters, and gradients per convention."""
+
+    def __init__(self, spec: NetworkSpec):
+        self.spec = spec
+        self.graph: Graph = build_graph(spec)
+        self._backward: dict[str, Backward] = {}
+
+    def __repr__(self) -> str:
+        return f"Network({self.spec.to_dict()!r})"
+
+    @property
+    def params(self) -> list[Symbol]:
+        return list(self.graph.params)
+
+    @property
+    def inputs(self) -> list[Symbol]:
+        return list(self.graph.inputs)
+
+    @property
+    def targets(self) -> list[Symbol]:
+        return list(self.graph.targets)
+
+    @property
+    def variables(self) -> list[Symbol]:
+        """Everything a point assigns: inputs, parameters, targets."""
+        return self.inputs + self.params + self.targets
+
+    def backward(self, convention: str | Convention = "any") -> Backward:
+        """Reverse mode under ``convention`` (cached)."""
+        conv = get_convention(convention)
+        if conv.name not in self._backward:
+            self._backward[conv.name] = backward(self.graph, conv)
+        return self._backward[conv.name]
+
+    def parameter(self, name: str | Symbol) -> Symbol:
+        """The parameter (or input) called ``name``, with a helpful error."""
+        name = str(name)
+        for s in self.params + self.inputs:
+            if s.name == name:
+                return s
+        ns = self.namespace
+        hit = ns.case_match(name)
+        if hit and Symbol(hit) in self.params:
+            return Symbol(hit)
+        names = [s.name for s in self.params + self.inputs]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+        raise SpecError(f"{name!r} is not a parameter of the network",
+                        hint="parameters: " + _listing([p.name for p in self.params]),
+                        suggestion=close[0] if close else None)
+
+    def gradient(self, wrt, *, convention: str | Convention = "any", form: str = "expanded"):
+        """dC/d``wrt`` as an exact SymPy expression with Step (kink value = convention).
+
+        ``form``: ``expanded`` (parameters, inputs and targets only; refused past a
+        size limit), ``inline`` (the network's forward intermediates such as z2, a2),
+        or ``named`` (also backward quantities such as dC/dz2).
+        """
+        bw = self.backward(convention)
+        g = bw.gradients[self.parameter(wrt)]
+        if form == "named":
+            return g
+        if form == "inline":
+            return bw.inline(g)
+        if form == "expanded":
+            return bw.expand(g)
+        raise ValueError(f"unknown form {form!r}")
+
+    def definitions(self, convention: str | Convention = "any") -> dict:
+        """Every symbol's definition, forward then backward, in an order evaluators can
+        follow: each definition uses only earlier symbols and leaves."""
+        bw = self.backward(convention)
+        defs = dict(self.graph.definitions)
+        defs.update(bw.definitions)
+        for p, g in bw.gradients.items():
+            defs[Symbol(adjoint_name(p))] = g
+        return defs
+
+    @cached_property
+    def namespace(self) -> Namespace:
+        """Names a candidate may use, with dC/d(quantity) for every quantity."""
+        ns = self.graph.namespace()
+        for name, target in ns.symbols.items():
+            if isinstance(target, Symbol):
+                ns.adjoints[name] = Symbol(adjoint_name(target))
+        return ns
+
+    def loss(self) -> sympy.Expr:
+        """The loss, fully substituted (small networks only)."""
+        bw = self.backward()
+        return bw.expand(self.graph.loss)
+
+
+def from_dict(data: dict) -> Network:
+    """A network from the fields of a TOML file or a batch line."""
+    return Network(NetworkSpec.from_dict(data))
+
+
+def _listing(names: list, shown: int = 12) -> str:
+    """``a, b, c`` or, for long lists, the first ``shown`` and how many in all.
+
+    >>> _listing(["w1", "w2"]), _listing([f"w{k}" for k in range(100)], shown=2)
+    ('w1, w2', 'w0, w1, ... (100 in all)')
+    """
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f", ... ({len(names)} in all)"
+
+
+def load(path) -> Network:
+    """A network from a TOML file."""
+    return Network(NetworkSpec.from_toml(path))
+
+
+def chain(weights, activations="relu", *, biases=None, input="x", target="y",
+          loss="half_squared") -> Network:
+    """A scalar chain: layer k computes a_k = act_k(w_k a_{k-1} + b_k), a_0 = input."""
+    data = {"weights": weights, "activations": activations, "input": input, "target": target,
+            "loss": loss}
+    if biases:
+        data["biases"] = biases
+    return from_dict(data)
+
+
+def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
+        loss="half_squared") -> Network:
+    """A fully connected network with the given layer widths (weights W{k}_{ij})."""
+    data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss}
+    if inputs:
+        data["input"] = inputs
+    if targets:
+        data["target"] = targets
+    return from_dict(data)
+
+
+def forward(equations, *, inputs="x", target="y", loss="half_squared") -> Network:
+    """A network from explicit forward equations; the last one defines yhat."""
+    return from_dict({"forward": list(equations), "input": inputs, "target": target,
+                      "loss": loss})

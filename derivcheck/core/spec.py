@@ -1,0 +1,223 @@
+"""Network descriptions as users write them: CLI flags, TOML files, JSON objects.
+
+A :class:`NetworkSpec` is plain data (names, activation texts, numbers), validated
+but not yet built; :mod:`derivcheck.core.graph` turns it into equations.
+
+>>> spec = NetworkSpec.from_dict({"weights": ["w1", "w2"], "activations": "relu"})
+>>> spec.kind, spec.activations, spec.loss
+('chain', ['relu', 'relu'], 'half_squared')
+>>> NetworkSpec.from_dict({"weights": "W0,W1", "activations": "relu,sigmoid",
+...                        "loss": "bce"}).to_dict()["activations"]
+['relu', 'sigmoid']
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import limits
+from ..errors import NetworkLimitError, SpecError
+from .losses import LOSSES
+from ..names import valid_name
+
+__all__ = ["NetworkSpec"]
+
+_FIELDS = {"weights", "activations", "activation", "act", "biases", "input", "inputs",
+           "target", "targets", "loss", "forward", "widths", "bias", "name", "description"}
+
+
+def _names(value, what: str) -> list[str]:
+    """A list of names from a list or a comma-separated string, validated."""
+    if value is None:
+        return []
+    if not isinstance(value, (str, list, tuple)):
+        raise SpecError(f"{what}: expected a name or a list of names, got {value!r}")
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise SpecError(f"{what}: expected names, got {item!r}")
+        name = item.strip()
+        if not valid_name(name):
+            raise SpecError(f"{what}: {name!r} is not a valid name",
+                            hint="names start with a letter and use letters, digits and _")
+        out.append(name)
+    return out
+
+
+def _split_activations(value) -> list[str]:
+    """Split ``relu,leaky_relu(0.01),sigmoid`` at top-level commas only."""
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value]
+    if not isinstance(value, str):
+        raise SpecError(f"activations: expected a name or a list of names, got {value!r}",
+                        hint='e.g. activations = "relu" or ["relu", "sigmoid"]')
+    out, depth, cur = [], 0, ""
+    for ch in value:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur.strip())
+    return [a for a in out if a]
+
+
+def _check_depth(count: int, what: str, position: int = limits.MAX_DEPTH) -> None:
+    """At most MAX_DEPTH layers (or equations); ``position``: where the first extra one is."""
+    if count > limits.MAX_DEPTH:
+        raise NetworkLimitError(f"{count} {what} is more than the limit {limits.MAX_DEPTH}",
+                                position=position)
+
+
+def _check_total_length(equations: list) -> None:
+    """All forward equations together are at most one network file long."""
+    total = 0
+    for i, eq in enumerate(equations):
+        total += len(str(eq))
+        if total > limits.MAX_FILE_SIZE:
+            raise NetworkLimitError(f"the forward equations are longer than "
+                                    f"{limits.MAX_FILE_SIZE} characters together", position=i)
+
+
+def _check_mlp_size(widths: list[int], bias: bool) -> None:
+    """Layers, units per layer and parameters within the limits; the position is the
+    index of the first width past one."""
+    _check_depth(len(widths) - 1, "layers", position=limits.MAX_DEPTH + 1)  # a width index
+    count = 0
+    for i, w in enumerate(widths):
+        if w > limits.MAX_WIDTH:
+            raise NetworkLimitError("widths need an input and an output layer, each 1 to "
+                                    f"{limits.MAX_WIDTH} units", position=i)
+        count += (widths[i - 1] + bias) * w if i else 0
+        if count > limits.MAX_PARAMETERS:
+            raise NetworkLimitError(f"more than {limits.MAX_PARAMETERS} weights and biases",
+                                    position=i, hint="a smaller network shows the same "
+                                                     "gradient structure")
+
+
+@dataclass
+class NetworkSpec:
+    """A chain, an MLP or explicit forward equations, with loss and names."""
+
+    kind: str
+    weights: list[str] = field(default_factory=list)
+    activations: list[str] = field(default_factory=list)
+    biases: list[str] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)
+    bias: bool = False
+    forward: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    loss: str = "half_squared"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "NetworkSpec":
+        """From the fields of a TOML file or a batch line (see CONTRACT section 2)."""
+        if not isinstance(data, dict):
+            raise SpecError("a network must be an object with fields such as weights, "
+                            "activations, loss or forward")
+        unknown = set(data) - _FIELDS
+        if unknown:
+            raise SpecError(f"unknown network field(s): {', '.join(sorted(unknown))}",
+                            hint="known: " + ", ".join(sorted(_FIELDS - {'act', 'activation'})))
+        acts = data.get("activations", data.get("activation", data.get("act", "relu")))
+        loss = data.get("loss", "half_squared")
+        if not isinstance(loss, str) or loss not in LOSSES:
+            raise SpecError(f"unknown loss {loss!r}", hint="use one of: " + ", ".join(LOSSES))
+        inputs = _names(data.get("input", data.get("inputs")), "input")
+        targets = _names(data.get("target", data.get("targets")), "target")
+        if data.get("forward"):
+            forward = data["forward"]
+            forward = [forward] if isinstance(forward, str) else forward
+            if not isinstance(forward, list) or not all(isinstance(f, str) for f in forward):
+                raise SpecError("forward must be an equation or a list of equations (text)",
+                                hint='e.g. forward = ["z1 = w1*x", "yhat = relu(z1)"]')
+            _check_depth(len(forward), "equations")
+            _check_total_length(forward)
+            return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
+                       targets=targets or ["y"], loss=loss)
+        if data.get("widths"):
+            widths = data["widths"]
+            widths = widths.split(",") if isinstance(widths, str) else widths
+            if not isinstance(widths, list) or not all(
+                    (isinstance(w, int) and not isinstance(w, bool))
+                    or (isinstance(w, str) and w.strip().isdigit() and len(w.strip()) < 6)
+                    for w in widths):
+                raise SpecError(f"widths must be whole numbers, got {data['widths']!r}",
+                                hint="e.g. widths = [2, 3, 1]")
+            widths = [int(w) for w in widths]
+            if len(widths) < 2 or min(widths) < 1:
+                raise SpecError("widths need an input and an output layer, each 1 to "
+                                f"{limits.MAX_WIDTH} units", hint="e.g. widths = [2, 3, 1]")
+            _check_mlp_size(widths, bool(data.get("bias", data.get("biases", False))))
+            activations = _split_activations(acts)
+            if len(activations) == 1:
+                activations = activations * (len(widths) - 1)
+            if len(activations) != len(widths) - 1:
+                raise SpecError(f"{len(widths) - 1} layers but {len(activations)} activations")
+            return cls("mlp", widths=widths, activations=activations,
+                       bias=bool(data.get("bias", data.get("biases", False))),
+                       inputs=inputs, targets=targets, loss=loss)
+        weights = _names(data.get("weights"), "weights")
+        if not weights:
+            raise SpecError("a network needs weights (a chain), widths (an MLP) or forward "
+                            "equations", hint="e.g. --weights w1,w2 --act relu")
+        _check_depth(len(weights), "layers")
+        activations = _split_activations(acts)
+        if len(activations) == 1:
+            activations = activations * len(weights)
+        if len(activations) != len(weights):
+            raise SpecError(f"{len(weights)} weights but {len(activations)} activations",
+                            hint="give one activation for all layers or one per layer")
+        raw_biases = data.get("biases")
+        if raw_biases is True or data.get("bias"):
+            raise SpecError("a chain's biases are given by name, one per weight",
+                            hint="e.g. biases = [\"b1\", \"b2\"] (or --biases b1,b2)")
+        biases = _names(raw_biases, "biases") if not isinstance(raw_biases, bool) else []
+        if biases and len(biases) != len(weights):
+            raise SpecError(f"{len(weights)} weights but {len(biases)} biases")
+        return cls("chain", weights=weights, activations=activations, biases=biases,
+                   inputs=inputs or ["x"], targets=targets or ["y"], loss=loss)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "NetworkSpec":
+        """Read a ``--net FILE.toml``."""
+        p = Path(path)
+        try:
+            with open(p, encoding="utf-8") as fh:
+                text = fh.read(limits.MAX_FILE_SIZE + 1)
+        except OSError as exc:
+            raise SpecError(f"cannot read network file {str(p)!r}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{p.name} is not UTF-8 text: {exc.reason}") from None
+        if len(text) > limits.MAX_FILE_SIZE:
+            raise NetworkLimitError(f"network file is longer than {limits.MAX_FILE_SIZE} "
+                                    "characters", position=limits.MAX_FILE_SIZE)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{p.name}: {exc}") from None
+        except RecursionError:
+            raise NetworkLimitError(f"{p.name} nests too deeply", position=0) from None
+        return cls.from_dict(data.get("network", data))
+
+    def to_dict(self) -> dict:
+        """The fields back, as JSON output shows the network."""
+        if self.kind == "forward":
+            d = {"forward": self.forward}
+        elif self.kind == "mlp":
+            d = {"widths": self.widths, "activations": self.activations, "bias": self.bias}
+        else:
+            d = {"weights": self.weights, "activations": self.activations}
+            if self.biases:
+                d["biases"] = self.biases
+        if self.inputs:
+            d["input"] = self.inputs if len(self.inputs) > 1 else self.inputs[0]
+        if self.targets:
+            d["target"] = self.targets if len(self.targets) > 1 else self.targets[0]
+        d["loss"] = self.loss
+        return d

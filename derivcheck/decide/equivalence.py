@@ -1,0 +1,442 @@
+"""Decide whether a candidate equals the true gradient: never a false ``equivalent``.
+
+The procedure, cheapest first:
+
+1. **Identity everywhere.** Both sides are evaluated formally (:mod:`derivcheck.decide.formal`)
+   with every gate value, every Iverson bracket and Step(0) itself as independent
+   atoms. Equal as rational functions of leaves and atoms means equal at every point,
+   kinks included, for every allowed Step(0): ``equivalent``.
+2. **Counterexample search** at random points: a difference off the kink set, found
+   and re-checked by exact evaluation, is ``not_equivalent``.
+3. **Regions.** Off the kinks each gate is 0 or 1. A depth-first search fixes gates
+   one at a time, innermost first, and stops as soon as both sides agree as rational
+   functions with the remaining gates free, so shared structure prunes whole
+   subtrees; gates that become identically zero (after a dead unit) take Step(0).
+   A region where the sides differ is searched for a point (each gate argument aimed
+   at its sign by solving for a leaf): found, ``not_equivalent``; not found, ``unknown``.
+4. **Kinks.** Equal off the kinks (proved by 3): points placed exactly on each
+   breakpoint are compared under every allowed Step(0). A difference there is
+   ``equivalent_almost_everywhere``; none found is ``unknown`` (not proved).
+
+>>> from derivcheck.core.network import chain
+>>> from derivcheck.core.assumptions import Assumptions
+>>> from derivcheck.core.functions import ReLU, Step
+>>> net = chain(["w1"], "relu")
+>>> w1, x, y = sympy.symbols("w1 x y")
+>>> ref = sympy.Symbol("dC/dw1")
+>>> decide(net, ref, (ReLU(w1*x) - y)*Step(w1*x)*x, assumptions=Assumptions()).verdict
+'equivalent'
+>>> decide(net, ref, (y - ReLU(w1*x))*x, assumptions=Assumptions()).verdict
+'not_equivalent'
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy
+
+from ..core import functions as F
+from ..core.conventions import get_convention
+from .formal import K, P, FormalEvaluator, degree_bound, rational_reconstruct
+from .search import Sampler
+from ..core.sharing import name_arguments
+from .verdict import Witness
+
+__all__ = ["Decision", "decide"]
+
+RANDOM_POINTS = 24
+MAX_REGIONS = 4096
+AIM_TRIES = 4
+#: Leaves pinned to 0, one at a time, for a kink no rational point reaches unpinned.
+MAX_PINS = 6
+
+
+@dataclass
+class Decision:
+    """A verdict with its witnesses and how it was reached."""
+
+    verdict: str
+    method: str
+    detail: str
+    counterexample: Witness | None = None
+    kink_point: Witness | None = None
+    reason: str | None = None
+
+
+class _Procedure:
+    def __init__(self, net, reference, candidate, convention, assumptions, timeout, seed):
+        self.net = net
+        self.reference = reference
+        self.candidate, named = name_arguments(candidate)
+        self.conv = get_convention(convention)
+        self.defs = {**net.definitions(self.conv), **named}
+        self.assumptions = assumptions
+        self.deadline = time.monotonic() + timeout
+        self.seed = seed
+        self.step0_values = [Fraction(int(c.p), int(c.q)) for c in self.conv.step0_values]
+        self.c_fixed = (None if len(self.step0_values) > 1 else
+                        self.step0_values[0].numerator * pow(self.step0_values[0].denominator,
+                                                             -1, P) % P)
+        self.signs = assumptions.strict_signs()
+        self.sampler = Sampler(net, self.defs, assumptions, seed=seed)
+        self.registry = {"free": {}, "offkink": {}}
+        self._zero_sets: dict = {}
+        self.tests = 0
+        self.gate_count = 0
+        self.degree = 1
+
+    # -- formal side ---------------------------------------------------------------------
+    def formal(self, mode, pattern=None):
+        fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {}, c_value=self.c_fixed,
+                             signs=self.signs, seed=self.seed, registry=self.registry[mode])
+        self.tests += 1
+        try:
+            same = fe.value(self.reference) == fe.value(self.candidate)
+        except ZeroDivisionError:
+            fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {},
+                                 c_value=self.c_fixed, signs=self.signs, seed=self.seed + 7,
+                                 registry={})
+            same = fe.value(self.reference) == fe.value(self.candidate)
+        self.gate_count = max(self.gate_count, len(fe.gates))
+        self.degree = max(self.degree, fe.degree)
+        return fe, same
+
+    def error_bound(self) -> str:
+        d = (degree_bound(self.reference, self.defs) + degree_bound(self.candidate, self.defs)) \
+            * self.degree
+        eps = (self.tests + self.gate_count ** 2 + 1) * (d / P) ** K
+        exponent = math.floor(math.log10(eps)) + 1 if eps > 0 else -300
+        return f"probability of a wrong answer < 1e{exponent}"
+
+    def compare(self, point):
+        """Both sides at ``point`` under every allowed Step(0): a Found, or None."""
+        return self.sampler.compare(point, self.reference, self.candidate, self.step0_values)
+
+    def timed_out(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    # -- the steps -------------------------------------------------------------------------
+    def run(self) -> Decision:
+        root, same = self.formal("free")
+        if same:
+            return Decision("equivalent", "identity_test",
+                            "identical as rational functions of the inputs, parameters, "
+                            "every gate value and Step(0), tested modulo 2^61-1 at "
+                            f"{K} random points; {self.error_bound()}")
+        kink_seen = None
+        aimed = self.suspects()
+        if isinstance(aimed, Decision):
+            return aimed
+        for i in range(RANDOM_POINTS):
+            found = self.compare(self.sampler.random_point(scale=1 + i % 3))
+            if found and not found.on_kink:
+                return self.refuted(found.witness, "found at a random point")
+            if found:
+                kink_seen = kink_seen or found.witness
+        regions = self.regions()
+        if isinstance(regions, Decision):
+            return regions
+        detail = (f"equal off the kinks on all {regions} sign regions searched (identity test "
+                  f"modulo 2^61-1 at {K} random points per region; {self.error_bound()})")
+        kink = kink_seen or self.kinks(root)
+        if isinstance(kink, Decision):
+            return kink
+        if kink is not None:
+            return Decision("equivalent_almost_everywhere", "identity_test",
+                            detail + "; differs at a kink, checked by exact evaluation",
+                            kink_point=kink)
+        surfaces = self.kink_surfaces(root)
+        if surfaces is not None:
+            return Decision("equivalent", "identity_test",
+                            detail + f"; equal on each of the {surfaces} kink surfaces too "
+                            "(identity test on the surface, gates and Step(0) free)")
+        return Decision("unknown", "identity_test", detail,
+                        reason="the formulas are equal off the kinks (proved), but their "
+                               "equality on the kinks was neither proved nor refuted: "
+                               "no kink point where they differ was found")
+
+    def suspects(self):
+        """Aim where a wrong formula most often shows: every unit alive, and every unit
+        alive but one whose gate the difference hinges on (a dropped or extra gate),
+        found by bisection over the gates. A Decision when that finds a counterexample."""
+        keyer = FormalEvaluator(self.defs, mode="offkink", c_value=self.c_fixed,
+                                signs=self.signs, seed=self.seed)
+        keyer.value(self.reference)
+        keyer.value(self.candidate)
+        nodes = self.node_gates(keyer)
+        alive = {z: orient for z, orient in nodes.values()}
+        plans = [alive]
+        hinge = self.hinge(keyer)
+        if hinge in nodes:
+            z, orient = nodes[hinge]
+            plans.append({**alive, z: -orient})
+        for wants in plans:
+            if self.timed_out():
+                return None
+            point = self.sampler.sweep(wants)
+            if point is None:
+                continue
+            found = self.compare(point)
+            if found and not found.on_kink:
+                return self.refuted(found.witness, "with the units aimed on or off")
+        return None
+
+    def hinge(self, keyer):
+        """The gate whose switching on makes the sides agree: the shortest prefix of the
+        gates (in order) that, all on, makes them equal ends at it."""
+        keys = [g.key for g in sorted(keyer.gates.values(), key=lambda g: g.order)]
+
+        def equal_with(prefix) -> bool:
+            fe = FormalEvaluator(self.defs, mode="offkink", pattern={k: 1 for k in prefix},
+                                 c_value=self.c_fixed, signs=self.signs, seed=self.seed,
+                                 keyer=keyer)
+            self.tests += 1
+            try:
+                return fe.value(self.reference) == fe.value(self.candidate)
+            except ZeroDivisionError:
+                return False
+
+        if not keys or not equal_with(keys):
+            return None
+        lo, hi = 0, len(keys)  # equal_with(keys[:hi]) holds, keys[:lo] not known
+        if equal_with([]):
+            return None
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if equal_with(keys[:mid]):
+                hi = mid
+            else:
+                lo = mid
+        return keys[hi - 1]
+
+    def node_gates(self, fe) -> dict:
+        """gate key -> (pre-activation symbol, orientation) for the network's own units."""
+        out = {}
+        for node in self.net.graph.nodes:
+            if node.role != "pre":
+                continue
+            sign, v = fe._stripped(node.symbol)
+            if all(x == 0 for x in v):
+                continue
+            key, lead = fe._projective(v)
+            info = fe.gates.get(key)
+            if info is None:
+                continue
+            j = next(i for i, x in enumerate(info.rep) if x)
+            rr = rational_reconstruct(lead * pow(info.rep[j], -1, P) % P)
+            if rr:
+                out[key] = (node.symbol, sign * (1 if rr[0] > 0 else -1))
+        return out
+
+    def refuted(self, witness, how) -> Decision:
+        return Decision("not_equivalent", "identity_test",
+                        f"counterexample {how}, re-checked by exact evaluation of both sides",
+                        counterexample=witness)
+
+    def regions(self):
+        """Depth-first search over gate values; the number of regions, or a Decision."""
+        stack, leaves, unreached = [{}], 0, 0
+        while stack:
+            if self.timed_out() or leaves > MAX_REGIONS:
+                return Decision("unknown", "identity_test", f"searched {leaves} sign regions",
+                                reason="time or region budget exhausted before every sign "
+                                       "region of the gates was covered")
+            pattern = stack.pop()
+            fe, same = self.formal("offkink", pattern)
+            leaves += 1
+            if same:
+                continue
+            if fe.free_gates:
+                key = fe.free_gates[0]
+                stack.append({**pattern, key: 0})
+                stack.append({**pattern, key: 1})
+                continue
+            found = self.witness_in(fe, pattern)
+            if found is not None:
+                return self.refuted(found, "inside a sign region where the formulas differ")
+            unreached += 1
+        if unreached:
+            return Decision("unknown", "identity_test", f"searched {leaves} sign regions",
+                            reason=f"the formulas differ on {unreached} sign region(s) of the "
+                                   "gates, but no point inside them was found (they may be "
+                                   "empty under the network's structure and assumptions)")
+        return leaves
+
+    def witness_in(self, fe, pattern):
+        order = sorted(pattern, key=lambda k: fe.gates[k].order)
+        targets = [(fe.gates[k].expr, 1 if pattern[k] else -1) for k in order]
+        for _ in range(AIM_TRIES):
+            point = self.sampler.aim(targets)
+            if point is None:
+                return None
+            found = self.compare(point)
+            if found and not found.on_kink:
+                return found.witness
+        return None
+
+    def zero_set(self, gate_argument):
+        """:func:`zero_set_factors` of a gate's argument, computed once per gate (the
+        kink search and the surface proof both ask)."""
+        if gate_argument not in self._zero_sets:
+            self._zero_sets[gate_argument] = zero_set_factors(gate_argument, self.defs,
+                                                              self.signs)
+        return self._zero_sets[gate_argument]
+
+    def kink_surfaces(self, root):
+        """Prove equality on every kink surface g = 0. The zero set of g is split into
+        pieces, one per factor (through definitions, products and activations whose zero
+        set is known); each piece is solved for a leaf the factor is affine in with a
+        constant slope, so the solution covers the whole piece, and identity is tested
+        there with every other gate, and Step(0), free. The number of pieces, or None when
+        one is not covered (then nothing is claimed)."""
+        count = 0
+        for info in sorted(root.gates.values(), key=lambda g: g.order):
+            factors = self.zero_set(info.expr)
+            if factors is None:
+                return None
+            for factor in factors:
+                if self.timed_out():
+                    return None
+                if not any(self.surface_equal(factor, leaf)
+                           for leaf in sorted(self.sampler.deps(factor), key=str)):
+                    return None
+                count += 1
+        return count
+
+    def surface_equal(self, arg, leaf) -> bool:
+        """Is ``arg`` = s * leaf + r with s a nonzero constant, and are the sides equal
+        (formally) at leaf = -r/s?"""
+        def at(values):
+            return FormalEvaluator(self.defs, mode="free", c_value=self.c_fixed,
+                                   signs=self.signs, seed=self.seed,
+                                   registry=self.registry["free"], overrides={leaf: values})
+
+        t = _SURFACE_VALUES
+        try:
+            g = [at(v).value(arg) for v in t]
+        except ZeroDivisionError:
+            return False
+        slope = [(g1 - g0) * pow((t1 - t0) % P, -1, P) % P
+                 for g0, g1, t0, t1 in zip(g[0], g[1], t[0], t[1])]
+        if 0 in slope or len(set(slope)) != 1 or any(
+                (g0 + s * (t2 - t0) - g2) % P
+                for g0, g2, s, t0, t2 in zip(g[0], g[2], slope, t[0], t[2])):
+            return False  # not affine in this leaf, or the slope depends on other leaves
+        root = tuple((t0 - g0 * pow(s, -1, P)) % P for g0, s, t0 in zip(g[0], slope, t[0]))
+        fe = at(root)
+        self.tests += 1
+        try:
+            return fe.value(self.reference) == fe.value(self.candidate)
+        except ZeroDivisionError:
+            return False
+
+    def kinks(self, root):
+        """A kink point where the sides differ, or None."""
+        targets = []
+        for info in sorted(root.gates.values(), key=lambda g: g.order):
+            factors = self.zero_set(info.expr) or []
+            targets += [info.expr] + [f for f in factors if f not in targets]
+        unreached = []
+        for target in targets:  # the gate argument, then each piece of its zero set
+            for attempt in range(3):
+                if self.timed_out():
+                    return None
+                point = self.sampler.aim([(target, 0)])
+                if point is None:
+                    if attempt == 0:
+                        unreached.append(target)
+                    break
+                found = self.check_kink(point)
+                if found is not None:
+                    return found
+        # a kink no rational point reaches lies at an irrational value of every leaf it is
+        # affine in (-b2 - w2 softplus(u) = 0): pin one other leaf to 0 and aim again
+        for target in unreached:
+            for leaf in sorted(self.sampler.deps(target), key=str)[:MAX_PINS]:
+                if self.timed_out():
+                    return None
+                point = self.sampler.aim([(target, 0)], pinned={leaf: Fraction(0)},
+                                         tries=AIM_TRIES)
+                found = self.check_kink(point) if point is not None else None
+                if found is not None:
+                    return found
+        return None
+
+    def check_kink(self, point):
+        """At a point aimed at a kink: a refutation if the sides differ off every kink
+        there, the kink witness if they differ on one, else None."""
+        found = self.compare(point)
+        if found and not found.on_kink:
+            return self.refuted(found.witness, "near a kink")
+        return found.witness if found else None
+
+
+#: Three values of a leaf for the surface proof (modulo P, K residues each), not
+#: proportional to one another: proportional values would put exp(leaf * h) in one class
+#: and hide a non-affine dependence.
+_SURFACE_VALUES = [tuple(int.from_bytes(hashlib.blake2b(repr(("surface", j, i)).encode(),
+                                                        digest_size=8).digest(), "big") % P
+                         for i in range(K)) for j in range(3)]
+
+#: How an activation's output vanishes: never, exactly where its argument does, or on a
+#: whole region (whose inside the region search covers, and whose edge is the kink of the
+#: argument's own gate).
+_NEVER_ZERO = (F.Sigmoid, F.Softplus, sympy.exp, sympy.cosh, sympy.sech)
+_ZERO_AT_ZERO = (F.ELU, F.SELU, F.CELU, F.GELU, F.Swish, F.Absolute, F.HardTanh, F.LeakyReLU,
+                 sympy.tanh, sympy.sinh)
+_ZERO_ON_REGION = (F.ReLU, F.ReLU6, F.Step, F.IsPos, F.IsNonNeg)
+
+
+def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
+    """Factors whose zero sets make up the zero set of ``expr`` up to regions (covered by
+    the region search) and pieces of the other gates' kinks; None when some factor's zero
+    set is not known.
+
+    >>> from derivcheck.core.network import chain
+    >>> net = chain(["w1", "w2"], ["tanh", "relu"])
+    >>> sorted(map(str, zero_set_factors(sympy.Symbol("z2"), net.definitions(), {})))
+    ['w1', 'w2', 'x']
+    """
+    out, stack, seen = [], [expr], set()
+    while stack:
+        f = stack.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        if f.is_Number:
+            if f == 0:
+                return None
+        elif f.is_Symbol:
+            if f in definitions:
+                stack.append(definitions[f])
+            elif f not in signs:
+                out.append(f)
+        elif f.is_Mul:
+            stack.extend(f.args)
+        elif f.is_Pow and f.exp.is_Integer:
+            if f.exp > 0:
+                stack.append(f.base)
+        elif isinstance(f, _NEVER_ZERO + _ZERO_ON_REGION):
+            continue
+        elif isinstance(f, _ZERO_AT_ZERO):
+            if any(not (a.is_Number and a != 0) for a in f.args[1:]):
+                return None  # a parameter that may be 0 (leaky_relu(z, a)) or unknown
+            stack.append(f.args[0])
+        elif f.is_Add:
+            out.append(f)
+        else:
+            return None
+    return out
+
+
+def decide(net, reference, candidate, *, convention="any", assumptions, timeout: float = 60.0,
+           seed: int = 20261123) -> Decision:
+    """Decide ``candidate`` against ``reference`` (an expression over the network's
+    symbols, usually its ``dC/d<param>`` symbol)."""
+    return _Procedure(net, reference, candidate, convention, assumptions, timeout, seed).run()
+
+

@@ -1,0 +1,309 @@
+"""Points to test gradients at: random "nice" rationals, and points exactly on kinks.
+
+A point assigns an exact :class:`~fractions.Fraction` to every input, parameter and
+target of a network. :func:`random_point` draws small rationals (quarters up to 3) that
+honour ``assume`` bounds; :func:`place_on_kink` moves one parameter that
+enters a pre-activation linearly so that the pre-activation sits exactly on a breakpoint
+of its activation; :func:`is_kink` asks whether the gradient there depends on the kink
+convention (a breakpoint reached only behind a dead unit is not a kink).
+
+>>> import random
+>>> from derivcheck.core.network import chain
+>>> net = chain(weights=["w1", "w2"], activations="relu", biases=["b1", "b2"])
+>>> p = random_point(net, random.Random(0))
+>>> sorted(str(s) for s in p), is_kink(net, p)
+(['b1', 'b2', 'w1', 'w2', 'x', 'y'], False)
+>>> on = place_on_kink(net, p, "z1")
+>>> on[net.parameter("w1")] * on[net.parameter("x")] + on[net.parameter("b1")]
+Fraction(0, 1)
+"""
+from __future__ import annotations
+
+import operator
+import random
+import re
+from fractions import Fraction
+
+import sympy
+from sympy import Symbol
+
+from ..core.conventions import PROFILES
+from ..errors import SpecError
+from ..decide.evaluate import PointEvaluator
+from .exact import Oracle, exact_number, exact_point
+
+__all__ = ["random_point", "place_on_kink", "kink_sites", "kink_points", "is_kink",
+           "sample_points", "parse_assumptions", "satisfies"]
+
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+_BOUND = re.compile(r"^\s*([^<>=\s]+)\s*(>=|<=|>|<)\s*([^<>=\s]+)\s*$")
+_PROBABILITY_LOSSES = ("bce", "cross_entropy")
+#: Quarters up to 3: small enough that sigmoid and tanh layers rarely saturate.
+_NICE = {
+    "probability": [Fraction(k, 4) for k in range(5)],
+    "target": [Fraction(k, 4) for k in range(-12, 13)],
+    "input": [Fraction(k, 4) for k in range(1, 13)],
+    "parameter": [Fraction(k, 4) for k in range(-12, 13) if k],
+}
+#: |pre-activation| beyond which float64 code, which computes sigmoid' = y (1 - y) and
+#: tanh' = 1 - y^2 from the output y, keeps fewer than about 13 digits of them.
+_SATURATION = {"sigmoid": 6, "tanh": 3}
+
+
+def parse_assumptions(net, assume) -> list[tuple[Symbol, str, Fraction]]:
+    """Bounds as ``(symbol, op, Fraction)``, from such tuples or from text like ``x > 0``.
+
+    >>> from derivcheck.core.network import chain
+    >>> parse_assumptions(chain(["w1"]), ["x > 0", ("w1", "<=", "1/2"), "0 < y"])
+    [(x, '>', Fraction(0, 1)), (w1, '<=', Fraction(1, 2)), (y, '>', Fraction(0, 1))]
+    """
+    by_name = {s.name: s for s in net.variables}
+    out = []
+    for item in assume or ():
+        if isinstance(item, str):
+            m = _BOUND.match(item)
+            if not m:
+                raise SpecError(f"cannot read the assumption {item!r}",
+                                hint="write a bound such as x > 0 or w1 <= 1/2")
+            left, op, right = m.groups()
+            item = (left, op, right) if left in by_name else (right, _FLIP[op], left)
+        name, op, value = item
+        name = name.name if isinstance(name, Symbol) else str(name)
+        if name not in by_name or op not in _OPS:
+            raise SpecError(f"cannot use the assumption {name} {op} {value}",
+                            hint="bound an input, parameter or target with one of > >= < <=: "
+                                 + ", ".join(by_name))
+        out.append((by_name[name], op, exact_number(value, name)))
+    return out
+
+
+def satisfies(point: dict, bounds: list) -> bool:
+    """Does ``point`` ({Symbol: Fraction}) satisfy every parsed bound?"""
+    return all(_OPS[op](point[s], value) for s, op, value in bounds)
+
+
+def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any") -> dict:
+    """A point of quarters up to 3: parameters nonzero, inputs positive, targets in
+    [0, 1] for bce and cross_entropy. ``rng`` is a :class:`random.Random` or a seed.
+
+    Draws again (up to 24 times, with ever smaller weights and inputs) while a sigmoid
+    or tanh unit saturates, or while the point is a kink under the convention
+    ``avoid_kinks`` (None: kinks are fine).
+
+    >>> from derivcheck.core.network import chain
+    >>> p = random_point(chain(["w1"]), 3, assume=["x >= 5", "w1 < -8"])
+    >>> p[Symbol("x")] >= 5, p[Symbol("w1")] < -8
+    (True, True)
+    """
+    rng = rng if isinstance(rng, random.Random) else random.Random(rng)
+    bounds = parse_assumptions(net, assume)
+    point = {}
+    for attempt in range(24):
+        shrink = 2 ** (attempt // 4)
+        point = {s: _draw(net, s, rng, [(op, v) for b, op, v in bounds if b == s], shrink)
+                 for s in net.variables}
+        if not _saturated(net, point) and (avoid_kinks is None
+                                           or not is_kink(net, point, avoid_kinks)):
+            break
+    return point
+
+
+def _saturated(net, point: dict) -> bool:
+    """Does a sigmoid or tanh unit sit beyond its :data:`_SATURATION` bound?"""
+    units = [(n.expr.args[0], _SATURATION[n.activation.name]) for n in net.graph.nodes
+             if n.role == "act" and n.activation and n.activation.name in _SATURATION]
+    if not units:
+        return False
+    ev = _forward_evaluator(net, point)
+    return any(abs(ev(z)) > bound for z, bound in units)
+
+
+def _draw(net, symbol: Symbol, rng: random.Random, bounds: list, shrink: int) -> Fraction:
+    """One value for ``symbol`` (parameters and inputs divided by ``shrink``), inside
+    its bounds."""
+    if symbol in net.targets:
+        nice = _NICE["probability" if net.spec.loss in _PROBABILITY_LOSSES else "target"]
+    else:
+        nice = [v / shrink for v in _NICE["input" if symbol in net.inputs else "parameter"]]
+    inside = [v for v in nice if all(_OPS[op](v, b) for op, b in bounds)] if bounds else nice
+    if inside:
+        return rng.choice(inside)
+    lows = [b for op, b in bounds if op in (">", ">=")]
+    highs = [b for op, b in bounds if op in ("<", "<=")]
+    step = rng.choice(_NICE["input"])
+    lo, hi = max(lows, default=None), min(highs, default=None)
+    if lo is not None and hi is not None:
+        value = lo + (hi - lo) * Fraction(rng.randint(1, 3), 4) if lo < hi else lo
+    else:
+        value = lo + step if lo is not None else hi - step
+    if not all(_OPS[op](value, b) for op, b in bounds):
+        raise SpecError(f"no value of {symbol} satisfies "
+                        + " and ".join(f"{symbol} {op} {b}" for op, b in bounds))
+    return value
+
+
+def kink_sites(net) -> dict:
+    """{pre-activation: (its expression, the activation applied to it)} for every
+    activation with breakpoints (ReLU, leaky ReLU, |z|, hardtanh, relu6, ...).
+
+    >>> from derivcheck.core.network import chain
+    >>> list(kink_sites(chain(["w1", "w2"], "relu,sigmoid")))
+    [z1]
+    """
+    defs = net.graph.definitions
+    sites = {}
+    for node in net.graph.nodes:
+        act = node.activation
+        if node.role == "act" and act is not None and act.kind.kinks:
+            z = node.expr.args[0]
+            key = z if isinstance(z, Symbol) else node.symbol
+            sites[key] = (defs.get(z, z), act)
+    return sites
+
+
+def place_on_kink(net, point: dict, node_symbol, *, breakpoint=None) -> dict | None:
+    """``point`` with one parameter moved so that the pre-activation ``node_symbol`` is
+    exactly at a breakpoint of its activation (the nearest one unless ``breakpoint`` is
+    given); None when no parameter enters it linearly with a nonzero exact coefficient.
+
+    Among the parameters that could move, the one whose new value has the smallest
+    denominator wins (so placed points stay exact in floating point where possible),
+    then a bias.
+
+    >>> from derivcheck.core.network import chain
+    >>> net = chain(["w1", "w2"], "hardtanh")
+    >>> p = place_on_kink(net, {"x": 2, "w1": 3, "w2": 1, "y": 0}, "z1")
+    >>> p[Symbol("w1")]
+    Fraction(1, 2)
+    """
+    sites = kink_sites(net)
+    key = Symbol(str(node_symbol)) if not isinstance(node_symbol, Symbol) else node_symbol
+    if key not in sites:
+        raise SpecError(f"{node_symbol} is not the input of an activation with a kink",
+                        hint="kinks: " + ", ".join(str(s) for s in sites))
+    expr, act = sites[key]
+    point = exact_point(net, point)
+    ev = _forward_evaluator(net, point)
+    z = ev(expr)
+    if not isinstance(z, Fraction):
+        return None
+    if breakpoint is None:
+        target = min((Fraction(b) for b in act.kind.kinks), key=lambda b: abs(z - b))
+    else:
+        target = exact_number(breakpoint, "breakpoint")
+    moves = []
+    for i, (p, coef) in enumerate(_linear_parameters(net, key, expr).items()):
+        c = ev(coef)
+        if isinstance(c, Fraction) and c != 0:
+            value = point[p] - (z - target) / c
+            moves.append((value.denominator, coef != 1, i, p, value))
+    for *_, p, value in sorted(moves):
+        moved = {**point, p: value}
+        if _forward_evaluator(net, moved)(expr) == target:
+            return moved
+    return None
+
+
+def _forward_evaluator(net, point: dict) -> PointEvaluator:
+    """An evaluator of forward expressions at ``point``, seeded with the values of every
+    forward quantity from the (compiled) oracle."""
+    values = Oracle(net).values(point)
+    known = {s: values[s] for s in net.graph.definitions if s != net.graph.loss}
+    return PointEvaluator(net.graph.definitions, {**point, **known})
+
+
+def _linear_parameters(net, key: Symbol, expr) -> dict:
+    """{parameter: coefficient} for parameters entering ``expr`` linearly."""
+    node = net.graph.node(key) if key in net.graph.definitions else None
+    params = set(net.params)
+    if node is not None and node.linear is not None:
+        return {p: c for p, c in node.linear.items() if p in params}
+    out = {}
+    for p in net.params:
+        dep = expr.as_independent(p, as_Add=True)[1]
+        coef = sympy.cancel(dep / p) if dep != 0 else 0
+        if dep != 0 and not coef.has(p):
+            out[p] = coef
+    return out
+
+
+def is_kink(net, point: dict, convention="any") -> bool:
+    """Does the gradient at ``point`` depend on the kink convention (any of several, when
+    ``convention`` is a tuple)?
+
+    >>> from derivcheck.core.network import chain
+    >>> net = chain(["w1", "w2"], "relu")
+    >>> is_kink(net, {"x": 1, "w1": 0, "w2": 2, "y": 1})
+    True
+    >>> is_kink(net, {"x": 1, "w1": -1, "w2": 2, "y": 1})   # z2 = 0 behind a dead unit
+    False
+    >>> is_kink(chain(["w1"], "abs"), {"x": 1, "w1": 0, "y": 1}, ("torch", "jax"))
+    True
+    """
+    conventions = convention if isinstance(convention, tuple) else (convention,)
+    return any(Oracle(net, c).at_kink(point) for c in conventions)
+
+
+def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
+    """{pre-activation: ``point`` placed on its kink} for every kink site (or those in
+    ``sites``) where the placement is solvable and the result is a kink under
+    ``convention`` (or any of them, for a tuple).
+
+    >>> from derivcheck.core.network import chain
+    >>> net = chain(["w1", "w2"], "relu")
+    >>> found = kink_points(net, {"x": 1, "w1": 1, "w2": 2, "y": 1})
+    >>> {str(k): (str(p[Symbol("w1")]), str(p[Symbol("w2")])) for k, p in found.items()}
+    {'z1': ('0', '2'), 'z2': ('1', '0')}
+    """
+    found = {}
+    for site in kink_sites(net) if sites is None else sites:
+        placed = place_on_kink(net, point, site)
+        if placed is not None and is_kink(net, placed, convention):
+            found[site] = placed
+    return found
+
+
+def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
+                  seed=0, assume=None, float_exact: bool = False) -> list[tuple[dict, bool]]:
+    """``points`` random points, then (with ``kinks``) one point on each kink site where
+    that is solvable, each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
+    site is placed whenever the gradient there depends on the Step(0) value or on the
+    framework profile (|z| at 0 is a kink for jax only). With ``float_exact``, kink
+    points are kept only when every exact value, inputs to activations included, is a
+    float64, so float code meets the kink exactly too.
+
+    >>> from derivcheck.core.network import chain
+    >>> sample = sample_points(chain(["w1", "w2"], "relu"), points=2, seed=1)
+    >>> [at_kink for _, at_kink in sample]
+    [False, False, True, True]
+    >>> [at_kink for _, at_kink in sample_points(chain(["w1"], "abs"), points=0)]
+    [False]
+    """
+    rng = random.Random(seed)
+    bounds = parse_assumptions(net, assume)
+    oracle = Oracle(net, convention)
+    drawn = [random_point(net, rng, assume=assume) for _ in range(points)]
+    out = [(p, oracle.at_kink(p)) for p in drawn]
+    if not kinks:
+        return out
+    remaining = list(kink_sites(net))
+    for attempt in range(points + 4):
+        if not remaining:
+            break
+        base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng, assume=assume)
+        found = kink_points(net, base, (convention, *PROFILES), sites=remaining)
+        for site, placed in found.items():
+            if satisfies(placed, bounds) and not _saturated(net, placed) and (
+                    not float_exact or _float_exact(net, placed)):
+                out.append((placed, oracle.at_kink(placed)))
+                remaining.remove(site)
+    return out
+
+
+def _float_exact(net, point: dict) -> bool:
+    """Are the point and every exact forward quantity at it float64 numbers?"""
+    values = Oracle(net).values(point)
+    forward = [values[s] for s in net.graph.definitions if s != net.graph.loss]
+    return all(Fraction(float(v)) == v for v in [*point.values(), *forward]
+               if isinstance(v, Fraction))

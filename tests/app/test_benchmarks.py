@@ -1,0 +1,17 @@
+"""The benchmark scripts stay runnable: ``make bench`` calls each ``main(argv)``."""
+import importlib.util
+import inspect
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.mark.parametrize("name", ["bench_gradients", "bench_check", "bench_oracle",
+                                  "soundness"])
+def test_benchmark_main_takes_argv(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    inspect.signature(module.main).bind([])  # raises TypeError if main cannot take argv
