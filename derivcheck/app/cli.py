@@ -157,6 +157,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds per submission (default %(default)s)")
     b.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only on a terminal anyway)")
+    b.add_argument("--format", choices=("jsonl", "gradescope", "prairielearn"),
+                   default="jsonl", help="jsonl (default), or one grader results file: "
+                   "Gradescope's results.json, PrairieLearn's results.json")
+    b.add_argument("--score", metavar="POLICY",
+                   help="what each verdict earns, e.g. 'not_equivalent=0.5,unknown=flag' "
+                        "(default: equivalent and equivalent_almost_everywhere 1, "
+                        "not_equivalent 0, unknown and error flag: for a person)")
+
+    w = sub.add_parser("serve", help="the web page and the HTTP API",
+                       description="Serve the page (GET /) and the API (POST /api/check, "
+                                   "/api/gradient, /api/sheet; GET /healthz).")
+    w.add_argument("--host", default="127.0.0.1")
+    w.add_argument("--port", type=int, default=8000)
+    w.add_argument("-j", "--jobs", type=int, default=2,
+                   help="worker processes (0: one per CPU; default %(default)s)")
+    w.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   help="seconds per check (default %(default)s)")
 
     q = sub.add_parser("run", help="check every formula of a question file and write sheets")
     q.add_argument("question", metavar="QUESTION.toml")
@@ -174,6 +191,10 @@ def main(argv=None) -> int:
         return 2
     json_mode = getattr(args, "format", "text") == "json"
     try:
+        if args.command == "serve":
+            from ..serve import serve
+            serve(args.host, args.port, args.jobs, args.timeout)
+            return 0
         from . import commands
         return getattr(commands, f"cmd_{args.command}")(args)
     except DerivcheckError as err:

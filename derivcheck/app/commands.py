@@ -124,6 +124,14 @@ def cmd_parse(args) -> int:
 
 def cmd_batch(args) -> int:
     from .batch import run_batch
+    if args.format != "jsonl":
+        from .graders import grade_to_file, parse_policy
+        summary = grade_to_file(args.input, args.output, args.format,
+                                policy=parse_policy(args.score), jobs=args.jobs,
+                                timeout=args.timeout,
+                                progress=False if args.no_progress else None)
+        print(summary.text() + f"\n{args.format} results written to {args.output}")
+        return 0
     summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
                         progress=False if args.no_progress else None)
     print(summary.text())
