@@ -122,12 +122,14 @@ async def page(request: Request) -> FileResponse:
     return FileResponse(str(STATIC / "index.html"), media_type="text/html")
 
 
-def create_app(jobs: int = 2, timeout: float = limits.DEFAULT_TIMEOUT) -> Starlette:
-    """The ASGI app, with ``jobs`` worker processes and a budget of ``timeout`` s."""
+def create_app(jobs: int = 2, timeout: float = limits.DEFAULT_TIMEOUT, **pool_options
+               ) -> Starlette:
+    """The ASGI app, with ``jobs`` worker processes and a budget of ``timeout`` s;
+    ``pool_options`` go to :class:`~derivcheck.serve.pool.Pool` (``grace``, ``handler``)."""
 
     @asynccontextmanager
     async def lifespan(app):
-        async with Pool(jobs, timeout) as pool:
+        async with Pool(jobs, timeout, **pool_options) as pool:
             app.state.pool = pool
             yield
 

@@ -90,7 +90,7 @@ def _fields(item, need_candidate: bool = True) -> dict:
     latex = item.get("latex")
     if latex not in (None, True, False):
         raise RequestError("'latex' must be true or false")
-    return {"network": _network(json.dumps(item["network"], sort_keys=True)),
+    return {"network": json.dumps(item["network"], sort_keys=True),
             "wrt": wrts, "candidate": candidate, "assume": assume,
             "convention": convention, "latex": latex or None}
 
@@ -111,7 +111,7 @@ def _check(item, timeout: float, render: bool) -> dict:
     wrt = f["wrt"][0] if f["wrt"] else None
     try:
         with time_limit(timeout + limits.TIMEOUT_SLACK):
-            result = check(f["network"], f["candidate"], wrt, assume=f["assume"],
+            result = check(_network(f["network"]), f["candidate"], wrt, assume=f["assume"],
                            convention=f["convention"], latex=f["latex"], timeout=timeout)
     except Timeout as exc:
         result = unknown_result(exc, wrt=wrt, candidate=f["candidate"],
@@ -146,10 +146,11 @@ def _parse(item, timeout: float, render: bool) -> dict:
     from ..parsing import parse_formula
     from ..write.latex import MAX_NESTING, latex, nesting
     f = _fields(item)
-    parsed = parse_formula(f["candidate"], f["network"].namespace, latex=f["latex"],
+    parsed = parse_formula(f["candidate"], _network(f["network"]).namespace, latex=f["latex"],
                            wrt=f["wrt"][0] if f["wrt"] else None)
-    expr = parsed.expr
-    return {"latex": parsed.latex, "wrt": parsed.wrt,
+    from sympy import Symbol
+    expr, wrt = parsed.expr, parsed.wrt or (f["wrt"][0] if f["wrt"] else None)
+    return {"latex": parsed.latex, "wrt": wrt, "wrt_tex": latex(Symbol(wrt)) if wrt else None,
             "tex": latex(expr) if nesting(expr) < MAX_NESTING else None,
             "readings": list(parsed.readings), "warnings": list(parsed.warnings)}
 
@@ -178,7 +179,7 @@ def gradient_json(net, wrts, convention: str = "any") -> dict:
 
 def _gradient(item, timeout: float, render: bool) -> dict:
     f = _fields(item, need_candidate=False)
-    return gradient_json(f["network"], f["wrt"], f["convention"])
+    return gradient_json(_network(f["network"]), f["wrt"], f["convention"])
 
 
 def _pdf(source: str) -> bytes:
@@ -193,14 +194,14 @@ def _pdf(source: str) -> bytes:
 def _sheet(item, timeout: float, render: bool) -> bytes:
     from ..write.sheet import sheet_source
     f = _fields(item, need_candidate=False)
-    return _pdf(sheet_source(f["network"], f["convention"], assume=f["assume"]))
+    return _pdf(sheet_source(_network(f["network"]), f["convention"], assume=f["assume"]))
 
 
 def _report(item, timeout: float, render: bool) -> bytes:
     from ..decide.check import check
     from ..write.report import report_source
     f = _fields(item)
-    result = check(f["network"], f["candidate"], f["wrt"][0] if f["wrt"] else None,
+    result = check(_network(f["network"]), f["candidate"], f["wrt"][0] if f["wrt"] else None,
                    assume=f["assume"], convention=f["convention"], latex=f["latex"],
                    timeout=timeout)
     return _pdf(report_source(result))

@@ -12,9 +12,9 @@ beyond ``size`` wait in line for an idle worker.
 >>> async def demo():
 ...     async with Pool(1, timeout=5) as pool:
 ...         return await pool.run(("gradient", {"network": {"weights": ["w1"]}}, {}))
->>> status, body = asyncio.run(demo())
->>> status, body["gradients"]
-('ok', {'w1': '(relu(z1) - y)*step(z1)*x'})
+>>> status, (code, body) = asyncio.run(demo())
+>>> status, code, body["gradients"]
+('ok', 200, {'w1': 'dC/dz1*x'})
 """
 from __future__ import annotations
 
@@ -34,11 +34,10 @@ TIMED_OUT = "timed_out"
 CRASHED = "crashed"
 
 
-def _worker(conn, timeout: float) -> None:
-    """A worker process: answer the jobs it is sent until the pipe closes."""
+def _worker(conn, handler, timeout: float) -> None:
+    """A worker process: answer the jobs it is sent with ``handler(job, timeout)`` until
+    the pipe closes."""
     import resource
-
-    from .grading import run_job
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY or soft > limits.WORKER_MEMORY:
@@ -49,7 +48,7 @@ def _worker(conn, timeout: float) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(run_job(job, timeout))
+        conn.send(handler(job, timeout))
 
 
 def _context():
@@ -62,9 +61,9 @@ def _context():
 
 
 class _Worker:
-    def __init__(self, ctx, timeout: float):
+    def __init__(self, ctx, handler, timeout: float):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, timeout), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, handler, timeout), daemon=True)
         self.proc.start()
         child.close()
 
@@ -95,17 +94,23 @@ class _Worker:
 
 
 class Pool:
-    """``size`` worker processes grading jobs with a budget of ``timeout`` seconds each.
+    """``size`` worker processes grading jobs with a budget of ``timeout`` seconds each;
+    a worker silent ``grace`` seconds past the budget (and its slack) is killed.
+    ``handler(job, timeout)`` answers one job in a worker: a module-level function, so
+    workers can import it (default :func:`derivcheck.serve.grading.run_job`).
 
     Use it as ``async with Pool(...) as pool`` (or :meth:`start` and :meth:`close`);
     :meth:`run` answers ``("ok", (http_status, payload))``, ``(TIMED_OUT, None)`` or
     ``(CRASHED, None)``.
     """
 
-    def __init__(self, size: int, timeout: float = limits.DEFAULT_TIMEOUT):
+    def __init__(self, size: int, timeout: float = limits.DEFAULT_TIMEOUT, *,
+                 grace: float = limits.BATCH_GRACE, handler=None):
+        from .grading import run_job
         self.size = max(1, size)
         self.timeout = timeout
-        self.hard_timeout = timeout + 2 * limits.TIMEOUT_SLACK + limits.BATCH_GRACE
+        self.hard_timeout = timeout + 2 * limits.TIMEOUT_SLACK + grace
+        self.handler = handler or run_job
         self._ctx = _context()
         self._idle: asyncio.Queue | None = None
         self._threads = ThreadPoolExecutor(max_workers=self.size + 1,
@@ -123,7 +128,8 @@ class Pool:
 
     async def _spawn(self) -> bool:
         loop = asyncio.get_running_loop()
-        worker = await loop.run_in_executor(self._threads, _Worker, self._ctx, self.timeout)
+        worker = await loop.run_in_executor(self._threads, _Worker, self._ctx, self.handler,
+                                            self.timeout)
         if await loop.run_in_executor(self._threads, worker.wait_ready, 60.0):
             self._workers.add(worker)
             self._idle.put_nowait(worker)
