@@ -1,0 +1,179 @@
+"""The page in a real browser: Debian's chromium driven by playwright.
+
+Screenshots land in ``$DERIVCHECK_SCREENSHOTS`` (default: pytest's temporary directory).
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SERVE = "import sys; from derivcheck.app.cli import main; sys.exit(main(sys.argv[1:]))"
+SEED = r"\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)x"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--port", str(port),
+                             "-j", "2", "--timeout", "10"],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = json.load(urllib.request.urlopen(base + "/healthz", timeout=2))
+                if health["idle"] == 2:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None, proc.stdout.read().decode()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert os.path.exists(CHROMIUM), "install Debian's chromium: apt-get install chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("DERIVCHECK_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def open_page(browser, width, url):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    return page, errors
+
+
+def verdict(page, text):
+    expect(page.locator("#verdict")).to_have_text(text, timeout=30_000)
+
+
+def test_type_a_formula_and_check_with_the_keyboard(server, browser, shots):
+    page, errors = open_page(browser, 1000, server + "/")
+    page.fill("#weights", "w1")
+    page.fill("#act", "relu")
+    page.fill("#wrt", "w1")
+    page.focus("#candidate")
+    page.keyboard.type("(y - relu(w1*x))*x")
+    # the live preview reads the formula as the checker will
+    expect(page.locator("#preview-math .katex")).to_be_visible(timeout=20_000)
+    expect(page.locator("#preview-status")).to_contain_text("read as plain text")
+    page.keyboard.press("Control+Enter")
+    verdict(page, "Not the gradient")
+    # both formulas typeset by KaTeX, the counterexample and the diagnosis
+    assert page.locator("#tex-candidate .katex").count() == 1
+    assert page.locator("#tex-gradient .katex").count() == 1
+    assert "Step" in page.inner_text("#tex-gradient")
+    rows = page.locator("#counterexample tbody tr")
+    assert rows.count() == 5  # x, w1, y, your formula, the gradient
+    assert "sign flip" in page.inner_text("#diagnosis")
+    # the address now holds the check, with the CLI's names
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query["weights"] == ["w1"] and query["candidate"] == ["(y - relu(w1*x))*x"]
+    assert query["wrt"] == ["w1"] and query["act"] == ["relu"]
+    page.screenshot(path=str(shots / "check-1000.png"), full_page=True)
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1000, 400])
+def test_a_shared_link_runs_the_check(server, browser, shots, width):
+    query = urllib.parse.urlencode({"weights": "W0", "act": "relu", "candidate": SEED})
+    page, errors = open_page(browser, width, f"{server}/?{query}")
+    verdict(page, "Not the gradient")
+    assert page.input_value("#candidate") == SEED
+    assert "W^{(0)} as W0" in page.inner_text("#readings")
+    assert "missing gate" in page.inner_text("#diagnosis")
+    katex_spans = page.locator("#result .katex")
+    assert katex_spans.count() >= 2
+    # nothing wider than the window: the page reads at 400 px without sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(shots / f"seed-{width}.png"), full_page=True)
+    assert errors == []
+
+
+def test_equations_and_a_correct_formula(server, browser, shots):
+    params = [("forward", "z1 = w1*x + b1"), ("forward", "h = relu(z1)"),
+              ("forward", "yhat = w2*h"), ("wrt", "w2"),
+              ("candidate", "(yhat - y)*h"), ("kink-convention", "torch")]
+    page, errors = open_page(browser, 1000, f"{server}/?{urllib.parse.urlencode(params)}")
+    verdict(page, "Correct")
+    assert page.is_checked('input[name="kind"][value="equations"]')
+    assert page.input_value("#forward").splitlines() == [v for k, v in params[:3]]
+    assert page.input_value("#kink-convention") == "torch"
+    assert errors == []
+
+
+def test_bad_input_shows_the_caret_and_selects_the_spot(server, browser, shots):
+    query = urllib.parse.urlencode({"weights": "w1", "act": "relu", "wrt": "w1",
+                                    "candidate": "x*(relu(w1*x)-y))"})
+    page, errors = open_page(browser, 400, f"{server}/?{query}")
+    verdict(page, "Your input could not be read")
+    text = page.inner_text("#error-text").splitlines()
+    assert text[1:3] == ["  x*(relu(w1*x)-y))", "                  ^"]
+    assert page.evaluate("document.activeElement.id") == "candidate"
+    assert page.evaluate("document.activeElement.selectionStart") == 16
+    page.screenshot(path=str(shots / "error-400.png"), full_page=True)
+    assert errors == []
+
+
+def test_back_button_restores_the_earlier_check(server, browser):
+    query = urllib.parse.urlencode({"weights": "w1", "act": "relu", "wrt": "w1",
+                                    "candidate": "(relu(w1*x) - y)*step(w1*x)*x"})
+    page, _ = open_page(browser, 1000, f"{server}/?{query}")
+    verdict(page, "Correct")
+    page.fill("#candidate", "(relu(w1*x) - y)*x")
+    page.click("#check")
+    verdict(page, "Not the gradient")
+    page.go_back()
+    verdict(page, "Correct")
+    assert page.input_value("#candidate") == "(relu(w1*x) - y)*step(w1*x)*x"
+
+
+@pytest.mark.pdf
+def test_download_the_sheet(server, browser):
+    query = urllib.parse.urlencode({"weights": "w1,w2", "act": "relu", "wrt": "w1",
+                                    "candidate": "x"})
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{server}/?{query}")
+    verdict(page, "Not the gradient")
+    with page.expect_download(timeout=60_000) as info:
+        page.click("#download-sheet")
+    path = info.value.path()
+    assert info.value.suggested_filename == "sheet.pdf"
+    assert Path(path).read_bytes().startswith(b"%PDF-")
