@@ -2,58 +2,26 @@
 
 Screenshots land in ``$DERIVCHECK_SCREENSHOTS`` (default: pytest's temporary directory).
 """
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+from .live import live_server
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SERVE = "import sys; from derivcheck.app.cli import main; sys.exit(main(sys.argv[1:]))"
 SEED = r"\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)x"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--port", str(port),
-                             "-j", "2", "--timeout", "10"],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = json.load(urllib.request.urlopen(base + "/healthz", timeout=2))
-                if health["idle"] == 2:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+    with live_server(jobs=2, timeout=10) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
