@@ -124,6 +124,9 @@ def cmd_parse(args) -> int:
 
 def cmd_batch(args) -> int:
     from .batch import run_batch
+    if args.score and args.format == "jsonl":
+        raise SpecError("--score applies to the grader formats",
+                        hint="add --format gradescope or --format prairielearn")
     if args.format != "jsonl":
         from .graders import grade_to_file, parse_policy
         summary = grade_to_file(args.input, args.output, args.format,
