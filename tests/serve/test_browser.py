@@ -145,3 +145,17 @@ def test_download_the_sheet(server, browser):
     path = info.value.path()
     assert info.value.suggested_filename == "sheet.pdf"
     assert Path(path).read_bytes().startswith(b"%PDF-")
+
+
+def test_a_long_gradient_scrolls_in_its_box_not_the_page(server, browser, shots):
+    weights = ",".join(f"w{k}" for k in range(1, 15))
+    query = urllib.parse.urlencode({"weights": weights, "act": "sigmoid", "wrt": "w1",
+                                    "candidate": "dC/dz2*w2*sigmoid(z1)*x"})
+    page, errors = open_page(browser, 400, f"{server}/?{query}")
+    verdict(page, "Not the gradient")
+    assert page.locator("#tex-definitions .katex").count() == 1  # the definitions it uses
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    box = page.locator("#tex-gradient")
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth")  # it scrolls sideways
+    page.screenshot(path=str(shots / "deep-400.png"), full_page=True)
+    assert errors == []
