@@ -71,16 +71,20 @@ def _reject_constant(name: str):
 
 def _unknown(body, pool: Pool) -> dict:
     """The check JSON of a request whose worker was killed at the hard limit."""
+    from ..decide.verdict import Result
     item = body if isinstance(body, dict) else {}
     wrt, candidate = item.get("wrt"), item.get("candidate")
     assume = item.get("assume") or []
-    return {"verdict": "unknown", "wrt": wrt if isinstance(wrt, str) else "?",
-            "candidate": candidate if isinstance(candidate, str) else "", "gradient": "",
-            "counterexample": None, "kink_point": None, "diagnosis": [], "method": "none",
-            "kink_convention": item.get("kink_convention") or "any",
-            "assumptions": [assume] if isinstance(assume, str) else list(assume),
-            "reason": f"no answer within {pool.hard_timeout:g} s (the budget is "
-                      f"{pool.timeout:g} s); the worker was stopped"}
+    assume = [assume] if isinstance(assume, str) else assume
+    convention = item.get("kink_convention")
+    return Result(
+        verdict="unknown", wrt=wrt if isinstance(wrt, str) else "?",
+        candidate=candidate if isinstance(candidate, str) else "", gradient="",
+        method="none", kink_convention=convention if isinstance(convention, str) else "any",
+        assumptions=[a for a in assume if isinstance(a, str)] if isinstance(assume, list)
+        else [],
+        reason=f"no answer within {pool.hard_timeout:g} s (the budget is {pool.timeout:g} s); "
+               "the worker was stopped").to_json()
 
 
 def _endpoint(kind: str):
@@ -125,7 +129,13 @@ async def page(request: Request) -> FileResponse:
 def create_app(jobs: int = 2, timeout: float = limits.DEFAULT_TIMEOUT, **pool_options
                ) -> Starlette:
     """The ASGI app, with ``jobs`` worker processes and a budget of ``timeout`` s;
-    ``pool_options`` go to :class:`~derivcheck.serve.pool.Pool` (``grace``, ``handler``)."""
+    ``pool_options`` go to :class:`~derivcheck.serve.pool.Pool` (``grace``, ``handler``).
+    The workers start with the app (its lifespan), e.g. under uvicorn or a test client.
+
+    >>> app = create_app(1, timeout=5)
+    >>> [route.path for route in app.routes][:4]
+    ['/', '/healthz', '/api/check', '/api/parse']
+    """
 
     @asynccontextmanager
     async def lifespan(app):
