@@ -159,3 +159,27 @@ def test_a_long_gradient_scrolls_in_its_box_not_the_page(server, browser, shots)
     assert box.evaluate("el => el.scrollWidth > el.clientWidth")  # it scrolls sideways
     page.screenshot(path=str(shots / "deep-400.png"), full_page=True)
     assert errors == []
+
+
+def tab_to(page, element_id: str, limit: int = 40) -> int:
+    """Press Tab until ``element_id`` has the focus; how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == element_id:
+            return presses
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_keyboard_alone(server, browser):
+    page, errors = open_page(browser, 1000, server + "/?weights=w1&act=relu")
+    tab_to(page, "wrt")
+    page.keyboard.type("w1")
+    tab_to(page, "candidate")
+    page.keyboard.type("(relu(w1*x) - y)*step(w1*x)*x")
+    tab_to(page, "check")
+    page.keyboard.press("Enter")
+    verdict(page, "Correct")
+    # the result takes the focus, so a screen reader reads the verdict next
+    assert page.evaluate("document.activeElement.id") == "result"
+    tab_to(page, "download-report")
+    assert errors == []
