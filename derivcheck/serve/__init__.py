@@ -32,6 +32,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, jobs: int = 2,
         raise ServeError(f"derivcheck serve needs Starlette and uvicorn ({exc.name} is "
                          "not installed)", hint=INSTALL) from None
     import os
+    import socket
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                         hint="choose another --port, or stop what uses this one") from None
     workers = jobs if jobs > 0 else os.cpu_count() or 1
     print(f"derivcheck serve: http://{host}:{port}/  ({workers} worker processes, "
           f"{timeout:g} s per check; Ctrl-C stops)", flush=True)

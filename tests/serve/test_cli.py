@@ -22,3 +22,12 @@ def test_score_needs_a_grader_format(tmp_path, capsys):
     src.write_text("")
     assert main(["batch", str(src), "-o", str(tmp_path / "o"), "--score", "unknown=0"]) == 2
     assert "--score applies to the grader formats" in capsys.readouterr().err
+
+
+def test_a_taken_port_is_a_clear_error(capsys):
+    import socket
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "another --port" in err
