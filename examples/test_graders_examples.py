@@ -96,7 +96,7 @@ def twig(template: str, answer: str, params: dict) -> str:
 def test_moodle_coderunner_question_calls_the_api(tmp_path):
     xml = ET.parse(HERE / "moodle" / "coderunner_backprop.xml").find("question")
     template = xml.find("template").text
-    assert template == (HERE / "moodle" / "template.py").read_text()
+    assert template == (HERE / "moodle" / "template.py.twig").read_text()
     assert xml.find("grader").text == "TemplateGrader"
     assert xml.find("iscombinatortemplate").text == "1"
     params = json.loads(xml.find("templateparams").text)
