@@ -211,11 +211,10 @@ function showResult(data) {
   if (data.gradient) math(gradient, tex.gradient == null ? null : lhs + tex.gradient);
   else gradient.textContent = "(not computed)";
   const defs = Object.entries(tex.definitions || {});
+  $("definitions-box").hidden = !defs.length;
   if (defs.length) {
     math($("tex-definitions"), "\\begin{aligned}" +
       defs.map(([k, v]) => `${k} &= ${v ?? "\\ldots"}`).join("\\\\") + "\\end{aligned}");
-  } else {
-    $("tex-definitions").textContent = "";
   }
   const notes = (data.readings || []).concat((data.warnings || []).map((w) => "warning: " + w));
   fillList($("readings"), notes);
