@@ -12,7 +12,9 @@ a list of strings), ``message``, ``output``, ``images``, ``tests`` of ``name``,
 ``description``, ``points``, ``max_points``, ``message``, ``output``, ``images``.
 """
 import json
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from derivcheck.app.cli import main
@@ -46,7 +48,17 @@ def run(tmp_path, fmt, *candidates, policy=None):
     return json.loads(out.read_text())
 
 
+SCHEMAS = Path(__file__).resolve().parents[2] / "derivcheck" / "schemas"
+
+
+def schema_check(data, name):
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(data)
+
+
 def valid_gradescope(data):
+    schema_check(data, "gradescope")
     assert set(data) <= GS_TOP and isinstance(data["score"], float)
     for test in data["tests"]:
         assert set(test) <= GS_TEST
@@ -57,6 +69,7 @@ def valid_gradescope(data):
 
 
 def valid_prairielearn(data):
+    schema_check(data, "prairielearn")
     assert set(data) <= PL_TOP and isinstance(data["gradable"], bool)
     if data["gradable"]:
         assert 0.0 <= data["score"] <= 1.0
@@ -121,3 +134,17 @@ def test_bad_policy_is_exit_2(tmp_path, capsys):
     code = main(["batch", str(src), "-o", str(tmp_path / "r.json"), "--format", "gradescope",
                  "--score", "nope=1"])
     assert code == 2 and "unknown verdict 'nope'" in capsys.readouterr().err
+
+
+def test_the_schemas_reject_what_the_formats_do_not_have():
+    good = {"score": 1.0, "output": "", "visibility": "visible",
+            "tests": [{"name": "q1", "score": 1.0, "max_score": 1.0, "status": "passed",
+                       "output": "", "visibility": "visible"}]}
+    schema_check(good, "gradescope")
+    for bad in ({**good, "points": 1}, {**good, "tests": [{**good["tests"][0], "status": "ok"}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            schema_check(bad, "gradescope")
+    with pytest.raises(jsonschema.ValidationError):  # not gradable and yet a score
+        schema_check({"gradable": False, "format_errors": ["x"], "score": 0.0}, "prairielearn")
+    with pytest.raises(jsonschema.ValidationError):  # a score above 1
+        schema_check({"gradable": True, "score": 2.0, "tests": []}, "prairielearn")
