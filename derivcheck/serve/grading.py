@@ -122,37 +122,41 @@ def _check(item, timeout: float, render: bool) -> dict:
     return body
 
 
+def _show(expr) -> str | None:
+    """The LaTeX of ``expr``, or None when it nests too deeply to print."""
+    from ..write.latex import MAX_NESTING, latex, nesting
+    return latex(expr) if expr is not None and nesting(expr) < MAX_NESTING else None
+
+
 def _tex(result) -> dict:
     """LaTeX of the candidate as read, the gradient and its definitions (for the page)."""
     from sympy import Symbol
 
-    from ..write.latex import MAX_NESTING, latex, nesting
-
-    def show(expr):
-        return latex(expr) if expr is not None and nesting(expr) < MAX_NESTING else None
-
+    from ..write.latex import latex
     defs = {}
     if result.network is not None:
         for node in result.network.graph.nodes:
             if str(node.symbol) in result.definitions:
-                defs[latex(node.symbol)] = show(node.expr)
+                defs[latex(node.symbol)] = _show(node.expr)
     return {"wrt": latex(Symbol(result.wrt)) if result.wrt != "?" else None,
-            "candidate": show(result.candidate_expr),
-            "gradient": show(result.gradient_expr), "definitions": defs}
+            "candidate": _show(result.candidate_expr),
+            "gradient": _show(result.gradient_expr), "definitions": defs}
 
 
 def _parse(item, timeout: float, render: bool) -> dict:
     """How the candidate was read: its LaTeX, readings and warnings (the live preview)."""
-    from ..parsing import parse_formula
-    from ..write.latex import MAX_NESTING, latex, nesting
-    f = _fields(item)
-    parsed = parse_formula(f["candidate"], _network(f["network"]).namespace, latex=f["latex"],
-                           wrt=f["wrt"][0] if f["wrt"] else None)
     from sympy import Symbol
-    expr, wrt = parsed.expr, parsed.wrt or (f["wrt"][0] if f["wrt"] else None)
+
+    from ..parsing import parse_formula
+    from ..write.latex import latex
+    f = _fields(item)
+    given = f["wrt"][0] if f["wrt"] else None
+    parsed = parse_formula(f["candidate"], _network(f["network"]).namespace, latex=f["latex"],
+                           wrt=given)
+    wrt = parsed.wrt or given
     return {"latex": parsed.latex, "wrt": wrt, "wrt_tex": latex(Symbol(wrt)) if wrt else None,
-            "tex": latex(expr) if nesting(expr) < MAX_NESTING else None,
-            "readings": list(parsed.readings), "warnings": list(parsed.warnings)}
+            "tex": _show(parsed.expr), "readings": list(parsed.readings),
+            "warnings": list(parsed.warnings)}
 
 
 def gradient_json(net, wrts, convention: str = "any") -> dict:
