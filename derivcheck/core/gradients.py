@@ -33,7 +33,7 @@ from sympy import Add, Mul, S, Symbol
 from .. import limits
 from .conventions import Convention, get_convention
 from ..errors import LimitError
-from .graph import Graph, paused_gc, product
+from .graph import Graph, Role, paused_gc, product
 
 __all__ = ["Backward", "backward", "local_derivative", "adjoint_name", "tree_size"]
 
@@ -171,9 +171,9 @@ class Backward:
                 uses[s] += 1
         keep = set()
         for n in self.graph.nodes:
-            if n.role == "loss":
+            if n.role == Role.LOSS:
                 continue
-            if n.role == "pre" or uses[n.symbol] > 1 or n.role == "eq":
+            if n.role == Role.PRE or uses[n.symbol] > 1 or n.role == Role.EQ:
                 keep.add(self.adjoints[n.symbol])
         return keep
 
@@ -196,17 +196,17 @@ def _backward(graph: Graph, conv: Convention) -> Backward:
     node_symbols = {n.symbol for n in graph.nodes}
     leaves = set(graph.params) | set(graph.inputs)
     for node in reversed(graph.nodes):
-        if node.role == "loss":
+        if node.role == Role.LOSS:
             adj_expr = S.One
         else:
             adj_expr = _sum(contributions.pop(node.symbol, []))
         adj = Symbol(adjoint_name(node.symbol))
         bw.adjoints[node.symbol] = adj
-        if node.role != "loss":
+        if node.role != Role.LOSS:
             bw.definitions[adj] = adj_expr
         for u, partial in _local_partials(node, conv):
             if u in node_symbols or u in leaves:
-                contributions[u].append(partial if node.role == "loss" else product(adj, partial))
+                contributions[u].append(partial if node.role == Role.LOSS else product(adj, partial))
     for p in list(graph.params) + list(graph.inputs):
         bw.gradients[p] = _sum(contributions.get(p, []))
     return bw

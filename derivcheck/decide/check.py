@@ -26,7 +26,7 @@ from ..errors import LimitError, SpecError
 from ..guard import Timeout, time_limit
 from ..core.gradients import adjoint_name
 from ..core.printing import plain
-from .verdict import Result
+from .verdict import Result, Verdict
 
 __all__ = ["check", "gradient_display"]
 
@@ -95,7 +95,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
                       timeout=timeout)
     diagnosis = []
     left = start + timeout - time.monotonic()
-    if decision.verdict in ("not_equivalent", "equivalent_almost_everywhere"):
+    if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         try:
             with time_limit(min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)):
                 diagnosis = diagnose(net, param, expr, convention=conv,

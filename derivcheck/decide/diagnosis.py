@@ -25,57 +25,150 @@ from sympy import Symbol
 
 from .. import limits
 from ..core.activations import parse_activation
+from ..core.graph import Role
 from .formal import FormalEvaluator, rational_reconstruct
 from ..core.gradients import adjoint_name
 from ..core.sharing import name_arguments
-from .verdict import Diagnosis
+from .verdict import Diagnosis, DiagnosisKind, Verdict
 
-__all__ = ["diagnose", "MESSAGES"]
+__all__ = ["diagnose", "Mistake", "MISTAKES"]
 
-#: kind -> message template (filled with str.format).
-MESSAGES = {
-    "sign_flip": "The sign is flipped: the loss derivative is (yhat - y), not (y - yhat). "
-                 "dC/dyhat of (y - yhat)^2/2 is -(y - yhat).",
-    "constant_factor": "Off by a constant factor {factor}: {why}",
-    "missing_gate": "The ReLU gate Step({z}) of layer {layer} is missing: backpropagating "
-                    "through a_{layer} = relu({z}) multiplies by relu'({z}) = Step({z}).",
-    "missing_gates": "Every activation derivative is missing: each layer's chain-rule step "
-                     "dC/dz = dC/da * f'(z) was dropped (for ReLU the factors Step(z_k)).",
-    "extra_gate": "There is a gate Step({arg}) that the correct gradient does not have.",
-    "wrong_gate_argument": "Layer {layer}'s gate is applied to the activation {a} instead of "
-                           "the pre-activation {z}: the derivative is f'({z}).",
-    "wrong_activation_derivative": "Layer {layer} uses {used} where the derivative of its "
-                                   "activation {act} belongs ({right}).",
-    "missing_factor": "A factor {factor} is missing at layer {layer}: {why}",
-    "reused_last_layer_formula": "The formula does not involve {missing}, although the "
-                                 "gradient of {wrt} depends on them: it looks like the formula "
-                                 "of a shallower network (the last layer's formula) reused for "
-                                 "a deeper weight. Backpropagate through every layer between "
-                                 "{wrt} and the loss.",
-    "convention_only": "Equal everywhere except on the kinks: the formulas differ only in "
-                       "the value taken at a breakpoint (e.g. Step(0) versus [z > 0]).",
-    "unexplained": "The candidate differs from the correct gradient in a way that is not one "
-                   "of the common single mistakes; compare it with the derivation step by step.",
-}
+
+class Mistake:
+    """One kind of mistake (pyflakes' messages are the model): a subclass per ``kind``
+    with a message ``template`` filled from its fields; ``layer`` is where in the
+    derivation it is, when known. :meth:`diagnosis` is the public record.
+
+    >>> MissingGate(z="z2", layer=2).diagnosis().to_json()["layer"]
+    2
+    """
+
+    kind: DiagnosisKind
+    template: str
+    layer: int | None = None
+
+    @property
+    def message(self) -> str:
+        return self.template.format(**vars(self))
+
+    def diagnosis(self) -> Diagnosis:
+        return Diagnosis(self.kind, self.message, self.layer)
+
+
+@dataclass
+class SignFlip(Mistake):
+    kind = DiagnosisKind.SIGN_FLIP
+    template = ("The sign is flipped: the loss derivative is (yhat - y), not (y - yhat). "
+                "dC/dyhat of (y - yhat)^2/2 is -(y - yhat).")
+
+
+@dataclass
+class ConstantFactor(Mistake):
+    kind = DiagnosisKind.CONSTANT_FACTOR
+    template = "Off by a constant factor {factor}: {why}"
+    factor: str
+    why: str
+
+
+@dataclass
+class MissingGate(Mistake):
+    kind = DiagnosisKind.MISSING_GATE
+    template = ("The ReLU gate Step({z}) of layer {layer} is missing: backpropagating "
+                "through a_{layer} = relu({z}) multiplies by relu'({z}) = Step({z}).")
+    z: str
+    layer: int
+
+
+@dataclass
+class MissingGates(Mistake):
+    kind = DiagnosisKind.MISSING_GATES
+    template = ("Every activation derivative is missing: each layer's chain-rule step "
+                "dC/dz = dC/da * f'(z) was dropped (for ReLU the factors Step(z_k)).")
+
+
+@dataclass
+class ExtraGate(Mistake):
+    kind = DiagnosisKind.EXTRA_GATE
+    template = "There is a gate Step({arg}) that the correct gradient does not have."
+    arg: str
+
+
+@dataclass
+class WrongGateArgument(Mistake):
+    kind = DiagnosisKind.WRONG_GATE_ARGUMENT
+    template = ("Layer {layer}'s gate is applied to the activation {a} instead of the "
+                "pre-activation {z}: the derivative is f'({z}).")
+    a: str
+    z: str
+    layer: int
+
+
+@dataclass
+class WrongActivationDerivative(Mistake):
+    kind = DiagnosisKind.WRONG_ACTIVATION_DERIVATIVE
+    template = "Layer {layer} uses {used} where the derivative of its activation {act} " \
+               "belongs ({right})."
+    used: str
+    act: str
+    right: str
+    layer: int
+
+
+@dataclass
+class MissingFactor(Mistake):
+    kind = DiagnosisKind.MISSING_FACTOR
+    template = "A factor {factor} is missing at layer {layer}: {why}"
+    factor: str
+    why: str
+    layer: int
+
+
+@dataclass
+class ReusedLastLayerFormula(Mistake):
+    kind = DiagnosisKind.REUSED_LAST_LAYER_FORMULA
+    template = ("The formula does not involve {missing}, although the gradient of {wrt} "
+                "depends on them: it looks like the formula of a shallower network (the last "
+                "layer's formula) reused for a deeper weight. Backpropagate through every "
+                "layer between {wrt} and the loss.")
+    missing: str
+    wrt: str
+
+
+@dataclass
+class ConventionOnly(Mistake):
+    kind = DiagnosisKind.CONVENTION_ONLY
+    template = ("Equal everywhere except on the kinks: the formulas differ only in the value "
+                "taken at a breakpoint (e.g. Step(0) versus [z > 0]).")
+
+
+@dataclass
+class Unexplained(Mistake):
+    kind = DiagnosisKind.UNEXPLAINED
+    template = ("The candidate differs from the correct gradient in a way that is not one of "
+                "the common single mistakes; compare it with the derivation step by step.")
+
+
+#: kind -> its class, one for every kind of the contract.
+MISTAKES = {cls.kind: cls for cls in Mistake.__subclasses__()}
 
 _SWAPS = ("relu", "sigmoid", "tanh", "identity")
 
 
 @dataclass
 class _Mutant:
-    kinds: list            # list of (kind, fields, layer)
+    mistakes: list         # the Mistakes this edit of the derivation stands for
     definitions: dict
 
 
-def _message(kind, **fields) -> str:
-    return MESSAGES[kind].format(**fields)
-
-
-def diagnose(net, wrt: Symbol, candidate, *, convention="any", verdict="not_equivalent",
-             signs=None) -> list[Diagnosis]:
+def diagnose(net, wrt: Symbol, candidate, *, convention="any",
+             verdict=Verdict.NOT_EQUIVALENT, signs=None) -> list[Diagnosis]:
     """Diagnoses for ``candidate`` as a gradient of ``wrt`` (most specific first)."""
-    if verdict == "equivalent_almost_everywhere":
-        return [Diagnosis("convention_only", MESSAGES["convention_only"])]
+    return [m.diagnosis() for m in _mistakes(net, wrt, candidate, convention, verdict, signs)]
+
+
+def _mistakes(net, wrt, candidate, convention, verdict, signs) -> list[Mistake]:
+    if verdict == Verdict.EQUIVALENT_ALMOST_EVERYWHERE:
+        return [ConventionOnly()]
     defs = net.definitions(convention)
     reference = Symbol(adjoint_name(wrt))
     signs = signs or {}
@@ -91,8 +184,7 @@ def diagnose(net, wrt: Symbol, candidate, *, convention="any", verdict="not_equi
                        reference, flat)
         if ratio is None:
             continue
-        out = _ratio_diagnoses(net, ratio)
-        out += [Diagnosis(k, _message(k, **f), layer) for k, f, layer in mutant.kinds]
+        out = _ratio_mistakes(net, ratio) + mutant.mistakes
         if out:
             return out
     return _structural(net, defs, wrt, candidate)
@@ -113,13 +205,13 @@ def _ratio(fe, reference, candidate):
     return rational_reconstruct(ratios.pop())
 
 
-def _ratio_diagnoses(net, ratio) -> list[Diagnosis]:
+def _ratio_mistakes(net, ratio) -> list[Mistake]:
     n, d = ratio
     if (n, d) == (1, 1):
         return []
     out = []
     if n < 0:
-        out.append(Diagnosis("sign_flip", MESSAGES["sign_flip"]))
+        out.append(SignFlip())
     if (abs(n), d) != (1, 1):
         loss = net.spec.loss
         why = ("the loss is (y - yhat)^2 / 2 (half_squared), whose derivative has no 2"
@@ -128,12 +220,12 @@ def _ratio_diagnoses(net, ratio) -> list[Diagnosis]:
                if loss == "squared" and (abs(n), d) == (1, 2) else
                "check the constant in the loss derivative")
         f = str(sympy.Rational(abs(n), d))
-        out.append(Diagnosis("constant_factor", _message("constant_factor", factor=f, why=why)))
+        out.append(ConstantFactor(factor=f, why=why))
     return out
 
 
 def _act_nodes(net):
-    return [n for n in net.graph.nodes if n.role == "act" and n.activation is not None
+    return [n for n in net.graph.nodes if n.role == Role.ACT and n.activation is not None
             and n.expr.args and n.expr.args[0].is_Symbol]
 
 
@@ -162,25 +254,25 @@ def _mutants(net, defs):
         adj_z, adj_a = bw_adj[z], bw_adj[node.symbol]
         layer = node.layer
         act = node.activation
-        fields = {"z": str(z), "layer": layer, "a": str(node.symbol), "act": act.name}
+        a = node.symbol
         variants = []
         if act.is_piecewise:
-            variants.append((sympy.S.One, [("missing_gate", fields, layer)]))
-        variants.append((act.derivative(node.symbol),
-                         [("wrong_gate_argument" if act.name == "relu"
-                           else "wrong_activation_derivative",
-                           {**fields, "used": f"f'({node.symbol})", "right": f"f'({z})"},
-                           layer)]))
+            variants.append((sympy.S.One, MissingGate(z=str(z), layer=layer)))
+        variants.append((act.derivative(a),
+                         WrongGateArgument(a=str(a), z=str(z), layer=layer)
+                         if act.name == "relu" else
+                         WrongActivationDerivative(used=f"f'({a})", act=act.name,
+                                                   right=f"f'({z})", layer=layer)))
         for other in _SWAPS:
             if other != act.name:
                 used = parse_activation(other).derivative(z)
-                variants.append((used, [("wrong_activation_derivative",
-                                         {**fields, "used": f"{other}'({z})",
-                                          "right": f"{act.name}'({z})"}, layer)]))
-        for deriv, kinds in variants:
+                variants.append((used, WrongActivationDerivative(
+                    used=f"{other}'({z})", act=act.name, right=f"{act.name}'({z})",
+                    layer=layer)))
+        for deriv, mistake in variants:
             mutated = dict(defs)
             mutated[adj_z] = adj_a * deriv
-            yield _Mutant(kinds, mutated)
+            yield _Mutant([mistake], mutated)
     for node in net.graph.nodes:
         if node.linear is None:
             continue
@@ -190,17 +282,17 @@ def _mutants(net, defs):
                 mutated = dict(defs)
                 target = Symbol(adjoint_name(u))
                 mutated[target] = _without_factor(defs[target], adj_z, coef)
-                yield _Mutant([("missing_factor", {"factor": str(coef), "layer": node.layer,
-                                                   "why": f"dC/d{u} = dC/d{node.symbol} * "
-                                                          f"{coef}"}, node.layer)], mutated)
+                why = f"{adjoint_name(u)} = {adjoint_name(node.symbol)} * {coef}"
+                yield _Mutant([MissingFactor(factor=str(coef), why=why, layer=node.layer)],
+                              mutated)
     if acts:
         mutated = dict(defs)
         for node in acts:
             mutated[bw_adj[node.expr.args[0]]] = bw_adj[node.symbol]
-        yield _Mutant([("missing_gates", {}, None)], mutated)
+        yield _Mutant([MissingGates()], mutated)
 
 
-def _structural(net, defs, wrt, candidate) -> list[Diagnosis]:
+def _structural(net, defs, wrt, candidate) -> list[Mistake]:
     """When no single mutation explains it: parameters never mentioned, extra gates."""
     from .search import Sampler
     from ..core.assumptions import Assumptions
@@ -210,16 +302,14 @@ def _structural(net, defs, wrt, candidate) -> list[Diagnosis]:
     missing = sorted(needed - used - {wrt}, key=str)
     out = []
     if missing:
-        out.append(Diagnosis("reused_last_layer_formula",
-                             _message("reused_last_layer_formula",
-                                      missing=", ".join(map(str, missing)), wrt=wrt)))
+        out.append(ReusedLastLayerFormula(missing=", ".join(map(str, missing)), wrt=str(wrt)))
     ref_gates = {a for a in _gate_args(defs, Symbol(adjoint_name(wrt)))}
     for arg in _gate_args({}, candidate):
         if arg not in ref_gates and not any(arg == g for g in ref_gates):
             if not out:
-                out.append(Diagnosis("extra_gate", _message("extra_gate", arg=arg)))
+                out.append(ExtraGate(arg=str(arg)))
             break
-    return out or [Diagnosis("unexplained", MESSAGES["unexplained"])]
+    return out or [Unexplained()]
 
 
 def _gate_args(defs, expr) -> set:

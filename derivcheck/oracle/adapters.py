@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..errors import SpecError
-from ..decide.evaluate import format_value
+from ..core.graph import Role
+from ..core.printing import format_value
 from .exact import Oracle
 from .points import sample_points
 
@@ -332,7 +333,7 @@ def torch_forward(net, values: dict):
     env = {s: v if isinstance(v, _torch().Tensor) else _tensor(float(v)) for s, v in env.items()}
     graph = net.graph
     for node in graph.nodes:
-        if node.role == "loss":
+        if node.role == Role.LOSS:
             stack = _torch().stack
             return torch_loss(net.spec.loss, stack([env[s] for s in graph.outputs]),
                               stack([env[s] for s in graph.targets]))
@@ -373,7 +374,7 @@ def _layers(net) -> list[tuple[list[list[str]], list[str]]]:
     """Per layer, the weight names as rows (one per unit) and the bias names."""
     params, layers = set(net.params), {}
     for node in net.graph.nodes:
-        if node.role == "pre":
+        if node.role == Role.PRE:
             ws = [p.name for p, c in node.linear.items() if p in params and c != 1]
             bs = [p.name for p, c in node.linear.items() if p in params and c == 1]
             layers.setdefault(node.layer, []).append((ws, bs))

@@ -28,6 +28,7 @@ import sympy
 from sympy import Symbol
 
 from ..core.conventions import PROFILES
+from ..core.graph import Role
 from ..errors import SpecError
 from ..decide.evaluate import PointEvaluator
 from .exact import Oracle, exact_number, exact_point
@@ -112,7 +113,7 @@ def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any")
 def _saturated(net, point: dict) -> bool:
     """Does a sigmoid or tanh unit sit beyond its :data:`_SATURATION` bound?"""
     units = [(n.expr.args[0], _SATURATION[n.activation.name]) for n in net.graph.nodes
-             if n.role == "act" and n.activation and n.activation.name in _SATURATION]
+             if n.role == Role.ACT and n.activation and n.activation.name in _SATURATION]
     if not units:
         return False
     ev = _forward_evaluator(net, point)
@@ -155,7 +156,7 @@ def kink_sites(net) -> dict:
     sites = {}
     for node in net.graph.nodes:
         act = node.activation
-        if node.role == "act" and act is not None and act.kind.kinks:
+        if node.role == Role.ACT and act is not None and act.kind.kinks:
             z = node.expr.args[0]
             key = z if isinstance(z, Symbol) else node.symbol
             sites[key] = (defs.get(z, z), act)

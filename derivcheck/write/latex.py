@@ -34,7 +34,7 @@ import sympy
 from sympy import Add
 from sympy.printing.latex import LatexPrinter, translate
 
-from ..decide.evaluate import format_value
+from ..core.printing import format_value
 
 __all__ = ["DerivcheckLatexPrinter", "latex", "latex_name", "latex_value", "tex_width",
            "latex_pieces", "align_row", "nesting", "WIDTH", "MAX_NESTING"]

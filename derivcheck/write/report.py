@@ -29,19 +29,20 @@ from .latex import (MAX_NESTING, WIDTH, align_row, latex, latex_name, latex_valu
 from .pdf import write_tex_or_pdf
 from .render import render
 from .sheet import layer_steps, network_facts
+from ..decide.verdict import Verdict
 
 __all__ = ["report_source", "write_report", "VERDICT_WORDS", "METHOD_WORDS"]
 
 #: verdict -> what it means, in words.
 VERDICT_WORDS = {
-    "equivalent": "The formula is the gradient: equal to it at every point, kinks included, "
-                  "for every allowed value of Step(0).",
-    "equivalent_almost_everywhere": "The formula equals the gradient everywhere except on "
-                                    "the kinks, where it takes a different value for some "
-                                    "allowed Step(0).",
-    "not_equivalent": "The formula is not the gradient: the two differ on a set of positive "
-                      "measure.",
-    "unknown": "derivcheck could not decide within its limits, and does not guess.",
+    Verdict.EQUIVALENT: "The formula is the gradient: equal to it at every point, kinks "
+                        "included, for every allowed value of Step(0).",
+    Verdict.EQUIVALENT_ALMOST_EVERYWHERE: "The formula equals the gradient everywhere except "
+                                          "on the kinks, where it takes a different value "
+                                          "for some allowed Step(0).",
+    Verdict.NOT_EQUIVALENT: "The formula is not the gradient: the two differ on a set of "
+                            "positive measure.",
+    Verdict.UNKNOWN: "derivcheck could not decide within its limits, and does not guess.",
 }
 
 #: method -> how strong the answer is.

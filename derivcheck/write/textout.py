@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import textwrap
 
-from ..decide.evaluate import format_value
+from ..core.printing import format_value
+from ..decide.verdict import Verdict
 
 __all__ = ["format_result", "format_gradients"]
 
-_HEADLINES = {
-    "equivalent": "equivalent: the formula is the gradient (at every point, kinks included)",
-    "equivalent_almost_everywhere": "equivalent_almost_everywhere: equal except at a kink",
-    "not_equivalent": "not_equivalent: the formula is not the gradient",
-    "unknown": "unknown: could not decide",
-}
+_HEADLINES = {v: f"{v}: {words}" for v, words in {
+    Verdict.EQUIVALENT: "the formula is the gradient (at every point, kinks included)",
+    Verdict.EQUIVALENT_ALMOST_EVERYWHERE: "equal except at a kink",
+    Verdict.NOT_EQUIVALENT: "the formula is not the gradient",
+    Verdict.UNKNOWN: "could not decide",
+}.items()}
 
 
 def _table(witness, label: str) -> list[str]:
