@@ -35,12 +35,34 @@ from .conventions import Convention, get_convention
 from ..errors import LimitError
 from .graph import Graph, Role, paused_gc, product
 
-__all__ = ["Backward", "backward", "local_derivative", "adjoint_name", "tree_size"]
+__all__ = ["Backward", "backward", "local_derivative", "adjoint_name", "adjoint_of",
+           "adjoint_symbol", "tree_size"]
+
+
+#: What the name of an adjoint starts with; the quantity's own name follows.
+_ADJOINT_PREFIX = "dC/d"
 
 
 def adjoint_name(symbol) -> str:
-    """The plain name of the adjoint of ``symbol``: ``dC/dz2``."""
-    return f"dC/d{symbol.name if isinstance(symbol, Symbol) else symbol}"
+    """The plain name of the adjoint of ``symbol`` (a Symbol or a name): ``dC/dz2``.
+    :func:`adjoint_of` reads it back.
+
+    >>> adjoint_name(Symbol("z2")), adjoint_of(adjoint_name("w1")), adjoint_of("dz2")
+    ('dC/dz2', 'w1', None)
+    """
+    return _ADJOINT_PREFIX + (symbol.name if isinstance(symbol, Symbol) else str(symbol))
+
+
+def adjoint_of(name: str) -> str | None:
+    """The name of the quantity whose adjoint is named ``name``, or None when ``name``
+    is not an adjoint's name."""
+    quantity = name.removeprefix(_ADJOINT_PREFIX)
+    return quantity if quantity != name and quantity else None
+
+
+def adjoint_symbol(symbol) -> Symbol:
+    """The symbol standing for dC/d``symbol``, named by :func:`adjoint_name`."""
+    return Symbol(adjoint_name(symbol))
 
 
 def local_derivative(expr, u: Symbol, convention: Convention) -> sympy.Expr:
@@ -200,7 +222,7 @@ def _backward(graph: Graph, conv: Convention) -> Backward:
             adj_expr = S.One
         else:
             adj_expr = _sum(contributions.pop(node.symbol, []))
-        adj = Symbol(adjoint_name(node.symbol))
+        adj = adjoint_symbol(node.symbol)
         bw.adjoints[node.symbol] = adj
         if node.role != Role.LOSS:
             bw.definitions[adj] = adj_expr

@@ -18,7 +18,7 @@ from sympy import Symbol
 
 from .conventions import Convention, get_convention
 from ..errors import SpecError
-from .gradients import Backward, adjoint_name, backward
+from .gradients import Backward, adjoint_symbol, backward
 from .graph import Graph, build_graph
 from ..names import Namespace
 from .spec import NetworkSpec
@@ -101,7 +101,7 @@ class Network:
         defs = dict(self.graph.definitions)
         defs.update(bw.definitions)
         for p, g in bw.gradients.items():
-            defs[Symbol(adjoint_name(p))] = g
+            defs[adjoint_symbol(p)] = g
         return defs
 
     @cached_property
@@ -110,7 +110,7 @@ class Network:
         ns = self.graph.namespace()
         for name, target in ns.symbols.items():
             if isinstance(target, Symbol):
-                ns.adjoints[name] = Symbol(adjoint_name(target))
+                ns.adjoints[name] = adjoint_symbol(target)
         return ns
 
     def loss(self) -> sympy.Expr:

@@ -24,7 +24,7 @@ from .diagnosis import diagnose
 from .equivalence import decide
 from ..errors import LimitError, SpecError
 from ..guard import Timeout, time_limit
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_symbol
 from ..core.printing import plain
 from .verdict import Result, Verdict
 
@@ -90,7 +90,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
     param = net.parameter(wrt)
     assumptions = Assumptions.parse(assume)
     assumptions.check_names(set(net.variables))
-    reference = Symbol(adjoint_name(param))
+    reference = adjoint_symbol(param)
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=timeout)
     diagnosis = []

@@ -27,7 +27,7 @@ from .. import limits
 from ..core.activations import parse_activation
 from ..core.graph import Role
 from .formal import FormalEvaluator, rational_reconstruct
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_name, adjoint_symbol
 from ..core.sharing import name_arguments
 from .verdict import Diagnosis, DiagnosisKind, Verdict
 
@@ -170,7 +170,7 @@ def _mistakes(net, wrt, candidate, convention, verdict, signs) -> list[Mistake]:
     if verdict == Verdict.EQUIVALENT_ALMOST_EVERYWHERE:
         return [ConventionOnly()]
     defs = net.definitions(convention)
-    reference = Symbol(adjoint_name(wrt))
+    reference = adjoint_symbol(wrt)
     signs = signs or {}
     registry: dict = {}
     flat, named = name_arguments(candidate)
@@ -247,7 +247,7 @@ def _without_factor(expr, adjoint, coef):
 def _mutants(net, defs):
     """The correct derivation, then single mutations of it, then all gates dropped."""
     yield _Mutant([], defs)
-    bw_adj = {n.symbol: Symbol(adjoint_name(n.symbol)) for n in net.graph.nodes}
+    bw_adj = {n.symbol: adjoint_symbol(n.symbol) for n in net.graph.nodes}
     acts = _act_nodes(net)
     for node in acts:
         z = node.expr.args[0]
@@ -280,7 +280,7 @@ def _mutants(net, defs):
         for u, coef in node.linear.items():
             if u in bw_adj and coef.is_Symbol:  # dC/da_{k-1} gets dC/dz_k * w_k
                 mutated = dict(defs)
-                target = Symbol(adjoint_name(u))
+                target = adjoint_symbol(u)
                 mutated[target] = _without_factor(defs[target], adj_z, coef)
                 why = f"{adjoint_name(u)} = {adjoint_name(node.symbol)} * {coef}"
                 yield _Mutant([MissingFactor(factor=str(coef), why=why, layer=node.layer)],
@@ -297,13 +297,13 @@ def _structural(net, defs, wrt, candidate) -> list[Mistake]:
     from .search import Sampler
     from ..core.assumptions import Assumptions
     sampler = Sampler(net, defs, Assumptions())
-    needed = sampler.deps(Symbol(adjoint_name(wrt))) & set(net.params)
+    needed = sampler.deps(adjoint_symbol(wrt)) & set(net.params)
     used = sampler.deps(candidate) & set(net.params)
     missing = sorted(needed - used - {wrt}, key=str)
     out = []
     if missing:
         out.append(ReusedLastLayerFormula(missing=", ".join(map(str, missing)), wrt=str(wrt)))
-    ref_gates = {a for a in _gate_args(defs, Symbol(adjoint_name(wrt)))}
+    ref_gates = {a for a in _gate_args(defs, adjoint_symbol(wrt))}
     for arg in _gate_args({}, candidate):
         if arg not in ref_gates and not any(arg == g for g in ref_gates):
             if not out:

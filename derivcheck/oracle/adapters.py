@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..errors import SpecError
+from ..core.gradients import adjoint_name
 from ..core.graph import Role
 from ..core.printing import format_value
 from .exact import Oracle
@@ -73,7 +74,7 @@ class Mismatch:
     convention: str | None = None   # the other convention the user's values match, if any
 
     def lines(self, convention: str) -> list[str]:
-        out = [f"dC/d{self.parameter} differs from the exact gradient "
+        out = [f"{adjoint_name(self.parameter)} differs from the exact gradient "
                f"(kink convention {convention})",
                f"  at {_show_point(self.point)}" + (" (a kink point)" if self.at_kink else ""),
                f"  exact: {format_value(self.expected)}",
@@ -122,7 +123,7 @@ class Comparison:
         if self.ok:
             return f"<Comparison ok: {self.points} points, convention {self.convention}>"
         m = self.first
-        return (f"<Comparison failed: dC/d{m.parameter} = {m.actual!r}, exact "
+        return (f"<Comparison failed: {adjoint_name(m.parameter)} = {m.actual!r}, exact "
                 f"{format_value(m.expected)} ({len(self.mismatches)} of {self.points} points)>")
 
 

@@ -41,7 +41,7 @@ from ..core.conventions import Convention, get_convention
 from ..errors import SpecError
 from ..decide.evaluate import DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, to_fraction
 from ..core.functions import IsNonNeg, IsPos, Step, decompose
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_symbol
 from ..core.network import from_dict
 
 __all__ = ["Oracle", "exact_point", "exact_number", "STEP_VALUES"]
@@ -311,7 +311,7 @@ class Oracle:
         if "names" not in self._cache:
             self._cache["names"] = [s.name for s in net.variables]
             self._cache["parameters"] = [p.name for p in net.params]
-            self._cache["grads"] = [Symbol(adjoint_name(p)) for p in self._cache["parameters"]]
+            self._cache["grads"] = [adjoint_symbol(p) for p in self._cache["parameters"]]
         self.parameters = self._cache["parameters"]
         self._names, self._grads = self._cache["names"], self._cache["grads"]
 
@@ -353,7 +353,7 @@ class Oracle:
     def gradient(self, name, point: dict):
         """dC/d``name`` at ``point`` (a parameter or an input)."""
         symbol = self.net.parameter(name)
-        return self.values(point)[Symbol(adjoint_name(symbol.name))]
+        return self.values(point)[adjoint_symbol(symbol.name)]
 
     def loss(self, point: dict):
         """The loss at ``point``."""

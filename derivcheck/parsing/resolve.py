@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import sympy
 from lark import Token
 
+from ..core.gradients import adjoint_name, adjoint_symbol
 from ..errors import LimitError, NameError_, ParseError
 from ..limits import MAX_NAMES
 from ..names import Namespace, valid_name
@@ -141,15 +142,16 @@ class Resolver:
             expr = next((v for k, v in self.ns.adjoints.items()
                          if self.ns.symbols.get(k) == q.expr), None)
         if expr is None and self.ns.open:
-            expr = sympy.Symbol(f"dC/d{q.name}")   # q.name passed valid_name above
+            expr = adjoint_symbol(q.name)   # q.name passed valid_name above
         if expr is None:
             has = sorted(self.ns.adjoints)
-            raise NameError_(f"the network has no loss derivative dC/d{q.name}", text=self.text,
+            raise NameError_(f"the network has no loss derivative {adjoint_name(q.name)}",
+                             text=self.text,
                              position=start,
                              hint=f"loss derivatives are known for: {_known_list(has)}"
                              if has else "this network defines no loss derivatives")
-        self.notes.read(f"read {self._source(start, end)} as dC/d{q.name}")
-        return Resolved(f"dC/d{q.name}", expr)
+        self.notes.read(f"read {self._source(start, end)} as {adjoint_name(q.name)}")
+        return Resolved(adjoint_name(q.name), expr)
 
     def wrt(self, quantity: Word) -> str:
         """The plain name a left side ``dC/dw1 =`` differentiates by."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sympy import Symbol
 
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_symbol
 from .latex import (MAX_NESTING, WIDTH, align_row, latex, latex_name, latex_value, nesting,
                     tex_width)
 from .pdf import write_tex_or_pdf
@@ -98,7 +98,7 @@ def write_report(result, path) -> Path:
 def _wrt_tex(result) -> str:
     net = result.network
     symbol = net.parameter(result.wrt) if net is not None else Symbol(result.wrt)
-    return latex(Symbol(adjoint_name(symbol)))
+    return latex(adjoint_symbol(symbol))
 
 
 def _formula(wrt: str, expr):

@@ -25,7 +25,7 @@ from ..core.graph import Role
 from ..errors import LimitError
 from ..decide.evaluate import PointEvaluator
 from ..core.functions import Step
-from ..core.gradients import adjoint_name, tree_size
+from ..core.gradients import adjoint_name, adjoint_symbol, tree_size
 from .latex import (WIDTH, align_row, latex, latex_name, latex_pieces, latex_value,
                     tex_width)
 from .pdf import write_tex_or_pdf
@@ -161,7 +161,7 @@ class _Sheet:
             adj = self.bw.adjoints[u]
             expr = self.bw.definitions[adj]
         else:
-            adj, expr = Symbol(adjoint_name(u)), self.bw.gradients[u]
+            adj, expr = adjoint_symbol(u), self.bw.gradients[u]
         users = [v for v in self.consumers.get(u, []) if v.role != Role.LOSS]
         middle = " + ".join(
             rf"{latex(self.bw.adjoints[v.symbol])}\frac{{\partial {latex(v.symbol)}}}"
@@ -188,7 +188,7 @@ class _Sheet:
             adj = self.bw.adjoints[out]
             lhs = latex(adj)
             if out in self.yhat:
-                lhs = latex_name("dC/d" + self.yhat[out]) + " = " + lhs
+                lhs = latex_name(adjoint_name(self.yhat[out])) + " = " + lhs
             loss = latex(self.graph.definitions[self.graph.loss])
             middle = rf"\frac{{\partial}}{{\partial {latex(out)}}} {loss}"
             sides = [middle] if tex_width(middle) < WIDTH / 2 else []
@@ -232,7 +232,7 @@ class _Sheet:
         body, after = "", ""
         for i, p in enumerate(params):
             inline = self.ordered(self.bw.inline(self.bw.gradients[p]))
-            lhs = latex(Symbol(adjoint_name(p)))
+            lhs = latex(adjoint_symbol(p))
             full, note = self.substituted(p, inline, WIDTH - tex_width(lhs) - 4)
             body += align_row(lhs, *([inline, full] if full is not None else [inline]))
             if i == len(params) - 1:
@@ -318,7 +318,7 @@ class _Sheet:
             evaluators = [PointEvaluator(defs, point, step0=c)
                           for c in (Fraction(0), Fraction(1, 2), Fraction(1))]
             zero = [p for p in self.graph.params
-                    if all(ev.symbol(Symbol(adjoint_name(p))) == 0 for ev in evaluators)]
+                    if all(ev.symbol(adjoint_symbol(p)) == 0 for ev in evaluators)]
             z_value = None
             if m is not None:
                 pre = next(n for n in self.graph.nodes if n.layer == m and n.role == Role.PRE)

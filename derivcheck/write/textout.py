@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ..core.gradients import adjoint_name
 from ..core.printing import format_value
 from ..decide.verdict import Verdict
 
@@ -33,7 +34,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def format_result(result) -> str:
     """The text the ``check`` command prints."""
-    lines = [f"{_HEADLINES[result.verdict]}  (dC/d{result.wrt})"]
+    lines = [f"{_HEADLINES[result.verdict]}  ({adjoint_name(result.wrt)})"]
     if result.reason:
         lines += _wrap("why: " + result.reason, "  ")
     lines.append(f"  candidate read as: {result.candidate}")
@@ -65,5 +66,5 @@ def format_gradients(gradients: dict, definitions: dict) -> str:
     lines = [f"{k} = {v}" for k, v in definitions.items()]
     if lines:
         lines.append("")
-    lines += [f"dC/d{k} = {v}" for k, v in gradients.items()]
+    lines += [f"{adjoint_name(k)} = {v}" for k, v in gradients.items()]
     return "\n".join(lines)
