@@ -27,7 +27,6 @@ Fraction(2, 1)
 """
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 import weakref
@@ -43,6 +42,7 @@ from ..decide.evaluate import DEFAULT_DPS, PointEvaluator, UndefinedAt, Undeterm
 from ..core.functions import IsNonNeg, IsPos, Step, decompose
 from ..core.gradients import adjoint_symbol
 from ..core.network import from_dict
+from ..names import did_you_mean
 
 __all__ = ["Oracle", "exact_point", "exact_number", "STEP_VALUES"]
 
@@ -105,9 +105,8 @@ def _exact_values(names: list, values: dict) -> list:
         known = set(names)
         for name in by_name:
             if name not in known:
-                close = difflib.get_close_matches(name, names, n=1)
                 raise SpecError(f"the point names {name!r}, which is not a variable of the "
-                                "network", hint=hint, suggestion=close[0] if close else None)
+                                "network", hint=hint, suggestion=did_you_mean(name, names))
         raise SpecError("the point has no value for "
                         + ", ".join(n for n in names if n not in by_name), hint=hint)
     return [exact_number(by_name[n], n) for n in names]
