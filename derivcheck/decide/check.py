@@ -88,8 +88,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
                              "dC/dw1 = ...")
     param = net.parameter(wrt)
-    assumptions = Assumptions.parse(assume)
-    assumptions.check_names(set(net.variables))
+    assumptions = Assumptions.parse(assume, known=set(net.variables))
     reference = adjoint_symbol(param)
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=timeout)
