@@ -125,7 +125,8 @@ def _bound(item) -> Bound:
                                   "> >= < <=", hint=_HINT)
         op = _OPS[op]
     if not valid_name(name):
-        raise AssumptionError(f"{name!r} is not a valid name", text=text, position=0)
+        raise AssumptionError(f"{name!r} is not a valid name", text=text, position=0,
+                              hint="bound an input, parameter or target of the network")
     return Bound(sympy.Symbol(name), op, _number(num, text))
 
 
