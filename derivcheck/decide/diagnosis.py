@@ -25,6 +25,7 @@ from sympy import Symbol
 
 from .. import limits
 from ..core.activations import parse_activation
+from ..core.functions import IsNonNeg, IsPos, Step
 from ..core.graph import Role
 from .formal import FormalEvaluator, rational_reconstruct
 from ..core.gradients import adjoint_name, adjoint_symbol
@@ -187,7 +188,7 @@ def _mistakes(net, wrt, candidate, convention, verdict, signs) -> list[Mistake]:
         out = _ratio_mistakes(net, ratio) + mutant.mistakes
         if out:
             return out
-    return _structural(net, defs, wrt, candidate)
+    return _structural(net, defs, wrt, candidate, signs)
 
 
 def _ratio(fe, reference, candidate):
@@ -292,7 +293,7 @@ def _mutants(net, defs):
         yield _Mutant([MissingGates()], mutated)
 
 
-def _structural(net, defs, wrt, candidate) -> list[Mistake]:
+def _structural(net, defs, wrt, candidate, signs) -> list[Mistake]:
     """When no single mutation explains it: parameters never mentioned, extra gates."""
     from .search import Sampler
     from ..core.assumptions import Assumptions
@@ -303,22 +304,36 @@ def _structural(net, defs, wrt, candidate) -> list[Mistake]:
     out = []
     if missing:
         out.append(ReusedLastLayerFormula(missing=", ".join(map(str, missing)), wrt=str(wrt)))
-    ref_gates = {a for a in _gate_args(defs, adjoint_symbol(wrt))}
-    for arg in _gate_args({}, candidate):
-        if arg not in ref_gates and not any(arg == g for g in ref_gates):
-            if not out:
-                out.append(ExtraGate(arg=str(arg)))
-            break
+    extra = None if out else _extra_gate(defs, adjoint_symbol(wrt), candidate, signs)
+    if extra is not None:
+        out.append(ExtraGate(arg=str(extra)))
     return out or [Unexplained()]
 
 
-def _gate_args(defs, expr) -> set:
-    from ..core.functions import IsNonNeg, IsPos, Step
-    out = set()
-    for f in expr.atoms(Step, IsPos, IsNonNeg):
-        out.add(f.args[0])
-    for s in expr.free_symbols:
-        if s in defs:
-            for f in defs[s].atoms(Step):
-                out.add(f.args[0])
-    return out
+def _extra_gate(defs, reference, candidate, signs):
+    """A gate argument of ``candidate`` that is no gate of ``reference`` (compared
+    formally through the definitions, up to a constant factor and factors of known
+    sign), or None.
+
+    >>> from derivcheck.core.network import chain
+    >>> net = chain(["w1"], "relu")
+    >>> w1, x = sympy.symbols("w1 x")
+    >>> ref = adjoint_symbol(w1)
+    >>> _extra_gate(net.definitions(), ref, Step(2 * x * w1) * Step(w1 - 1), {})
+    w1 - 1
+    >>> _extra_gate(net.definitions(), ref, Step(w1), {x: 1}) is None
+    True
+    """
+    fe = FormalEvaluator(defs, mode="offkink", signs=signs)
+    try:
+        fe.value(reference)
+        known = set(fe.gates)
+        for arg in sorted({f.args[0] for f in candidate.atoms(Step, IsPos, IsNonNeg)}, key=str):
+            if all(v == 0 for v in fe.value(arg)):
+                continue
+            found = fe.gate_of(arg)
+            if found is None or found[0] not in known:
+                return arg
+    except ZeroDivisionError:
+        return None
+    return None

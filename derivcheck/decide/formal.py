@@ -310,15 +310,16 @@ class FormalEvaluator:
         when it points the other way. None when ``expr`` is identically 0, belongs to no
         class met so far, or is proportional to one by a constant too large to identify.
 
+        >>> from derivcheck.core.functions import ReLU
         >>> w, x = sympy.symbols("w x")
         >>> fe = FormalEvaluator({}, mode="offkink", signs={x: 1})
         >>> _ = fe.value(Step(w * x))
         >>> [fe.gate_of(e)[1] for e in (w, -3 * w * x, w * x / 2)]
         [1, -1, 1]
-        >>> fe.gate_of(x - w) is None
-        True
+        >>> fe.gate_of(x - w) is None, fe.gate_of(ReLU(w) - ReLU(-w)) == fe.gate_of(w)
+        (True, True)
         """
-        sign, v = self._stripped(expr)
+        sign, v = self._stripped(_decomposed(expr))
         if all(x == 0 for x in v):
             return None
         key, lead = _projective(v)

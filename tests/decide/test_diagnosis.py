@@ -28,6 +28,9 @@ CASES = [  # (id, loss, candidate for dC/dw1, [(kind, layer)])
      [("wrong_activation_derivative", 1)]),
     ("no w2", "half_squared", RIGHT / w2, [("missing_factor", 2)]),
     ("no w2 anywhere", "half_squared", x**3 + w1, [("reused_last_layer_formula", None)]),
+    ("a gate of its own", "half_squared", RIGHT * Step(w2 - 1), [("extra_gate", None)]),
+    # every gate of this one is a gate of the gradient: no "extra gate" (it claimed one)
+    ("no x", "half_squared", RIGHT / x, [("unexplained", None)]),
 ]
 
 
