@@ -27,6 +27,7 @@ from fractions import Fraction
 import sympy
 from sympy import Symbol
 
+from .. import limits
 from ..core.conventions import PROFILES
 from ..errors import SpecError
 from ..decide.evaluate import PointEvaluator
@@ -267,7 +268,8 @@ def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
 def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
                   seed=0, assume=None, float_exact: bool = False) -> list[tuple[dict, bool]]:
     """``points`` random points, then (with ``kinks``) one point on each kink site where
-    that is solvable, each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
+    that is solvable (at most :data:`~derivcheck.limits.MAX_KINK_POINTS` sites, spread
+    evenly over a wide network), each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
     site is placed whenever the gradient there depends on the Step(0) value or on the
     framework profile (|z| at 0 is a kink for jax only). With ``float_exact``, kink
     points are kept only when every exact value, inputs to activations included, is a
@@ -288,6 +290,9 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
     if not kinks:
         return out
     remaining = list(kink_sites(net))
+    if len(remaining) > limits.MAX_KINK_POINTS:  # a wide network: sites spread evenly
+        stride = -(-len(remaining) // limits.MAX_KINK_POINTS)
+        remaining = remaining[::stride]
     for attempt in range(points + 4):
         if not remaining:
             break
