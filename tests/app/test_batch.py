@@ -131,8 +131,8 @@ def test_new_lines_are_graded_on_a_rerun(tmp_path):
 def test_a_torn_last_line_is_repaired(tmp_path):
     src = write_lines(tmp_path / "in.jsonl", [item("a"), item("b"), item("c")])
     out = tmp_path / "out.jsonl"
-    out.write_text(json.dumps({"id": "a", "verdict": "equivalent"}) + "\n"
-                   + '{"id": "b", "verdict": "equiv')
+    out.write_text(json.dumps({"id": "a", "line": 1, "verdict": "equivalent"}) + "\n"
+                   + '{"id": "b", "line": 2, "verdict": "equiv')
     summary = run_batch(src, out, progress=False)
     assert summary.skipped == 1 and summary.graded == 2
     assert set(records(out)) == {'"a"', '"b"', '"c"'}
@@ -266,7 +266,8 @@ def test_cli_batch(tmp_path):
                              "--timeout", "20")
     assert code == 0
     assert "3 submissions graded" in stdout and "error: invalid_json" in stdout
-    assert len(records(tmp_path / "out.jsonl")) == 3
+    assert len(records(tmp_path / "out.jsonl")) == 2
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 3
     code, stdout, _, _ = cli("batch", str(src), "-o", str(tmp_path / "out.jsonl"))
     assert code == 0 and "3 already in the output" in stdout
 
