@@ -6,7 +6,7 @@ a no-op and callers rely on their own deadlines or on a separate process
 (:mod:`derivcheck.app.batch`). The alarm re-fires every :data:`REPEAT` seconds until the
 block is left, so a ``Timeout`` swallowed by a broad ``except`` inside a library is raised
 again. A ``Timeout`` has a ``stage`` slot that the code it interrupted may fill in (what
-it was doing); the timer itself knows nothing of stages, verdicts or messages.
+it was doing); the timer itself knows nothing of what runs inside it.
 :func:`budget` checks a budget a user gave.
 
 >>> with time_limit(5):

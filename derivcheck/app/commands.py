@@ -104,10 +104,10 @@ def _check_output(args, path: str, suffixes=(".tex", ".pdf")) -> str:
         if same_file(path, source):
             raise OutputError(f"the output {path!r} is the input file {source!r}",
                               hint="write to another file")
+    check_writable(path)
     if suffixes and not path.lower().endswith(suffixes):
         raise OutputError(f"cannot tell what to write from the name {path!r}",
                           hint="give a file name ending in " + " or ".join(suffixes))
-    check_writable(path)
     return path
 
 

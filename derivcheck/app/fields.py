@@ -52,8 +52,8 @@ INTEGER = Kind("an integer", lambda v: isinstance(v, int) and not isinstance(v, 
 def describe(value) -> str:
     """What a value is, in a user's words.
 
-    >>> describe(3), describe("x"), describe([1]), describe(None), describe(True)
-    ('a number', 'a string', 'a list', 'null', 'a boolean')
+    >>> describe(3), describe("x"), describe(["a", 1]), describe(None), describe(True)
+    ('a number', 'a string', 'a list holding a number', 'null', 'a boolean')
     """
     if value is None:
         return "null"
@@ -64,8 +64,8 @@ def describe(value) -> str:
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
-        bad = next((x for x in value if not isinstance(x, str)), None)
-        return "a list" if bad is None else f"a list holding {describe(bad)}"
+        odd = next((x for x in value if not isinstance(x, str)), value[0] if value else None)
+        return f"a list holding {describe(odd)}" if value else "an empty list"
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__

@@ -22,7 +22,7 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
-from ..errors import LimitError, SpecError
+from ..errors import LimitError, ParseError, SpecError
 from ..guard import Timeout, time_limit
 from ..core.gradients import adjoint_name
 from ..core.printing import plain
@@ -92,7 +92,7 @@ def timeout_reason(stage: str | None, seconds: float) -> str:
     """The reason given when a budget of ``seconds`` (as the user set it) ran out while
     ``stage`` was running.
 
-    >>> timeout_reason("deciding equivalence", 1)[:63]
+    >>> timeout_reason("deciding equivalence", 1)[:64]
     'the time budget of 1 s ran out while deciding equivalence (done:'
     """
     stage = stage or "starting the check"
@@ -124,6 +124,11 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
         from ..parsing import parse_formula
         source = candidate
         parsed = parse_formula(candidate, net.namespace, latex=latex, wrt=wrt)
+        if parsed.other_left is not None:
+            raise ParseError("the left side is not a derivative of the loss, so the formula "
+                             "is not a gradient", text=candidate, position=parsed.other_left,
+                             hint="start with dC/dw1 = or \\frac{\\partial C}{\\partial w_1} "
+                                  "=, or give the formula alone")
         expr, readings, warnings = parsed.expr, list(parsed.readings), list(parsed.warnings)
         wrt = wrt or parsed.wrt
     else:
