@@ -341,3 +341,16 @@ def test_guard_is_only_a_timer():
     for package in ("parsing", "core", "decide", "write", "oracle"):
         assert f"derivcheck.{package}" not in source  # no module name -> message table
     assert not hasattr(__import__("derivcheck.guard").guard, "unknown_result")
+
+
+def test_a_wide_network_sheet_is_summarised_quickly():
+    """A 50-100-49-1 MLP (under the parameter limit) took more than 300 s: its wide
+    layers now show a few units and say how many there are."""
+    from derivcheck.core.network import from_dict
+    from derivcheck.write.sheet import sheet_source
+    net = from_dict({"widths": [50, 100, 49, 1], "activations": "relu"})
+    start = time.monotonic()
+    source = sheet_source(net)
+    assert time.monotonic() - start < 60
+    assert "Layer 2: 100 units; rows shown for 3 of them" in source
+    assert len(source) < 200_000
