@@ -352,5 +352,5 @@ def test_a_wide_network_sheet_is_summarised_quickly():
     start = time.monotonic()
     source = sheet_source(net)
     assert time.monotonic() - start < 60
-    assert "Layer 2: 100 units; rows shown for 3 of them" in source
+    assert "Layer 1: 100 units; rows shown for 3 of them" in source
     assert len(source) < 200_000
