@@ -15,7 +15,8 @@ hint: a ')' is probably missing
 from __future__ import annotations
 
 __all__ = ["DerivcheckError", "ParseError", "NameError_", "SpecError", "LimitError",
-           "NetworkLimitError", "AssumptionError", "PdfError", "OutputError"]
+           "NetworkLimitError", "AssumptionError", "PdfError", "OutputError",
+           "OptionError"]
 
 
 class DerivcheckError(Exception):
@@ -112,3 +113,9 @@ class OutputError(DerivcheckError):
     a full disk, an output that is also the input)."""
 
     kind = "output_error"
+
+
+class OptionError(DerivcheckError):
+    """An option out of its range (a timeout that is not a positive finite number)."""
+
+    kind = "invalid_option"

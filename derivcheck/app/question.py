@@ -133,8 +133,14 @@ def cmd_run(args) -> int:
     for i, f in enumerate(formulas, 1):
         run.formula(i, f, nets[f["network"]], data.get("assume", []))
     from ..write.sheet import sheet_source
+    taken: set = set()
     for key in data.get("sheets", list(nets)):
         path = file_in(out, "sheet-", key, ".pdf")
+        n = 1
+        while path.name in taken:  # two names that map to one file name
+            n += 1
+            path = file_in(out, "sheet-", f"{key}-{n}", ".pdf")
+        taken.add(path.name)
         run.write(path, f"writing the sheet of {key}",
                   lambda key=key: sheet_source(nets[key], assume=data.get("assume", [])))
     return run.finish()

@@ -22,8 +22,8 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
-from ..errors import LimitError, ParseError, SpecError
-from ..guard import Timeout, time_limit
+from ..errors import LimitError, OptionError, ParseError, SpecError
+from ..guard import Timeout, budget, time_limit
 from ..core.gradients import adjoint_name
 from ..core.printing import plain
 from .verdict import Result
@@ -73,9 +73,14 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
 
     ``assume``: bounds such as ``"x > 0"``; ``convention``: kink convention name;
     ``latex``: force (True) or forbid (False) the LaTeX reader, None to detect;
-    ``timeout``: seconds for the decision and the diagnosis (in the main thread, a
+    ``timeout``: seconds for the decision and the diagnosis, a positive finite number up
+    to :data:`~derivcheck.limits.MAX_TIMEOUT` (in the main thread, a
     diagnosis still running then is dropped with a warning; the verdict stays).
     """
+    try:
+        timeout = budget(timeout)
+    except ValueError as exc:
+        raise OptionError(f"the timeout {exc}") from None
     stage = ["starting the check"]
     try:
         return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)

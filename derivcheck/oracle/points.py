@@ -23,6 +23,7 @@ import operator
 import random
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy
 from sympy import Symbol
@@ -243,7 +244,14 @@ def is_kink(net, point: dict, convention="any") -> bool:
     True
     """
     conventions = convention if isinstance(convention, tuple) else (convention,)
-    return any(Oracle(net, c).at_kink(point) for c in conventions)
+    return any(_oracle(net, c).at_kink(point) for c in conventions)
+
+
+@lru_cache(maxsize=8)
+def _oracle(net, convention) -> Oracle:
+    """One oracle per network and convention: building one for a wide network takes
+    seconds, and kink placement asks many times."""
+    return Oracle(net, convention)
 
 
 def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:

@@ -230,3 +230,14 @@ def test_read_only_outputs(tmp_path, disk):
                  f'text = "{RIGHT}"\n')
     code, stdout, stderr, _ = cli("run", str(q), "--out", str(disk / "out"))
     assert code == 2 and "Read-only" in stderr and "Traceback" not in stderr
+
+
+def test_a_report_that_cannot_be_written_keeps_the_verdict(tmp_path, disk):
+    """check --report on a full disk: the verdict is printed, and the exit code is 2
+    (documented), never 4; no half report is left."""
+    fill(disk)
+    code, stdout, stderr, _ = cli("check", "--weights", "w1", "--act", "relu", "--wrt", "w1",
+                                  "--report", str(disk / "r.tex"), "x*(y-relu(w1*x))")
+    assert code == 2 and "not_equivalent" in stdout
+    assert "No space left on device" in stderr and "the verdict above stands" in stderr
+    assert not (disk / "r.tex").exists()

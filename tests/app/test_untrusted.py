@@ -124,6 +124,15 @@ def test_timeout_must_be_a_sane_positive_number(tmp_path, capsys, value):
         run_batch(src, tmp_path / "o.jsonl", timeout=float(value) if value != "abc" else value)
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1, 0, 1e308])
+def test_the_api_refuses_a_senseless_timeout(value):
+    from derivcheck.core.network import chain
+    from derivcheck.decide.check import check
+    from derivcheck.errors import OptionError
+    with pytest.raises(OptionError):
+        check(chain(["w1"], "relu"), "x", "w1", timeout=value)
+
+
 @pytest.mark.parametrize("points", ["-5", "1000000", "x"])
 def test_vectors_points_are_bounded(capsys, points):
     with pytest.raises(SystemExit) as info:
@@ -234,6 +243,11 @@ def test_question_file_not_utf8_or_too_large(tmp_path, capsys):
                                     for _ in range(limits.MAX_QUESTION_FORMULAS + 1)))
     code, _, err = run(capsys, "run", str(q), "--out", str(tmp_path / "out"))
     assert code == 2 and "the limit is" in err
+    q.write_text(QUESTION + "# " + "x" * limits.MAX_QUESTION_SIZE + "\n")
+    start = time.monotonic()
+    code, _, err = run(capsys, "run", str(q), "--out", str(tmp_path / "out"))
+    assert code == 2 and f"larger than {limits.MAX_QUESTION_SIZE} bytes" in err
+    assert time.monotonic() - start < 5
 
 
 def test_a_string_assumption_is_one_condition(tmp_path, capsys):
@@ -258,6 +272,16 @@ def test_network_names_never_write_outside_the_folder(tmp_path, capsys):
     assert not (tmp_path / "escaped").exists() and not Path("/escaped").exists()
 
 
+def test_names_that_map_to_one_file_name_get_two_files(tmp_path, capsys):
+    q = tmp_path / "q.toml"
+    q.write_text('[networks."a/b"]\nweights = ["w1"]\n[networks.a_b]\nweights = ["w1"]\n')
+    code, stdout, _ = run(capsys, "run", str(q), "--out", str(tmp_path / "out"), "--format",
+                          "json")
+    data = json.loads(stdout)
+    files = data["written"] + [e["file"] for e in data["not_written"]]
+    assert sorted(Path(f).name for f in files) == ["sheet-a_b-2.pdf", "sheet-a_b.pdf"]
+
+
 def test_run_lists_what_it_wrote_and_why_not(tmp_path, capsys):
     q = tmp_path / "q.toml"
     q.write_text('sheets = []\n' + QUESTION + '[[formulas]]\nnetwork = "one"\nwrt = "w1"\n'
@@ -275,8 +299,13 @@ def test_run_lists_what_it_wrote_and_why_not(tmp_path, capsys):
 @pytest.mark.parametrize("argv", [
     ["vectors", *CHAIN, "--points", "300"], ["check", *CHAIN, "--wrt", "w1", RIGHT],
     ["gradient", "--weights", "w1,w2,w3", "--act", "relu"], ["parse", *CHAIN, RIGHT],
-    ["check", *CHAIN, "--wrt", "w1", "--format", "json", "(x"]])
-def test_a_closed_pipe_ends_quietly(argv):
+    ["check", *CHAIN, "--wrt", "w1", "--format", "json", "(x"],
+    ["sheet", *CHAIN, "-o", "{tmp}/s.tex"], ["batch", "{tmp}/in.jsonl", "-o", "{tmp}/o.jsonl"],
+    ["run", "{tmp}/q.toml", "--out", "{tmp}/out"]])
+def test_a_closed_pipe_ends_quietly(tmp_path, argv):
+    (tmp_path / "in.jsonl").write_text(item("a") + "\n")
+    (tmp_path / "q.toml").write_text('sheets = []\n' + QUESTION)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from derivcheck.app.cli import main; "
          "sys.exit(main())", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
