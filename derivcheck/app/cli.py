@@ -191,10 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
+    try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 2
+    except BrokenPipeError:  # --help | head
+        return _pipe_closed()
     json_mode = getattr(args, "format", "text") == "json"
     try:
         code = COMMANDS[args.command](args)

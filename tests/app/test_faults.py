@@ -71,7 +71,7 @@ from derivcheck import limits
 limits.TIMEOUT_SLACK, limits.BATCH_GRACE = 0.2, 0.3
 from derivcheck.app.batch import run_batch
 from tests.app.faulty import grade
-s = run_batch(sys.argv[1], sys.argv[2], jobs=int(sys.argv[3]), timeout=0.5, progress=False,
+s = run_batch(sys.argv[1], sys.argv[2], jobs=int(sys.argv[3]), timeout=2.0, progress=False,
               grade=grade)
 print(json.dumps({"graded": s.graded, "skipped": s.skipped, "errors": s.errors,
                   "verdicts": s.verdicts}))
