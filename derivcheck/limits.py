@@ -57,8 +57,12 @@ BATCH_GRACE = 3.0
 WORKER_MEMORY = 4 * 1024**3
 #: Random points ``derivcheck vectors --points`` writes at most.
 MAX_POINTS = 1_000
-#: Kink sites (units with a kink) ``derivcheck vectors --kinks`` places a point on at most.
+#: Kink sites (units with a kink) ``derivcheck vectors --kinks`` places a point on at most;
+#: on a network with many parameters, at most KINK_WORK / parameters of them (each site
+#: costs several exact backward passes), but at least MIN_KINK_POINTS.
 MAX_KINK_POINTS = 64
+KINK_WORK = 40_000
+MIN_KINK_POINTS = 4
 #: Bytes in a question file (``derivcheck run``).
 MAX_QUESTION_SIZE = 1_000_000
 #: Formulas, and networks, in one question file.

@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"random points (default %(default)s, at most {limits.MAX_POINTS})")
     v.add_argument("--kinks", action="store_true",
                    help="add points exactly on kinks (on at most "
-                        f"{limits.MAX_KINK_POINTS} units, spread over a wide network)")
+                        f"{limits.MAX_KINK_POINTS} units, fewer on a network with many "
+                        "parameters, spread over it)")
     v.add_argument("--kink-convention", default="torch")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("-o", "--output", help="vectors.json (default: standard output)")

@@ -276,8 +276,8 @@ def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
 def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
                   seed=0, assume=None, float_exact: bool = False) -> list[tuple[dict, bool]]:
     """``points`` random points, then (with ``kinks``) one point on each kink site where
-    that is solvable (at most :data:`~derivcheck.limits.MAX_KINK_POINTS` sites, spread
-    evenly over a wide network), each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
+    that is solvable (at most :data:`~derivcheck.limits.MAX_KINK_POINTS` sites, fewer on a
+    network with many parameters, spread evenly over it), each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
     site is placed whenever the gradient there depends on the Step(0) value or on the
     framework profile (|z| at 0 is a kink for jax only). With ``float_exact``, kink
     points are kept only when every exact value, inputs to activations included, is a
@@ -298,9 +298,10 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
     if not kinks:
         return out
     remaining = list(kink_sites(net))
-    if len(remaining) > limits.MAX_KINK_POINTS:  # a wide network: sites spread evenly
-        stride = -(-len(remaining) // limits.MAX_KINK_POINTS)
-        remaining = remaining[::stride]
+    most = max(limits.MIN_KINK_POINTS, min(limits.MAX_KINK_POINTS,
+                                            limits.KINK_WORK // max(1, len(net.params))))
+    if len(remaining) > most:  # a wide network: sites spread evenly
+        remaining = remaining[::-(-len(remaining) // most)]
     for attempt in range(points + 4):
         if not remaining:
             break

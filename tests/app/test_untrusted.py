@@ -382,3 +382,15 @@ def test_a_wide_network_sheet_is_summarised_quickly():
     assert time.monotonic() - start < 60
     assert "Layer 1: 100 units; rows shown for 3 of them" in source
     assert len(source) < 200_000
+
+
+def test_kink_points_on_a_wide_network_are_bounded(monkeypatch):
+    """vectors --kinks on a 50-100-49-1 MLP ran past 200 s: the sites it places points on
+    are capped, fewer the more parameters the network has."""
+    from derivcheck.core.network import from_dict
+    from derivcheck.oracle.points import kink_sites, sample_points
+    net = from_dict({"widths": [1, 20, 1], "activations": "relu"})
+    monkeypatch.setattr(limits, "KINK_WORK", 6 * len(net.params))
+    sample = sample_points(net, points=1, kinks=True, seed=1)
+    assert len(kink_sites(net)) == 21
+    assert 1 <= len(sample) - 1 <= 6
