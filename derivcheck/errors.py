@@ -15,8 +15,7 @@ hint: a ')' is probably missing
 from __future__ import annotations
 
 __all__ = ["DerivcheckError", "ParseError", "NameError_", "SpecError", "LimitError",
-           "NetworkLimitError", "AssumptionError", "PdfError", "OutputError",
-           "OptionError"]
+           "NetworkLimitError", "AssumptionError", "UsageError", "PdfError", "OutputError"]
 
 
 class DerivcheckError(Exception):
@@ -102,6 +101,13 @@ class AssumptionError(DerivcheckError):
     kind = "assumption_error"
 
 
+class UsageError(DerivcheckError, ValueError):
+    """An option given a value it does not take (``form="pretty"``); still a
+    :class:`ValueError` for code that catches those."""
+
+    kind = "usage_error"
+
+
 class PdfError(DerivcheckError):
     """pdflatex missing or failing."""
 
@@ -114,8 +120,3 @@ class OutputError(DerivcheckError):
 
     kind = "output_error"
 
-
-class OptionError(DerivcheckError):
-    """An option out of its range (a timeout that is not a positive finite number)."""
-
-    kind = "invalid_option"

@@ -14,6 +14,7 @@ import sys
 from contextlib import contextmanager
 
 from .. import limits
+from ..core.graph import Role
 from ..core.printing import plain
 from ..decide.check import check, gradient_display, timed_out
 from ..errors import DerivcheckError, LimitError, OutputError, ParseError, SpecError
@@ -170,7 +171,7 @@ def _gradients(args) -> str:
     else:
         keep = bw.kept()
         grads = {p: bw.inline(bw.gradients[p], keep=keep) for p in params}
-        defs = {n.symbol: n.expr for n in net.graph.nodes if n.role != "loss"}
+        defs = {n.symbol: n.expr for n in net.graph.nodes if n.role != Role.LOSS}
         defs.update(bw.compact())
     if args.format == "latex":
         from ..write.latex import latex

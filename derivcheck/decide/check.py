@@ -22,11 +22,11 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
-from ..errors import LimitError, OptionError, ParseError, SpecError
+from ..errors import LimitError, ParseError, SpecError, UsageError
 from ..guard import Timeout, budget, time_limit
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_symbol
 from ..core.printing import plain
-from .verdict import Result
+from .verdict import Result, Verdict
 
 __all__ = ["check", "gradient_display", "timeout_reason", "timed_out"]
 
@@ -80,7 +80,7 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     try:
         timeout = budget(timeout)
     except ValueError as exc:
-        raise OptionError(f"the timeout {exc}") from None
+        raise UsageError(f"the timeout {exc}") from None
     stage = ["starting the check"]
     try:
         return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
@@ -145,15 +145,14 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
                              "dC/dw1 = ...")
     stage[0] = "computing the exact gradient"
     param = net.parameter(wrt)
-    assumptions = Assumptions.parse(assume)
-    assumptions.check_names(set(net.variables))
-    reference = Symbol(adjoint_name(param))
+    assumptions = Assumptions.parse(assume, known=set(net.variables))
+    reference = adjoint_symbol(param)
     stage[0] = "deciding equivalence"
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=timeout)
     diagnosis = []
     left = start + timeout - time.monotonic()
-    if decision.verdict in ("not_equivalent", "equivalent_almost_everywhere"):
+    if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         stage[0] = "diagnosing the mistake"
         try:
             with time_limit(min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)):

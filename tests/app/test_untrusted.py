@@ -127,8 +127,8 @@ def test_timeout_must_be_a_sane_positive_number(tmp_path, capsys, value):
 def test_the_api_refuses_a_senseless_timeout(value):
     from derivcheck.core.network import chain
     from derivcheck.decide.check import check
-    from derivcheck.errors import OptionError
-    with pytest.raises(OptionError):
+    from derivcheck.errors import UsageError
+    with pytest.raises(UsageError):
         check(chain(["w1"], "relu"), "x", "w1", timeout=value)
 
 
