@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import limits
 from ..errors import DerivcheckError
 
-__all__ = ["serve", "ServeError"]
+__all__ = ["serve", "cmd_serve", "ServeError"]
 
 INSTALL = "pip install 'derivcheck[serve]'   (Starlette and uvicorn)"
 
@@ -43,3 +43,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, jobs: int = 2,
           f"{timeout:g} s per check; Ctrl-C stops)", flush=True)
     uvicorn.run(create_app(workers, timeout), host=host, port=port, log_level="warning",
                 timeout_graceful_shutdown=2)
+
+
+def cmd_serve(args) -> int:
+    """``derivcheck serve``: run until interrupted."""
+    serve(args.host, args.port, args.jobs, args.timeout)
+    return 0

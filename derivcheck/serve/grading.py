@@ -25,12 +25,22 @@ import json
 from functools import lru_cache
 
 from .. import limits
+from ..app.batch import ITEM
+from ..app.fields import TEXT, TEXTS, Field, Kind, validate
 from ..errors import DerivcheckError, LimitError
 
 __all__ = ["run_job", "KINDS", "ITEM_FIELDS"]
 
-#: Fields a request may have: the batch item's, and ``latex``.
-ITEM_FIELDS = ("id", "network", "wrt", "candidate", "assume", "kink_convention", "latex")
+BOOLEAN = Kind("true or false", lambda v: isinstance(v, bool))
+
+#: The batch item's fields (CONTRACT section 2), and ``latex`` for the page's box.
+CHECK_ITEM = ITEM + (Field("latex", BOOLEAN, about="read the candidate as LaTeX"),)
+#: ``gradient`` and ``sheet``: the same without a candidate; ``wrt`` may be a list there.
+NETWORK_ITEM = tuple(
+    Field("wrt", (TEXT, TEXTS), about="a parameter or a list of them") if f.name == "wrt"
+    else Field(f.name, f.kinds, about=f.about) if f.name == "candidate" else f
+    for f in CHECK_ITEM)
+ITEM_FIELDS = tuple(f.name for f in CHECK_ITEM)
 
 
 class RequestError(DerivcheckError):
@@ -59,40 +69,22 @@ def error_body(err: DerivcheckError, source: str | None = None, render: bool = F
 
 
 def _fields(item, need_candidate: bool = True) -> dict:
-    """The request's fields, type-checked."""
-    if not isinstance(item, dict):
-        raise RequestError("the request must be a JSON object such as {\"network\": {...}, "
-                           "\"wrt\": \"w1\", \"candidate\": \"...\"}")
-    unknown = sorted(set(item) - set(ITEM_FIELDS))
-    if unknown:
-        raise RequestError(f"unknown field(s): {', '.join(map(repr, unknown))}",
-                           hint="fields: " + ", ".join(ITEM_FIELDS))
-    if not isinstance(item.get("network"), dict):
-        raise RequestError("'network' must be an object with the fields of a network file",
-                           hint='e.g. "network": {"weights": ["w1", "w2"], "activations": '
-                                '"relu"}')
-    candidate, wrt = item.get("candidate"), item.get("wrt")
-    if need_candidate and not isinstance(candidate, str):
-        raise RequestError("'candidate' must be a string (the formula)")
-    wrts = [wrt] if isinstance(wrt, str) else wrt
-    if wrts is not None and not (isinstance(wrts, list) and wrts
-                                 and all(isinstance(w, str) for w in wrts)
-                                 and (len(wrts) == 1 or not need_candidate)):
-        raise RequestError("'wrt' must be a string (the parameter)"
-                           + ("" if need_candidate else " or a list of them"))
-    assume = item.get("assume") or []
-    assume = [assume] if isinstance(assume, str) else assume
-    if not isinstance(assume, list) or not all(isinstance(a, str) for a in assume):
-        raise RequestError("'assume' must be a list of strings such as \"x > 0\"")
-    convention = item.get("kink_convention") or "any"
-    if not isinstance(convention, str):
-        raise RequestError("'kink_convention' must be a string such as \"any\" or \"torch\"")
-    latex = item.get("latex")
-    if latex not in (None, True, False):
-        raise RequestError("'latex' must be true or false")
-    return {"network": json.dumps(item["network"], sort_keys=True),
-            "wrt": wrts, "candidate": candidate, "assume": assume,
-            "convention": convention, "latex": latex or None}
+    """The request's fields, type-checked (``null`` is an absent field, as in batch).
+
+    >>> _fields({"network": {}, "candidate": "x", "latex": "yes"})
+    Traceback (most recent call last):
+    derivcheck.serve.grading.RequestError: error: the request: 'latex' must be true or false (read the candidate as LaTeX), not a string
+    """
+    given = ({k: v for k, v in item.items() if v is not None or k == "network"}
+             if isinstance(item, dict) else item)
+    values = validate(given, CHECK_ITEM if need_candidate else NETWORK_ITEM, "the request",
+                      RequestError)
+    wrt = values.get("wrt")
+    return {"network": json.dumps(values["network"], sort_keys=True),
+            "wrt": [wrt] if isinstance(wrt, str) else wrt, "candidate": values.get("candidate"),
+            "assume": values.get("assume", []),
+            "convention": values.get("kink_convention") or "any",
+            "latex": values.get("latex") or None}
 
 
 @lru_cache(maxsize=32)
@@ -105,8 +97,8 @@ def _network(fields_json: str):
 # -- the jobs --------------------------------------------------------------------------------
 
 def _check(item, timeout: float, render: bool) -> dict:
-    from ..decide.check import check
-    from ..guard import Timeout, time_limit, unknown_result
+    from ..decide.check import check, timed_out
+    from ..guard import Timeout, time_limit
     f = _fields(item)
     wrt = f["wrt"][0] if f["wrt"] else None
     try:
@@ -114,8 +106,10 @@ def _check(item, timeout: float, render: bool) -> dict:
             result = check(_network(f["network"]), f["candidate"], wrt, assume=f["assume"],
                            convention=f["convention"], latex=f["latex"], timeout=timeout)
     except Timeout as exc:
-        result = unknown_result(exc, wrt=wrt, candidate=f["candidate"],
-                                convention=f["convention"], assumptions=f["assume"])
+        if exc.stage is None:
+            exc.stage = "building the network"
+        result = timed_out(exc, timeout, wrt=wrt, candidate=f["candidate"],
+                           convention=f["convention"], assumptions=f["assume"])
     body = result.to_json()
     if render:
         body["tex"] = _tex(result)
@@ -219,7 +213,8 @@ KINDS = {"check": _check, "parse": _parse, "gradient": _gradient, "sheet": _shee
 def run_job(job, timeout: float):
     """``(status, payload)`` for ``job = (kind, body, options)``: 200 and the answer, 400
     and the error JSON for bad input, 500 for a bug of ours (never a traceback)."""
-    from ..guard import Timeout, time_limit, timeout_reason
+    from ..decide.check import timeout_reason
+    from ..guard import Timeout, time_limit
     kind, body, options = job
     render = bool(options.get("render"))
     source = body.get("candidate") if isinstance(body, dict) else None
@@ -228,7 +223,8 @@ def run_job(job, timeout: float):
             return 200, KINDS[kind](body, timeout, render)
     except Timeout as exc:
         return 503, {"verdict": "error", "error": {
-            "kind": "timeout", "message": timeout_reason(exc), "position": None}}
+            "kind": "timeout", "message": timeout_reason(exc.stage or f"answering {kind}",
+                                                         timeout), "position": None}}
     except DerivcheckError as err:
         return 400, error_body(err, source if isinstance(source, str) else None, render)
     except RecursionError:
