@@ -256,8 +256,8 @@ def cmd_batch(args) -> int:
                                 timeout=args.timeout,
                                 progress=False if args.no_progress else None)
         print(summary.text() + f"\n{args.format} results written to {args.output}")
-        return 0
-    summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
-                        progress=False if args.no_progress else None)
-    print(summary.text())
+    else:
+        summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
+                            progress=False if args.no_progress else None)
+        print(summary.text())
     return 1 if args.fail_on_error and (summary.errors or summary.skipped_errors) else 0

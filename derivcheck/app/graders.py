@@ -225,8 +225,14 @@ def grade_to_file(in_path, out_path, fmt: str, *, policy: dict | None = None, jo
                   timeout: float | None = None, progress=None):
     """Grade ``in_path`` (a batch input) and write the ``fmt`` results to ``out_path``;
     returns the batch :class:`~derivcheck.app.batch.Summary`."""
+    from ..write.files import check_writable, same_file, write_atomic
     from .batch import run_batch
+    from .batch_files import BatchError
     in_path, out_path = Path(in_path), Path(out_path)
+    if out_path.exists() and same_file(in_path, out_path):
+        raise BatchError(f"the output {str(out_path)!r} is the input file",
+                         hint="write the results to another file, e.g. results.json")
+    check_writable(out_path)
     options = {} if timeout is None else {"timeout": timeout}
     with tempfile.TemporaryDirectory(prefix="derivcheck-grader-") as tmp:
         lines = Path(tmp) / "records.jsonl"
@@ -237,6 +243,5 @@ def grade_to_file(in_path, out_path, fmt: str, *, policy: dict | None = None, jo
     records.sort(key=lambda r: rank.get(_name(r), len(rank)))
     result = (gradescope(records, sources, policy) if fmt == "gradescope"
               else prairielearn(records, sources, policy))
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    write_atomic(out_path, json.dumps(result, indent=1) + "\n")
     return summary

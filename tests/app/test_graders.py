@@ -148,3 +148,20 @@ def test_the_schemas_reject_what_the_formats_do_not_have():
         schema_check({"gradable": False, "format_errors": ["x"], "score": 0.0}, "prairielearn")
     with pytest.raises(jsonschema.ValidationError):  # a score above 1
         schema_check({"gradable": True, "score": 2.0, "tests": []}, "prairielearn")
+
+
+def test_results_never_overwrite_the_answers(tmp_path, capsys):
+    src = answers(tmp_path, RIGHT)
+    before = src.read_text()
+    code = main(["batch", str(src), "-o", str(tmp_path / "." / "in.jsonl"), "--format",
+                 "gradescope", "--no-progress"])
+    assert code == 2 and "is the input file" in capsys.readouterr().err
+    assert src.read_text() == before
+
+
+def test_fail_on_error_with_a_grader_format(tmp_path):
+    src = answers(tmp_path, RIGHT, "x*(")
+    argv = ["batch", str(src), "-o", str(tmp_path / "r.json"), "--format", "prairielearn",
+            "--no-progress"]
+    assert main(argv) == 0
+    assert main(argv + ["--fail-on-error"]) == 1
