@@ -10,7 +10,7 @@ import json
 import sys
 
 from .. import __version__
-from ..errors import DerivcheckError, SpecError
+from ..errors import DerivcheckError, SpecError, error_json
 from ..limits import DEFAULT_TIMEOUT, MAX_TEXT_LENGTH
 
 __all__ = ["main", "build_parser", "network_from_args"]
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
         return getattr(commands, f"cmd_{args.command}")(args)
     except DerivcheckError as err:
         if json_mode:
-            print(json.dumps(err.to_json()))
+            print(json.dumps(err.to_json(), indent=1))
         else:
             print(err.render(), file=sys.stderr)
         return 2
@@ -187,14 +187,14 @@ def main(argv=None) -> int:
         return 130
     except RecursionError:
         msg = "the input is nested too deeply to process"
-        print(json.dumps({"error": {"kind": "limit_exceeded", "message": msg,
-                                    "position": None}}) if json_mode else f"error: {msg}",
+        print(json.dumps(error_json("limit_exceeded", msg), indent=1)
+              if json_mode else f"error: {msg}",
               file=sys.stdout if json_mode else sys.stderr)
         return 2
     except Exception as exc:  # a bug of ours: say so plainly, never a traceback
         msg = f"internal error: {type(exc).__name__}: {exc}. Please report this input."
-        print(json.dumps({"error": {"kind": "internal_error", "message": msg,
-                                    "position": None}}) if json_mode else msg,
+        print(json.dumps(error_json("internal_error", msg), indent=1)
+              if json_mode else msg,
               file=sys.stdout if json_mode else sys.stderr)
         return 4
 

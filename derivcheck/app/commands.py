@@ -71,11 +71,8 @@ def cmd_gradient(args) -> int:
     text = {str(k): plain(v) for k, v in grads.items()}
     shown_defs = {str(k): plain(v) for k, v in defs.items()}
     if args.format == "json":
-        out = ({"wrt": next(iter(text)), "gradient": next(iter(text.values()))}
-               if len(text) == 1 else {"gradients": text})
-        out["definitions"] = shown_defs
-        out["kink_convention"] = args.kink_convention
-        print(json.dumps(out, indent=1))
+        print(json.dumps({"gradients": text, "definitions": shown_defs,
+                          "kink_convention": args.kink_convention}, indent=1))
     else:
         print(format_gradients(text, shown_defs))
     return 0

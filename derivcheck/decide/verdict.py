@@ -31,9 +31,8 @@ class Witness:
     def to_json(self) -> dict:
         out = {"point": {k: format_value(v) for k, v in self.point.items()},
                "candidate": format_value(self.candidate),
-               "expected": format_value(self.expected)}
-        if self.step0 is not None:
-            out["step0"] = format_value(self.step0)
+               "expected": format_value(self.expected),
+               "step0": None if self.step0 is None else format_value(self.step0)}
         return out
 
 
@@ -47,10 +46,7 @@ class Diagnosis:
     layer: int | None = None
 
     def to_json(self) -> dict:
-        out = {"kind": self.kind, "message": self.message}
-        if self.layer is not None:
-            out["layer"] = self.layer
-        return out
+        return {"kind": self.kind, "message": self.message, "layer": self.layer}
 
 
 @dataclass
@@ -83,7 +79,8 @@ class Result:
         return EXIT_CODES[self.verdict]
 
     def to_json(self) -> dict:
-        """The contract's JSON object."""
+        """The contract's JSON object: every key always present (``None``, ``[]`` or
+        ``{}`` when empty), whatever the verdict."""
         out = {
             "verdict": self.verdict,
             "wrt": self.wrt,
@@ -95,15 +92,10 @@ class Result:
             "method": self.method,
             "kink_convention": self.kink_convention,
             "assumptions": list(self.assumptions),
+            "method_detail": self.method_detail,
+            "reason": self.reason,
+            "definitions": dict(self.definitions),
+            "readings": list(self.readings),
+            "warnings": list(self.warnings),
         }
-        if self.method_detail:
-            out["method_detail"] = self.method_detail
-        if self.reason:
-            out["reason"] = self.reason
-        if self.definitions:
-            out["definitions"] = dict(self.definitions)
-        if self.readings:
-            out["readings"] = list(self.readings)
-        if self.warnings:
-            out["warnings"] = list(self.warnings)
         return out

@@ -36,7 +36,7 @@ def test_seed_one_layer_diagnosis_and_json():
     assert set(j) >= {"verdict", "wrt", "candidate", "gradient", "counterexample", "kink_point",
                       "diagnosis", "method", "kink_convention", "assumptions"}
     assert j["wrt"] == "w1" and j["assumptions"] == ["x > 0"]
-    assert set(j["counterexample"]) == {"point", "candidate", "expected"}
+    assert set(j["counterexample"]) == {"point", "candidate", "expected", "step0"}
     assert all(isinstance(v, str) for v in j["counterexample"]["point"].values())
     assert r.exit_code == 1
 
