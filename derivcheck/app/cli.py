@@ -15,26 +15,54 @@ from ..limits import DEFAULT_TIMEOUT, MAX_TEXT_LENGTH
 
 __all__ = ["main", "build_parser", "network_from_args"]
 
-EPILOG = """\
+NETWORKS = """\
 networks:
   a chain      --weights w1,w2,w3 --act relu [--biases b1,b2,b3] [--loss half_squared]
   per layer    --weights W0,W1 --act relu,sigmoid --loss bce
   an MLP       --widths 2,3,1 --act relu,identity [--bias]
+               weights W0_ij join input i to unit j of layer 1 (W1_21: unit 2 of layer 1
+               to unit 1 of layer 2); pre-activations z1_j, activations a1_j, inputs x1, x2
   equations    --forward "z1 = w1*x + b1" --forward "h = relu(z1)" --forward "yhat = w2*h"
   a file       --net network.toml   (the same fields: weights, activations, widths, forward...)
+"""
 
-examples:
-  derivcheck check --weights w1 --act relu --wrt w1 --assume "x > 0" "(y - relu(w1*x))*x"
-  derivcheck check --weights W0 --act relu '\\frac{\\partial C}{\\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x'
-  derivcheck gradient --weights w1,w2,w3 --act relu --format json
-  derivcheck sheet --weights w3,w2,w1 --act relu -o sheet.pdf
-  derivcheck vectors --widths 2,3,1 --act relu,identity --kinks --kink-convention torch
-  derivcheck parse '\\sigma'(z^{(1)}) \\cdot W^{(1)}_{12}'
-  derivcheck run examples/seed_003.toml --out out
+#: Examples per command; each line pastes into bash as it is (a test runs them all).
+EXAMPLES = {
+    "check": [
+        """derivcheck check --weights w1 --act relu --wrt w1 --assume "x > 0" '(y - relu(w1*x))*x'""",
+        r"""derivcheck check --weights W0 --act relu '\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x'""",
+        """derivcheck check --weights w1 --act relu --format json '-(y - relu(w1*x))*step(w1*x)*x'""",
+    ],
+    "gradient": [
+        "derivcheck gradient --weights w1,w2,w3 --act relu --format json",
+        "derivcheck gradient --widths 2,2,1 --act relu,identity --wrt W0_12",
+    ],
+    "sheet": ["derivcheck sheet --weights w3,w2,w1 --act relu -o sheet.tex"],
+    "vectors": ["derivcheck vectors --widths 2,3,1 --act relu,identity --kinks --points 2 "
+                "--kink-convention torch"],
+    "parse": [
+        r"""derivcheck parse --widths 2,2,1 --act sigmoid,identity '\sigma'"'"'(z^{(1)}_1) \cdot W^{(1)}_{11}'""",
+        """derivcheck parse 'x*(relu(w1*x) - y)*step(w1*x)'""",
+    ],
+    "run": ["derivcheck run --example seed --out out"],
+}
 
+EXIT_CODES = """\
 exit codes: 0 equivalent / equivalent_almost_everywhere, 1 not_equivalent, 2 bad input,
 3 unknown, 4 internal error.
 """
+
+
+def _epilog(*commands: str, networks: bool = True) -> str:
+    lines = [f"  {e}" for c in commands for e in EXAMPLES[c]]
+    return ((NETWORKS + "\n") if networks else "") + "examples:\n" + "\n".join(lines) \
+        + "\n\n" + EXIT_CODES
+
+
+EPILOG = _epilog(*EXAMPLES)
+
+KINK_HELP = ("the derivative's value at a kink (Step(0)): any (every c in 0, 1/2, 1), 0, 1, "
+             "1/2, or a framework's: torch, jax, tensorflow (default: %(default)s)")
 
 
 def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -44,7 +72,8 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
                    help="one activation for all layers or one per layer: relu | "
                         "relu,sigmoid,leaky_relu(0.01) | prelu(a)")
     g.add_argument("--biases", help="chain biases, one per layer: b1,b2,b3")
-    g.add_argument("--widths", help="MLP layer widths: 2,3,1")
+    g.add_argument("--widths", help="MLP layer widths, input first: 2,3,1; weight W0_ij joins "
+                                    "input i to unit j of layer 1 (W0_i_j past 9 units)")
     g.add_argument("--bias", action="store_true", help="MLP: a bias per unit")
     g.add_argument("--forward", action="append", metavar="EQUATION",
                    help='explicit forward equation "z1 = w1*x + b1" (repeat; the last '
@@ -104,47 +133,61 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"derivcheck {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("check", help="judge a candidate gradient formula", epilog=EPILOG,
-                       formatter_class=fmt)
+    c = sub.add_parser("check", help="judge a candidate gradient formula",
+                       epilog=_epilog("check"), formatter_class=fmt)
     _network_options(c)
-    c.add_argument("--wrt", help="the parameter (may also come from a left side dC/dw1 =)")
+    c.add_argument("--wrt", help="the parameter (default: named by a left side dC/dw1 = ..., "
+                                 "or the network's only parameter)")
     c.add_argument("--assume", action="append", default=[], metavar="COND",
                    help="a bound such as 'x > 0' (repeatable)")
-    c.add_argument("--kink-convention", default="any",
-                   help="any (default), 0, 1, 1/2, torch, jax, tensorflow")
+    c.add_argument("--kink-convention", default="any", help=KINK_HELP)
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--report", metavar="OUT.tex|OUT.pdf", help="write a LaTeX/PDF report")
-    c.add_argument("--latex", action="store_true", help="read the candidate as LaTeX")
+    c.add_argument("--latex", action="store_true",
+                   help="read the candidate as LaTeX (default: detected)")
     c.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help="seconds before the answer is 'unknown' (default %(default)s)")
-    c.add_argument("candidate", help="the formula; '-' reads standard input, @FILE a file")
+    c.add_argument("candidate", help="the formula (may start with '-'); '-' alone reads "
+                                     "standard input, @FILE a file")
 
-    g = sub.add_parser("gradient", help="print exact gradients", epilog=EPILOG,
+    g = sub.add_parser("gradient", help="print exact gradients", epilog=_epilog("gradient"),
                        formatter_class=fmt)
     _network_options(g)
     g.add_argument("--wrt", action="append", help="parameter (repeatable; default: all)")
     g.add_argument("--format", choices=("text", "json", "latex"), default="text")
-    g.add_argument("--kink-convention", default="any")
+    g.add_argument("--kink-convention", default="any", help=KINK_HELP)
     g.add_argument("--expand", action="store_true", help="substitute everything")
 
-    s = sub.add_parser("sheet", help="write a LaTeX derivation sheet", formatter_class=fmt)
+    s = sub.add_parser("sheet", help="write a LaTeX derivation sheet", epilog=_epilog("sheet"),
+                       formatter_class=fmt)
     _network_options(s)
     s.add_argument("-o", "--output", default="sheet.pdf", help="sheet.tex or sheet.pdf")
-    s.add_argument("--kink-convention", default="any")
-    s.add_argument("--assume", action="append", default=[], metavar="COND")
+    s.add_argument("--kink-convention", default="any", help=KINK_HELP)
+    s.add_argument("--assume", action="append", default=[], metavar="COND",
+                   help="a bound such as 'x > 0' (repeatable)")
 
-    v = sub.add_parser("vectors", help="write exact test vectors (JSON)", formatter_class=fmt)
+    v = sub.add_parser("vectors", help="write exact test vectors (JSON)",
+                       epilog=_epilog("vectors"), formatter_class=fmt)
     _network_options(v)
-    v.add_argument("--points", type=int, default=8)
+    v.add_argument("--points", type=int, default=8,
+                   help="random points (default %(default)s), plus the kink points of --kinks")
     v.add_argument("--kinks", action="store_true", help="add points exactly on kinks")
-    v.add_argument("--kink-convention", default="torch")
-    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--kink-convention", default="torch",
+                   help=KINK_HELP.replace("(default: %(default)s)", "(default: torch, the "
+                                          "convention of the backward pass under test; "
+                                          "check defaults to any)"))
+    v.add_argument("--seed", type=int, default=0,
+                   help="random seed of the points (default %(default)s): the same seed "
+                        "gives the same vectors")
     v.add_argument("-o", "--output", help="vectors.json (default: standard output)")
 
-    r = sub.add_parser("parse", help="show how a formula was read")
+    r = sub.add_parser("parse", help="show how a formula was read", epilog=_epilog("parse"),
+                       formatter_class=fmt)
     _network_options(r)
-    r.add_argument("--latex", action="store_true")
-    r.add_argument("candidate")
+    r.add_argument("--latex", action="store_true",
+                   help="read the candidate as LaTeX (default: detected)")
+    r.add_argument("candidate", help="the formula (may start with '-'); '-' alone reads "
+                                     "standard input, @FILE a file")
 
     b = sub.add_parser("batch", help="grade many submissions (JSON lines)",
                        description="Grade every line of IN.jsonl into OUT.jsonl; re-running "
@@ -158,17 +201,45 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only on a terminal anyway)")
 
-    q = sub.add_parser("run", help="check every formula of a question file and write sheets")
-    q.add_argument("question", metavar="QUESTION.toml")
+    q = sub.add_parser("run", help="check every formula of a question file and write sheets",
+                       epilog=_epilog("run", networks=False), formatter_class=fmt)
+    q.add_argument("question", metavar="QUESTION.toml", nargs="?",
+                   help="the question file (networks, formulas, expected verdicts)")
+    q.add_argument("--example", choices=("seed",),
+                   help="a question file shipped with derivcheck instead: seed (the seed "
+                        "question, examples/seed_003.toml)")
     q.add_argument("--out", default="out", help="folder for sheets and reports")
     q.add_argument("--format", choices=("text", "json"), default="text")
     return p
 
 
+def _formulas_as_operands(argv: list[str]) -> list[str]:
+    """A formula such as ``-(y - yhat)*x`` is an operand, not an option: argparse takes a
+    word with a space for an operand, so such words get a leading space (stripped when
+    the formula is read). Only ``check`` and ``parse`` take formulas; their only short
+    option is ``-h``.
+
+    >>> _formulas_as_operands(["check", "--wrt", "w1", "-x*w1", "-", "-h", "--", "-y"])
+    ['check', '--wrt', 'w1', ' -x*w1', '-', '-h', '--', '-y']
+    >>> _formulas_as_operands(["sheet", "-o", "s.tex"])
+    ['sheet', '-o', 's.tex']
+    """
+    if not argv or argv[0] not in ("check", "parse"):
+        return argv
+    out, rest = [], False
+    for word in argv:
+        rest = rest or word == "--"
+        formula = (not rest and word.startswith("-") and not word.startswith("--")
+                   and word not in ("-", "-h"))
+        out.append(" " + word if formula else word)
+    return out
+
+
 def main(argv=None) -> int:
     """Entry point; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_formulas_as_operands(list(sys.argv[1:] if argv is None
+                                                        else argv)))
     if not args.command:
         parser.print_help()
         return 2

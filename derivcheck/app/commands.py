@@ -131,7 +131,14 @@ def cmd_run(args) -> int:
     """Check every formula of a question file; write a sheet per network and a report
     per formula into ``--out``."""
     from ..core.network import from_dict
-    path = Path(args.question)
+    from ..examples import example_path
+    if args.example:
+        path = example_path(args.example)
+    elif args.question:
+        path = Path(args.question)
+    else:
+        raise SpecError("no question file given",
+                        hint="derivcheck run QUESTION.toml, or derivcheck run --example seed")
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -139,7 +146,7 @@ def cmd_run(args) -> int:
     nets = {name: from_dict(spec) for name, spec in data.get("networks", {}).items()}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    print(data.get("title", path.stem))
+    print(data.get("title", Path(path.name).stem))
     met, results = 0, []
     for i, f in enumerate(data.get("formulas", []), 1):
         if f.get("network") not in nets:

@@ -83,6 +83,8 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
     else:
         expr = candidate
         source = plain(expr)
+    if wrt is None and len(net.params) == 1:
+        wrt = str(net.params[0])
     if wrt is None:
         raise SpecError("which parameter is this the gradient of?",
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
