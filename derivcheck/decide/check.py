@@ -28,7 +28,7 @@ from ..core.gradients import adjoint_name
 from ..core.printing import plain
 from .verdict import Result
 
-__all__ = ["check", "gradient_display"]
+__all__ = ["check", "assert_gradient", "gradient_display"]
 
 #: Networks up to this many equations show gradients fully substituted.
 SHOW_EXPANDED = 12
@@ -59,11 +59,20 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
 
     ``assume``: bounds such as ``"x > 0"``; ``convention``: kink convention name;
     ``latex``: force (True) or forbid (False) the LaTeX reader, None to detect;
-    ``timeout``: seconds for the decision and the diagnosis (in the main thread, a
-    diagnosis still running then is dropped with a warning; the verdict stays).
+    ``timeout``: seconds for the whole check, reading and printing included (in the
+    main thread: past it the verdict is ``unknown`` with what was running; a diagnosis
+    still running then is dropped with a warning, and the verdict stays).
     """
     try:
-        return _check(net, candidate, wrt, assume, convention, latex, timeout)
+        with time_limit(timeout + limits.TIMEOUT_SLACK if timeout else None):
+            return _check(net, candidate, wrt, assume, convention, latex, timeout)
+    except Timeout as exc:  # reading or printing took the budget: unknown, with why
+        from ..guard import unknown_result
+        return unknown_result(exc, wrt=str(wrt) if wrt else None,
+                              candidate=candidate if isinstance(candidate, str)
+                              else plain(candidate),
+                              convention=getattr(convention, "name", convention),
+                              assumptions=[assume] if isinstance(assume, str) else assume)
     except RecursionError:
         raise LimitError("the formula or the network nests too deeply to process",
                          position=0, hint="name inner parts (z2, a1, ...) instead of "
@@ -94,7 +103,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
     assumptions.check_names(set(net.variables))
     reference = Symbol(adjoint_name(param))
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
-                      timeout=timeout)
+                      timeout=max(start + timeout - time.monotonic(), 1e-3))
     diagnosis = []
     left = start + timeout - time.monotonic()
     if decision.verdict in ("not_equivalent", "equivalent_almost_everywhere"):
@@ -113,4 +122,25 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
         reason=decision.reason, readings=readings, warnings=warnings, definitions=definitions,
         source=source, candidate_expr=expr, gradient_expr=shown, network=net,
         elapsed=time.monotonic() - start)
+
+
+def assert_gradient(net, candidate, wrt=None, **kw) -> Result:
+    """Check ``candidate`` as dC/d``wrt`` (keywords as :func:`check`) and raise
+    ``AssertionError`` unless it is ``equivalent`` or ``equivalent_almost_everywhere``;
+    the message is the verdict, the counterexample and the diagnosis, as the
+    ``check`` command prints them. Returns the result when it passes.
+
+    >>> from derivcheck.core.network import chain
+    >>> net = chain(weights=["w1"], activations="relu")
+    >>> assert_gradient(net, "(relu(w1*x) - y)*step(w1*x)*x", wrt="w1")
+    <Result equivalent: dC/dw1 = (relu(w1*x) - y)*step(w1*x)*x>
+    >>> assert_gradient(net, "(y - relu(w1*x))*x", wrt="w1", assume=["x > 0"])
+    Traceback (most recent call last):
+    AssertionError: dC/dw1 = (y - relu(w1*x))*x is not the gradient: not_equivalent...
+    """
+    result = check(net, candidate, wrt, **kw)
+    if not result:
+        raise AssertionError(f"dC/d{result.wrt} = {result.candidate} is not the gradient: "
+                             f"{result}")
+    return result
 

@@ -49,7 +49,7 @@ class Diagnosis:
         return {"kind": self.kind, "message": self.message, "layer": self.layer}
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
     """What :func:`derivcheck.check` returns."""
 
@@ -77,6 +77,42 @@ class Result:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.verdict]
+
+    # -- how a result shows itself: ``assert check(...)``, print, repr, Jupyter ----------
+    # (the text and HTML come from derivcheck.write, imported when a result is shown)
+
+    def __bool__(self) -> bool:
+        """True only for ``equivalent`` and ``equivalent_almost_everywhere``, so
+        ``assert derivcheck.check(...)`` fails on a wrong formula (and on ``unknown``).
+
+        >>> bool(Result(verdict="not_equivalent", wrt="w1", candidate="x", gradient="y",
+        ...             method="symbolic", kink_convention="any"))
+        False
+        """
+        return self.verdict in ("equivalent", "equivalent_almost_everywhere")
+
+    def __repr__(self) -> str:
+        """Short: the verdict, the parameter and the formula.
+
+        >>> Result(verdict="equivalent", wrt="w1", candidate="x*y", gradient="x*y",
+        ...        method="symbolic", kink_convention="any")
+        <Result equivalent: dC/dw1 = x*y>
+        """
+        text = self.candidate if len(self.candidate) <= 60 else self.candidate[:57] + "..."
+        return f"<Result {self.verdict}: dC/d{self.wrt} = {text}>"
+
+    def __str__(self) -> str:
+        """The text ``derivcheck check`` prints."""
+        from ..write.textout import format_result
+        return format_result(self)
+
+    def _repr_html_(self) -> str:
+        from ..write.notebook import result_html
+        return result_html(self)
+
+    def _repr_latex_(self) -> str:
+        from ..write.notebook import result_latex
+        return result_latex(self)
 
     def to_json(self) -> dict:
         """The contract's JSON object: every key always present (``None``, ``[]`` or
