@@ -2,7 +2,7 @@
 # sheet; `make test` runs the whole test suite. Each creates the virtual environment
 # it needs (.venv) and, where it can, installs TeX Live for the PDF parts.
 # `make run` installs derivcheck alone (no PyTorch); `make test` adds the test and
-# torch extras. Each install is a stamp in .venv, redone when pyproject.toml changes.
+# torch extras (editable). Each install is a stamp in .venv.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,8 +17,13 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(BASE): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e .
+# A plain install (an editable one of this layout makes setuptools print a notice); it
+# is redone when the sources change. `make test` replaces it with an editable one.
+SOURCES := $(wildcard derivcheck/*.py derivcheck/*/*.py derivcheck/*/*.lark \
+             derivcheck/*/*.json derivcheck/*/*.toml templates/*.tex)
+
+$(BASE): pyproject.toml $(SOURCES) | $(VENV)/bin/python
+	$(PIP) install -q .
 	touch $(BASE)
 
 # torch from the pinned local build first: a plain `torch` would download the CUDA one.
