@@ -12,58 +12,9 @@ import sys
 from .. import __version__
 from ..errors import DerivcheckError, SpecError, error_json
 from ..limits import DEFAULT_TIMEOUT, MAX_TEXT_LENGTH
+from .helptext import EPILOG, KINK_HELP, VECTORS_KINK_HELP, epilog
 
 __all__ = ["main", "build_parser", "network_from_args"]
-
-NETWORKS = """\
-networks:
-  a chain      --weights w1,w2,w3 --act relu [--biases b1,b2,b3] [--loss half_squared]
-  per layer    --weights W0,W1 --act relu,sigmoid --loss bce
-  an MLP       --widths 2,3,1 --act relu,identity [--bias]
-               weights W0_ij join input i to unit j of layer 1 (W1_21: unit 2 of layer 1
-               to unit 1 of layer 2); pre-activations z1_j, activations a1_j, inputs x1, x2
-  equations    --forward "z1 = w1*x + b1" --forward "h = relu(z1)" --forward "yhat = w2*h"
-  a file       --net network.toml   (the same fields: weights, activations, widths, forward...)
-"""
-
-#: Examples per command; each line pastes into bash as it is (a test runs them all).
-EXAMPLES = {
-    "check": [
-        """derivcheck check --weights w1 --act relu --wrt w1 --assume "x > 0" '(y - relu(w1*x))*x'""",
-        r"""derivcheck check --weights W0 --act relu '\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x'""",
-        """derivcheck check --weights w1 --act relu --format json '-(y - relu(w1*x))*step(w1*x)*x'""",
-    ],
-    "gradient": [
-        "derivcheck gradient --weights w1,w2,w3 --act relu --format json",
-        "derivcheck gradient --widths 2,2,1 --act relu,identity --wrt W0_12",
-    ],
-    "sheet": ["derivcheck sheet --weights w3,w2,w1 --act relu -o sheet.tex"],
-    "vectors": ["derivcheck vectors --widths 2,3,1 --act relu,identity --kinks --points 2 "
-                "--kink-convention torch"],
-    "parse": [
-        r"""derivcheck parse --widths 2,2,1 --act sigmoid,identity '\sigma'"'"'(z^{(1)}_1) \cdot W^{(1)}_{11}'""",
-        """derivcheck parse 'x*(relu(w1*x) - y)*step(w1*x)'""",
-    ],
-    "run": ["derivcheck run --example seed --out out"],
-}
-
-EXIT_CODES = """\
-exit codes: 0 equivalent / equivalent_almost_everywhere, 1 not_equivalent, 2 bad input,
-3 unknown, 4 internal error.
-"""
-
-
-def _epilog(*commands: str, networks: bool = True) -> str:
-    lines = [f"  {e}" for c in commands for e in EXAMPLES[c]]
-    return ((NETWORKS + "\n") if networks else "") + "examples:\n" + "\n".join(lines) \
-        + "\n\n" + EXIT_CODES
-
-
-EPILOG = _epilog(*EXAMPLES)
-
-KINK_HELP = ("the derivative's value at a kink (Step(0)): any (every c in 0, 1/2, 1), 0, 1, "
-             "1/2, or a framework's: torch, jax, tensorflow (default: %(default)s)")
-
 
 def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g = p.add_argument_group("network")
@@ -134,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="judge a candidate gradient formula",
-                       epilog=_epilog("check"), formatter_class=fmt)
+                       epilog=epilog("check"), formatter_class=fmt)
     _network_options(c)
     c.add_argument("--wrt", help="the parameter (default: named by a left side dC/dw1 = ..., "
                                  "or the network's only parameter)")
@@ -150,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("candidate", help="the formula (may start with '-'); '-' alone reads "
                                      "standard input, @FILE a file")
 
-    g = sub.add_parser("gradient", help="print exact gradients", epilog=_epilog("gradient"),
+    g = sub.add_parser("gradient", help="print exact gradients", epilog=epilog("gradient"),
                        formatter_class=fmt)
     _network_options(g)
     g.add_argument("--wrt", action="append", help="parameter (repeatable; default: all)")
@@ -158,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--kink-convention", default="any", help=KINK_HELP)
     g.add_argument("--expand", action="store_true", help="substitute everything")
 
-    s = sub.add_parser("sheet", help="write a LaTeX derivation sheet", epilog=_epilog("sheet"),
+    s = sub.add_parser("sheet", help="write a LaTeX derivation sheet", epilog=epilog("sheet"),
                        formatter_class=fmt)
     _network_options(s)
     s.add_argument("-o", "--output", default="sheet.pdf", help="sheet.tex or sheet.pdf")
@@ -167,21 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a bound such as 'x > 0' (repeatable)")
 
     v = sub.add_parser("vectors", help="write exact test vectors (JSON)",
-                       epilog=_epilog("vectors"), formatter_class=fmt)
+                       epilog=epilog("vectors"), formatter_class=fmt)
     _network_options(v)
     v.add_argument("--points", type=int, default=8,
                    help="random points (default %(default)s), plus the kink points of --kinks")
     v.add_argument("--kinks", action="store_true", help="add points exactly on kinks")
     v.add_argument("--kink-convention", default="torch",
-                   help=KINK_HELP.replace("(default: %(default)s)", "(default: torch, the "
-                                          "convention of the backward pass under test; "
-                                          "check defaults to any)"))
+                   help=VECTORS_KINK_HELP)
     v.add_argument("--seed", type=int, default=0,
                    help="random seed of the points (default %(default)s): the same seed "
                         "gives the same vectors")
     v.add_argument("-o", "--output", help="vectors.json (default: standard output)")
 
-    r = sub.add_parser("parse", help="show how a formula was read", epilog=_epilog("parse"),
+    r = sub.add_parser("parse", help="show how a formula was read", epilog=epilog("parse"),
                        formatter_class=fmt)
     _network_options(r)
     r.add_argument("--latex", action="store_true",
@@ -202,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress bar (it is shown only on a terminal anyway)")
 
     q = sub.add_parser("run", help="check every formula of a question file and write sheets",
-                       epilog=_epilog("run", networks=False), formatter_class=fmt)
+                       epilog=epilog("run", networks=False), formatter_class=fmt)
     q.add_argument("question", metavar="QUESTION.toml", nargs="?",
                    help="the question file (networks, formulas, expected verdicts)")
     q.add_argument("--example", choices=("seed",),
