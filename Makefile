@@ -2,7 +2,7 @@
 # sheet; `make test` runs the whole test suite. Each creates the virtual environment
 # it needs (.venv) and, where it can, installs TeX Live for the PDF parts.
 # `make run` installs derivcheck alone (no PyTorch); `make test` adds the test and
-# torch extras (editable). Each install is a stamp in .venv.
+# torch extras. Each install is a stamp in .venv.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,8 +17,8 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-# A plain install (an editable one of this layout makes setuptools print a notice); it
-# is redone when the sources change. `make test` replaces it with an editable one.
+# Plain installs (an editable one of this layout makes setuptools print a notice),
+# redone when the sources change; `python -m pytest` imports the checkout itself.
 SOURCES := $(wildcard derivcheck/*.py derivcheck/*/*.py derivcheck/*/*.lark \
              derivcheck/*/*.json derivcheck/*/*.toml templates/*.tex)
 
@@ -29,7 +29,7 @@ $(BASE): pyproject.toml $(SOURCES) | $(VENV)/bin/python
 # torch from the pinned local build first: a plain `torch` would download the CUDA one.
 $(FULL): $(BASE)
 	$(PIP) install -q 'torch==2.13.0' || $(PIP) install -q 'torch>=2.2'
-	$(PIP) install -q -e '.[test,torch]'
+	$(PIP) install -q '.[test,torch]'
 	touch $(FULL)
 
 venv: $(BASE)
