@@ -17,16 +17,19 @@ from .errors import DerivcheckError, LimitError, ParseError, SpecError
 from .core.network import Network, chain, forward, from_dict, load, mlp
 from .decide.verdict import Diagnosis, Result, Witness
 
-#: Loaded on first use: the oracle, the framework adapters and the sheet writer pull in
-#: more (numpy or torch when used, Jinja).
-_LAZY = {"Oracle": ".oracle.exact", "compare_numpy": ".oracle.adapters",
-         "compare_torch": ".oracle.adapters", "write_sheet": ".write.sheet"}
-
 
 def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-        return getattr(import_module(_LAZY[name], __name__), name)
+    """Loaded on first use: the oracle, the framework adapters and the sheet writer pull
+    in more (numpy or torch when used, Jinja)."""
+    if name == "Oracle":
+        from .oracle.exact import Oracle
+        return Oracle
+    if name in ("compare_numpy", "compare_torch"):
+        from .oracle import adapters
+        return getattr(adapters, name)
+    if name == "write_sheet":
+        from .write.sheet import write_sheet
+        return write_sheet
     raise AttributeError(f"module 'derivcheck' has no attribute {name!r}")
 
 
