@@ -14,8 +14,8 @@ hint: a ')' is probably missing
 """
 from __future__ import annotations
 
-__all__ = ["error_json", "DerivcheckError", "ParseError", "NameError_", "SpecError", "LimitError",
-           "NetworkLimitError", "AssumptionError", "PdfError"]
+__all__ = ["error_json", "DerivcheckError", "ParseError", "NameError_", "SpecError",
+           "LimitError", "NetworkLimitError", "AssumptionError", "UsageError", "PdfError"]
 
 
 def error_json(kind: str, message: str, position: int | None = None, *,
@@ -111,6 +111,13 @@ class AssumptionError(DerivcheckError):
     """An --assume condition that cannot be read."""
 
     kind = "assumption_error"
+
+
+class UsageError(DerivcheckError, ValueError):
+    """An option given a value it does not take (``form="pretty"``); still a
+    :class:`ValueError` for code that catches those."""
+
+    kind = "usage_error"
 
 
 class PdfError(DerivcheckError):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-__all__ = ["Namespace", "valid_name", "NAME_RE"]
+__all__ = ["Namespace", "valid_name", "did_you_mean", "NAME_RE"]
 
 #: A plain name: letters, digits and underscores, starting with a letter.
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -38,6 +38,30 @@ def valid_name(name: str) -> bool:
     (True, False, False, False)
     """
     return bool(NAME_RE.match(name)) and not keyword.iskeyword(name)
+
+
+#: How alike (difflib's ratio, case ignored) a word and an option must be to suggest it.
+_CLOSE = 0.5
+#: Words longer than this get no suggestion (difflib is quadratic in the length).
+_LONGEST_SUGGESTED = 64
+
+
+def did_you_mean(word: str, options) -> str | None:
+    """The option closest to ``word`` for a "did you mean" (letter case ignored), or None
+    when nothing is close enough.
+
+    >>> did_you_mean("Relu", ["relu", "tanh"]), did_you_mean("w_1", ["w1", "x"])
+    ('relu', 'w1')
+    >>> did_you_mean("qqq", ["w1", "x"]) is None
+    True
+    """
+    if len(word) > _LONGEST_SUGGESTED:
+        return None
+    by_lower = {}
+    for option in options:
+        by_lower.setdefault(option.lower(), option)
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=_CLOSE)
+    return by_lower[found[0]] if found else None
 
 
 @dataclass
@@ -91,7 +115,7 @@ class Namespace:
         offered as the dC/dz names of the network.
 
         >>> ns = Namespace(symbols={n: sympy.Symbol(n) for n in ("W1_11", "W1_21", "z2_1")},
-        ...                activations={"z2_1": None})
+        ...                activations={"z2_1": None}, adjoints={"z2_1": sympy.Symbol("dC/dz2_1")})
         >>> ns.suggest("W1_12")
         ('W1_21', 'indices are input, unit: W1_21 joins input 2 to unit 1')
         >>> ns.suggest(r"\\delta_2")[0]
@@ -108,13 +132,12 @@ class Namespace:
         if delta:
             layer = delta["layer"]
             zs = dict.fromkeys([*self.activations, *(q for q in self.adjoints if q[:1] in "zZ")])
-            pre = [z for z in zs if not layer or re.fullmatch(rf"[A-Za-z]+{layer}(_\d+)*", z)]
+            pre = [self.adjoints[z].name for z in zs if z in self.adjoints and (
+                not layer or re.fullmatch(rf"[A-Za-z]+{layer}(_\d+)*", z))]
             if pre:
-                return f"dC/d{pre[0]}", ("delta means dC/dz, the loss's derivative by a "
-                                         "pre-activation: write " + ", ".join(
-                                             f"dC/d{z}" for z in pre[:6]))
-        found = difflib.get_close_matches(name, list(self.symbols), n=1, cutoff=0.5)
-        return (found[0] if found else None), None
+                return pre[0], ("delta means dC/dz, the loss's derivative by a "
+                                "pre-activation: write " + ", ".join(pre[:6]))
+        return did_you_mean(name, self.symbols), None
 
     def parameters(self) -> list[str]:
         return [k for k, r in self.roles.items() if r == "parameter"]

@@ -2,21 +2,64 @@
 
 >>> r = Result(verdict="equivalent", wrt="w1", candidate="x", gradient="x",
 ...            method="identity_test", kink_convention="any")
->>> r.exit_code, r.to_json()["verdict"]
-(0, 'equivalent')
+>>> r.exit_code, r.to_json()["verdict"], r.verdict == "equivalent"
+(0, 'equivalent', True)
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fractions import Fraction
 
-from .evaluate import format_value
+from ..core.gradients import adjoint_name
+from ..core.printing import format_value
 
-__all__ = ["Result", "Witness", "Diagnosis", "VERDICTS", "EXIT_CODES"]
+__all__ = ["Result", "Witness", "Diagnosis", "Verdict", "DiagnosisKind", "VERDICTS",
+           "EXIT_CODES"]
 
-VERDICTS = ("equivalent", "equivalent_almost_everywhere", "not_equivalent", "unknown")
-EXIT_CODES = {"equivalent": 0, "equivalent_almost_everywhere": 0, "not_equivalent": 1,
-              "unknown": 3}
+
+class Verdict(StrEnum):
+    """The four answers of the contract; each value is the string the JSON carries.
+
+    >>> Verdict("not_equivalent").exit_code, Verdict.UNKNOWN == "unknown", Verdict.UNKNOWN
+    (1, True, 'unknown')
+    """
+
+    __repr__ = str.__repr__  # shown as the plain string the contract names
+
+    EQUIVALENT = "equivalent"
+    EQUIVALENT_ALMOST_EVERYWHERE = "equivalent_almost_everywhere"
+    NOT_EQUIVALENT = "not_equivalent"
+    UNKNOWN = "unknown"
+
+    @property
+    def exit_code(self) -> int:
+        """0 for the two kinds of equivalence, 1 for a counterexample, 3 for unknown."""
+        return EXIT_CODES[self]
+
+
+class DiagnosisKind(StrEnum):
+    """The contract's names of mistakes (:mod:`derivcheck.decide.diagnosis` explains
+    each)."""
+
+    __repr__ = str.__repr__
+
+    SIGN_FLIP = "sign_flip"
+    CONSTANT_FACTOR = "constant_factor"
+    MISSING_GATE = "missing_gate"
+    MISSING_GATES = "missing_gates"
+    EXTRA_GATE = "extra_gate"
+    WRONG_GATE_ARGUMENT = "wrong_gate_argument"
+    WRONG_ACTIVATION_DERIVATIVE = "wrong_activation_derivative"
+    MISSING_FACTOR = "missing_factor"
+    REUSED_LAST_LAYER_FORMULA = "reused_last_layer_formula"
+    CONVENTION_ONLY = "convention_only"
+    UNEXPLAINED = "unexplained"
+
+
+VERDICTS = tuple(Verdict)
+EXIT_CODES = {Verdict.EQUIVALENT: 0, Verdict.EQUIVALENT_ALMOST_EVERYWHERE: 0,
+              Verdict.NOT_EQUIVALENT: 1, Verdict.UNKNOWN: 3}
 
 
 @dataclass
@@ -41,19 +84,22 @@ class Diagnosis:
     """One named mistake: ``kind`` from the contract's list, a message for people, and
     where in the derivation it is (``layer``), when known."""
 
-    kind: str
+    kind: DiagnosisKind
     message: str
     layer: int | None = None
 
+    def __post_init__(self):
+        self.kind = DiagnosisKind(self.kind)
+
     def to_json(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "layer": self.layer}
+        return {"kind": self.kind.value, "message": self.message, "layer": self.layer}
 
 
 @dataclass(repr=False)
 class Result:
     """What :func:`derivcheck.check` returns."""
 
-    verdict: str
+    verdict: Verdict
     wrt: str
     candidate: str
     gradient: str
@@ -74,9 +120,12 @@ class Result:
     network: object = None
     elapsed: float = 0.0
 
+    def __post_init__(self):
+        self.verdict = Verdict(self.verdict)
+
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.verdict]
+        return self.verdict.exit_code
 
     # -- how a result shows itself: ``assert check(...)``, print, repr, Jupyter ----------
     # (the text and HTML come from derivcheck.write, imported when a result is shown)
@@ -89,7 +138,7 @@ class Result:
         ...             method="symbolic", kink_convention="any"))
         False
         """
-        return self.verdict in ("equivalent", "equivalent_almost_everywhere")
+        return self.verdict in (Verdict.EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE)
 
     def __repr__(self) -> str:
         """Short: the verdict, the parameter and the formula.
@@ -99,7 +148,7 @@ class Result:
         <Result equivalent: dC/dw1 = x*y>
         """
         text = self.candidate if len(self.candidate) <= 60 else self.candidate[:57] + "..."
-        return f"<Result {self.verdict}: dC/d{self.wrt} = {text}>"
+        return f"<Result {self.verdict}: {adjoint_name(self.wrt)} = {text}>"
 
     def __str__(self) -> str:
         """The text ``derivcheck check`` prints."""
@@ -118,7 +167,7 @@ class Result:
         """The contract's JSON object: every key always present (``None``, ``[]`` or
         ``{}`` when empty), whatever the verdict."""
         out = {
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "wrt": self.wrt,
             "candidate": self.candidate,
             "gradient": self.gradient,

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from html import escape
 
-from sympy import Symbol
-
-from ..core.gradients import adjoint_name
-from ..decide.evaluate import format_value
+from ..core.gradients import adjoint_symbol
+from ..core.printing import format_value
 from .latex import latex, latex_name, nesting
 
 __all__ = ["result_html", "result_latex"]
@@ -34,7 +32,7 @@ _COLOURS = {"equivalent": "#1a7f37", "equivalent_almost_everywhere": "#1a7f37",
 
 
 def _wrt(result) -> str:
-    return latex(Symbol(adjoint_name(Symbol(result.wrt or "w"))))
+    return latex(adjoint_symbol(result.wrt or "w"))
 
 
 def _math(expr, text: str) -> str:
