@@ -15,7 +15,8 @@ hint: a ')' is probably missing
 from __future__ import annotations
 
 __all__ = ["error_json", "DerivcheckError", "ParseError", "NameError_", "SpecError",
-           "LimitError", "NetworkLimitError", "AssumptionError", "UsageError", "PdfError"]
+           "LimitError", "NetworkLimitError", "AssumptionError", "UsageError", "PdfError",
+           "OutputError"]
 
 
 def error_json(kind: str, message: str, position: int | None = None, *,
@@ -124,3 +125,11 @@ class PdfError(DerivcheckError):
     """pdflatex missing or failing."""
 
     kind = "pdf_error"
+
+
+class OutputError(DerivcheckError):
+    """An output that cannot be written (a read-only folder, a folder as the output path,
+    a full disk, an output that is also the input)."""
+
+    kind = "output_error"
+

@@ -39,8 +39,10 @@ EXAMPLES = {
 }
 
 EXIT_CODES = """\
-exit codes: 0 equivalent / equivalent_almost_everywhere, 1 not_equivalent, 2 bad input,
-3 unknown, 4 internal error.
+exit codes: 0 equivalent / equivalent_almost_everywhere, 1 not_equivalent, 2 bad input
+or an output that cannot be written, 3 unknown, 4 internal error. check --report: when the
+report cannot be written, the verdict is still printed and the exit code is 2.
+every command takes --timeout SECONDS (default 60; at most one day).
 """
 
 
