@@ -8,10 +8,11 @@
 | ``batch-input`` | one line of ``batch``'s IN.jsonl |
 | ``batch-output`` | one line of ``batch``'s OUT.jsonl |
 | ``question`` | a ``run`` question file (TOML, read into this shape) |
+| ``run`` | ``run --format json`` |
 | ``network`` | a network (the fields of ``--net FILE.toml``), used by the others |
 
 >>> sorted(NAMES)
-['batch-input', 'batch-output', 'check', 'gradient', 'network', 'question', 'vectors']
+['batch-input', 'batch-output', 'check', 'gradient', 'network', 'question', 'run', 'vectors']
 >>> schema("check")["title"]
 'derivcheck check --format json'
 >>> validate({"verdict": "error", "error": {"kind": "parse_error", "message": "expected an "
@@ -25,7 +26,8 @@ from importlib import resources
 
 __all__ = ["NAMES", "schema", "validate"]
 
-NAMES = ("check", "gradient", "vectors", "batch-input", "batch-output", "question", "network")
+NAMES = ("check", "gradient", "vectors", "batch-input", "batch-output", "question", "run",
+         "network")
 
 
 @lru_cache(maxsize=None)

@@ -113,6 +113,14 @@ def test_the_seed_question_fits_the_question_schema():
         schemas.validate({**data, "formula": []}, "question")
 
 
+def test_run_json_fits_the_schema(capsys, tmp_path):
+    main(["run", "--example", "seed", "--out", str(tmp_path), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    schemas.validate(data, "run")
+    kinds = {f["result"]["verdict"] for f in data["formulas"]}
+    assert "error" in kinds and "not_equivalent" in kinds and data["not_written"]
+
+
 def test_the_readme_links_every_schema():
     readme = (ROOT / "README.md").read_text()
     for name in schemas.NAMES:
