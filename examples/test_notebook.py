@@ -1,5 +1,5 @@
 """The demo notebook runs from top to bottom in a fresh kernel, with the answers it
-promises."""
+promises; results display as HTML with the maths in LaTeX."""
 import os
 from pathlib import Path
 
@@ -16,11 +16,12 @@ def test_demo_notebook_runs(monkeypatch):
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     NotebookClient(nb, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT)}}).execute()
-    outputs = ["".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
-                       for o in cell.get("outputs", []))
-               for cell in nb.cells if cell.cell_type == "code"]
-    assert outputs[0].startswith("not_equivalent")
-    assert "sign_flip" in outputs[0] and "missing_gate" in outputs[0]
-    assert outputs[1] == "'equivalent'"
-    assert outputs[2].strip() == "correct: equivalent"
-    assert outputs[3].startswith("the grader rejects the first try: not_equivalent")
+    cells = [cell.get("outputs", []) for cell in nb.cells if cell.cell_type == "code"]
+    first, second = (c[0]["data"] for c in cells[:2])
+    assert first["text/plain"].startswith("<Result not_equivalent")
+    assert "sign_flip" in first["text/html"] and "missing_gate" in first["text/html"]
+    assert r"\frac{\partial C}{\partial w_{1}}" in first["text/html"]  # maths, as LaTeX
+    assert second["text/plain"].startswith("<Result equivalent")
+    assert cells[2][0]["text"] == "accepted\n"
+    assert cells[3][0]["text"].startswith("rejected: dC/dw1 = (y - relu(w1*x))*x is not the "
+                                          "gradient")

@@ -12,11 +12,11 @@ a list of strings), ``message``, ``output``, ``images``, ``tests`` of ``name``,
 ``description``, ``points``, ``max_points``, ``message``, ``output``, ``images``.
 """
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 
+from derivcheck import schemas
 from derivcheck.app.cli import main
 from derivcheck.app.graders import DEFAULT_POLICY, PolicyError, parse_policy
 
@@ -48,13 +48,10 @@ def run(tmp_path, fmt, *candidates, policy=None):
     return json.loads(out.read_text())
 
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "derivcheck" / "schemas"
-
-
 def schema_check(data, name):
-    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    jsonschema.Draft202012Validator(schema).validate(data)
+    """``data`` fits the shipped schema ``name`` (itself a valid draft 2020-12 schema)."""
+    jsonschema.Draft202012Validator.check_schema(schemas.schema(name))
+    schemas.validate(data, name)
 
 
 def valid_gradescope(data):
