@@ -201,6 +201,7 @@ class Evaluator:
         self.used_step0: set = set()
         self.at_kinks: set = set()
         self.nearest_kink = float("inf")
+        self.pieces: set = set()  # (unit, piece index) of each piecewise unit met off its kinks
         self._memo: dict = {}
 
     def __call__(self, expr):
@@ -230,10 +231,17 @@ class Evaluator:
         self.used_step0.add(key)
         return self.step0
 
-    def _near(self, name, x):
+    def _near(self, name, x, e):
         z = to_float(x[0]) - (to_float(x[1]) if name in ("Max2", "Min2") else 0.0)
         for k in KINKS_BY_NAME[name]:
             self.nearest_kink = min(self.nearest_kink, abs(z - k))
+        if name in KINKS:
+            try:
+                side = [sign(add(x[0], Fraction(-k))) for k in KINKS[name]]
+            except Uncertain:
+                return
+            if 0 not in side:
+                self.pieces.add((e, sum(s > 0 for s in side)))
 
     def _dual(self, e):
         zero = Fraction(0)
@@ -296,7 +304,7 @@ class Evaluator:
     # -- activations and functions: values ----------------------------------------------------
     def _apply(self, name, x, e):
         if name in KINKS_BY_NAME:
-            self._near(name, x)
+            self._near(name, x, e)
         if name in ("Step", "Heaviside"):
             return self.heaviside(x[0], e)
         if name == "IsPos":

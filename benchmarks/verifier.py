@@ -42,6 +42,8 @@ C_VALUES = (Fraction(0), Fraction(1, 2), Fraction(1))
 RANDOM_POINTS = 12
 #: Cap on kink probes per case (the network's breakpoints come first).
 MAX_KINK_TARGETS = 24
+#: Kink hits tried per breakpoint while the comparisons there are 0 against 0.
+MAX_HITS = 4
 #: How far the nudge moves each leaf, relatively.
 NUDGE = Fraction(1, 10**9)
 #: Framework gradients (float64) must match the reference to this relative tolerance.
@@ -70,6 +72,8 @@ class Case:
         self.rng, self.tally = rng, tally
         self.leaves = leaves(net)
         self.defs = net.graph.definitions
+        self.reached: set = set()  # (unit, piece) pairs the compared points reached
+        self.vacuous = True  # the last comparison was 0 against 0 throughout
 
     # -- values ----------------------------------------------------------------------------
     def sides(self, point, c):
@@ -83,8 +87,9 @@ class Case:
         for 1/2 and, when a value depended on Step(0), 0 and 1; and the keys of the
         gates met exactly on their kinks."""
         out, kinks = {}, set()
+        self.vacuous = True
         for c in cs or C_VALUES[1:2]:
-            out[c], k, used = self._one(point, c)
+            out[c], k, used = self._one(point, c, pieces=True)
             kinks |= k
             if cs is None and used:
                 for c2 in (C_VALUES[0], C_VALUES[2]):
@@ -93,11 +98,16 @@ class Case:
         self.tally["unverifiable"] += sum(d is None for d in out.values())
         return out, kinks
 
-    def _one(self, point, c):
+    def _one(self, point, c, pieces=False):
         try:
             truth, cand, et, ec = self.sides(point, c)
         except (ArithmeticError, ValueError, ZeroDivisionError):
             return None, set(), False
+        zero = Fraction(0)
+        self.vacuous = self.vacuous and isinstance(truth, Fraction) and truth == zero \
+            and isinstance(cand, Fraction) and cand == zero
+        if pieces:
+            self.reached |= et.pieces
         return ref.differ(truth, cand), et.at_kinks | ec.at_kinks, bool(
             et.used_step0 or ec.used_step0)
 
@@ -119,16 +129,15 @@ class Case:
 
     # -- points ----------------------------------------------------------------------------
     def draw(self, scale: str) -> dict:
-        top, den = {"unit": (6, 6), "medium": (24, 4), "large": (40, 12)}[scale]
+        top, den = {"small": (2, 6), "unit": (4, 4), "medium": (24, 4), "large": (40, 12)}[scale]
         return {s: Fraction(self.rng.choice((-1, 1)) * self.rng.randint(1, top),
                             self.rng.randint(1, den)) for s in self.leaves}
 
     def random_points(self) -> list:
-        """RANDOM_POINTS points reaching every piece: 3 small, 2 medium, 1 large, and the
-        rest aimed just either side of a random breakpoint of a random unit."""
+        """RANDOM_POINTS points reaching every piece: 2 small, 2 unit, 1 medium, 1 large,
+        and the rest aimed just either side of a random breakpoint of a random unit."""
         targets = kink_targets(self.net, None)
-        pts = [self.draw("unit") for _ in range(3)] + [self.draw("medium") for _ in range(2)]
-        pts.append(self.draw("large"))
+        pts = [self.draw(s) for s in ("small", "small", "unit", "unit", "medium", "large")]
         while len(pts) < RANDOM_POINTS:
             base = self.draw("unit")
             if targets:
@@ -139,18 +148,21 @@ class Case:
             pts.append(base)
         return pts
 
-    def kink_probes(self) -> list:
+    def kink_probes(self):
         """Points exactly on each breakpoint of every unit and each gate of the
-        candidate (as many as can be reached)."""
-        out = []
+        candidate, as many as can be reached: for each, hits are tried until one where
+        the two sides are not both 0 (pinning a weight to 0 may zero the whole
+        gradient, and a comparison of 0 with 0 shows nothing), MAX_HITS at most."""
         targets = kink_targets(self.net, self.candidate)
         self.tally["kink_targets"] += len(targets)
         for expr, kappa in targets:
-            hit = aim(self, expr, kappa, self.draw("unit"))
-            if hit is not None:
-                out.append(hit)
-        self.tally["kink_hits"] += len(out)
-        return out
+            reached = False
+            for n, p in enumerate(hits(self, expr, kappa, self.draw("unit"))):
+                reached = True
+                yield p
+                if not self.vacuous or n + 1 == MAX_HITS:
+                    break
+            self.tally["kink_hits"] += reached
 
     # -- frameworks ------------------------------------------------------------------------
     def check_frameworks(self, points) -> str | None:
@@ -209,10 +221,15 @@ def kink_targets(net, candidate) -> list:
     return out[:MAX_KINK_TARGETS]
 
 
-def aim(case: Case, expr, kappa: Fraction, base: dict):
-    """A point where ``expr`` is exactly ``kappa``: one leaf solved for where ``expr`` is
-    affine in it with exact values, after pinning no leaf or one other leaf to 0; None
-    when none is found."""
+#: Pairs of leaves pinned to 0 that ``hits`` tries per target, at most.
+MAX_PIN_PAIRS = 12
+
+
+def hits(case: Case, expr, kappa: Fraction, base: dict):
+    """Points where ``expr`` is exactly ``kappa``: one leaf solved for where ``expr`` is
+    affine in it with exact values, after pinning no leaf, one other leaf, or (for
+    kinks behind a transcendental unit: tanh(b1 + w1 x) is rational only at 0) a pair
+    of leaves to 0. A generator: the first hits pin least."""
     rng, leaf_list = case.rng, list(base)
 
     def f(p):
@@ -221,15 +238,17 @@ def aim(case: Case, expr, kappa: Fraction, base: dict):
         except (ArithmeticError, ValueError, ZeroDivisionError, KeyError):
             return None
 
-    for pin in [None] + rng.sample(leaf_list, min(3, len(leaf_list))):
-        p = dict(base)
-        if pin is not None:
-            p[pin] = Fraction(0)
+    pairs = [(a, b) for i, a in enumerate(leaf_list) for b in leaf_list[i + 1:]]
+    pins = [()] + [(s,) for s in rng.sample(leaf_list, len(leaf_list))] + rng.sample(
+        pairs, min(MAX_PIN_PAIRS, len(pairs)))
+    for pin in pins:
+        p = {**base, **{s: Fraction(0) for s in pin}}
         v = f(p)
         if isinstance(v, Fraction) and v == kappa:
-            return p
+            yield p
+            continue
         for leaf in rng.sample(leaf_list, len(leaf_list)):
-            if leaf == pin:
+            if leaf in pin:
                 continue
             t0 = p[leaf]
             g = [f({**p, leaf: t0 + k}) for k in (0, 1, 2)]
@@ -239,8 +258,13 @@ def aim(case: Case, expr, kappa: Fraction, base: dict):
             q = {**p, leaf: t0 + (kappa - g[0]) / (g[1] - g[0])}
             v = f(q)
             if isinstance(v, Fraction) and v == kappa:
-                return q
-    return None
+                yield q
+                break
+
+
+def aim(case: Case, expr, kappa: Fraction, base: dict):
+    """The first of :func:`hits`, or None."""
+    return next(hits(case, expr, kappa, base), None)
 
 
 def _show(point) -> dict:
@@ -257,11 +281,13 @@ def _exact(v) -> Fraction:
     return Fraction(man) * Fraction(2) ** exp
 
 
-def verify(result, net, wrt, candidate, rng: random.Random, tally: Counter):
+def verify(result, net, wrt, candidate, rng: random.Random, tally: Counter, *,
+           frameworks: bool = True):
     """None if ``result``'s verdict holds up against the reference, else a
     :class:`Failure` saying what is wrong (``wrong``) or unconfirmed. ``tally`` counts
     comparisons (``compared``, ``unverifiable``), kink probes (``kink_targets``,
-    ``kink_hits``) and framework comparisons."""
+    ``kink_hits``) and framework comparisons (``frameworks``: check the reference
+    against torch / jax first)."""
     case = Case(net, wrt, candidate, rng, tally)
     by_name = {str(s): s for s in case.leaves}
 
@@ -277,7 +303,8 @@ def verify(result, net, wrt, candidate, rng: random.Random, tally: Counter):
 
     v = result.verdict
     randoms = case.random_points() if v != "unknown" else []
-    mismatch = case.check_frameworks(randoms + [case.draw("unit") for _ in range(2)])
+    mismatch = frameworks and case.check_frameworks(
+        randoms + [case.draw("unit") for _ in range(2)])
     if mismatch:
         return _fail("framework_mismatch", mismatch)
     if v == "not_equivalent":
@@ -312,6 +339,9 @@ def verify(result, net, wrt, candidate, rng: random.Random, tally: Counter):
     if compared < RANDOM_POINTS // 2:
         return _fail("unconfirmed", f"{v}: only {compared} of {len(randoms)} random points "
                                     "could be evaluated")
+    tally["pieces"] += sum(len(ref.KINKS.get(type(n.expr).__name__, ())) + 1
+                           for n in net.graph.nodes if type(n.expr).__name__ in ref.KINKS)
+    tally["pieces_reached"] += len(case.reached)
     if v == "equivalent":
         for p in case.kink_probes():
             found, _ = case.compare(p, C_VALUES)
