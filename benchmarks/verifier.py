@@ -127,6 +127,19 @@ class Case:
             out[k] = v + (abs(v) if v else Fraction(1)) * step
         return out
 
+    def deps(self, expr) -> set:
+        """The leaves ``expr`` depends on through the forward equations."""
+        out, stack, seen = set(), list(expr.free_symbols), set()
+        while stack:
+            s = stack.pop()
+            if s not in seen:
+                seen.add(s)
+                if s in self.defs:
+                    stack.extend(self.defs[s].free_symbols)
+                else:
+                    out.add(s)
+        return out
+
     # -- points ----------------------------------------------------------------------------
     def draw(self, scale: str) -> dict:
         top, den = {"small": (2, 6), "unit": (4, 4), "medium": (24, 4), "large": (40, 12)}[scale]
@@ -230,7 +243,8 @@ def hits(case: Case, expr, kappa: Fraction, base: dict):
     affine in it with exact values, after pinning no leaf, one other leaf, or (for
     kinks behind a transcendental unit: tanh(b1 + w1 x) is rational only at 0) a pair
     of leaves to 0. A generator: the first hits pin least."""
-    rng, leaf_list = case.rng, list(base)
+    rng = case.rng
+    leaf_list = [s for s in base if s in case.deps(expr)]
 
     def f(p):
         try:
@@ -244,20 +258,22 @@ def hits(case: Case, expr, kappa: Fraction, base: dict):
     for pin in pins:
         p = {**base, **{s: Fraction(0) for s in pin}}
         v = f(p)
-        if isinstance(v, Fraction) and v == kappa:
+        if not isinstance(v, Fraction):
+            continue  # transcendental here: moving one leaf keeps it so (or undefined)
+        if v == kappa:
             yield p
             continue
         for leaf in rng.sample(leaf_list, len(leaf_list)):
             if leaf in pin:
                 continue
             t0 = p[leaf]
-            g = [f({**p, leaf: t0 + k}) for k in (0, 1, 2)]
+            g = [v] + [f({**p, leaf: t0 + k}) for k in (1, 2)]
             if not all(isinstance(u, Fraction) for u in g) or g[1] == g[0] \
                     or g[2] - g[1] != g[1] - g[0]:
                 continue
             q = {**p, leaf: t0 + (kappa - g[0]) / (g[1] - g[0])}
-            v = f(q)
-            if isinstance(v, Fraction) and v == kappa:
+            v2 = f(q)
+            if isinstance(v2, Fraction) and v2 == kappa:
                 yield q
                 break
 
