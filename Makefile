@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q 'torch==2.13.0' || $(PIP) install -q 'torch>=2.2'
-	$(PIP) install -q -e '.[test,torch]'
+	$(PIP) install -q -e '.[test,torch,jax]'
 	touch $(STAMP)
 
 venv: $(STAMP)

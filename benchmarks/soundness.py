@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sympy  # noqa: E402
-from sympy import Rational, Symbol  # noqa: E402
+from sympy import Rational  # noqa: E402
 
 from derivcheck.decide.check import check  # noqa: E402
 from derivcheck.errors import DerivcheckError  # noqa: E402
