@@ -263,8 +263,10 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
     frameworks = ", ".join(f"{total[k]} by {k[10:]}" for k in sorted(total)
                            if k.startswith("framework_")) or "none installed"
     print(f"verification by the independent reference: {total['compared']} point "
-          f"comparisons ({total['unverifiable']} not evaluable); kink probes reached "
-          f"{total['kink_hits']} of {total['kink_targets']} breakpoints; the verdict's own "
+          f"comparisons ({total['unverifiable']} not evaluable); random points reached "
+          f"{total['pieces_reached']} of {total['pieces']} pieces of the piecewise units; "
+          f"kink probes reached {total['kink_hits']} of {total['kink_targets']} "
+          f"breakpoints; the verdict's own "
           f"evidence confirmed in {total['evidence']} of {len(decided)} decided cases; "
           f"reference gradients checked against autograd: {frameworks}")
     failed = [r for r in rows if r["wrong"]]

@@ -42,8 +42,9 @@ C_VALUES = (Fraction(0), Fraction(1, 2), Fraction(1))
 RANDOM_POINTS = 12
 #: Cap on kink probes per case (the network's breakpoints come first).
 MAX_KINK_TARGETS = 24
-#: Kink hits tried per breakpoint while the comparisons there are 0 against 0.
-MAX_HITS = 4
+#: Kink hits tried per base point, and base points per breakpoint, while the
+#: comparisons there are 0 against 0.
+MAX_HITS, KINK_BASES = 3, 3
 #: How far the nudge moves each leaf, relatively.
 NUDGE = Fraction(1, 10**9)
 #: Framework gradients (float64) must match the reference to this relative tolerance.
@@ -163,17 +164,22 @@ class Case:
 
     def kink_probes(self):
         """Points exactly on each breakpoint of every unit and each gate of the
-        candidate, as many as can be reached: for each, hits are tried until one where
-        the two sides are not both 0 (pinning a weight to 0 may zero the whole
-        gradient, and a comparison of 0 with 0 shows nothing), MAX_HITS at most."""
+        candidate, as many as can be reached. A hit where both sides are 0 shows
+        nothing (pinning a weight to 0, or a dead unit at the base point, may zero the
+        whole gradient): then other hits are tried, MAX_HITS from each of KINK_BASES
+        base points, until one is not 0 against 0."""
         targets = kink_targets(self.net, self.candidate)
         self.tally["kink_targets"] += len(targets)
         for expr, kappa in targets:
-            reached = False
-            for n, p in enumerate(hits(self, expr, kappa, self.draw("unit"))):
-                reached = True
-                yield p
-                if not self.vacuous or n + 1 == MAX_HITS:
+            reached = shown = False
+            for _ in range(KINK_BASES):
+                for n, p in enumerate(hits(self, expr, kappa, self.draw("unit"))):
+                    reached = True
+                    yield p
+                    shown = not self.vacuous
+                    if shown or n + 1 == MAX_HITS:
+                        break
+                if shown:
                     break
             self.tally["kink_hits"] += reached
 
