@@ -24,9 +24,9 @@ from .diagnosis import diagnose
 from .equivalence import decide
 from ..errors import LimitError, SpecError
 from ..guard import Timeout, time_limit
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_symbol
 from ..core.printing import plain
-from .verdict import Result
+from .verdict import Result, Verdict
 
 __all__ = ["check", "gradient_display"]
 
@@ -88,14 +88,13 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
                              "dC/dw1 = ...")
     param = net.parameter(wrt)
-    assumptions = Assumptions.parse(assume)
-    assumptions.check_names(set(net.variables))
-    reference = Symbol(adjoint_name(param))
+    assumptions = Assumptions.parse(assume, known=set(net.variables))
+    reference = adjoint_symbol(param)
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=timeout)
     diagnosis = []
     left = start + timeout - time.monotonic()
-    if decision.verdict in ("not_equivalent", "equivalent_almost_everywhere"):
+    if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         try:
             with time_limit(min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)):
                 diagnosis = diagnose(net, param, expr, convention=conv,
