@@ -26,6 +26,7 @@ Fraction(5, 2)
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import mpmath
@@ -102,20 +103,17 @@ def sign(v) -> int:
 
 
 def inv(a):
+    """1 / a: Undefined at an exact 0, Uncertain when an interval holds 0."""
     if _zero(a):
         raise Undefined("division by zero")
-    if _exact(a):
-        return 1 / a
-    sign(a)
+    if not _exact(a):
+        sign(a)
     return 1 / a
 
 
 def power(base, n: int):
-    if n < 0:
-        return inv(power(base, -n))
-    if _exact(base):
-        return base ** n
-    return base ** n
+    """base ** n for an integer n."""
+    return inv(base ** -n) if n < 0 else base ** n
 
 
 def _monotone(fn, x, increasing=True):
@@ -439,22 +437,20 @@ KINKS_BY_NAME = {**KINKS, "Max2": (0,), "Min2": (0,), "Step": (0,), "IsPos": (0,
                "IsNonNeg": (0,)}
 
 
-def _neg(v):
-    return mul(Fraction(-1), v)
-
-
 def _cosh(x):
     return Fraction(1) if _zero(x) else (iv.exp(_iv(x)) + iv.exp(-_iv(x))) / 2
 
 
 def _extreme(values, pick):
+    """max or min of two values (certified when one is an interval)."""
     a, b = values
-    return pick(a, b) if _exact(a) and _exact(b) else (a if sign(add(a, _neg(b))) * (
-        1 if pick is max else -1) >= 0 else b)
+    if _exact(a) and _exact(b):
+        return pick(a, b)
+    a_larger = sign(add(a, -b)) >= 0
+    return a if a_larger == (pick is max) else b
 
 
 def _exact_sqrt(q: Fraction):
-    import math
     n, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
     return Fraction(n, d) if n * n == q.numerator and d * d == q.denominator else None
 

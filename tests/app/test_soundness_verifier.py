@@ -267,3 +267,11 @@ def test_a_wrong_reference_is_caught_by_the_frameworks(monkeypatch):
                                          real(*a, **k)[1]))
     case = verifier.Case(net, w1, None, random.Random(1), Counter())
     assert "autograd" in case.check_frameworks([case.draw("unit") for _ in range(4)])
+
+
+def test_the_reference_modules_doctests():
+    import doctest
+    for module in (reference, verifier):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
+    assert doctest.testmod(reference).attempted >= 5
