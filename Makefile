@@ -2,7 +2,8 @@
 # sheet; `make test` runs the whole test suite. Each creates the virtual environment
 # it needs (.venv) and, where it can, installs TeX Live for the PDF parts.
 # `make run` installs derivcheck alone (no PyTorch); `make test` adds the test, torch
-# and jax extras (jax: the soundness run's second autograd reference). Each install is a stamp in .venv.
+# and jax extras (jax: the soundness run's second autograd reference). Each install
+# is a stamp in .venv.
 
 PYTHON ?= python3
 VENV   ?= .venv
