@@ -27,7 +27,7 @@ from fractions import Fraction
 import sympy
 from sympy import Symbol
 
-from ..core.conventions import PROFILES
+from ..core.conventions import FRAMEWORKS
 from ..errors import SpecError
 from ..decide.evaluate import PointEvaluator
 from .exact import Oracle, exact_number, exact_point
@@ -292,7 +292,7 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
         if not remaining:
             break
         base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng, assume=assume)
-        found = kink_points(net, base, (convention, *PROFILES), sites=remaining)
+        found = kink_points(net, base, (convention, *FRAMEWORKS), sites=remaining)
         for site, placed in found.items():
             if satisfies(placed, bounds) and not _saturated(net, placed) and (
                     not float_exact or _float_exact(net, placed)):
