@@ -19,7 +19,7 @@ from .base import PrimitiveFunction, Step
 from .registry import Param, Primitive, Side, ZeroSet, register
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "NecroReLU", "ELU", "SELU", "CELU", "HardTanh",
-           "ReLU6", "Absolute", "Max2", "Min2", "SELU_ALPHA", "SELU_SCALE"]
+           "ReLU6", "Absolute", "Max2", "Min2", "HardSwish", "SELU_ALPHA", "SELU_SCALE"]
 
 L, R, MEAN = Side.LEFT, Side.RIGHT, Side.MEAN
 _F = "torch.nn.functional."
@@ -287,3 +287,23 @@ register(Primitive(
     kinks=("a = b",), at_kink={"torch": MEAN, "jax": MEAN, "tensorflow": (L, R)},
     torch="torch.minimum", jax="jax.numpy.minimum", doc="the smaller argument"))
 
+
+class HardSwish(PrimitiveFunction):
+    """z relu6(z + 3) / 6; derivative (relu6(z + 3) + z Step(z + 3) Step(3 - z)) / 6."""
+
+    def fdiff(self, argindex=1):
+        z, = self.args
+        return (ReLU6(z + 3) + z * Step(z + 3) * Step(3 - z)) / 6
+
+    def decompose(self):
+        z, = self.args
+        return z * ((z + 3) * Step(z + 3) - (z - 3) * Step(z - 3)) / 6
+
+
+# torch 2.x's kernel takes z/3 + 1/2 on the open (-3, 3); jax and tensorflow differentiate
+# z relu6(z + 3)/6 with relu6' = [0 < u < 6]: every one takes the flat side at both kinks
+register(Primitive(
+    "hardswish", HardSwish, aliases=("hard_swish",), activation=True,
+    latex=_op("hardswish"), kinks=("-3", "3"),
+    at_kink={"torch": (L, R), "jax": (L, R), "tensorflow": (L, R)},
+    torch=_F + "hardswish", jax="jax.nn.hard_swish", doc="z relu6(z + 3) / 6"))

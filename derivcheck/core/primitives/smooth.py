@@ -17,7 +17,7 @@ from .. import hyperbolic
 from .base import GUARD, PrimitiveFunction, numeric_args
 from .registry import Primitive, ZeroSet, register
 
-__all__ = ["Sigmoid", "Softplus", "GELU", "Swish"]
+__all__ = ["Sigmoid", "Softplus", "GELU", "Swish", "SiLU"]
 
 
 class Sigmoid(PrimitiveFunction):
@@ -114,8 +114,18 @@ class Swish(PrimitiveFunction):
 
 
 register(Primitive(
-    "swish", Swish, aliases=("silu",), activation=True, latex=r"\operatorname{swish}", zeros=ZeroSet.AT_ZERO,
+    "swish", Swish, activation=True, latex=r"\operatorname{swish}", zeros=ZeroSet.AT_ZERO,
     torch="torch.nn.functional.silu", jax="jax.nn.swish", doc="z sigmoid(z)"))
+
+
+class SiLU(Swish):
+    """z sigmoid(z) under the name torch and jax give it (``swish`` stays its own)."""
+
+
+register(Primitive(
+    "silu", SiLU, activation=True, latex=r"\operatorname{SiLU}", zeros=ZeroSet.AT_ZERO,
+    torch="torch.nn.functional.silu", jax="jax.nn.silu",
+    doc="z sigmoid(z), the sigmoid linear unit"))
 
 
 register(Primitive(
