@@ -32,7 +32,6 @@ True
 from __future__ import annotations
 
 import copy
-import importlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -273,10 +272,20 @@ def _fixed(value) -> float:
     return float(value)
 
 
-def _operation(dotted: str):
-    """The object a dotted name such as ``torch.nn.functional.elu`` names."""
-    module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+def _torch_operation(dotted: str):
+    """The torch object a registry name such as ``torch.nn.functional.elu`` names (a
+    name from the registry only, never from user input).
+
+    >>> _torch_operation("torch.nn.functional.relu6").__name__
+    'relu6'
+    """
+    root, *path = dotted.split(".")
+    if root != "torch":
+        raise ValueError(f"{dotted!r} is not a torch operation")
+    op = _torch()
+    for name in path:
+        op = getattr(op, name)
+    return op
 
 
 def _torch_op(primitive):
@@ -293,7 +302,7 @@ _TORCH_OPS: dict = {}
 
 
 def _make_torch_op(primitive):
-    op = _operation(primitive.torch)
+    op = _torch_operation(primitive.torch)
     learnable = [p.learnable for p in primitive.params]
     count = primitive.operands
 

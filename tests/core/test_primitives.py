@@ -162,3 +162,38 @@ def test_output_form_is_the_derivative_in_the_output(prim):
         out = expr.subs(z, at).evalf(30)
         assert float(prim.output_form(out)) == pytest.approx(
             float(derivative(expr).subs(z, at).evalf(30)), rel=1e-12)
+
+
+# --- the facts the exact evaluators use ------------------------------------------------------
+
+SMOOTH = [p for p in ALL if p.mpmath]
+
+
+@pytest.mark.parametrize("prim", SMOOTH, ids=lambda p: p.name)
+def test_mpmath_function_computes_the_primitive(prim):
+    import mpmath
+    for at in (Rational(1, 3), Rational(5, 2)):
+        want = sympy.N(prim.cls(at), 30)
+        assert float(getattr(mpmath, prim.mpmath)(mpmath.mpf(float(at)))) == pytest.approx(
+            float(want), rel=1e-14)
+
+
+@pytest.mark.parametrize("prim", [p for p in ALL if p.exact_at], ids=lambda p: p.name)
+def test_exact_value_at_its_point(prim):
+    at, want = prim.exact_at
+    assert prim.cls(Rational(at)) == want
+
+
+@pytest.mark.parametrize("prim", [p for p in ALL if p.poles], ids=lambda p: p.name)
+def test_poles_are_poles(prim):
+    for p in prim.poles:
+        assert not prim.cls(Rational(p)).is_finite
+
+
+@pytest.mark.parametrize("prim", [p for p in ALL if p.exp_form], ids=lambda p: p.name)
+def test_exp_form_is_the_function_of_exp(prim):
+    num, den = prim.exp_form
+    for at in (Rational(-7, 3), Rational(1, 3), Rational(5, 2)):
+        u = sympy.exp(at)
+        form = sum(c * u**i for i, c in enumerate(num)) / sum(c * u**i for i, c in enumerate(den))
+        assert float(form) == pytest.approx(float(sympy.N(prim.cls(at), 30)), rel=1e-13)

@@ -4,7 +4,8 @@ A primitive declares all its facets in one :class:`Primitive`, registered right 
 SymPy class (the way jax registers ``ad.defjvp(exp_p, ...)`` beside ``exp_p``): its names
 and parameters, its plain and LaTeX heads, its kinks and the class of its zero set, which
 one-sided derivative each framework returns on a kink, the form of its derivative in its
-own output, and the torch and jax operations that compute it. Its derivative is the
+own output, the torch and jax operations that compute it, and for the exact evaluators its
+mpmath function, an exact value, its poles and its form in ``exp(z)``. Its derivative is the
 class's ``fdiff`` (written with ``Step``, so the kink value stays a convention); every
 caller differentiates through :func:`derivative`, which also builds a framework profile's
 form from the declared sides.
@@ -88,6 +89,11 @@ class Primitive:
     jax: str | None = None                       # dotted name of the jax operation
     jax_kwargs: Mapping[str, object] = field(default_factory=dict)
     also: tuple[type, ...] = ()                  # other SymPy classes meaning the same
+    mpmath: str | None = None                    # mpmath's function, for a smooth primitive
+    exact_at: tuple | None = None                # (point, value) where that value is exact
+    poles: tuple[str, ...] = ()                  # where it is undefined
+    exp_form: tuple | None = None                # a rational function of u = exp(z): the
+    #                                              numerator's and denominator's coefficients
     doc: str = ""
 
     @property
@@ -132,6 +138,8 @@ class Primitive:
 _BY_NAME: dict[str, Primitive] = {}
 _BY_CLASS: dict[type, Primitive] = {}
 _ORDER: list[Primitive] = []
+#: Any class -> the primitive it is, through its bases (see :func:`primitive_of`).
+_RESOLVED: dict[type, Primitive | None] = {}
 
 
 def register(primitive: Primitive) -> Primitive:
@@ -143,6 +151,7 @@ def register(primitive: Primitive) -> Primitive:
     for cls in (primitive.cls, *primitive.also):
         if cls is not None:
             _BY_CLASS[cls] = primitive
+    _RESOLVED.clear()
     _ORDER.append(primitive)
     return primitive
 
@@ -172,10 +181,9 @@ def primitive_of(cls) -> Primitive | None:
     """
     if not isinstance(cls, type):
         cls = type(cls)
-    for base in cls.__mro__:
-        if base in _BY_CLASS:
-            return _BY_CLASS[base]
-    return None
+    if cls not in _RESOLVED:
+        _RESOLVED[cls] = next((_BY_CLASS[b] for b in cls.__mro__ if b in _BY_CLASS), None)
+    return _RESOLVED[cls]
 
 
 def derivative(fn: sympy.Expr, argindex: int = 1, profile: str | None = None) -> sympy.Expr:

@@ -131,20 +131,41 @@ register(Primitive(
 register(Primitive(
     "identity", None, aliases=("linear", "none"), build=lambda args: args[0],
     activation=True, formula=False, doc="z"))
+# The hyperbolic functions are rational functions of u = exp(z) (``exp_form``: coefficients,
+# lowest power first, of numerator and denominator). The evaluators compute them from exp(z)
+# so ``1 - tanh(z)**2`` and ``sech(z)**2`` meet as the same function of exp(z); decompose
+# leaves them alone, since writing them out in SymPy's exp copies the argument and SymPy's
+# assumptions then walk the copies (sech nested 20 deep hung).
 register(Primitive(
     "tanh", hyperbolic.tanh, also=(sympy.tanh,), activation=True, latex=r"\tanh",
     zeros=ZeroSet.AT_ZERO, output_form=lambda a: 1 - a**2, torch="torch.tanh",
-    jax="jax.numpy.tanh", doc="tanh z"))
-register(Primitive("sech", hyperbolic.sech, also=(sympy.sech,), zeros=ZeroSet.NEVER,
-                   latex=r"\operatorname{sech}", doc="1 / cosh z"))
-register(Primitive("cosh", hyperbolic.cosh, also=(sympy.cosh,), zeros=ZeroSet.NEVER,
-                   torch="torch.cosh", jax="jax.numpy.cosh", doc="cosh z"))
-register(Primitive("sinh", hyperbolic.sinh, also=(sympy.sinh,), zeros=ZeroSet.AT_ZERO,
-                   torch="torch.sinh", jax="jax.numpy.sinh", doc="sinh z"))
-register(Primitive("exp", exp, zeros=ZeroSet.NEVER, torch="torch.exp", jax="jax.numpy.exp",
-                   doc="e^z"))
-register(Primitive("log", log, aliases=("ln",), latex=r"\log", torch="torch.log",
-                   jax="jax.numpy.log", doc="natural logarithm"))
+    jax="jax.numpy.tanh", mpmath="tanh", exact_at=(0, 0), exp_form=((-1, 0, 1), (1, 0, 1)),
+    doc="tanh z"))
+register(Primitive(
+    "sech", hyperbolic.sech, also=(sympy.sech,), zeros=ZeroSet.NEVER,
+    latex=r"\operatorname{sech}", mpmath="sech", exact_at=(0, 1),
+    exp_form=((0, 2), (1, 0, 1)), doc="1 / cosh z"))
+register(Primitive(
+    "cosh", hyperbolic.cosh, also=(sympy.cosh,), zeros=ZeroSet.NEVER, torch="torch.cosh",
+    jax="jax.numpy.cosh", mpmath="cosh", exact_at=(0, 1), exp_form=((1, 0, 1), (0, 2)),
+    doc="cosh z"))
+register(Primitive(
+    "sinh", hyperbolic.sinh, also=(sympy.sinh,), zeros=ZeroSet.AT_ZERO, torch="torch.sinh",
+    jax="jax.numpy.sinh", mpmath="sinh", exact_at=(0, 0), exp_form=((-1, 0, 1), (0, 2)),
+    doc="sinh z"))
+register(Primitive(
+    "coth", sympy.coth, formula=False, mpmath="coth", poles=("0",),
+    exp_form=((1, 0, 1), (-1, 0, 1)), doc="1 / tanh z (SymPy may write it)"))
+register(Primitive(
+    "csch", sympy.csch, formula=False, mpmath="csch", poles=("0",),
+    exp_form=((0, 2), (-1, 0, 1)), doc="1 / sinh z (SymPy may write it)"))
+register(Primitive(
+    "exp", exp, zeros=ZeroSet.NEVER, torch="torch.exp", jax="jax.numpy.exp", mpmath="exp",
+    exact_at=(0, 1), doc="e^z"))
+register(Primitive(
+    "log", log, aliases=("ln",), latex=r"\log", torch="torch.log", jax="jax.numpy.log",
+    mpmath="log", exact_at=(1, 0), doc="natural logarithm"))
 register(Primitive("sqrt", None, build=lambda args: sqrt(args[0]), doc="square root"))
-register(Primitive("erf", erf, formula=False, torch="torch.erf", jax="jax.scipy.special.erf",
-                   doc="the error function (in GELU's decomposition)"))
+register(Primitive(
+    "erf", erf, formula=False, torch="torch.erf", jax="jax.scipy.special.erf", mpmath="erf",
+    exact_at=(0, 0), doc="the error function (in GELU's decomposition)"))
