@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--assume", action="append", default=[], metavar="COND",
                    help="a bound such as 'x > 0' (repeatable)")
     c.add_argument("--kink-convention", default="any",
-                   help="any (default), 0, 1, 1/2, torch, jax, tensorflow")
+                   help="any (default), 0, 1, 1/2, torch, jax, tensorflow, numpy")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--report", metavar="OUT.tex|OUT.pdf", help="write a LaTeX/PDF report")
     c.add_argument("--latex", action="store_true", help="read the candidate as LaTeX")

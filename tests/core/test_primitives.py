@@ -16,7 +16,6 @@ from derivcheck.core.conventions import PROFILES
 from derivcheck.core.functions import decompose
 from derivcheck.core.primitives import (Param, Primitive, Side, ZeroSet, derivative,
                                         primitive_named, primitive_of, primitives, register)
-from derivcheck.core.primitives.base import PrimitiveFunction
 from derivcheck.core.printing import plain
 from derivcheck.decide.evaluate import PointEvaluator
 from derivcheck.parsing import parse_formula
