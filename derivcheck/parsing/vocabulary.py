@@ -28,18 +28,16 @@ class FunctionSpec:
     """A function a formula may call: its primitive, read from the registry."""
 
     primitive: Primitive
+    name: str
+    min_args: int
+    max_args: int | None
 
-    @property
-    def name(self) -> str:
-        return self.primitive.name
-
-    @property
-    def min_args(self) -> int:
-        return self.primitive.min_args
-
-    @property
-    def max_args(self) -> int | None:
-        return self.primitive.max_args
+    @classmethod
+    def of(cls, primitive: Primitive) -> FunctionSpec:
+        if primitive.name not in _SPECS:
+            _SPECS[primitive.name] = cls(primitive, primitive.name, primitive.min_args,
+                                         primitive.max_args)
+        return _SPECS[primitive.name]
 
     def build(self, args: list) -> sympy.Expr:
         """The SymPy value of the call (defaults fill missing parameters)."""
@@ -65,6 +63,10 @@ class FunctionSpec:
         return sympy.diff(value, t).xreplace({t: arg})
 
 
+#: Primitive name -> its FunctionSpec, made once.
+_SPECS: dict[str, FunctionSpec] = {}
+
+
 def function_named(word: str) -> FunctionSpec | None:
     """The function ``word`` names: exact for one letter (``H``), any letter case otherwise.
 
@@ -72,7 +74,7 @@ def function_named(word: str) -> FunctionSpec | None:
     ('step', None)
     """
     found = primitive_named(word, exact=len(word) == 1)
-    return FunctionSpec(found) if found is not None and found.formula else None
+    return FunctionSpec.of(found) if found is not None and found.formula else None
 
 
 def function_names() -> list[str]:
