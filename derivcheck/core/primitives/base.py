@@ -40,7 +40,27 @@ def _sign_of(z):
     return None
 
 
-class Step(Function):
+class _Gate(Function):
+    """A 0/1 function of the sign of its argument, flat off zero: its derivative is 0
+    (no Dirac deltas in backpropagation)."""
+
+    nargs = None  # no FiniteSet built per application (reverse mode makes many)
+    #: The value for a positive, a zero and a negative argument (None: unevaluated).
+    gate_values = (S.One, None, S.Zero)
+
+    @classmethod
+    def eval(cls, z):
+        s = _sign_of(z)
+        return None if s is None else cls.gate_values[1 - s]
+
+    def fdiff(self, argindex=1):
+        return S.Zero
+
+    def decompose(self):
+        return self
+
+
+class Step(_Gate):
     """Unit step: 1 for z > 0, 0 for z < 0, and the *convention* c at z = 0.
 
     ``Step(0)`` stays unevaluated: which value it takes is the kink convention.
@@ -49,56 +69,17 @@ class Step(Function):
     (0, Step(0))
     """
 
-    nargs = None  # no FiniteSet built per application (reverse mode makes many)
 
-    @classmethod
-    def eval(cls, z):
-        s = _sign_of(z)
-        if s == 1:
-            return S.One
-        if s == -1:
-            return S.Zero
-        return None
-
-    def fdiff(self, argindex=1):
-        return S.Zero  # zero off the kink; no Dirac deltas in backpropagation
-
-    def decompose(self):
-        return self
-
-
-class IsPos(Function):
+class IsPos(_Gate):
     """Iverson bracket ``[z > 0]``: 0 at z = 0 whatever the convention."""
 
-    nargs = None  # no FiniteSet built per application (reverse mode makes many)
-
-    @classmethod
-    def eval(cls, z):
-        s = _sign_of(z)
-        return None if s is None else (S.One if s == 1 else S.Zero)
-
-    def fdiff(self, argindex=1):
-        return S.Zero
-
-    def decompose(self):
-        return self
+    gate_values = (S.One, S.Zero, S.Zero)
 
 
-class IsNonNeg(Function):
+class IsNonNeg(_Gate):
     """Iverson bracket ``[z >= 0]``: 1 at z = 0 whatever the convention."""
 
-    nargs = None  # no FiniteSet built per application (reverse mode makes many)
-
-    @classmethod
-    def eval(cls, z):
-        s = _sign_of(z)
-        return None if s is None else (S.Zero if s == -1 else S.One)
-
-    def fdiff(self, argindex=1):
-        return S.Zero
-
-    def decompose(self):
-        return self
+    gate_values = (S.One, S.One, S.Zero)
 
 
 class PrimitiveFunction(Function):
