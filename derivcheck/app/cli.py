@@ -46,6 +46,9 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g.add_argument("--biases", help="chain biases, one per layer: b1,b2,b3")
     g.add_argument("--widths", help="MLP layer widths: 2,3,1")
     g.add_argument("--bias", action="store_true", help="MLP: a bias per unit")
+    g.add_argument("--batch", help="MLP: a batch of examples, its size a name or a number (m)")
+    g.add_argument("--style", help="MLP notation: ng, cs231n, nielsen or seed")
+    g.add_argument("--reduce", help="MLP with a batch: mean (default) or sum of the losses")
     g.add_argument("--forward", action="append", metavar="EQUATION",
                    help='explicit forward equation "z1 = w1*x + b1" (repeat; the last '
                         "defines yhat)")
@@ -57,18 +60,20 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 def network_from_args(args):
     """A Network from the network options (or --net)."""
-    from ..core.network import Network
+    from ..core.network import build
     from ..core.spec import NetworkSpec
 
     if args.net:
-        spec = NetworkSpec.from_toml(args.net)
-        return Network(spec)
+        return build(NetworkSpec.from_toml(args.net))
     data = {}
     if args.forward:
         data["forward"] = args.forward
     elif args.widths:
         data["widths"] = args.widths
         data["bias"] = args.bias
+        for key in ("batch", "style", "reduce"):
+            if getattr(args, key, None):
+                data[key] = getattr(args, key)
     elif args.weights:
         data["weights"] = args.weights
     else:
@@ -79,7 +84,7 @@ def network_from_args(args):
                        ("input", args.input), ("target", args.target), ("loss", args.loss)):
         if value:
             data[key] = value
-    return Network(NetworkSpec.from_dict(data))
+    return build(NetworkSpec.from_dict(data))
 
 
 def _read_candidate(text: str) -> str:

@@ -23,7 +23,7 @@ from .graph import Graph, build_graph
 from ..names import Namespace
 from .spec import NetworkSpec
 
-__all__ = ["Network", "chain", "mlp", "forward", "load", "from_dict"]
+__all__ = ["Network", "chain", "mlp", "forward", "load", "from_dict", "build"]
 
 
 class Network:
@@ -33,6 +33,13 @@ class Network:
         self.spec = spec
         self.graph: Graph = build_graph(spec)
         self._backward: dict[str, Backward] = {}
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> "Network":
+        """A network over a graph built elsewhere (a matrix network's entries)."""
+        net = cls.__new__(cls)
+        net.spec, net.graph, net._backward = graph.spec, graph, {}
+        return net
 
     def __repr__(self) -> str:
         return f"Network({self.spec.to_dict()!r})"
@@ -119,9 +126,18 @@ class Network:
         return bw.expand(self.graph.loss)
 
 
-def from_dict(data: dict) -> Network:
+def from_dict(data: dict):
     """A network from the fields of a TOML file or a batch line."""
-    return Network(NetworkSpec.from_dict(data))
+    return build(NetworkSpec.from_dict(data))
+
+
+def build(spec: NetworkSpec):
+    """A :class:`Network`, or a :class:`~derivcheck.core.matrix.network.MatrixNetwork` for
+    an MLP with a batch, a style or size names."""
+    if spec.kind == "matrix":
+        from .matrix.network import MatrixNetwork
+        return MatrixNetwork.from_spec(spec)
+    return Network(spec)
 
 
 def _listing(names: list, shown: int = 12) -> str:
@@ -135,9 +151,9 @@ def _listing(names: list, shown: int = 12) -> str:
     return ", ".join(names[:shown]) + f", ... ({len(names)} in all)"
 
 
-def load(path) -> Network:
+def load(path):
     """A network from a TOML file."""
-    return Network(NetworkSpec.from_toml(path))
+    return build(NetworkSpec.from_toml(path))
 
 
 def chain(weights, activations="relu", *, biases=None, input="x", target="y",

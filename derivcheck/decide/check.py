@@ -22,7 +22,7 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
-from ..errors import LimitError, SpecError
+from ..errors import LimitError, NameError_, ParseError, SpecError
 from ..guard import Timeout, time_limit
 from ..core.gradients import adjoint_name
 from ..core.printing import plain
@@ -63,11 +63,38 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     diagnosis still running then is dropped with a warning; the verdict stays).
     """
     try:
-        return _check(net, candidate, wrt, assume, convention, latex, timeout)
+        if getattr(net, "is_matrix", False):
+            from .matrix import check_matrix
+            return check_matrix(net, candidate, wrt, assume=assume, convention=convention,
+                                latex=latex, timeout=timeout)
+        try:
+            return _check(net, candidate, wrt, assume, convention, latex, timeout)
+        except (NameError_, ParseError) as err:
+            view = _matrix_view(net, candidate)
+            if view is None:
+                raise
+            from .matrix import check_matrix
+            try:
+                result = check_matrix(view, candidate, wrt, assume=assume,
+                                      convention=convention, latex=latex, timeout=timeout)
+            except (NameError_, ParseError, SpecError):
+                raise err from None
+            result.warnings.insert(0, "the formula uses matrix names: read with the "
+                                      f"{view.style.name} style")
+            return result
     except RecursionError:
         raise LimitError("the formula or the network nests too deeply to process",
                          position=0, hint="name inner parts (z2, a1, ...) instead of "
                                           "nesting them") from None
+
+
+def _matrix_view(net, candidate):
+    """The matrix view (style ng) of a scalar MLP, for a formula in matrix names."""
+    spec = getattr(net, "spec", None)
+    if spec is None or spec.kind != "mlp" or not isinstance(candidate, str):
+        return None
+    from ..core.matrix.network import MatrixNetwork
+    return MatrixNetwork(spec.widths, spec.activations, spec.loss, bias=spec.bias)
 
 
 def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:

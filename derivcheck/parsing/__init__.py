@@ -35,7 +35,8 @@ from .latex import LatexSource
 from .plain import scan_plain
 from .resolve import Resolver, refine
 from .structure import check_brackets, check_size, check_text, check_tokens, pair_bars
-from .tokens import Notes, Segment, drop_punctuation, fold_adjoint_slashes, segments
+from .tokens import (Notes, Segment, drop_punctuation, fold_adjoint_slashes, fold_keywords,
+                     segments)
 
 __all__ = ["ParsedFormula", "parse_formula", "parse_equation", "is_latex"]
 
@@ -113,7 +114,7 @@ def _sides(text: str, latex: bool, notes: Notes) -> list[tuple[Segment, partial]
 def _read(tokens, segment: Segment, resolver: Resolver) -> sympy.Expr:
     """The SymPy expression of one side."""
     text = resolver.text
-    tokens = drop_punctuation(fold_adjoint_slashes(tokens))
+    tokens = fold_keywords(drop_punctuation(fold_adjoint_slashes(tokens)))
     if not tokens:
         raise ParseError("the formula is empty" if segment.start == 0 else "nothing to read here",
                          text=text, position=segment.start,
@@ -123,7 +124,8 @@ def _read(tokens, segment: Segment, resolver: Resolver) -> sympy.Expr:
     check_brackets(tokens, text)
     check_tokens(tokens, text)
     expr = parse_tokens(refine(tokens, resolver), resolver)
-    check_size(expr, text, segment.start)
+    if isinstance(expr, sympy.Basic):
+        check_size(expr, text, segment.start)
     return expr
 
 
@@ -139,6 +141,9 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
         quantity = tokens[0].value
     elif len(tokens) == 1 and tokens[0].type == "NAME":
         word = tokens[0].value
+        if resolver.known(word.name) and resolver.ns.roles.get(word.name) == "gradient":
+            resolver.notes.read(f"read the left side {source} as the gradient {word.name}")
+            return word.name
         if (len(word.units) > 1 and word.units[0].text == "d" and not resolver.known(word.name)
                 and resolver.symbol(word.rest().name, word.rest().start, word.rest().end)):
             quantity = word.rest()

@@ -32,7 +32,8 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def format_result(result) -> str:
     """The text the ``check`` command prints."""
-    lines = [f"{_HEADLINES[result.verdict]}  (dC/d{result.wrt})"]
+    wrt = result.wrt if getattr(result.network, "is_matrix", False) else f"dC/d{result.wrt}"
+    lines = [f"{_HEADLINES[result.verdict]}  ({wrt})"]
     if result.reason:
         lines += _wrap("why: " + result.reason, "  ")
     lines.append(f"  candidate read as: {result.candidate}")
