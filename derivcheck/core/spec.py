@@ -12,6 +12,7 @@ but not yet built; :mod:`derivcheck.core.graph` turns it into equations.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +201,11 @@ class NetworkSpec:
                 raise SpecError(f"widths must be whole numbers or size names, got {w!r}",
                                 hint="e.g. widths = [\"n0\", \"n1\", 1]")
         widths = [w.strip() if isinstance(w, str) else w for w in widths]
+        for w in widths:
+            if isinstance(w, str) and not (w.isdigit() or re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}",
+                                                                        w)):
+                raise SpecError(f"widths must be whole numbers or size names, got {w!r}",
+                                hint="e.g. widths = [4, 3, 2] or [\"n0\", \"n1\", 2]")
         for key in ("style", "reduce"):
             if key in extra and not isinstance(extra[key], str):
                 raise SpecError(f"{key} must be a name, got {extra[key]!r}")

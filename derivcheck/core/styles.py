@@ -34,6 +34,8 @@ class Style:
     * ``stacked``: quantities whose ``d`` name means the per-example gradients stacked
       (deeplearning.ai's dZ, dA), not the gradient of the mean cost.
     * ``gradient_aliases``: names of gradients that are no ``d`` + name (``delta2``).
+    * ``gradient_names``: gradient names of their own: name -> (quantity, layer)
+      (cs231n's ``dhidden``, the gradient at the hidden layer after the ReLU mask).
     * ``loss``: the letter the style calls the cost.
     """
 
@@ -47,6 +49,7 @@ class Style:
     aliases: dict = field(default_factory=dict)
     stacked: frozenset = frozenset()
     gradient_aliases: dict = field(default_factory=dict)
+    gradient_names: dict = field(default_factory=dict)
     loss: str = "J"
     description: str = ""
 
@@ -71,7 +74,7 @@ STYLES = {
                     {"W": "W{l}", "b": "b{l}", "Z": "Z{l}", "A": "A{l}", "X": "X", "Y": "Y",
                      "Yhat": "Yhat", "P": "P"}, bias="vector",
                     aliases={"H": ("A", 1), "hidden": ("A", 1), "scores": ("Z", -1)},
-                    loss="L",
+                    gradient_names={"dhidden": ("Z", 1)}, loss="L",
                     description="cs231n: examples as rows (X is N x D), W1 is D x H, "
                                 "gradients (dW1, dscores) of the mean loss"),
     "nielsen": Style("nielsen", "columns", "out_in", 1, 1,

@@ -25,7 +25,8 @@ from lark import Token
 
 from .vocabulary import LOSS_NAMES
 
-__all__ = ["Unit", "Word", "tok", "fold_adjoint_slashes", "fold_keywords", "drop_punctuation", "loss_differential",
+__all__ = ["Unit", "Word", "tok", "fold_adjoint_slashes", "fold_keywords", "drop_punctuation",
+           "loss_differential",
            "differential", "CHAR_TOKENS", "OPENERS", "CLOSERS", "split_on_equals", "Segment",
            "segments", "Notes"]
 
@@ -204,6 +205,10 @@ def fold_adjoint_slashes(tokens: list[Token]) -> list[Token]:
 _BEFORE_DROPPED = {"_AMP", "_ROWSEP", "_CASES_END", None}
 
 
+#: Keyword arguments a call may take (numpy's).
+KEYWORDS = frozenset({"axis", "keepdims"})
+
+
 def fold_keywords(tokens: list[Token]) -> list[Token]:
     """``axis=1`` inside brackets becomes one ``KWARG`` token (``axis``) before the value;
     ``True``/``False`` values are the numbers 1/0.
@@ -219,7 +224,8 @@ def fold_keywords(tokens: list[Token]) -> list[Token]:
             depth += 1
         elif t.type in CLOSERS:
             depth -= 1
-        if t.type == "EQUAL" and depth > 0 and out and out[-1].type == "NAME":
+        if (t.type == "EQUAL" and depth > 0 and out and out[-1].type == "NAME"
+                and str(out[-1].value) in KEYWORDS):
             name = out.pop()
             out.append(tok("KWARG", str(name.value), name.start_pos, t.end_pos))
             continue

@@ -315,8 +315,12 @@ class MatrixNetwork:
             kind = key[0]
             ns.roles[name] = {"W": "parameter", "b": "parameter", "X": "input",
                               "Y": "target"}.get(kind, "intermediate")
+        for name, (kind, layer) in self.style.gradient_names.items():
+            if (kind, layer) in self._gradients and layer < self.L:
+                ns.symbols[name] = self.gradient_leaf((kind, layer), name)
+                ns.roles[name] = "gradient"
         for name, key in names.items():
-            if key[0] == "Y":
+            if key not in self._gradients:
                 continue
             stacked = key[0] in self.style.stacked
             ns.symbols.setdefault("d" + name, self.gradient_leaf(key, "d" + name, stacked))
