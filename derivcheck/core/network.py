@@ -84,6 +84,19 @@ class Network:
                         hint="parameters: " + _listing([p.name for p in self.params]),
                         suggestion=close[0] if close else None)
 
+    def quantity(self, name: str | Symbol) -> Symbol:
+        """A parameter, input or forward quantity (``z1``, ``a2``, ``yhat``) called
+        ``name``: what a gradient may be taken with respect to (CONTRACT section 5)."""
+        text = str(name)
+        for node in self.graph.nodes:
+            if node.role != "loss" and node.symbol.name == text:
+                return node.symbol
+        alias = self.graph.aliases.get(text)
+        if isinstance(alias, Symbol) and (alias in self.graph.definitions or alias in
+                                          self.params + self.inputs):
+            return alias
+        return self.parameter(name)
+
     def gradient(self, wrt, *, convention: str | Convention = "any", form: str = "expanded"):
         """dC/d``wrt`` as an exact SymPy expression with Step (kink value = convention).
 

@@ -41,7 +41,7 @@ def gradient_display(net, wrt: Symbol, convention="any"):
     intermediate quantities, with the definitions those use (linear in depth).
     """
     bw = net.backward(convention)
-    g = bw.gradients[wrt]
+    g = bw.gradients[wrt] if wrt in bw.gradients else bw.definitions[Symbol(adjoint_name(wrt))]
     inline = bw.inline(g)
     if len(net.graph.nodes) <= SHOW_EXPANDED:
         return bw.expand(g), {}
@@ -114,7 +114,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
         raise SpecError("which parameter is this the gradient of?",
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
                              "dC/dw1 = ...")
-    param = net.parameter(wrt)
+    param = net.quantity(wrt)
     assumptions = Assumptions.parse(assume)
     assumptions.check_names(set(net.variables))
     reference = Symbol(adjoint_name(param))

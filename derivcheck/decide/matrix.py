@@ -293,7 +293,7 @@ def _atom_identity(inst, expr, reference, conv) -> bool:
                                                                      P) % P
     fe = FormalEvaluator(defs, mode="free", c_value=c_fixed)
     try:
-        return all(fe.value(sympy.sympify(r)) == fe.value(sympy.sympify(c))
+        return all(fe.value(mx.as_sympy(r)) == fe.value(mx.as_sympy(c))
                    for (_, r), (_, c) in zip(_entries(ref), _entries(cand)))
     except ZeroDivisionError:
         return False
@@ -306,7 +306,7 @@ def _atom_off_kinks(inst, expr, reference, conv, assumptions, deadline, strict=F
     env = inst.env("atom", conv)
     cand, ref = _values(expr, reference, env)
     for (_, r), (_, c) in zip(_entries(ref), _entries(cand)):
-        d = decide(inst.atom_network, sympy.sympify(r), sympy.sympify(c), convention=conv,
+        d = decide(inst.atom_network, mx.as_sympy(r), mx.as_sympy(c), convention=conv,
                    assumptions=assumptions, timeout=max(deadline - time.monotonic(), 0.05))
         if d.verdict not in (("equivalent",) if strict else
                              ("equivalent", "equivalent_almost_everywhere")):
@@ -324,10 +324,10 @@ def _true_level(inst, expr, reference, conv, assumptions, deadline):
     worst, kink = "equivalent", None
     for (idx, r), (_, c) in zip(_entries(ref), _entries(cand)):
         left = max(deadline - time.monotonic(), 0.05)
-        d = decide(net, sympy.sympify(r), sympy.sympify(c), convention=conv, assumptions=assume,
+        d = decide(net, mx.as_sympy(r), mx.as_sympy(c), convention=conv, assumptions=assume,
                    timeout=left)
         if d.verdict == "not_equivalent":
-            witness = _one_hot(inst, d.counterexample, sympy.sympify(r), sympy.sympify(c), net,
+            witness = _one_hot(inst, d.counterexample, mx.as_sympy(r), mx.as_sympy(c), net,
                                conv)
             if witness is None:
                 worst = "unknown"

@@ -155,7 +155,7 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
     resolver.notes.read(f"read the left side {source} as the gradient with respect to {name}")
     role = resolver.ns.roles.get(name)
     if role not in (None, "parameter"):
-        resolver.notes.warn(f"the left side differentiates with respect to {name}, which is "
+        resolver.notes.read(f"the left side differentiates with respect to {name}, which is "
                             f"{'an' if role[0] in 'aeiou' else 'a'} {role}, not a parameter")
     return name
 

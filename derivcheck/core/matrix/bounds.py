@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .expr import Elementwise, Leaf, MatMul, MExpr, Reshape, Scalar, Sum, Transpose
+from .expr import as_sympy, Elementwise, Leaf, MatMul, MExpr, Reshape, Scalar, Sum, Transpose
 
 __all__ = ["Bound", "bound", "needed_values"]
 
@@ -125,7 +125,7 @@ def _node(node: MExpr, memo: dict) -> Bound:
             return out
         if node.expansion is not None:
             scale = key[3] if len(key) > 3 else sympy.S.One
-            return _times(_walk(node.expansion, memo), _scalar(sympy.sympify(scale)))
+            return _times(_walk(node.expansion, memo), _scalar(as_sympy(scale)))
         return Bound()
     if isinstance(node, (Transpose, Reshape)):
         return _walk(node.children[0], memo)

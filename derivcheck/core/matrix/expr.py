@@ -20,7 +20,8 @@ gives the value at concrete sizes as a numpy array of exact SymPy entries.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np
@@ -30,7 +31,7 @@ from .shapes import broadcast, matmul_shape, show, sum_shape, transpose_shape
 
 __all__ = ["MExpr", "Leaf", "Scalar", "Elementwise", "MatMul", "Transpose", "Sum", "Reshape",
            "ShapeProblem", "add", "sub", "neg", "mul", "div", "power", "matmul", "transpose",
-           "juxtapose", "apply", "compare", "where", "total", "as_mexpr", "is_matrix"]
+           "juxtapose", "apply", "compare", "where", "total", "as_mexpr", "as_sympy", "is_matrix"]
 
 
 @dataclass
@@ -297,9 +298,18 @@ def is_matrix(x) -> bool:
     return isinstance(x, MExpr)
 
 
+def as_sympy(x) -> sympy.Basic:
+    """A SymPy object for a Python int or Fraction (SymPy objects pass unchanged)."""
+    if isinstance(x, sympy.Basic):
+        return x
+    if isinstance(x, bool) or not isinstance(x, (int, Fraction)):
+        raise TypeError(f"not a number: {x!r}")
+    return sympy.Rational(x.numerator, x.denominator)
+
+
 def as_mexpr(x) -> MExpr:
     """A SymPy number (or constant) as a :class:`Scalar`; nodes pass unchanged."""
-    return x if isinstance(x, MExpr) else Scalar(sympy.sympify(x))
+    return x if isinstance(x, MExpr) else Scalar(as_sympy(x))
 
 
 def _scalars(*xs) -> bool:
