@@ -167,7 +167,7 @@ class _Build(Transformer):
         return sympy.E if c[0].value == "E" else sympy.pi
 
     def args(self, c):
-        return c
+        return [a.iverson() if isinstance(a, _Comparison) else a for a in c]
 
     def call(self, c):
         return _call(c[0], c[1])

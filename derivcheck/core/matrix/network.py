@@ -41,7 +41,7 @@ __all__ = ["MatrixNetwork", "KINDS"]
 KINDS = {"X": "the input", "Y": "the targets", "W": "weights", "b": "biases",
          "Z": "pre-activations", "A": "activations", "P": "probabilities"}
 _ENTRY = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9]*?)(?:_(?P<r1>\d)(?P<c1>\d)|_(?P<r2>\d+)_(?P<c2>\d+)"
-                    r"|\[(?P<r3>\d+),(?P<c3>\d+)\]|_(?P<i>\d+))$")
+                    r"|\[(?P<r3>\d+),(?P<c3>\d+)\]|_(?P<i>\d+)|(?P<r4>\d)(?P<c4>\d))$")
 
 
 class _Names(dict):
@@ -80,7 +80,8 @@ class MatrixNetwork:
         if len(self.widths) < 2:
             raise SpecError("widths need an input and an output layer", hint="e.g. 4,3,2")
         self.L = len(self.widths) - 1
-        acts = [activations] if isinstance(activations, str) else list(activations)
+        from ..spec import _split_activations
+        acts = _split_activations(activations)
         if len(acts) == 1:
             acts = acts * self.L
         if len(acts) != self.L:
@@ -360,8 +361,8 @@ class MatrixNetwork:
         if hit["i"] is not None:
             idx = (int(hit["i"]),) + ((1,) if len(matrix.shape) == 2 else ())
         else:
-            r = hit["r1"] or hit["r2"] or hit["r3"]
-            c = hit["c1"] or hit["c2"] or hit["c3"]
+            r = hit["r1"] or hit["r2"] or hit["r3"] or hit["r4"]
+            c = hit["c1"] or hit["c2"] or hit["c3"] or hit["c4"]
             idx = (int(r), int(c))
         if len(idx) != len(matrix.shape) or min(idx) < 1 or any(
                 isinstance(d, int) and i > d for i, d in zip(idx, matrix.shape)):
