@@ -121,9 +121,14 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         reason = cand_b.reason or ref_b.reason
         return _unknown(base, start, f"equal at sizes {_sizes_text(grid[0])}, but not proved "
                         f"for every size: {reason}")
-    if len(grid) > MAX_GRID or grid is None:
+    if len(grid) > MAX_GRID or max((max(g.values(), default=0) for g in grid)) > MAX_SIZE:
         return _unknown(base, start, "equal at the sizes tried, but proving it for every size "
-                        f"needs more than {MAX_GRID} instances")
+                        f"needs more than {MAX_GRID} instances or sizes past {MAX_SIZE}")
+    if net.loss == "cross_entropy" and isinstance(net.widths[-1], str):
+        return _unknown(base, start, f"equal at sizes {_sizes_text(grid[0])}, but one-hot "
+                        "targets single out a class, so the bound route does not cover a "
+                        f"number of classes that is a size name ({net.widths[-1]}); give it "
+                        "as a number")
     for sizes in grid:
         inst = net.instance(sizes)
         if not _atom_identity(inst, expr, reference, conv) and not _atom_off_kinks(

@@ -20,7 +20,7 @@ module bounds, per expression:
 >>> dZ = Leaf("dZ1", ("n1", "m")); X = Leaf("X", ("n0", "m"))
 >>> b = bound(mul(Scalar(1 / sympy.Symbol("m")), matmul(dZ, transpose(X))))
 >>> b.indices["m"], b.degree["m"], b.fragment
-(1, (1, 1), True)
+(1, (0, 1), True)
 """
 from __future__ import annotations
 
@@ -124,8 +124,17 @@ def _node(node: MExpr, memo: dict) -> Bound:
                     out.minimum[d] = max(out.minimum.get(d, 0), i)
             return out
         if node.expansion is not None:
-            scale = key[3] if len(key) > 3 else sympy.S.One
-            return _times(_walk(node.expansion, memo), _scalar(as_sympy(scale)))
+            scale = as_sympy(key[3] if len(key) > 3 else sympy.S.One)
+            inner = _walk(node.expansion, memo)
+            if scale.is_Symbol and _deg(inner, scale.name)[1] >= 1:
+                # m times a gradient of the mean: every term of the backward pass carries
+                # the one factor 1/m of the cost, which m cancels
+                p, q = _deg(inner, scale.name)
+                out = Bound(Counter(inner.contractions), dict(inner.degree), inner.fragment,
+                            inner.reason, dict(inner.minimum))
+                out.degree[scale.name] = (p, q - 1)
+                return out
+            return _times(inner, _scalar(scale))
         return Bound()
     if isinstance(node, (Transpose, Reshape)):
         return _walk(node.children[0], memo)
@@ -134,21 +143,26 @@ def _node(node: MExpr, memo: dict) -> Bound:
         inner = node.left.shape[-1] if node.left.shape else None
         if isinstance(inner, str):
             out.contractions[inner] += 1
-            p, q = _deg(out, inner)
-            out.degree[inner] = (p + 1, q)
+            left, right = axes(node.left, memo), axes(node.right, memo)
+            k_right = 0 if len(node.right.shape) == 1 else -2
+            if left[-1][0] and right[k_right][0]:
+                p, q = _deg(out, inner)
+                out.degree[inner] = (p + 1, q)
         return out
     if isinstance(node, Sum):
         inner = _walk(node.arg, memo)
         out = Bound(Counter(inner.contractions), dict(inner.degree), inner.fragment,
                     inner.reason, dict(inner.minimum))
         shape = node.arg.shape or ()
-        axes = range(len(shape)) if node.axis is None else [node.axis % max(len(shape), 1)]
-        for axis in axes:
+        summed = range(len(shape)) if node.axis is None else [node.axis % max(len(shape), 1)]
+        info = axes(node.arg, memo)
+        for axis in summed:
             d = shape[axis] if axis < len(shape) else 1
             if isinstance(d, str):
                 out.contractions[d] += 1
-                p, q = _deg(out, d)
-                out.degree[d] = (p + 1, q)
+                if info[axis][0]:
+                    p, q = _deg(out, d)
+                    out.degree[d] = (p + 1, q)
         return out
     if isinstance(node, Elementwise):
         kids = [_walk(a, memo) for a in node.args]
@@ -188,6 +202,82 @@ def _node(node: MExpr, memo: dict) -> Bound:
                                   "sums over an index or holds a size")
         return out
     return _fail(Bound(), f"cannot bound {node.text()}")
+
+
+_FREE = (True, False)   # an axis of length 1: no term depends on its index
+
+
+def axes(node: MExpr, memo: dict) -> list:
+    """Per axis of ``node``: (some term of its index form does not involve that axis's
+    index, some term does). A sum over an axis multiplies by its size only in the first
+    case, so only then may a contraction raise a coefficient's degree.
+
+    >>> from .expr import Leaf, add, matmul
+    >>> x, b = Leaf("X", ("n", "m")), Leaf("b", ("n", 1))
+    >>> axes(add(x, b), {})
+    [(False, True), (True, True)]
+    """
+    key = ("axes", id(node))
+    if key in memo:
+        return memo[key]
+    out = _axes(node, memo)
+    memo[key] = out
+    return out
+
+
+def _own(shape) -> list:
+    return [_FREE if d == 1 else (False, True) for d in shape]
+
+
+def _aligned(node: MExpr, memo: dict, rank: int) -> list:
+    info, shape = axes(node, memo), node.shape or ()
+    pad = rank - len(shape)
+    return [_FREE] * pad + [_FREE if d == 1 else f for d, f in zip(shape, info)]
+
+
+def _axes(node: MExpr, memo: dict) -> list:
+    shape = node.shape or ()
+    if isinstance(node, Scalar) or not shape:
+        return []
+    if isinstance(node, Leaf):
+        if node.expansion is None:
+            return _own(shape)
+        inner = axes(node.expansion, memo)
+        view = node.key[2] if len(node.key) > 2 else ""
+        return list(reversed(inner)) if view == "T" else inner[:len(shape)]
+    if isinstance(node, Transpose):
+        return list(reversed(axes(node.arg, memo)))
+    if isinstance(node, Reshape):
+        flags = [f for f, d in zip(axes(node.arg, memo), node.arg.shape) if d != 1]
+        return [_FREE if d == 1 else (flags.pop(0) if flags else (False, True)) for d in shape]
+    if isinstance(node, MatMul):
+        left, right = axes(node.left, memo), axes(node.right, memo)
+        lead = left[:-1] if len(node.left.shape) > 1 else []
+        tail = [right[-1]] if len(node.right.shape) > 1 else []
+        return lead + tail
+    if isinstance(node, Sum):
+        info = axes(node.arg, memo)
+        if node.axis is None:
+            return [_FREE] * len(shape)
+        a = node.axis % len(node.arg.shape)
+        if node.keepdims:
+            return [_FREE if i == a else f for i, f in enumerate(info)]
+        return [f for i, f in enumerate(info) if i != a]
+    if isinstance(node, Elementwise):
+        rank = len(shape)
+        kids = [_aligned(a, memo, rank) for a in node.args]
+        out = []
+        for i in range(rank):
+            flags = [k[i] for k in kids]
+            if node.op in ("+", "-"):
+                out.append((any(f[0] for f in flags), any(f[1] for f in flags)))
+            elif node.op in ("*", "neg"):
+                out.append((all(f[0] for f in flags), any(f[1] for f in flags)))
+            else:   # one factor: a function of its arguments' entries
+                dep = any(f[1] for f in flags)
+                out.append((not dep, dep))
+        return out
+    return _own(shape)
 
 
 def bound(node: MExpr) -> Bound:
