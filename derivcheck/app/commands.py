@@ -39,14 +39,48 @@ def cmd_check(args) -> int:
     else:
         print(format_result(result))
     if args.report and result.network is not None:
+        _scalar_only(result.network, "a report")
         from ..write.report import report_source
         written = _write_output(report_source(result), args.report)
         print(f"report written to {written}", file=sys.stderr)
     return result.exit_code
 
 
+def _scalar_only(net, what: str) -> None:
+    """A clear error where a matrix network is not supported yet."""
+    if getattr(net, "is_matrix", False):
+        raise SpecError(f"{what} is not written for matrix networks yet",
+                        hint="check formulas with 'derivcheck check'; 'derivcheck gradient' "
+                             "prints the matrix gradients")
+
+
+def _matrix_gradients(net, args) -> int:
+    grads = net.gradients()
+    if args.wrt:
+        missing = [w for w in args.wrt if w not in grads]
+        if missing:
+            raise SpecError(f"{missing[0]!r} is not a parameter of the network",
+                            hint="parameters: " + ", ".join(grads))
+        grads = {w: grads[w] for w in args.wrt}
+    if args.format == "latex":
+        raise SpecError("LaTeX output is not written for matrix networks yet",
+                        hint="use --format text or json")
+    text = {k: v.text() for k, v in grads.items()}
+    if args.format == "json":
+        print(json.dumps({"gradients": text, "definitions": {},
+                          "kink_convention": args.kink_convention,
+                          "style": net.style.name}, indent=1))
+    else:
+        print(f"style {net.style.name}: {net.style.description}")
+        for k, v in text.items():
+            print(f"d{net.style.loss}/d{k} = {v}")
+    return 0
+
+
 def cmd_gradient(args) -> int:
     net = network_from_args(args)
+    if getattr(net, "is_matrix", False):
+        return _matrix_gradients(net, args)
     params = [net.parameter(w) for w in args.wrt] if args.wrt else net.params
     bw = net.backward(args.kink_convention)
     defs: dict = {}  # symbol -> expression, forward then backward
@@ -84,6 +118,7 @@ def cmd_gradient(args) -> int:
 def cmd_sheet(args) -> int:
     from ..write.sheet import sheet_source
     net = network_from_args(args)
+    _scalar_only(net, "a derivation sheet")
     written = _write_output(sheet_source(net, args.kink_convention, assume=args.assume),
                             args.output)
     print(f"sheet written to {written}")
@@ -93,6 +128,7 @@ def cmd_sheet(args) -> int:
 def cmd_vectors(args) -> int:
     from ..oracle.vectors import make_vectors
     net = network_from_args(args)
+    _scalar_only(net, "derivcheck vectors")
     data = make_vectors(net, points=args.points, kinks=args.kinks,
                         convention=args.kink_convention, seed=args.seed)
     text = json.dumps(data, indent=1)
@@ -114,7 +150,13 @@ def cmd_parse(args) -> int:
     print(f"read as {'LaTeX' if parsed.latex else 'plain text'}:")
     if parsed.wrt:
         print(f"  left side names: dC/d{parsed.wrt}")
-    print(f"  {plain(parsed.expr)}")
+    if hasattr(parsed.expr, "shape") and not hasattr(parsed.expr, "free_symbols"):
+        from ..core.matrix.shapes import show
+        shape = show(parsed.expr.shape) if parsed.expr.shape is not None else "no shape: " + \
+            parsed.expr.problem.message
+        print(f"  {parsed.expr.text()}   ({shape})")
+    else:
+        print(f"  {plain(parsed.expr)}")
     for r in parsed.readings:
         print(f"  note: {r}")
     for w in parsed.warnings:
@@ -160,12 +202,15 @@ def cmd_run(args) -> int:
         else:
             ok = expect is None or expect == r.verdict
             print("   " + format_result(r).replace("\n", "\n   ") + _mark(expect, ok))
-            from ..write.report import report_source
-            _write_output(report_source(r), str(out / f"report-{i}.pdf"))
+            if not getattr(r.network, "is_matrix", False):
+                from ..write.report import report_source
+                _write_output(report_source(r), str(out / f"report-{i}.pdf"))
         met += ok
         results.append(f)
     from ..write.sheet import sheet_source
     for name in data.get("sheets", list(nets)):
+        if getattr(nets[name], "is_matrix", False):
+            continue   # sheets for matrix networks are not written yet
         _write_output(sheet_source(nets[name], assume=data.get("assume", [])),
                       str(out / f"sheet-{name}.pdf"))
     n = len(results)

@@ -180,9 +180,14 @@ def chain(weights, activations="relu", *, biases=None, input="x", target="y",
 
 
 def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
-        loss="half_squared") -> Network:
-    """A fully connected network with the given layer widths (weights W{k}_{ij})."""
+        loss="half_squared", batch=None, style=None, reduce=None):
+    """A fully connected network with the given layer widths (weights W{k}_{ij}); with a
+    ``batch``, a ``style`` or size names among the widths, a matrix network (CONTRACT
+    section 5)."""
     data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss}
+    for key, value in (("batch", batch), ("style", style), ("reduce", reduce)):
+        if value is not None:
+            data[key] = value
     if inputs:
         data["input"] = inputs
     if targets:

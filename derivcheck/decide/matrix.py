@@ -76,7 +76,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     from ..parsing import parse_formula
     start = time.monotonic()
     conv = get_convention(convention)
-    ns = net.namespace()
+    ns = net.namespace
     source = candidate
     parsed = parse_formula(candidate, ns, latex=latex, wrt=wrt)
     readings, warnings = list(parsed.readings), list(parsed.warnings)
@@ -98,7 +98,9 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         fixes = diagnose_matrix(net, expr, reference, sizes, conv, shaped=True)
         diagnosis = [problem]
         if fixes:
-            diagnosis = [type(problem)(fixes[0].kind, f"{problem.message} {fixes[0].message}")]
+            fix = fixes[0].message
+            fix = fix[0].upper() + fix[1:] if fix.split(" ", 1)[0] in ("the", "a") else fix
+            diagnosis = [type(problem)(fixes[0].kind, f"{problem.message} {fix}")]
         return Result(verdict="not_equivalent", method="symbolic",
                       method_detail="shapes compared symbolically, before any value",
                       counterexample=None, diagnosis=diagnosis,

@@ -181,6 +181,8 @@ class NameReader:
                 if shape == "transpose":
                     transposes.append(tok("TRANSPOSE", "T", self.lx[k].start,
                                           self.lx[nxt - 1].end))
+                    j = nxt
+                    continue
                 elif shape.startswith("layer:") and layer is None:
                     layer = shape[len("layer:"):].rstrip("'")
                     if shape.endswith("'"):

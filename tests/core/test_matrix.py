@@ -56,7 +56,7 @@ def test_juxtaposition_reads_the_product_whose_shapes_fit():
 def test_styles_name_and_lay_out_one_network(style, names):
     net = MatrixNetwork(["n0", "n1", 2], "relu,identity", "cross_entropy", batch="m", bias=True,
                         style=style)
-    ns = net.namespace()
+    ns = net.namespace
     for name, shape in names.items():
         assert ns.symbols[name].shape == shape, name
 
@@ -67,7 +67,7 @@ def test_styles_are_data():
 
 
 def test_gradient_names_follow_each_course():
-    ns = ng().namespace()
+    ns = ng().namespace
     assert ns.symbols["dZ1"].key[3] == sympy.Symbol("m")   # per-example gradients stacked
     assert ns.symbols["dW1"].key[3] == 1                   # gradient of the mean cost
     assert ns.adjoints["Z1"].key[3] == 1                   # dJ/dZ1 itself
@@ -75,7 +75,7 @@ def test_gradient_names_follow_each_course():
 
 def test_entries_are_one_based_row_then_column_of_the_style_shape():
     net = MatrixNetwork([2, 3, 1], "relu", batch=2, style="cs231n")
-    ns = net.namespace()
+    ns = net.namespace
     leaf = ns.symbols["W1_21"]          # cs231n W1 is 2 x 3: row 2, column 1
     inst = net.instance({})
     assert str(leaf.evaluate(inst.env("true"))) == "W1_21"

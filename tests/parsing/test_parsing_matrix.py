@@ -12,7 +12,7 @@ from derivcheck.parsing import parse_formula
 @pytest.fixture(scope="module")
 def ns():
     return MatrixNetwork(["n0", "n1", 2], "relu,sigmoid", "half_squared", batch="m",
-                         bias=True).namespace()
+                         bias=True).namespace
 
 
 @pytest.mark.parametrize("text,shape,reading", [

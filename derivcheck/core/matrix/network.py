@@ -12,7 +12,7 @@ W_l of shape n_l x n_{l-1}, b_l of shape n_l x 1, layers counted from 1) and a
   entries (:mod:`.instance`), where the exact scalar machinery applies entry by entry.
 
 >>> net = MatrixNetwork(["n0", "n1", 1], ["tanh", "sigmoid"], "bce", batch="m", bias=True)
->>> ns = net.namespace()
+>>> ns = net.namespace
 >>> ns.symbols["W1"].shape, ns.symbols["dZ1"].description
 (('n1', 'n0'), 'dZ1 -> m * dJ/dZ1, the per-example gradients stacked, a n1 x m matrix')
 >>> net.gradient(("W", 2)).text()
@@ -307,6 +307,7 @@ class MatrixNetwork:
                 out.setdefault(alias, (kind, l))
         return out
 
+    @cached_property
     def namespace(self) -> Namespace:
         """Every name a formula may use, each a Leaf (sizes are Scalars)."""
         ns = Namespace(symbols=_Names(self))
@@ -369,6 +370,25 @@ class MatrixNetwork:
             return None
         return Leaf(name, (), key=("entry", matrix, idx),
                     description=f"{name} -> entry {list(idx)} of {matrix.name}")
+
+    def gradients(self) -> dict:
+        """Every parameter's gradient dJ/dP as a matrix expression in the style's layout
+        and names (what ``derivcheck gradient`` prints).
+
+        >>> MatrixNetwork([2, 3, 1], "relu", batch="m").gradients()["W2"].text()
+        '1/m * (A2 - Y) * relu_prime(Z2) @ A1.T'
+        """
+        out = {}
+        for key in self.keys:
+            if key[0] in ("W", "b"):
+                g = self.gradient(key)
+                view = self.view(key)
+                if view == "T":
+                    g = mx.transpose(g)
+                elif view == "vec":
+                    g = mx.Reshape(g, self.styled_shape(key))
+                out[self.name(key)] = g
+        return out
 
     def instance(self, sizes: dict):
         """The network at concrete sizes (see :mod:`.instance`)."""
