@@ -66,7 +66,8 @@ STYLES = {
     "ng": Style("ng", "columns", "out_in", 0, 0,
                 {"W": "W{l}", "b": "b{l}", "Z": "Z{l}", "A": "A{l}", "X": "X", "Y": "Y",
                  "Yhat": "Yhat", "P": "P"},
-                aliases={"A0": ("X", None)}, stacked=frozenset({"Z", "A"}), loss="J",
+                aliases={"A0": ("X", None), "AL": ("A", -1), "ZL": ("Z", -1)},
+                stacked=frozenset({"Z", "A"}), loss="J",
                 description="deeplearning.ai: examples as columns, W^{[l]} is n_l x n_{l-1}, "
                             "dW and db are gradients of the mean cost J, dZ and dA stack "
                             "the per-example gradients"),

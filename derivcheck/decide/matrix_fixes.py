@@ -92,6 +92,42 @@ def rewrites(root: mx.MExpr, net=None):
                        fixed)
 
 
+def _softmax_jacobian(net, expr, reference, inst, conv) -> list:
+    """``softmax_jacobian`` when the formula is exactly what the backward pass gives with
+    softmax's derivative taken elementwise as P (1 - P) (softmax's Jacobian is
+    diag(P) - P P^T)."""
+    from .matrix import _atom_identity
+    wrong = net.elementwise_softmax_gradients
+    leaf = reference if reference.key[0] == "grad" else None
+    if not wrong or leaf is None or leaf.key[1] not in wrong:
+        return []
+    mutant = mx.Leaf(leaf.name, leaf.shape, key=leaf.key, expansion=wrong[leaf.key[1]])
+    if _atom_identity(inst, expr, _Swapped(mutant), conv):
+        return [Diagnosis("softmax_jacobian", "softmax's derivative is taken elementwise as "
+                          "P(1 - P); its Jacobian is diag(P) - P P^T, so dZ = P * (dA - "
+                          "sum over classes of P * dA) (for cross-entropy: P - Y)")]
+    return []
+
+
+class _Swapped(mx.Leaf):
+    """A gradient leaf evaluated from its own expansion at the atom level."""
+
+    def __init__(self, leaf):
+        super().__init__(leaf.name, leaf.shape, key=leaf.key, expansion=leaf.expansion)
+
+    def evaluate(self, env):
+        value = self.expansion.evaluate(env)
+        view, scale = self.key[2], self.key[3]
+        if view == "T":
+            value = value.T
+        elif view == "vec":
+            value = value.reshape(-1)
+        if scale != 1:
+            s = scale.xreplace({x: sympy.Integer(env.sizes[x.name]) for x in scale.free_symbols})
+            value = value * s
+        return value
+
+
 def _step(x):
     from ..core.functions import Step
     return Step(x)
@@ -108,6 +144,9 @@ def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
     """The first verified fix, as a Diagnosis list (empty when none verifies)."""
     from .matrix import _atom_identity
     inst = net.instance(sizes)
+    jacobian = _softmax_jacobian(net, expr, reference, inst, conv)
+    if jacobian:
+        return jacobian
     source = shape_fixes(net, expr, reference) if shaped else rewrites(expr, net)
     for kind, message, fixed in source:
         if fixed.shape is None or tuple(fixed.shape) != tuple(reference.shape):

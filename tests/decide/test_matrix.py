@@ -103,3 +103,14 @@ def test_scalar_mlp_accepts_matrix_names_with_a_warning():
 def test_toml_fields_build_a_matrix_network():
     net = from_dict({"widths": [2, "n", 1], "activations": "relu", "batch": "m"})
     assert net.is_matrix and net.size_names == ["n", "m"]
+
+
+def test_softmax_derivative_taken_elementwise_is_diagnosed():
+    net = MatrixNetwork(["n0", "n1", 3], "relu,softmax", "half_squared", batch="m", bias=True)
+    r = derivcheck.check(net, "dZ2 = dA2 * A2 * (1 - A2)")
+    assert r.verdict == "not_equivalent" and r.diagnosis[0].kind == "softmax_jacobian"
+    right = "dZ2 = A2 * (dA2 - np.sum(A2 * dA2, axis=0, keepdims=True))"
+    assert derivcheck.check(net, right).verdict == "equivalent"
+    ce = MatrixNetwork([4, 5, 3], "relu,softmax", "cross_entropy", batch="m", bias=True)
+    assert derivcheck.check(ce, "dZ2 = -Y * (1 - A2)").diagnosis[0].kind == "softmax_jacobian"
+    assert derivcheck.check(ce, "dAL = -Y / AL").verdict == "equivalent"

@@ -208,6 +208,15 @@ class MatrixNetwork:
     @cached_property
     def _gradients(self) -> dict:
         """dJ/dQ (canonical layout) for every quantity, from the output back."""
+        return self._backward()
+
+    @cached_property
+    def elementwise_softmax_gradients(self) -> dict:
+        """The backward pass with softmax's derivative taken elementwise, P (1 - P): the
+        mistake the ``softmax_jacobian`` diagnosis names (empty without a softmax)."""
+        return self._backward(elementwise_softmax=True) if self.softmax_output else {}
+
+    def _backward(self, elementwise_softmax: bool = False) -> dict:
         conv = self.convention
         m = self.batch
         r = Scalar(sympy.S.One if self.reduce == "sum" or m == 1 else
@@ -228,11 +237,17 @@ class MatrixNetwork:
                             if act.apply(xs[0]) != xs[0] else sympy.S.One, [Z[l]])
 
         yhat = A[L]
+        one = Scalar(sympy.S.One)
         if self.loss == "cross_entropy":
             P = yhat if self.softmax_output else self.canon(("P",))
             diff = mx.mul(r, mx.sub(P, Y))
-            if self.softmax_output:
+            if self.softmax_output and elementwise_softmax:
+                # dJ/dP = -r Y / P, times P (1 - P): -r Y (1 - P)
+                grads[("Z", L)] = mx.neg(mx.mul(r, mx.mul(Y, mx.sub(one, P))))
+            elif self.softmax_output:
                 grads[("Z", L)] = diff
+            if self.softmax_output:
+                grads[("A", L)] = mx.neg(mx.mul(r, mx.div(Y, P)))
             else:
                 grads[("A", L)] = diff
                 grads[("Z", L)] = mx.mul(diff, act_prime(L))
@@ -248,7 +263,9 @@ class MatrixNetwork:
             else:
                 g = mx.mul(Scalar(coef), diff)
             grads[("A", L)] = g
-            if self.softmax_output:
+            if self.softmax_output and elementwise_softmax:
+                grads[("Z", L)] = mx.mul(g, mx.mul(yhat, mx.sub(one, yhat)))
+            elif self.softmax_output:
                 inner = mx.total(mx.mul(yhat, g), axis=0, keepdims=True)
                 grads[("Z", L)] = mx.mul(yhat, mx.sub(g, inner))
             else:
@@ -300,9 +317,9 @@ class MatrixNetwork:
         for alias, (kind, layer) in self.style.aliases.items():
             if kind == "X":
                 out.setdefault(alias, ("X",))
-            elif layer is not None and abs(layer) <= self.L and (layer > 0 or True):
+            elif layer is not None and abs(layer) <= self.L:
                 l = layer if layer > 0 else self.L + 1 + layer
-                if kind == "A" and l == self.L:
+                if kind == "A" and l == self.L and layer > 0:
                     continue   # H is the hidden layer, never the output
                 out.setdefault(alias, (kind, l))
         return out
