@@ -49,6 +49,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from .. import limits
 from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from ..core.matrix import expr as mx
@@ -58,6 +59,7 @@ from ..core.printing import plain
 from .equivalence import decide
 from .evaluate import PointEvaluator
 from .formal import K, P, FormalEvaluator
+from ..errors import LimitError
 from .verdict import Diagnosis, Result, Witness
 
 __all__ = ["check_matrix", "MAX_GRID"]
@@ -108,6 +110,12 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     cand_b, ref_b = bound(expr), bound(reference)
     plan = needed_values(cand_b, ref_b, net.size_names)
     grid = _grid(net, plan)
+    count = max(net.entries(g) for g in grid[:1] + grid[-1:])
+    if count > limits.MAX_INSTANCE_ENTRIES:
+        raise LimitError(f"at sizes {_sizes_text(grid[-1])} the network has {count} scalar "
+                         f"entries, more than the limit {limits.MAX_INSTANCE_ENTRIES}",
+                         position=0, hint="give the widths as size names (n0, n1, ...): "
+                         "derivcheck then picks small sizes, and proves the formula for all")
     assumptions = Assumptions.parse(list(assume))
     deadline = start + timeout
     provable = (cand_b.fragment and ref_b.fragment and len(grid) <= MAX_GRID
@@ -351,7 +359,8 @@ def _true_level(inst, expr, reference, conv, assumptions, deadline):
         if _ORDER[d.verdict] < _ORDER[worst]:
             worst = d.verdict
         if d.verdict == "equivalent_almost_everywhere" and kink is None:
-            kink = _matrix_witness(inst, d.kink_point, idx, reference)
+            point = _one_hot(inst, d.kink_point, mx.as_sympy(r), mx.as_sympy(c), net, conv)
+            kink = _matrix_witness(inst, point or d.kink_point, idx, reference)
     return worst, None, kink
 
 

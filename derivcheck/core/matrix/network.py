@@ -407,6 +407,17 @@ class MatrixNetwork:
                 out[self.name(key)] = g
         return out
 
+    def entries(self, sizes: dict) -> int:
+        """How many scalar entries the network has at ``sizes`` (every quantity)."""
+        from .shapes import instantiate
+        total = 0
+        for key in self.keys:
+            n = 1
+            for d in instantiate(self.canonical_shape(key), sizes):
+                n *= d
+            total += n
+        return total
+
     def instance(self, sizes: dict):
         """The network at concrete sizes (see :mod:`.instance`)."""
         from .instance import Instance
