@@ -79,8 +79,6 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
                                       convention=convention, latex=latex, timeout=timeout)
             except (NameError_, ParseError, SpecError):
                 raise err from None
-            result.warnings.insert(0, "the formula uses matrix names: read with the "
-                                      f"{view.style.name} style")
             return result
     except RecursionError:
         raise LimitError("the formula or the network nests too deeply to process",

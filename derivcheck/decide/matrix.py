@@ -55,6 +55,7 @@ from ..core.conventions import get_convention
 from ..core.matrix import expr as mx
 from ..core.matrix.bounds import bound, needed_values
 from ..core.matrix.shapes import show
+from ..core.styles import STYLES
 from ..core.printing import plain
 from .equivalence import decide
 from .evaluate import PointEvaluator
@@ -75,15 +76,13 @@ _ORDER = {"not_equivalent": 0, "unknown": 1, "equivalent_almost_everywhere": 2,
 def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
                  timeout: float = 60.0) -> Result:
     """Judge a matrix (or entry) formula for a :class:`MatrixNetwork`."""
-    from ..parsing import parse_formula
     start = time.monotonic()
     conv = get_convention(convention)
-    ns = net.namespace
     source = candidate
-    parsed = parse_formula(candidate, ns, latex=latex, wrt=wrt)
-    readings, warnings = list(parsed.readings), list(parsed.warnings)
+    net, parsed, reference, wrt_name, assumed = _read(net, candidate, wrt, latex)
+    ns = net.namespace
+    readings, warnings = list(parsed.readings), list(parsed.warnings) + assumed
     expr = mx.as_mexpr(parsed.expr)
-    reference, wrt_name = _reference(net, ns, wrt or parsed.wrt)
     for name in _used_names(expr) | {reference.name}:
         leaf = ns.symbols.get(name)
         if isinstance(leaf, mx.Leaf) and leaf.description:
@@ -174,6 +173,30 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                         "sizes")
     return Result(verdict="equivalent", method="identity_test", method_detail=detail,
                   elapsed=time.monotonic() - start, **base)
+
+
+def _read(net, candidate, wrt, latex):
+    """Parse the formula; without a ``--style``, in the first style whose names it uses
+    (ng, cs231n, nielsen, seed), saying which was assumed."""
+    from ..errors import DerivcheckError
+    from ..parsing import parse_formula
+    styles = [net] if net.style_given else [net] + [net.with_style(s) for s in STYLES
+                                                     if s != net.style.name]
+    first_error, found = None, None
+    for view in styles:
+        try:
+            parsed = parse_formula(candidate, view.namespace, latex=latex, wrt=wrt)
+            reference, name = _reference(view, view.namespace, wrt or parsed.wrt)
+        except DerivcheckError as err:
+            first_error = first_error or err
+            continue
+        found = (view, parsed, reference, name)
+        break
+    if found is None:
+        raise first_error
+    note = [] if net.style_given else [f"no --style given: read in the {found[0].style.name} "
+                                       "style, whose names the formula uses"]
+    return (*found, note)
 
 
 def _unknown(base, start, reason) -> Result:

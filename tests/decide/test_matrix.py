@@ -97,7 +97,7 @@ def test_scalar_mlp_accepts_matrix_names_with_a_warning():
     net = mlp([2, 3, 1], "relu")
     r = derivcheck.check(net, "dW2 = dZ2 @ A1.T")
     assert r.verdict == "equivalent"
-    assert any("matrix names" in w for w in r.warnings)
+    assert any("read in the ng style" in w for w in r.warnings)
 
 
 def test_toml_fields_build_a_matrix_network():
@@ -114,3 +114,11 @@ def test_softmax_derivative_taken_elementwise_is_diagnosed():
     ce = MatrixNetwork([4, 5, 3], "relu,softmax", "cross_entropy", batch="m", bias=True)
     assert derivcheck.check(ce, "dZ2 = -Y * (1 - A2)").diagnosis[0].kind == "softmax_jacobian"
     assert derivcheck.check(ce, "dAL = -Y / AL").verdict == "equivalent"
+
+
+def test_without_a_style_the_formula_s_own_names_decide():
+    net = MatrixNetwork(["D", "H", 3], "relu,identity", "cross_entropy", batch="N", bias=True)
+    r = derivcheck.check(net, "dW2 = H.T @ dscores")
+    assert r.verdict == "equivalent" and any("cs231n" in w for w in r.warnings)
+    r = derivcheck.check(net, "dW2 = 1/N * dZ2 @ A1.T")
+    assert r.verdict == "equivalent" and any("ng style" in w for w in r.warnings)

@@ -74,7 +74,7 @@ class MatrixNetwork:
 
     is_matrix = True
 
-    def __init__(self, widths, activations, loss="half_squared", *, batch=None, style="ng",
+    def __init__(self, widths, activations, loss="half_squared", *, batch=None, style=None,
                  bias=False, reduce=None, convention="any"):
         self.widths = [_dim(w) for w in widths]
         if len(self.widths) < 2:
@@ -95,7 +95,11 @@ class MatrixNetwork:
         self.loss = loss
         self.batch = _dim(batch) if batch is not None else 1
         self.has_batch = batch is not None
+        self.style_given = style is not None
+        style = "ng" if style is None else style
         self.style: Style = style_named(style) if isinstance(style, str) else style
+        self._options = dict(widths=widths, activations=activations, loss=loss, batch=batch,
+                             bias=bias, reduce=reduce, convention=convention)
         self.bias = bool(bias)
         self.reduce = reduce or "mean"
         if self.reduce not in ("mean", "sum"):
@@ -110,7 +114,14 @@ class MatrixNetwork:
         """From a :class:`~derivcheck.core.spec.NetworkSpec` of kind ``matrix``."""
         extra = spec.matrix
         return cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
-                   style=extra.get("style", "ng"), bias=spec.bias, reduce=extra.get("reduce"))
+                   style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"))
+
+    def with_style(self, style: str) -> "MatrixNetwork":
+        """The same network seen in another style."""
+        o = self._options
+        return MatrixNetwork(o["widths"], o["activations"], o["loss"], batch=o["batch"],
+                             style=style, bias=o["bias"], reduce=o["reduce"],
+                             convention=o["convention"])
 
     @property
     def spec(self):
