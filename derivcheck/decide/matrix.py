@@ -104,7 +104,8 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
             diagnosis = [type(problem)(fixes[0].kind, f"{problem.message} {fix}")]
         return Result(verdict="not_equivalent", method="symbolic",
                       method_detail="shapes compared symbolically, before any value",
-                      counterexample=None, diagnosis=diagnosis,
+                      counterexample=_shape_witness(net, expr, reference, sizes, conv),
+                      diagnosis=diagnosis,
                       elapsed=time.monotonic() - start, **base)
     cand_b, ref_b = bound(expr), bound(reference)
     plan = needed_values(cand_b, ref_b, net.size_names)
@@ -436,6 +437,54 @@ class _MatrixWitness(Witness):
         out["matrices"] = {k: [[format_value(v) for v in row] for row in rows]
                            for k, rows in self.matrices.items()}
         return out
+
+
+class _ShapeWitness(_MatrixWitness):
+    """Shapes that differ differ at every point: one point, with both sides' values as
+    matrices (the candidate's, when its products fit at all)."""
+
+    def to_json(self) -> dict:
+        from .evaluate import format_value
+
+        def show_value(v):
+            if isinstance(v, str):
+                return v
+            arr = np.asarray(v, dtype=object)
+            if arr.ndim == 0:
+                return format_value(arr.item())
+            rows = np.atleast_2d(arr)
+            return "[" + "; ".join(" ".join(format_value(x) for x in row) for row in rows) + "]"
+
+        out = {"point": {k: format_value(v) for k, v in self.point.items()},
+               "candidate": show_value(self.candidate), "expected": show_value(self.expected),
+               "sizes": dict(self.sizes), "entry": self.entry,
+               "matrices": {k: [[format_value(v) for v in row] for row in rows]
+                            for k, rows in self.matrices.items()}}
+        return out
+
+
+def _shape_witness(net, expr, reference, sizes, conv):
+    """A point at the smallest sizes, with both sides evaluated there."""
+    import random
+    inst = net.instance(sizes)
+    rng = random.Random(20261123)
+    point = {s: Fraction(rng.choice([-3, -2, -1, 1, 2, 3]), rng.choice([1, 2, 3]))
+             for s in inst.leaves()}
+    defs = inst.true_network.definitions(conv)
+
+    def value(node):
+        if node.shape is None:
+            return f"no value: {node.problem.message}"
+        arr = np.asarray(node.evaluate(inst.env("true", conv)), dtype=object)
+        try:
+            flat = [PointEvaluator(defs, point)(mx.as_sympy(x)) for x in arr.flat]
+        except Exception:  # noqa: BLE001 - undefined there: say so, the shapes still differ
+            return "undefined at this point"
+        return np.array(flat, dtype=object).reshape(arr.shape)
+
+    base = Witness({str(k): v for k, v in point.items()}, value(expr), value(reference))
+    witness = _matrix_witness(inst, base, (), reference)
+    return _ShapeWitness(base, witness.sizes, witness.matrices, f"{reference.name} (shape)")
 
 
 def _matrix_witness(inst, witness, idx, reference):

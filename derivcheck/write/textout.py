@@ -39,9 +39,10 @@ def _matrix_table(witness, label: str) -> list[str]:
         for i, row in enumerate(cells):
             head = f"  {name:<11} " if i == 0 else " " * 14
             rows.append(head + "[" + " ".join(c.rjust(width) for c in row) + "]")
+    shown = witness.to_json()
     rows += [f"  entry       {witness.entry}",
-             f"  candidate   {format_value(witness.candidate)}",
-             f"  true value  {format_value(witness.expected)}"]
+             f"  candidate   {shown['candidate']}",
+             f"  true value  {shown['expected']}"]
     if witness.step0 is not None:
         rows.append(f"  with Step(0) = {format_value(witness.step0)}")
     return rows
