@@ -99,7 +99,7 @@ class _Build(Transformer):
         return c[0]
 
     def sum(self, c):
-        if any(mx.is_matrix(t) for t in c[::2]):
+        if any(isinstance(t, mx.MExpr) for t in c):
             acc = c[0]
             for op, t in zip(c[1::2], c[2::2]):
                 acc = mx.add(acc, t) if op == "+" else mx.sub(acc, t)
@@ -108,7 +108,7 @@ class _Build(Transformer):
         return sympy.Add(*terms)
 
     def product(self, c):
-        if any(mx.is_matrix(t) for t in c if not isinstance(t, Token)):
+        if any(isinstance(t, mx.MExpr) for t in c):
             return _matrix_product(c)
         for t in c:
             if isinstance(t, Token) and t == "@":

@@ -217,9 +217,11 @@ def fold_keywords(tokens: list[Token]) -> list[Token]:
     >>> [(t.type, str(t)) for t in fold_keywords(scan_plain("np.sum(a, keepdims=True)"))][-3:]
     [('KWARG', 'keepdims'), ('NUMBER', '1'), ('_RPAR', ')')]
     """
+    if not any(t.type == "EQUAL" for t in tokens):
+        return tokens
     out: list[Token] = []
     depth = 0
-    for i, t in enumerate(tokens):
+    for t in tokens:
         if t.type in OPENERS:
             depth += 1
         elif t.type in CLOSERS:
