@@ -47,7 +47,6 @@ import time
 from fractions import Fraction
 
 import numpy as np
-import sympy
 
 from .. import limits
 from ..core.assumptions import Assumptions
@@ -56,12 +55,11 @@ from ..core.matrix import expr as mx
 from ..core.matrix.bounds import bound, needed_values
 from ..core.matrix.shapes import show
 from ..core.styles import STYLES
-from ..core.printing import plain
 from .equivalence import decide
-from .evaluate import PointEvaluator
 from .formal import K, P, FormalEvaluator
 from ..errors import LimitError
-from .verdict import Diagnosis, Result, Witness
+from .matrix_witness import matrix_witness, one_hot, shape_witness
+from .verdict import Diagnosis, Result
 
 __all__ = ["check_matrix", "MAX_GRID"]
 
@@ -104,7 +102,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
             diagnosis = [type(problem)(fixes[0].kind, f"{problem.message} {fix}")]
         return Result(verdict="not_equivalent", method="symbolic",
                       method_detail="shapes compared symbolically, before any value",
-                      counterexample=_shape_witness(net, expr, reference, sizes, conv),
+                      counterexample=shape_witness(net, expr, reference, sizes, conv),
                       diagnosis=diagnosis,
                       elapsed=time.monotonic() - start, **base)
     cand_b, ref_b = bound(expr), bound(reference)
@@ -374,17 +372,17 @@ def _true_level(inst, expr, reference, conv, assumptions, deadline):
         d = decide(net, mx.as_sympy(r), mx.as_sympy(c), convention=conv, assumptions=assume,
                    timeout=left)
         if d.verdict == "not_equivalent":
-            witness = _one_hot(inst, d.counterexample, mx.as_sympy(r), mx.as_sympy(c), net,
+            witness = one_hot(inst, d.counterexample, mx.as_sympy(r), mx.as_sympy(c), net,
                                conv)
             if witness is None:
                 worst = "unknown"
                 continue
-            return "not_equivalent", _matrix_witness(inst, witness, idx, reference), None
+            return "not_equivalent", matrix_witness(inst, witness, idx, reference), None
         if _ORDER[d.verdict] < _ORDER[worst]:
             worst = d.verdict
         if d.verdict == "equivalent_almost_everywhere" and kink is None:
-            point = _one_hot(inst, d.kink_point, mx.as_sympy(r), mx.as_sympy(c), net, conv)
-            kink = _matrix_witness(inst, point or d.kink_point, idx, reference)
+            point = one_hot(inst, d.kink_point, mx.as_sympy(r), mx.as_sympy(c), net, conv)
+            kink = matrix_witness(inst, point or d.kink_point, idx, reference)
     return worst, None, kink
 
 
@@ -395,119 +393,6 @@ def _target_assumptions(inst) -> list:
     for y in inst.array(("Y",)).flat:
         out += [f"{y} >= 0", f"{y} <= 1"]
     return out
-
-
-def _one_hot(inst, witness, ref, cand, net, conv):
-    """For cross-entropy, the counterexample with one-hot target columns (some choice of
-    classes keeps a difference when both sides are affine in the targets), else None;
-    other losses keep the witness."""
-    if inst.net.loss != "cross_entropy":
-        return witness
-    Y = inst.array(("Y",))
-    classes, m = Y.shape
-    defs = net.definitions(conv)
-    base = {sympy.Symbol(str(k)): v for k, v in witness.point.items()}
-    for choice in itertools.product(range(classes), repeat=m):
-        point = dict(base)
-        for k, c in enumerate(choice):
-            for j in range(classes - 1):
-                point[Y[j, k]] = Fraction(int(j == c))
-        try:
-            a = PointEvaluator(defs, point, step0=witness.step0 or Fraction(0))(cand)
-            b = PointEvaluator(defs, point, step0=witness.step0 or Fraction(0))(ref)
-        except Exception:  # noqa: BLE001 - an undefined value: try the next choice
-            continue
-        if a != b:
-            return Witness({str(k): v for k, v in point.items()}, a, b, witness.step0)
-    return None
-
-
-class _MatrixWitness(Witness):
-    """A counterexample with the sizes, the matrices and the entry that differs."""
-
-    def __init__(self, base: Witness, sizes: dict, matrices: dict, entry: str):
-        super().__init__(base.point, base.candidate, base.expected, base.step0)
-        self.sizes, self.matrices, self.entry = sizes, matrices, entry
-
-    def to_json(self) -> dict:
-        from .evaluate import format_value
-        out = super().to_json()
-        out["sizes"] = dict(self.sizes)
-        out["entry"] = self.entry
-        out["matrices"] = {k: [[format_value(v) for v in row] for row in rows]
-                           for k, rows in self.matrices.items()}
-        return out
-
-
-class _ShapeWitness(_MatrixWitness):
-    """Shapes that differ differ at every point: one point, with both sides' values as
-    matrices (the candidate's, when its products fit at all)."""
-
-    def to_json(self) -> dict:
-        from .evaluate import format_value
-
-        def show_value(v):
-            if isinstance(v, str):
-                return v
-            arr = np.asarray(v, dtype=object)
-            if arr.ndim == 0:
-                return format_value(arr.item())
-            rows = np.atleast_2d(arr)
-            return "[" + "; ".join(" ".join(format_value(x) for x in row) for row in rows) + "]"
-
-        out = {"point": {k: format_value(v) for k, v in self.point.items()},
-               "candidate": show_value(self.candidate), "expected": show_value(self.expected),
-               "sizes": dict(self.sizes), "entry": self.entry,
-               "matrices": {k: [[format_value(v) for v in row] for row in rows]
-                            for k, rows in self.matrices.items()}}
-        return out
-
-
-def _shape_witness(net, expr, reference, sizes, conv):
-    """A point at the smallest sizes, with both sides evaluated there."""
-    import random
-    inst = net.instance(sizes)
-    rng = random.Random(20261123)
-    point = {s: Fraction(rng.choice([-3, -2, -1, 1, 2, 3]), rng.choice([1, 2, 3]))
-             for s in inst.leaves()}
-    defs = inst.true_network.definitions(conv)
-
-    def value(node):
-        if node.shape is None:
-            return f"no value: {node.problem.message}"
-        arr = np.asarray(node.evaluate(inst.env("true", conv)), dtype=object)
-        try:
-            flat = [PointEvaluator(defs, point)(mx.as_sympy(x)) for x in arr.flat]
-        except Exception:  # noqa: BLE001 - undefined there: say so, the shapes still differ
-            return "undefined at this point"
-        return np.array(flat, dtype=object).reshape(arr.shape)
-
-    base = Witness({str(k): v for k, v in point.items()}, value(expr), value(reference))
-    witness = _matrix_witness(inst, base, (), reference)
-    return _ShapeWitness(base, witness.sizes, witness.matrices, f"{reference.name} (shape)")
-
-
-def _matrix_witness(inst, witness, idx, reference):
-    if witness is None:
-        return None
-    point = {sympy.Symbol(str(k)) if not isinstance(k, sympy.Symbol) else k: v
-             for k, v in witness.point.items()}
-    net = inst.net
-    matrices = {}
-    for key in net.keys:
-        if key[0] in ("Z", "A", "P"):
-            continue
-        arr = np.atleast_2d(inst.styled(key, inst.array(key)))
-        if key == ("Y",) and net.loss == "cross_entropy":
-            defs = inst.true_network.definitions()
-            rows = [[PointEvaluator(defs, point)(s) for s in row] for row in arr]
-        else:
-            rows = [[point.get(s, Fraction(0)) for s in row] for row in arr]
-        matrices[net.name(key)] = rows
-    where = "[" + ",".join(str(i + 1) for i in idx) + "]" if idx else ""
-    return _MatrixWitness(Witness({str(k): v for k, v in point.items()}, witness.candidate,
-                                  witness.expected, witness.step0),
-                          dict(inst.sizes), matrices, f"{reference.name}{where}")
 
 
 def _diagnose(net, expr, reference, sizes, conv, assumptions) -> list:

@@ -40,34 +40,6 @@ __all__ = ["MatrixNetwork", "KINDS"]
 #: What each quantity kind is, for messages.
 KINDS = {"X": "the input", "Y": "the targets", "W": "weights", "b": "biases",
          "Z": "pre-activations", "A": "activations", "P": "probabilities"}
-_ENTRY = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9]*?)(?:_(?P<r1>\d)(?P<c1>\d)|_(?P<r2>\d+)_(?P<c2>\d+)"
-                    r"|\[(?P<r3>\d+),(?P<c3>\d+)\]|_(?P<i>\d+)|(?P<r4>\d)(?P<c4>\d))$")
-
-
-class _Names(dict):
-    """Known names; an entry such as ``W1_32`` is made the first time it is asked for."""
-
-    def __init__(self, net, *args):
-        super().__init__(*args)
-        self.net = net
-
-    def __missing__(self, name):
-        leaf = self.net.entry(name, self)
-        if leaf is None:
-            raise KeyError(name)
-        self[name] = leaf
-        return leaf
-
-    def __contains__(self, name):
-        try:
-            self[name]
-        except KeyError:
-            return False
-        return True
-
-    def get(self, name, default=None):
-        return self[name] if name in self else default
-
 
 class MatrixNetwork:
     """A fully connected network with widths (numbers or size names) and a batch."""
@@ -337,67 +309,9 @@ class MatrixNetwork:
 
     @cached_property
     def namespace(self) -> Namespace:
-        """Every name a formula may use, each a Leaf (sizes are Scalars)."""
-        ns = Namespace(symbols=_Names(self))
-        names = self.quantity_names()
-        for name, key in names.items():
-            ns.symbols[name] = self.leaf(key, name)
-            kind = key[0]
-            ns.roles[name] = {"W": "parameter", "b": "parameter", "X": "input",
-                              "Y": "target"}.get(kind, "intermediate")
-        for name, (kind, layer) in self.style.gradient_names.items():
-            if (kind, layer) in self._gradients and layer < self.L:
-                ns.symbols[name] = self.gradient_leaf((kind, layer), name)
-                ns.roles[name] = "gradient"
-        for name, key in names.items():
-            if key not in self._gradients:
-                continue
-            stacked = key[0] in self.style.stacked
-            ns.symbols.setdefault("d" + name, self.gradient_leaf(key, "d" + name, stacked))
-            ns.roles.setdefault("d" + name, "gradient")
-            ns.adjoints[name] = self.gradient_leaf(key, f"d{self.style.loss}/d{name}")
-        for prefix, kind in self.style.gradient_aliases.items():
-            for l in range(1, self.L + 1):
-                key = (kind, l)
-                alias = f"{prefix}{self.name(key)[len(self.style.templates[kind].split('{')[0]):]}"
-                ns.symbols.setdefault(alias, self.gradient_leaf(key, alias))
-                ns.roles.setdefault(alias, "gradient")
-        for s in self.size_names:
-            ns.symbols.setdefault(s, Scalar(sympy.Symbol(s)))
-            ns.roles.setdefault(s, "size")
-        acts = {}
-        for l in range(1, self.L + 1):
-            if not isinstance(self.acts[l - 1], str):
-                acts[self.name(("Z", l))] = self.acts[l - 1]
-        ns.activations = acts
-        kinds = {a.label() for a in acts.values()}
-        if len(kinds) == 1:
-            ns.default_activation = next(iter(acts.values()))
-        return ns
-
-    def entry(self, name: str, symbols) -> Leaf | None:
-        """``W1_32``, ``W1[3,2]``, ``b1_2``: one entry (1-based, row then column of the
-        style's shape) of a named matrix, or None."""
-        hit = _ENTRY.match(name)
-        if hit is None:
-            return None
-        base = hit["base"]
-        if not dict.__contains__(symbols, base):
-            return None
-        matrix = dict.__getitem__(symbols, base)
-        if not isinstance(matrix, Leaf) or not matrix.shape:
-            return None
-        if hit["i"] is not None:
-            idx = (int(hit["i"]),) + ((1,) if len(matrix.shape) == 2 else ())
-        else:
-            r = hit["r1"] or hit["r2"] or hit["r3"] or hit["r4"]
-            c = hit["c1"] or hit["c2"] or hit["c3"] or hit["c4"]
-            idx = (int(r), int(c))
-        if len(idx) != len(matrix.shape) or min(idx) < 1 or any(
-                isinstance(d, int) and i > d for i, d in zip(idx, matrix.shape)):
-            return None
-        return Leaf(name, (), key=("entry", matrix, idx),
-                    description=f"{name} -> entry {list(idx)} of {matrix.name}")
+        """Every name a formula may use, each a Leaf (see :mod:`.names`)."""
+        from .names import namespace
+        return namespace(self)
 
     def gradients(self) -> dict:
         """Every parameter's gradient dJ/dP as a matrix expression in the style's layout
