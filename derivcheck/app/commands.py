@@ -66,12 +66,17 @@ def _matrix_gradients(net, args) -> int:
         raise SpecError("LaTeX output is not written for matrix networks yet",
                         hint="use --format text or json")
     text = {k: v.text() for k, v in grads.items()}
+    defs: dict = {}
+    for v in grads.values():
+        defs.update(net.definitions(v))
     if args.format == "json":
-        print(json.dumps({"gradients": text, "definitions": {},
+        print(json.dumps({"gradients": text, "definitions": defs,
                           "kink_convention": args.kink_convention,
                           "style": net.style.name}, indent=1))
     else:
         print(f"style {net.style.name}: {net.style.description}")
+        for k, v in defs.items():
+            print(f"{k} = {v}")
         for k, v in text.items():
             print(f"d{net.style.loss}/d{k} = {v}")
     return 0

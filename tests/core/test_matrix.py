@@ -96,16 +96,27 @@ def test_backward_in_matrix_form_matches_exact_scalar_gradients():
     """The reference every matrix formula is compared with agrees with the scalar reverse
     mode at concrete sizes (formal identity with the true definitions)."""
     from derivcheck.decide.formal import FormalEvaluator
-    for net in (ng(), MatrixNetwork([3, 4, 3], "relu,softmax", "cross_entropy", batch="m",
-                                    bias=True, style="cs231n"),
-                MatrixNetwork(["a", 3, 2], "sigmoid", "mse", batch="m", bias=True)):
+    nets = [ng(), MatrixNetwork([3, 4, 3], "relu,softmax", "cross_entropy", batch="m",
+                                bias=True, style="cs231n"),
+            MatrixNetwork(["a", 3, 2], "sigmoid", "mse", batch="m", bias=True)]
+    nets += [MatrixNetwork([2, 3, 2], acts, loss, batch=2, bias=True, style=style, reduce=red)
+             for acts, loss, style, red in (
+                 ("tanh,softmax", "half_squared", "nielsen", "mean"),
+                 ("leaky_relu(0.1),identity", "cross_entropy", "seed", "sum"),
+                 ("elu,sigmoid", "bce", "cs231n", "mean"),
+                 ("softplus,relu", "squared", "ng", "sum"),
+                 ("relu,softmax", "mse", "cs231n", "mean"))]
+    for net in nets:
         sizes = {s: 2 + i for i, s in enumerate(net.size_names)}
         inst = net.instance(sizes)
         atom, true = inst.env("atom"), inst.env("true")
-        fe = FormalEvaluator(inst.true_network.definitions(), mode="free")
+        values = {key: np.asarray(net.gradient(key).evaluate(atom)).flat
+                  for key in net.keys if key in net._gradients}
+        fe = FormalEvaluator({**inst.true_network.definitions(), **inst.atom_definitions},
+                             mode="free")
         for key in net.keys:
             if key in net._gradients:
-                a = np.asarray(net.gradient(key).evaluate(atom)).flat
+                a = values[key]
                 t = np.asarray(true.gradient(key)).flat
                 assert all(fe.value(x) == fe.value(y) for x, y in zip(a, t)), key
 

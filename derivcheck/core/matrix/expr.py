@@ -211,7 +211,18 @@ class MatMul(MExpr):
         a, b = self.left.evaluate(env), self.right.evaluate(env)
         if a.ndim == 0 or b.ndim == 0:
             return np.asarray(a * b, dtype=object)
-        return np.asarray(np.matmul(a, b), dtype=object)
+        a2 = a if a.ndim == 2 else a.reshape(1, -1)
+        b2 = b if b.ndim == 2 else b.reshape(-1, 1)
+        out = np.empty((a2.shape[0], b2.shape[1]), dtype=object)
+        for i in range(a2.shape[0]):
+            for j in range(b2.shape[1]):   # one Add per entry: SymPy flattens once
+                out[i, j] = sympy.Add(*[x * y for x, y in zip(a2[i, :], b2[:, j])])
+        return out.reshape(matmul_result(a.shape, b.shape))
+
+
+def matmul_result(a: tuple, b: tuple) -> tuple:
+    """numpy's result shape of concrete shapes ``a @ b`` (1-D operands dropped)."""
+    return tuple(a[:-1]) + tuple(b[1:] if len(b) == 2 else ())
 
 
 def _matmul_problem(node: MatMul) -> ShapeProblem:
@@ -268,8 +279,16 @@ class Sum(MExpr):
 
     def evaluate(self, env):
         v = self.arg.evaluate(env)
-        out = np.sum(v, axis=self.axis, keepdims=self.keepdims) if v.size else v
-        return np.asarray(out, dtype=object)
+        if not v.size:
+            return v
+        out = np.apply_along_axis(lambda r: sympy.Add(*r), self.axis, v) if (
+            self.axis is not None and v.ndim > 1) else np.asarray(sympy.Add(*v.flat),
+                                                                   dtype=object)
+        out = np.asarray(out, dtype=object)
+        if self.keepdims:
+            out = out.reshape(tuple(1 if self.axis is None or i == self.axis % v.ndim else d
+                                    for i, d in enumerate(v.shape)))
+        return out
 
 
 @dataclass(eq=False, repr=False)

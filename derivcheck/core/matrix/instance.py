@@ -180,6 +180,47 @@ class Instance:
         return _network(net, nodes, list(self.array(("X",)).flat), params, self._targets[0],
                         [], Symbol(net.style.loss))
 
+    def atom_gradient(self, qkey, env) -> np.ndarray:
+        """dJ/dQ at the atom level as symbols, each defined (in ``atom_definitions``) by its
+        entry of the matrix backward pass in terms of earlier ones."""
+        if qkey not in self._atom_grads:
+            leaf = self.net.gradient(qkey)
+            expansion = getattr(leaf, "expansion", None) or leaf
+            value = np.asarray(expansion.evaluate(env), dtype=object)
+            names = self.array(qkey)
+            out = np.empty(value.shape, dtype=object)
+            for idx in np.ndindex(value.shape):
+                sym = Symbol(f"d{self.net.style.loss}/d{names[idx]}@atom")
+                self.atom_definitions[sym] = value[idx]
+                out[idx] = sym
+            self._atom_grads[qkey] = out
+        return self._atom_grads[qkey]
+
+    @property
+    def _atom_grads(self) -> dict:
+        if not hasattr(self, "_atom_grad_cache"):
+            self._atom_grad_cache, self.atom_definitions = {}, {}
+        return self._atom_grad_cache
+
+    def atom_defs(self, convention) -> dict:
+        """Definitions at the atom level: A = g(Z) and the named gradient entries."""
+        self._atom_grads  # noqa: B018 - make sure the table exists
+        return {**self.atom_network.definitions(convention), **self.atom_definitions}
+
+    def atom_network_with_gradients(self, convention):
+        """The atom network with the named gradient entries as equations (for the scalar
+        procedure, which reads definitions from its network)."""
+        from ..graph import Graph
+        from ..network import Network
+        base = self.atom_network.graph
+        self._atom_grads  # noqa: B018
+        extra = [Node(s, e, "eq") for s, e in self.atom_definitions.items()]
+        nodes = base.nodes[:-1] + extra + base.nodes[-1:]
+        graph = Graph(base.spec, nodes, base.inputs, base.targets, base.params, base.outputs,
+                      base.loss)
+        del convention
+        return Network.from_graph(graph)
+
     def env(self, level: str, convention="any") -> "Env":
         return Env(self, level, convention)
 
@@ -201,7 +242,8 @@ class Env:
         if key[0] == "grad":
             _, qkey, view, scale = key
             canonical = self.gradient(qkey)
-            value = self.inst.styled(qkey, canonical)
+            value = canonical.T if view == "T" else (
+                canonical.reshape(-1) if view == "vec" else canonical)
             if scale != 1:
                 s = scale.xreplace({x: sympy.Integer(self.sizes[x.name])
                                     for x in scale.free_symbols})
@@ -218,9 +260,7 @@ class Env:
                 self._grads[qkey] = np.vectorize(lambda s: Symbol(adjoint_name(s)),
                                                  otypes=[object])(arr)
             else:
-                atom_env = Env(self.inst, "atom", self.convention)
-                atom_env._grads = self._grads
-                self._grads[qkey] = self.inst.net.gradient(qkey).evaluate(atom_env)
+                self._grads[qkey] = self.inst.atom_gradient(qkey, self)
         return self._grads[qkey]
 
 

@@ -15,8 +15,10 @@ W_l of shape n_l x n_{l-1}, b_l of shape n_l x 1, layers counted from 1) and a
 >>> ns = net.namespace
 >>> ns.symbols["W1"].shape, ns.symbols["dZ1"].description
 (('n1', 'n0'), 'dZ1 -> m * dJ/dZ1, the per-example gradients stacked, a n1 x m matrix')
->>> net.gradient(("W", 2)).text()
-'1/m * ((A2 - Y) / (A2 * (1 - A2))) * sigmoid_prime(Z2) @ A1.T'
+>>> net.gradient(("W", 2)).expansion.text()
+'dJ/dZ2 @ A1.T'
+>>> net.definitions(net.gradient(("W", 2)).expansion)["dJ/dZ2"]
+'dJ/dA2 * sigmoid_prime(Z2)'
 """
 from __future__ import annotations
 
@@ -199,7 +201,18 @@ class MatrixNetwork:
         mistake the ``softmax_jacobian`` diagnosis names (empty without a softmax)."""
         return self._backward(elementwise_softmax=True) if self.softmax_output else {}
 
+    def _named(self, key, expr: MExpr) -> Leaf:
+        """dJ/dQ as a named canonical matrix whose expansion is ``expr``: later layers use
+        the name, so every formula (and its entries at an instance) stays linear in depth."""
+        label = f"d{self.style.loss}/d{self.name(key)}"
+        if self.view(key) == "T":
+            label = f"({label}).T"
+        return Leaf(label, self.canonical_shape(key), key=("grad", key, "", sympy.S.One),
+                    description=f"{label} -> the gradient, examples as columns",
+                    expansion=expr)
+
     def _backward(self, elementwise_softmax: bool = False) -> dict:
+        named = (lambda key, e: e) if elementwise_softmax else self._named
         conv = self.convention
         m = self.batch
         r = Scalar(sympy.S.One if self.reduce == "sum" or m == 1 else
@@ -230,7 +243,7 @@ class MatrixNetwork:
             elif self.softmax_output:
                 grads[("Z", L)] = diff
             if self.softmax_output:
-                grads[("A", L)] = mx.neg(mx.mul(r, mx.div(Y, P)))
+                grads[("A", L)] = named(("A", L), mx.neg(mx.mul(r, mx.div(Y, P))))
             else:
                 grads[("A", L)] = diff
                 grads[("Z", L)] = mx.mul(diff, act_prime(L))
@@ -245,7 +258,7 @@ class MatrixNetwork:
                                                                           yhat))))
             else:
                 g = mx.mul(Scalar(coef), diff)
-            grads[("A", L)] = g
+            g = grads[("A", L)] = named(("A", L), g)
             if self.softmax_output and elementwise_softmax:
                 grads[("Z", L)] = mx.mul(g, mx.mul(yhat, mx.sub(one, yhat)))
             elif self.softmax_output:
@@ -254,20 +267,21 @@ class MatrixNetwork:
             else:
                 grads[("Z", L)] = mx.mul(g, act_prime(L))
         for l in range(L, 0, -1):
-            dz = grads[("Z", l)]
-            grads[("W", l)] = mx.matmul(dz, mx.transpose(A[l - 1]))
+            dz = grads[("Z", l)] = named(("Z", l), grads[("Z", l)])
+            grads[("W", l)] = named(("W", l), mx.matmul(dz, mx.transpose(A[l - 1])))
             if self.bias:
-                grads[("b", l)] = mx.total(dz, axis=1, keepdims=True)
+                grads[("b", l)] = named(("b", l), mx.total(dz, axis=1, keepdims=True))
             da = mx.matmul(mx.transpose(self.canon(("W", l))), dz)
             if l > 1:
-                grads[("A", l - 1)] = da
+                da = grads[("A", l - 1)] = named(("A", l - 1), da)
                 grads[("Z", l - 1)] = mx.mul(da, act_prime(l - 1))
             else:
-                grads[("X",)] = da
+                grads[("X",)] = named(("X",), da)
         return grads
 
     def gradient(self, key) -> MExpr:
-        """dJ/dQ in the canonical layout (J the reduced cost)."""
+        """dJ/dQ in the canonical layout (J the reduced cost), as a named matrix whose
+        expansion is its backward formula."""
         if key not in self._gradients:
             raise SpecError(f"{self.name(key)} has no gradient here",
                             hint="ask for a weight, bias, pre-activation, activation or X")
@@ -318,12 +332,12 @@ class MatrixNetwork:
         and names (what ``derivcheck gradient`` prints).
 
         >>> MatrixNetwork([2, 3, 1], "relu", batch="m").gradients()["W2"].text()
-        '1/m * (A2 - Y) * relu_prime(Z2) @ A1.T'
+        'dJ/dZ2 @ A1.T'
         """
         out = {}
         for key in self.keys:
             if key[0] in ("W", "b"):
-                g = self.gradient(key)
+                g = self.gradient(key).expansion
                 view = self.view(key)
                 if view == "T":
                     g = mx.transpose(g)
@@ -342,6 +356,27 @@ class MatrixNetwork:
                 n *= d
             total += n
         return total
+
+    def definitions(self, expr: MExpr) -> dict:
+        """The named gradients ``expr`` uses, each with its backward formula, inputs first:
+        {"dJ/dZ2": "...", "dJ/dZ1": "W2.T @ dJ/dZ2 * tanh_prime(Z1)"} (canonical layout)."""
+        out: dict = {}
+
+        def visit(node, seen):
+            for sub in node.walk():
+                if (isinstance(sub, Leaf) and sub.expansion is not None and sub.key[2] == ""
+                        and sub.name not in out and id(sub) not in seen):
+                    seen.add(id(sub))
+                    visit(sub.expansion, seen)
+                    out[sub.name] = sub.expansion.text()
+                elif isinstance(sub, Leaf) and sub.expansion is not None and id(sub) not in seen:
+                    seen.add(id(sub))
+                    visit(sub.expansion, seen)
+                elif isinstance(sub, Leaf) and sub.key and sub.key[0] == "entry":
+                    visit(sub.key[1], seen)
+
+        visit(expr, set())
+        return out
 
     def instance(self, sizes: dict):
         """The network at concrete sizes (see :mod:`.instance`)."""
