@@ -299,7 +299,8 @@ def _grid(net, plan) -> list:
     size name needs (see the module docstring)."""
     taken = {d for d in net.widths + [net.batch] if isinstance(d, int)}
     base, value = {}, 2
-    for s in net.size_names:
+    order = sorted(net.size_names, key=lambda s: s != net.batch)   # the batch smallest
+    for s in order:
         least, _ = plan[s]
         value = max(value, least)
         while value in taken:
