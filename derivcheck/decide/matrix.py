@@ -79,7 +79,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     source = candidate
     net, parsed, reference, wrt_name, assumed = _read(net, candidate, wrt, latex)
     ns = net.namespace
-    readings, warnings = list(parsed.readings), list(parsed.warnings) + assumed
+    readings, warnings = list(parsed.readings) + assumed, list(parsed.warnings)
     expr = mx.as_mexpr(parsed.expr)
     for name in _used_names(expr) | {reference.name}:
         leaf = ns.symbols.get(name)
