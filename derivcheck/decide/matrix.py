@@ -380,9 +380,9 @@ def _atom_off_kinks(inst, expr, reference, conv, assumptions, deadline, strict=F
     (``strict``: every entry equivalent, kinks included)."""
     env = inst.env("atom", conv)
     cand, ref = _values(expr, reference, env)
+    atom_net = inst.atom_network_with_gradients(conv)
     for (_, r), (_, c) in zip(_entries(ref), _entries(cand)):
-        d = decide(inst.atom_network_with_gradients(conv), mx.as_sympy(r), mx.as_sympy(c),
-                   convention=conv,
+        d = decide(atom_net, mx.as_sympy(r), mx.as_sympy(c), convention=conv,
                    assumptions=assumptions, timeout=max(deadline - time.monotonic(), 0.05))
         if d.verdict not in (("equivalent",) if strict else
                              ("equivalent", "equivalent_almost_everywhere")):
