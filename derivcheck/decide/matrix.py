@@ -53,6 +53,7 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from ..core.matrix import expr as mx
 from ..core.matrix.bounds import bound, needed_values
+from ..core.matrix.layout import pushed
 from ..core.matrix.shapes import show
 from ..core.styles import STYLES
 from .equivalence import decide
@@ -228,10 +229,8 @@ def _gradient_text(reference) -> str:
         return reference.name
     scale = leaf.key[3] if len(leaf.key) > 3 else 1
     inner = leaf.expansion
-    text = (inner.expansion if isinstance(inner, mx.Leaf) and inner.expansion is not None
-            else inner).text()
-    if leaf.key[2] == "T":
-        text = f"({text}).T"
+    top = inner.expansion if isinstance(inner, mx.Leaf) and inner.expansion is not None else inner
+    text = pushed(mx.transpose(top) if leaf.key[2] == "T" else top).text()
     return f"{reference.name} = " + (f"{scale} * ({text})" if scale != 1 else text)
 
 

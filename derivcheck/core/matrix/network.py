@@ -35,6 +35,7 @@ from ..losses import LOSSES
 from ..styles import Style, style_named
 from . import expr as mx
 from .expr import Leaf, MExpr, Scalar
+from .layout import pushed
 from .shapes import show
 
 __all__ = ["MatrixNetwork", "KINDS"]
@@ -340,9 +341,9 @@ class MatrixNetwork:
                 g = self.gradient(key).expansion
                 view = self.view(key)
                 if view == "T":
-                    g = mx.transpose(g)
-                elif view == "vec":
-                    g = mx.Reshape(g, self.styled_shape(key))
+                    g = pushed(mx.transpose(g))
+                elif view == "vec" and isinstance(g, mx.Sum):
+                    g = mx.Sum(pushed(mx.transpose(g.arg)), 0, False)
                 out[self.name(key)] = g
         return out
 
@@ -358,8 +359,8 @@ class MatrixNetwork:
         return total
 
     def definitions(self, expr: MExpr) -> dict:
-        """The named gradients ``expr`` uses, each with its backward formula, inputs first:
-        {"dJ/dZ2": "...", "dJ/dZ1": "W2.T @ dJ/dZ2 * tanh_prime(Z1)"} (canonical layout)."""
+        """The named gradients ``expr`` uses, each with its backward formula, inputs first,
+        in the style's layout: {"dJ/dZ2": "...", "dJ/dZ1": "dJ/dA1 * tanh_prime(Z1)"}."""
         out: dict = {}
 
         def visit(node, seen):
@@ -368,7 +369,11 @@ class MatrixNetwork:
                         and sub.name not in out and id(sub) not in seen):
                     seen.add(id(sub))
                     visit(sub.expansion, seen)
-                    out[sub.name] = sub.expansion.text()
+                    if sub.name.startswith("(") and sub.name.endswith(").T"):
+                        shown = pushed(mx.transpose(sub.expansion))
+                        out[sub.name[1:-3]] = shown.text()
+                    else:
+                        out[sub.name] = pushed(sub.expansion).text()
                 elif isinstance(sub, Leaf) and sub.expansion is not None and id(sub) not in seen:
                     seen.add(id(sub))
                     visit(sub.expansion, seen)
