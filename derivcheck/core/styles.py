@@ -37,6 +37,8 @@ class Style:
     * ``gradient_names``: gradient names of their own: name -> (quantity, layer)
       (cs231n's ``dhidden``, the gradient at the hidden layer after the ReLU mask).
     * ``loss``: the letter the style calls the cost.
+    * ``bare_layers``: a bare superscript on a name is its layer (Nielsen's ``w^3``,
+      ``\\delta^L``), not a power.
     """
 
     name: str
@@ -52,6 +54,7 @@ class Style:
     gradient_names: dict = field(default_factory=dict)
     loss: str = "J"
     description: str = ""
+    bare_layers: bool = False
 
     def name_of(self, kind: str, layer: int | None = None) -> str:
         """The name of quantity ``kind`` of layer ``layer`` (1 = first layer computed)."""
@@ -81,7 +84,9 @@ STYLES = {
     "nielsen": Style("nielsen", "columns", "out_in", 1, 1,
                      {"W": "w{l}", "b": "b{l}", "Z": "z{l}", "A": "a{l}", "X": "x", "Y": "y",
                       "Yhat": "aL", "P": "p"},
-                     aliases={"a1": ("X", None)}, gradient_aliases={"delta": "Z"}, loss="C",
+                     aliases={"a1": ("X", None), "zL": ("Z", -1), "wL": ("W", -1),
+                              "bL": ("b", -1)},
+                     gradient_aliases={"delta": "Z"}, loss="C", bare_layers=True,
                      description="Nielsen: one example as a column vector, layer 1 is the "
                                  "input, w^l is n_l x n_{l-1}, delta^l = dC/dz^l"),
     "seed": Style("seed", "columns", "in_out", -1, 0,

@@ -60,6 +60,10 @@ def rewrites(root: mx.MExpr, net=None):
                 fixed = mx.MatMul(a, b)
                 yield ("elementwise_vs_matrix_product", f"{node.text()} should be a matrix "
                        f"product: {fixed.text()}", replace(root, node, fixed))
+                for fixed in (mx.MatMul(mx.transpose(a), b), mx.MatMul(a, mx.transpose(b))):
+                    yield ("missing_transpose", f"a transpose is missing: {fixed.text()} is "
+                           f"the matrix product meant by {node.text()}",
+                           replace(root, node, fixed))
         if isinstance(node, mx.Sum) and node.axis is not None and node.arg.shape:
             for axis in range(len(node.arg.shape)):
                 for keep in (True, False):

@@ -33,7 +33,7 @@ from ..names import Namespace, valid_name
 from .build import parse_tokens
 from .latex import LatexSource
 from .plain import scan_plain
-from .resolve import Resolver, refine
+from .resolve import Resolver, _bare_layers, refine
 from .structure import check_brackets, check_size, check_text, check_tokens, pair_bars
 from .tokens import (Notes, Segment, drop_punctuation, fold_adjoint_slashes, fold_keywords,
                      segments)
@@ -133,7 +133,7 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
     """The parameter a left side such as ``dC/dw2`` names, or None (with a warning)."""
     source = resolver.text[segment.start:segment.end].strip()
     try:
-        tokens = drop_punctuation(fold_adjoint_slashes(tokens()))
+        tokens = _bare_layers(drop_punctuation(fold_adjoint_slashes(tokens())), resolver)
     except ParseError:
         tokens = []
     quantity = None

@@ -67,3 +67,12 @@ def test_scalar_formulas_are_read_as_before():
         parse_formula("x @ y")
     g = parse_formula(r"W^{(0)T} x", chain(["W0"]).namespace)
     assert str(g.expr) == "W0*x" and any("no-op on scalars" in r for r in g.readings)
+
+
+def test_bare_superscripts_are_layers_only_in_nielsen_notation():
+    nielsen = MatrixNetwork(["n1", "n2", "n3"], "sigmoid", style="nielsen").namespace
+    f = parse_formula(r"\delta^3 \odot \sigma'(z^{3})", nielsen)
+    assert f.expr.text() == "delta3 * sigmoid'(z3)"
+    assert any("the layer" in r for r in f.readings)
+    ng = MatrixNetwork(["n0", "n1", 1], "tanh,sigmoid", batch="m").namespace
+    assert parse_formula(r"(A^{[1]})^2", ng).expr.text() == "A1**2"   # a power here

@@ -71,11 +71,13 @@ def namespace(net) -> Namespace:
         ns.roles.setdefault("d" + name, "gradient")
         ns.adjoints[name] = net.gradient_leaf(key, f"d{net.style.loss}/d{name}")
     for prefix, kind in net.style.gradient_aliases.items():
-        for l in range(1, net.L + 1):
-            key = (kind, l)
-            alias = f"{prefix}{net.name(key)[len(net.style.templates[kind].split('{')[0]):]}"
-            ns.symbols.setdefault(alias, net.gradient_leaf(key, alias))
-            ns.roles.setdefault(alias, "gradient")
+        stem = net.style.templates[kind].split("{")[0]
+        for name, key in names.items():   # z3 -> delta3, zL -> deltaL
+            if key[0] == kind and name.startswith(stem) and key in net._gradients:
+                alias = prefix + name[len(stem):]
+                ns.symbols.setdefault(alias, net.gradient_leaf(key, alias))
+                ns.roles.setdefault(alias, "gradient")
+    ns.layer_superscripts = net.style.bare_layers
     for s in net.size_names:
         ns.symbols.setdefault(s, Scalar(sympy.Symbol(s)))
         ns.roles.setdefault(s, "size")
