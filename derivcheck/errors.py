@@ -15,7 +15,7 @@ hint: a ')' is probably missing
 from __future__ import annotations
 
 __all__ = ["DerivcheckError", "ParseError", "NameError_", "SpecError", "LimitError",
-           "NetworkLimitError", "AssumptionError", "PdfError"]
+           "NetworkLimitError", "AssumptionError", "UsageError", "PdfError"]
 
 
 class DerivcheckError(Exception):
@@ -99,6 +99,13 @@ class AssumptionError(DerivcheckError):
     """An --assume condition that cannot be read."""
 
     kind = "assumption_error"
+
+
+class UsageError(DerivcheckError, ValueError):
+    """An option given a value it does not take (``form="pretty"``); still a
+    :class:`ValueError` for code that catches those."""
+
+    kind = "usage_error"
 
 
 class PdfError(DerivcheckError):

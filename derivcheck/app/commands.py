@@ -9,6 +9,7 @@ from pathlib import Path
 from ..decide.check import check, gradient_display
 from .cli import _read_candidate, network_from_args
 from ..errors import DerivcheckError, SpecError
+from ..core.graph import Role
 from ..core.printing import plain
 from ..write.textout import format_gradients, format_result
 
@@ -98,7 +99,7 @@ def cmd_gradient(args) -> int:
     else:
         keep = bw.kept()
         grads = {p: bw.inline(bw.gradients[p], keep=keep) for p in params}
-        defs = {n.symbol: n.expr for n in net.graph.nodes if n.role != "loss"}
+        defs = {n.symbol: n.expr for n in net.graph.nodes if n.role != Role.LOSS}
         defs.update(bw.compact())
     if args.format == "latex":
         from ..write.latex import latex

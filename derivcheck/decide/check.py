@@ -24,9 +24,9 @@ from .diagnosis import diagnose
 from .equivalence import decide
 from ..errors import LimitError, NameError_, ParseError, SpecError
 from ..guard import Timeout, time_limit
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_symbol
 from ..core.printing import plain
-from .verdict import Result
+from .verdict import Result, Verdict
 
 __all__ = ["check", "gradient_display"]
 
@@ -41,7 +41,7 @@ def gradient_display(net, wrt: Symbol, convention="any"):
     intermediate quantities, with the definitions those use (linear in depth).
     """
     bw = net.backward(convention)
-    g = bw.gradients[wrt] if wrt in bw.gradients else bw.definitions[Symbol(adjoint_name(wrt))]
+    g = bw.gradients[wrt] if wrt in bw.gradients else bw.definitions[adjoint_symbol(wrt)]
     inline = bw.inline(g)
     if len(net.graph.nodes) <= SHOW_EXPANDED:
         return bw.expand(g), {}
@@ -113,14 +113,13 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
                              "dC/dw1 = ...")
     param = net.quantity(wrt)
-    assumptions = Assumptions.parse(assume)
-    assumptions.check_names(set(net.variables))
-    reference = Symbol(adjoint_name(param))
+    assumptions = Assumptions.parse(assume, known=set(net.variables))
+    reference = adjoint_symbol(param)
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=timeout)
     diagnosis = []
     left = start + timeout - time.monotonic()
-    if decision.verdict in ("not_equivalent", "equivalent_almost_everywhere"):
+    if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         try:
             with time_limit(min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)):
                 diagnosis = diagnose(net, param, expr, convention=conv,

@@ -21,10 +21,11 @@ from sympy import Add, Mul, Rational, Symbol
 
 from .. import limits
 from ..core.conventions import get_convention
+from ..core.graph import Role
 from ..errors import LimitError
 from ..decide.evaluate import PointEvaluator
 from ..core.functions import Step
-from ..core.gradients import adjoint_name, tree_size
+from ..core.gradients import adjoint_name, adjoint_symbol, tree_size
 from .latex import (WIDTH, align_row, latex, latex_name, latex_pieces, latex_value,
                     tex_width)
 from .pdf import write_tex_or_pdf
@@ -81,7 +82,7 @@ def network_facts(network, convention: str = "any") -> list:
     """
     g = network.graph
     spec = g.spec
-    acts = [n.activation.label() for n in g.nodes if n.role == "act" and n.activation]
+    acts = [n.activation.label() for n in g.nodes if n.role == Role.ACT and n.activation]
     if spec.kind == "mlp":
         acts = [a.strip() for a in spec.activations]
     elif len(set(acts)) == 1:
@@ -160,8 +161,8 @@ class _Sheet:
             adj = self.bw.adjoints[u]
             expr = self.bw.definitions[adj]
         else:
-            adj, expr = Symbol(adjoint_name(u)), self.bw.gradients[u]
-        users = [v for v in self.consumers.get(u, []) if v.role != "loss"]
+            adj, expr = adjoint_symbol(u), self.bw.gradients[u]
+        users = [v for v in self.consumers.get(u, []) if v.role != Role.LOSS]
         middle = " + ".join(
             rf"{latex(self.bw.adjoints[v.symbol])}\frac{{\partial {latex(v.symbol)}}}"
             rf"{{\partial {latex(u)}}}" for v in users)
@@ -187,7 +188,7 @@ class _Sheet:
             adj = self.bw.adjoints[out]
             lhs = latex(adj)
             if out in self.yhat:
-                lhs = latex_name("dC/d" + self.yhat[out]) + " = " + lhs
+                lhs = latex_name(adjoint_name(self.yhat[out])) + " = " + lhs
             loss = latex(self.graph.definitions[self.graph.loss])
             middle = rf"\frac{{\partial}}{{\partial {latex(out)}}} {loss}"
             sides = [middle] if tex_width(middle) < WIDTH / 2 else []
@@ -198,7 +199,7 @@ class _Sheet:
         """Per layer, output first: its steps (1), (2), (3) as align rows."""
         if not self.depth:
             rows = [self.adjoint_row(n.symbol) for n in reversed(self.graph.nodes)
-                    if n.role != "loss" and n.symbol not in self.graph.outputs]
+                    if n.role != Role.LOSS and n.symbol not in self.graph.outputs]
             rows += [self.adjoint_row(p) for p in self.graph.params]
             return [{"title": "All quantities, from the loss down", "rows": rows}]
         out = []
@@ -213,8 +214,8 @@ class _Sheet:
     def layer(self, k: int) -> dict:
         """Layer ``k``'s steps (1) into its pre-activations, (2) back to the quantities
         they use, (3) onto its parameters, as tagged align rows."""
-        pre = [n for n in self.graph.nodes if n.layer == k and n.role == "pre"]
-        act = [n for n in self.graph.nodes if n.layer == k and n.role == "act"]
+        pre = [n for n in self.graph.nodes if n.layer == k and n.role == Role.PRE]
+        act = [n for n in self.graph.nodes if n.layer == k and n.role == Role.ACT]
         used = dict.fromkeys(s for n in pre + act for s in sorted(n.expr.free_symbols, key=str))
         back = [s for s in used if s in self.bw.adjoints and s not in {n.symbol for n in pre}]
         params = [p for p in self.graph.params if p in used]
@@ -231,7 +232,7 @@ class _Sheet:
         body, after = "", ""
         for i, p in enumerate(params):
             inline = self.ordered(self.bw.inline(self.bw.gradients[p]))
-            lhs = latex(Symbol(adjoint_name(p)))
+            lhs = latex(adjoint_symbol(p))
             full, note = self.substituted(p, inline, WIDTH - tex_width(lhs) - 4)
             body += align_row(lhs, *([inline, full] if full is not None else [inline]))
             if i == len(params) - 1:
@@ -271,7 +272,7 @@ class _Sheet:
     def kink_rows(self) -> list:
         z = Symbol("z")
         acts = {n.activation.label(): n.activation for n in self.graph.nodes
-                if n.role == "act" and n.activation and n.activation.is_piecewise}
+                if n.role == Role.ACT and n.activation and n.activation.is_piecewise}
         rows = []
         for label, act in acts.items():
             fn = act.apply(z)
@@ -317,10 +318,10 @@ class _Sheet:
             evaluators = [PointEvaluator(defs, point, step0=c)
                           for c in (Fraction(0), Fraction(1, 2), Fraction(1))]
             zero = [p for p in self.graph.params
-                    if all(ev.symbol(Symbol(adjoint_name(p))) == 0 for ev in evaluators)]
+                    if all(ev.symbol(adjoint_symbol(p)) == 0 for ev in evaluators)]
             z_value = None
             if m is not None:
-                pre = next(n for n in self.graph.nodes if n.layer == m and n.role == "pre")
+                pre = next(n for n in self.graph.nodes if n.layer == m and n.role == Role.PRE)
                 z_value = latex_value(evaluators[0].symbol(pre.symbol))
             live = [p for p in self.graph.params if p not in zero]
             rows.append({"layer": m, "weight": latex(weights[m - 1]) if m else None,
@@ -329,7 +330,7 @@ class _Sheet:
 
     def _layer_activations(self) -> dict:
         return {n.layer: n.activation.name for n in self.graph.nodes
-                if n.role == "act" and n.activation and n.layer}
+                if n.role == Role.ACT and n.activation and n.layer}
 
     def source(self, assume: list) -> str:
         spec = self.graph.spec
@@ -339,8 +340,8 @@ class _Sheet:
                  f"Derivation sheet: a {self.depth}-layer chain" if spec.kind == "chain" else
                  "Derivation sheet: an MLP with widths " + "-".join(map(str, spec.widths))
                  if spec.kind == "mlp" else "Derivation sheet")
-        z = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == "pre"})
-        a = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == "act"})
+        z = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == Role.PRE})
+        a = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == Role.ACT})
         return render(
             "sheet.tex", title=title, kind=spec.kind,
             facts=network_facts(self.net, self.convention), assume=assume,
