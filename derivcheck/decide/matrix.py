@@ -47,6 +47,7 @@ import time
 from fractions import Fraction
 
 import numpy as np
+import sympy
 
 from .. import limits
 from ..core.assumptions import Assumptions
@@ -236,8 +237,10 @@ def _reference(net, ns, wrt):
     """The gradient leaf a formula is compared with, and its name."""
     from ..errors import SpecError
     if wrt is None:
+        grads = [k for k, r in ns.roles.items() if r == "gradient"]
         raise SpecError("which quantity is this the gradient of?",
-                        hint="pass --wrt (e.g. --wrt W1) or start the formula with dW1 = ...")
+                        hint="pass --wrt (e.g. --wrt W1) or start the formula with a "
+                             "gradient of the network: " + ", ".join(grads[:16]))
     name = str(wrt)
     leaf = ns.symbols.get(name)
     if isinstance(leaf, mx.Leaf) and (leaf.key[0] == "grad" or (
@@ -334,8 +337,18 @@ def _entries(arr: np.ndarray) -> list:
     return [(idx, arr[idx]) for idx in np.ndindex(arr.shape)]
 
 
+_UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+
+
 def _values(expr, reference, env):
     cand = np.asarray(expr.evaluate(env), dtype=object)
+    for value in cand.flat:
+        if isinstance(value, sympy.Basic) and value.has(*_UNDEFINED):
+            from ..errors import ParseError
+            raise ParseError("this part of the formula is undefined (a division by zero)",
+                             text=expr.text(), position=0,
+                             hint="a gradient formula is defined everywhere: check the "
+                                  "denominators and logarithms")
     ref = np.asarray(reference.evaluate(env), dtype=object)
     if cand.shape != ref.shape:
         cand = cand.reshape(ref.shape)
