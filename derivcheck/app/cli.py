@@ -79,6 +79,9 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g.add_argument("--widths", help="MLP layer widths, input first: 2,3,1; weight W0_ij joins "
                                     "input i to unit j of layer 1 (W0_i_j past 9 units)")
     g.add_argument("--bias", action="store_true", help="MLP: a bias per unit")
+    g.add_argument("--batch", help="MLP: a batch of examples, its size a name or a number (m)")
+    g.add_argument("--style", help="MLP notation: ng, cs231n, nielsen or seed")
+    g.add_argument("--reduce", help="MLP with a batch: mean (default) or sum of the losses")
     g.add_argument("--forward", action="append", metavar="EQUATION",
                    help='explicit forward equation "z1 = w1*x + b1" (repeat; the last '
                         "defines yhat)")

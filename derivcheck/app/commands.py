@@ -28,17 +28,20 @@ __all__ = ["cmd_check", "cmd_gradient", "cmd_sheet", "cmd_vectors", "cmd_parse",
 
 def network_from_args(args):
     """A Network from the network options (or --net)."""
-    from ..core.network import Network
+    from ..core.network import build
     from ..core.spec import NetworkSpec
 
     if args.net:
-        return Network(NetworkSpec.from_toml(args.net))
+        return build(NetworkSpec.from_toml(args.net))
     data = {}
     if args.forward:
         data["forward"] = args.forward
     elif args.widths:
         data["widths"] = args.widths
         data["bias"] = args.bias
+        for key in ("batch", "style", "reduce"):
+            if getattr(args, key, None):
+                data[key] = getattr(args, key)
     elif args.weights:
         data["weights"] = args.weights
     else:
@@ -49,7 +52,7 @@ def network_from_args(args):
                        ("input", args.input), ("target", args.target), ("loss", args.loss)):
         if value:
             data[key] = value
-    return Network(NetworkSpec.from_dict(data))
+    return build(NetworkSpec.from_dict(data))
 
 
 def _decode(raw: bytes, where: str) -> str:
@@ -137,6 +140,7 @@ def cmd_check(args) -> int:
     else:
         print(format_result(result))
     if args.report and result.network is not None:
+        _scalar_only(result.network, "a report")
         from ..write.report import report_source
         try:
             with within_budget(args.timeout, "writing the report"):
@@ -150,6 +154,38 @@ def cmd_check(args) -> int:
     return result.exit_code
 
 
+def _scalar_only(net, what: str) -> None:
+    """A clear error where a matrix network is not supported yet."""
+    if getattr(net, "is_matrix", False):
+        raise SpecError(f"{what} is not written for matrix networks yet",
+                        hint="check formulas with 'derivcheck check'; 'derivcheck gradient' "
+                             "prints the matrix gradients")
+
+
+def _matrix_gradients(net, args) -> str:
+    grads = net.gradients()
+    if args.wrt:
+        missing = [w for w in args.wrt if w not in grads]
+        if missing:
+            raise SpecError(f"{missing[0]!r} is not a parameter of the network",
+                            hint="parameters: " + ", ".join(grads))
+        grads = {w: grads[w] for w in args.wrt}
+    if args.format == "latex":
+        raise SpecError("LaTeX output is not written for matrix networks yet",
+                        hint="use --format text or json")
+    text = {k: v.text() for k, v in grads.items()}
+    defs: dict = {}
+    for v in grads.values():
+        defs.update(net.definitions(v))
+    if args.format == "json":
+        return json.dumps({"gradients": text, "definitions": defs,
+                           "kink_convention": args.kink_convention}, indent=1)
+    lines = [f"style {net.style.name}: {net.style.description}"]
+    lines += [f"{k} = {v}" for k, v in defs.items()]
+    lines += [f"d{net.style.loss}/d{k} = {v}" for k, v in text.items()]
+    return "\n".join(lines)
+
+
 def cmd_gradient(args) -> int:
     with within_budget(args.timeout, "computing the gradients"):
         text = _gradients(args)
@@ -159,6 +195,8 @@ def cmd_gradient(args) -> int:
 
 def _gradients(args) -> str:
     net = network_from_args(args)
+    if getattr(net, "is_matrix", False):
+        return _matrix_gradients(net, args)
     params = [net.parameter(w) for w in args.wrt] if args.wrt else net.params
     bw = net.backward(args.kink_convention)
     defs: dict = {}  # symbol -> expression, forward then backward
@@ -192,6 +230,7 @@ def cmd_sheet(args) -> int:
     _check_output(args, args.output)
     with within_budget(args.timeout, "writing the sheet"):
         net = network_from_args(args)
+        _scalar_only(net, "a derivation sheet")
         written = _write_document(sheet_source(net, args.kink_convention, assume=args.assume),
                                   args.output)
     print(f"sheet written to {written}")
@@ -207,6 +246,7 @@ def cmd_vectors(args) -> int:
                         hint="ask for at least one point, or add --kinks")
     with within_budget(args.timeout, "computing the test vectors"):
         net = network_from_args(args)
+        _scalar_only(net, "derivcheck vectors")
         data = make_vectors(net, points=args.points, kinks=args.kinks,
                             convention=args.kink_convention, seed=args.seed)
     text = json.dumps(data, indent=1, allow_nan=False)
@@ -226,7 +266,7 @@ def cmd_parse(args) -> int:
         ns = network_from_args(args).namespace if has_net else Namespace.free()
         parsed = parse_formula(read_candidate(args.candidate), ns,
                                latex=True if args.latex else None)
-        expr = plain(parsed.expr)
+        expr = _shown(parsed.expr)
     print(f"read as {'LaTeX' if parsed.latex else 'plain text'}:")
     if parsed.wrt:
         print(f"  left side names: dC/d{parsed.wrt}")
@@ -236,6 +276,16 @@ def cmd_parse(args) -> int:
     for w in parsed.warnings:
         print(f"  warning: {w}")
     return 0
+
+
+def _shown(expr) -> str:
+    """A formula as read: plain text, or a matrix formula with its shape."""
+    from ..core.matrix.expr import MExpr
+    if not isinstance(expr, MExpr):
+        return plain(expr)
+    from ..core.matrix.shapes import show
+    shape = show(expr.shape) if expr.shape is not None else "no shape: " + expr.problem.message
+    return f"{expr.text()}   ({shape})"
 
 
 def cmd_batch(args) -> int:

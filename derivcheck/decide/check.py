@@ -22,7 +22,7 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
-from ..errors import LimitError, ParseError, SpecError, UsageError
+from ..errors import LimitError, NameError_, ParseError, SpecError, UsageError
 from ..guard import Timeout, budget, time_limit
 from ..core.gradients import adjoint_name, adjoint_symbol
 from ..core.printing import plain
@@ -35,6 +35,7 @@ _DONE = {
     "reading the submission": "nothing yet",
     "building the network": "nothing yet",
     "starting the check": "the network was built",
+    "checking a matrix formula": "the network was built",
     "reading the formula": "the network was built",
     "computing the exact gradient": "the formula was read",
     "deciding equivalence": "the formula was read and the exact gradient computed; the "
@@ -55,7 +56,7 @@ def gradient_display(net, wrt: Symbol, convention="any"):
     intermediate quantities, with the definitions those use (linear in depth).
     """
     bw = net.backward(convention)
-    g = bw.gradients[wrt]
+    g = bw.gradients[wrt] if wrt in bw.gradients else bw.definitions[adjoint_symbol(wrt)]
     inline = bw.inline(g)
     if len(net.graph.nodes) <= SHOW_EXPANDED:
         return bw.expand(g), {}
@@ -86,7 +87,23 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     stage, start = ["starting the check"], time.monotonic()
     try:
         with time_limit(timeout + limits.TIMEOUT_SLACK):
-            return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
+            if getattr(net, "is_matrix", False):
+                from .matrix import check_matrix
+                stage[0] = "checking a matrix formula"
+                return check_matrix(net, candidate, wrt, assume=assume, convention=convention,
+                                    latex=latex, timeout=timeout)
+            try:
+                return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
+            except (NameError_, ParseError) as err:
+                view = _matrix_view(net, candidate)
+                if view is None:
+                    raise
+                from .matrix import check_matrix
+                try:
+                    return check_matrix(view, candidate, wrt, assume=assume,
+                                        convention=convention, latex=latex, timeout=timeout)
+                except (NameError_, ParseError, SpecError):
+                    raise err from None
     except Timeout as exc:
         exc.stage = exc.stage or stage[0]
         if time.monotonic() - start < timeout:  # an outer, shorter budget: its owner answers
@@ -99,6 +116,15 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
         raise LimitError("the formula or the network nests too deeply to process",
                          position=0, hint="name inner parts (z2, a1, ...) instead of "
                                           "nesting them") from None
+
+
+def _matrix_view(net, candidate):
+    """The matrix view of a scalar MLP, for a formula in matrix names."""
+    spec = getattr(net, "spec", None)
+    if spec is None or spec.kind != "mlp" or not isinstance(candidate, str):
+        return None
+    from ..core.matrix.network import MatrixNetwork
+    return MatrixNetwork(spec.widths, spec.activations, spec.loss, bias=spec.bias)
 
 
 def timeout_reason(stage: str | None, seconds: float) -> str:
@@ -154,7 +180,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
                              "dC/dw1 = ...")
     stage[0] = "computing the exact gradient"
-    param = net.parameter(wrt)
+    param = net.quantity(wrt)
     assumptions = Assumptions.parse(assume, known=set(net.variables))
     reference = adjoint_symbol(param)
     stage[0] = "deciding equivalence"
