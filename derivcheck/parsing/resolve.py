@@ -36,7 +36,8 @@ from ..errors import LimitError, NameError_, ParseError
 from ..limits import MAX_NAMES
 from ..names import Namespace, did_you_mean, valid_name
 from .tokens import Notes, Word, tok
-from .vocabulary import GENERIC_ACTIVATIONS, GREEK, function_named, function_names
+from .vocabulary import (GENERIC_ACTIVATIONS, GREEK, derivative_named, function_named,
+                         function_names)
 
 __all__ = ["Resolver", "Resolved", "Prime", "refine"]
 
@@ -107,6 +108,9 @@ class Resolver:
         """Exact, letter-case or open-namespace lookup of one plain name; None if unknown."""
         source = self._source(start, end)
         found = name if self.known(name) else None
+        typed = self.text[start:end]
+        if found is None and typed != name and self.known(typed):
+            found = typed  # h_1 read by the LaTeX front end as h1, but h_1 is the name
         if found is None and "_" in name and self.known(name.replace("_", "")):
             found = name.replace("_", "")
             self.notes.read(f"read {source} as {found}")
@@ -306,6 +310,11 @@ def _name(t: Token, nxt: str | None, res: Resolver) -> list[Token]:
         if name.lower() != spec.name:
             res.notes.read(f"read {res.text[t.start_pos:t.end_pos]} as the function {spec.name}")
         return [_retyped(t, "FUNC", spec.name)]
+    derivative = derivative_named(name) if nxt == "_LPAR" and not res.known(name) else None
+    if derivative is not None:
+        res.notes.read(f"read {res.text[t.start_pos:t.end_pos]} as {derivative.name}' "
+                       f"(the derivative of {derivative.name})")
+        return [_retyped(t, "DFUNC", Prime(derivative.name, name))]
     if (name == "e" or (name == "E" and not t.value.latex)) and not res.known(name) and (
             nxt == "POW" or not res.ns.open):
         return [_retyped(t, "CONST", "E")]

@@ -12,6 +12,7 @@ True
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Callable
@@ -21,7 +22,7 @@ import sympy
 from ..core import functions as F
 from ..core import hyperbolic as H
 
-__all__ = ["FunctionSpec", "function_named", "function_names", "LOSS_NAMES", "GENERIC_ACTIVATIONS",
+__all__ = ["FunctionSpec", "function_named", "function_names", "derivative_named", "LOSS_NAMES", "GENERIC_ACTIVATIONS",
            "GREEK", "greek_name", "ACCENTS"]
 
 
@@ -127,6 +128,32 @@ def function_named(word: str) -> FunctionSpec | None:
     if word in _FUNCTIONS:
         return _FUNCTIONS[word]
     return _FUNCTIONS.get(word.lower()) if len(word) > 1 else None
+
+
+#: How authors name an activation's derivative: ``relu_prime``, ``ReLU_Prime``, ``relu_grad``,
+#: ``relu_deriv``, ``relu_derivative``, ``drelu``, ``d_relu``.
+_DERIVATIVE_NAME = re.compile(r"^(?:d_?(?P<pre>[A-Za-z][A-Za-z0-9_]*?)"
+                              r"|(?P<post>[A-Za-z][A-Za-z0-9_]*?)_?(?:prime|grad|deriv|derivative))$",
+                              re.IGNORECASE)
+
+
+def derivative_named(word: str) -> FunctionSpec | None:
+    """The one-argument function whose derivative ``word`` names, else None.
+
+    >>> [derivative_named(w).name for w in ("ReLU_Prime", "relu_grad", "drelu", "dsigmoid",
+    ...                                     "tanh_grad", "sigmoid_prime", "d_tanh")]
+    ['relu', 'relu', 'relu', 'sigmoid', 'tanh', 'sigmoid', 'tanh']
+    >>> derivative_named("dx") is None, derivative_named("max_grad") is None
+    (True, True)
+    """
+    m = _DERIVATIVE_NAME.match(word)
+    if not m:
+        return None
+    base = m["pre"] or m["post"]
+    spec = function_named(base) if len(base) > 1 else None
+    if spec is None or spec.min_args > 1 or spec.name == "step":
+        return None
+    return spec
 
 
 def function_names() -> list[str]:
