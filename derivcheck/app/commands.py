@@ -46,7 +46,8 @@ def network_from_args(args):
                         hint="describe it with --weights (a chain), --widths (an MLP), "
                              "--forward (equations) or --net FILE.toml; see --help")
     for key, value in (("activations", args.act), ("biases", args.biases),
-                       ("input", args.input), ("target", args.target), ("loss", args.loss)):
+                       ("input", args.input), ("target", args.target), ("loss", args.loss),
+                       ("upstream", getattr(args, "upstream", None))):
         if value:
             data[key] = value
     return Network(NetworkSpec.from_dict(data))

@@ -18,13 +18,13 @@ from pathlib import Path
 
 from .. import limits
 from ..errors import NetworkLimitError, SpecError
-from .losses import LOSSES
+from .losses import LOSSES, UPSTREAM
 from ..names import valid_name
 
 __all__ = ["NetworkSpec"]
 
 _FIELDS = {"weights", "activations", "activation", "act", "biases", "input", "inputs",
-           "target", "targets", "loss", "forward", "widths", "bias", "name", "description"}
+           "target", "targets", "loss", "upstream", "forward", "widths", "bias", "name", "description"}
 
 
 def _names(value, what: str) -> list[str]:
@@ -99,6 +99,30 @@ def _check_mlp_size(widths: list[int], bias: bool) -> None:
                                                      "gradient structure")
 
 
+def _upstream(data: dict, loss: str, targets: list[str]) -> tuple[str, list[str]]:
+    """The loss and target names once ``upstream`` (true, or the symbol's name such as
+    ``dA``) is read: the loss becomes ``upstream`` and the upstream symbols are the
+    targets (the names the loss pairs with the outputs).
+
+    >>> _upstream({"upstream": "dA"}, "half_squared", [])
+    ('upstream', ['dA'])
+    >>> _upstream({"upstream": True}, "half_squared", [])
+    ('upstream', [])
+    """
+    upstream = data.get("upstream")
+    if upstream is None or upstream is False:
+        return loss, targets
+    if "loss" in data and loss != "upstream":
+        raise SpecError(f"upstream replaces the loss, so it cannot be combined with loss "
+                        f"{loss!r}", hint="give either a loss or upstream")
+    if upstream is not True:
+        if targets:
+            raise SpecError("upstream names the upstream gradient; give its name there or "
+                            "as the target, not both")
+        targets = _names(upstream, "upstream")
+    return "upstream", targets
+
+
 @dataclass
 class NetworkSpec:
     """A chain, an MLP or explicit forward equations, with loss and names."""
@@ -130,6 +154,8 @@ class NetworkSpec:
             raise SpecError(f"unknown loss {loss!r}", hint="use one of: " + ", ".join(LOSSES))
         inputs = _names(data.get("input", data.get("inputs")), "input")
         targets = _names(data.get("target", data.get("targets")), "target")
+        loss, targets = _upstream(data, loss, targets)
+        default_target = [UPSTREAM if loss == "upstream" else "y"]
         if data.get("forward"):
             forward = data["forward"]
             forward = [forward] if isinstance(forward, str) else forward
@@ -139,7 +165,7 @@ class NetworkSpec:
             _check_depth(len(forward), "equations")
             _check_total_length(forward)
             return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
-                       targets=targets or ["y"], loss=loss)
+                       targets=targets or default_target, loss=loss)
         if data.get("widths"):
             widths = data["widths"]
             widths = widths.split(",") if isinstance(widths, str) else widths
@@ -181,7 +207,7 @@ class NetworkSpec:
         if biases and len(biases) != len(weights):
             raise SpecError(f"{len(weights)} weights but {len(biases)} biases")
         return cls("chain", weights=weights, activations=activations, biases=biases,
-                   inputs=inputs or ["x"], targets=targets or ["y"], loss=loss)
+                   inputs=inputs or ["x"], targets=targets or default_target, loss=loss)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "NetworkSpec":
