@@ -155,7 +155,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
                              "dC/dw1 = ...")
     stage[0] = "computing the exact gradient"
     param = net.parameter(wrt)
-    assumptions = Assumptions.parse(assume, known=set(net.variables))
+    assumptions = Assumptions.parse(assume).resolve(net.namespace.symbols, set(net.variables))
     reference = adjoint_symbol(param)
     stage[0] = "deciding equivalence"
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
