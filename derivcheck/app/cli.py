@@ -80,6 +80,9 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g.add_argument("--upstream", nargs="?", const=True, metavar="NAME",
                    help="no loss: an unspecified upstream gradient dC/dyhat, the symbol NAME "
                         "(default dyhat; e.g. dA), as layer-by-layer backward passes write it")
+    g.add_argument("--define", action="append", metavar="DEFINITION",
+                   help="a name of your own: \"s(z) = sigmoid(z)\", \"d(z) = s(z)*(1 - s(z))\", "
+                        "\"y' = yhat\" (repeat; read by the formula grammar, never evaluated)")
     g.add_argument("--net", metavar="FILE.toml", help="read the network from a TOML file")
 
 

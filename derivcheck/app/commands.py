@@ -32,7 +32,9 @@ def network_from_args(args):
     from ..core.spec import NetworkSpec
 
     if args.net:
-        return Network(NetworkSpec.from_toml(args.net))
+        spec = NetworkSpec.from_toml(args.net)
+        spec.define = spec.define + [d.strip() for d in getattr(args, "define", None) or ()]
+        return Network(spec)
     data = {}
     if args.forward:
         data["forward"] = args.forward
@@ -47,7 +49,8 @@ def network_from_args(args):
                              "--forward (equations) or --net FILE.toml; see --help")
     for key, value in (("activations", args.act), ("biases", args.biases),
                        ("input", args.input), ("target", args.target), ("loss", args.loss),
-                       ("upstream", getattr(args, "upstream", None))):
+                       ("upstream", getattr(args, "upstream", None)),
+                       ("define", getattr(args, "define", None))):
         if value:
             data[key] = value
     return Network(NetworkSpec.from_dict(data))

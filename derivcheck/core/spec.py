@@ -24,7 +24,8 @@ from ..names import valid_name
 __all__ = ["NetworkSpec"]
 
 _FIELDS = {"weights", "activations", "activation", "act", "biases", "input", "inputs",
-           "target", "targets", "loss", "upstream", "forward", "widths", "bias", "name", "description"}
+           "target", "targets", "loss", "upstream", "define", "forward", "widths", "bias", "name",
+           "description"}
 
 
 def _names(value, what: str) -> list[str]:
@@ -99,6 +100,27 @@ def _check_mlp_size(widths: list[int], bias: bool) -> None:
                                                      "gradient structure")
 
 
+def _definitions(value) -> list[str]:
+    """``define``: one definition or a list of them (text), at most MAX_DEPTH, each at most
+    one formula long; they are read when the network's names are.
+
+    >>> _definitions("s(z) = sigmoid(z)")
+    ['s(z) = sigmoid(z)']
+    """
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise SpecError("define must be a definition or a list of definitions (text)",
+                        hint='e.g. define = ["s(z) = sigmoid(z)", "y\' = yhat"]')
+    _check_depth(len(items), "definitions")
+    for i, item in enumerate(items):
+        if len(item) > limits.MAX_TEXT_LENGTH:
+            raise NetworkLimitError(f"definition {i + 1} is longer than "
+                                    f"{limits.MAX_TEXT_LENGTH} characters", position=i)
+    return [v.strip() for v in items]
+
+
 def _upstream(data: dict, loss: str, targets: list[str]) -> tuple[str, list[str]]:
     """The loss and target names once ``upstream`` (true, or the symbol's name such as
     ``dA``) is read: the loss becomes ``upstream`` and the upstream symbols are the
@@ -137,6 +159,8 @@ class NetworkSpec:
     inputs: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     loss: str = "half_squared"
+    #: The author's own names: ``s(z) = sigmoid(z)``, ``y' = yhat`` (read by the parser).
+    define: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict) -> "NetworkSpec":
@@ -155,6 +179,7 @@ class NetworkSpec:
         inputs = _names(data.get("input", data.get("inputs")), "input")
         targets = _names(data.get("target", data.get("targets")), "target")
         loss, targets = _upstream(data, loss, targets)
+        define = _definitions(data.get("define"))
         default_target = [UPSTREAM if loss == "upstream" else "y"]
         if data.get("forward"):
             forward = data["forward"]
@@ -165,7 +190,7 @@ class NetworkSpec:
             _check_depth(len(forward), "equations")
             _check_total_length(forward)
             return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
-                       targets=targets or default_target, loss=loss)
+                       targets=targets or default_target, loss=loss, define=define)
         if data.get("widths"):
             widths = data["widths"]
             widths = widths.split(",") if isinstance(widths, str) else widths
@@ -187,7 +212,7 @@ class NetworkSpec:
                 raise SpecError(f"{len(widths) - 1} layers but {len(activations)} activations")
             return cls("mlp", widths=widths, activations=activations,
                        bias=bool(data.get("bias", data.get("biases", False))),
-                       inputs=inputs, targets=targets, loss=loss)
+                       inputs=inputs, targets=targets, loss=loss, define=define)
         weights = _names(data.get("weights"), "weights")
         if not weights:
             raise SpecError("a network needs weights (a chain), widths (an MLP) or forward "
@@ -207,7 +232,8 @@ class NetworkSpec:
         if biases and len(biases) != len(weights):
             raise SpecError(f"{len(weights)} weights but {len(biases)} biases")
         return cls("chain", weights=weights, activations=activations, biases=biases,
-                   inputs=inputs or ["x"], targets=targets or default_target, loss=loss)
+                   inputs=inputs or ["x"], targets=targets or default_target, loss=loss,
+                   define=define)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "NetworkSpec":
@@ -246,4 +272,6 @@ class NetworkSpec:
         if self.targets:
             d["target"] = self.targets if len(self.targets) > 1 else self.targets[0]
         d["loss"] = self.loss
+        if self.define:
+            d["define"] = list(self.define)
         return d

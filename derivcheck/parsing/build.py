@@ -218,6 +218,13 @@ def _check_exponent(base, exponent, op: Token) -> None:
 
 
 def _call(func: Token, args: list):
+    if not isinstance(func.value, str):  # a function the author defined
+        defined = func.value
+        if len(args) != len(defined.params):
+            raise _STATE.get().error(f"{defined.name} takes {len(defined.params)} argument(s), "
+                                     f"got {len(args)}", func.start_pos,
+                                     f"as defined: {defined.text}")
+        return _checked(defined.apply(args), func)
     spec = function_named(func.value)
     if not spec.accepts(len(args)):
         raise _STATE.get().error(f"{spec.name} takes {spec.arity()}, got {len(args)}",

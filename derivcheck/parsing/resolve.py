@@ -32,6 +32,7 @@ import sympy
 from lark import Token
 
 from ..core.gradients import adjoint_name, adjoint_symbol
+from ..core.printing import plain
 from ..errors import LimitError, NameError_, ParseError
 from ..limits import MAX_NAMES
 from ..names import Namespace, did_you_mean, valid_name
@@ -133,6 +134,9 @@ class Resolver:
             self.name_of.setdefault(expr, found)
         if source != found and found == name:
             self.notes.read(f"read {source} as {found}")
+        if found in self.ns.definitions:
+            self.notes.read(f"read {source} as {plain(self._symbols[found])} (defined: "
+                            f"{self.ns.definitions[found]})")
         return Resolved(found, self._symbols[found])
 
     def adjoint(self, quantity: Word, start: int, end: int) -> Resolved:
@@ -286,6 +290,12 @@ def refine(tokens: list[Token], res: Resolver) -> list[Token]:
     while i < n:
         t = tokens[i]
         nxt = tokens[i + 1].type if i + 1 < n else None
+        if t.type == "NAME" and nxt == "PRIME" and t.value.name + "'" in res.ns.definitions:
+            end = tokens[i + 1].end_pos
+            out.append(tok("NAME", res.symbol(t.value.name + "'", t.start_pos, end),
+                           t.start_pos, end))
+            i += 2
+            continue
         if t.type in ("NAME", "FUNC") and nxt == "PRIME":
             out.append(res.prime(t, tokens[i + 1]))
             i += 2
@@ -305,6 +315,10 @@ def refine(tokens: list[Token], res: Resolver) -> list[Token]:
 
 def _name(t: Token, nxt: str | None, res: Resolver) -> list[Token]:
     name = t.value.name
+    if nxt == "_LPAR" and name in res.ns.functions:
+        defined = res.ns.functions[name]
+        res.notes.read(f"read {name}(...) as the defined {defined.text}")
+        return [_retyped(t, "FUNC", defined)]
     spec = function_named(name)
     if nxt == "_LPAR" and spec is not None and not (len(name) == 1 and res.known(name)):
         if name.lower() != spec.name:

@@ -103,3 +103,55 @@ def test_l1_cases_as_assumptions(case, candidate):
 def test_unknown_name_in_an_assumption_is_refused(capsys):
     code, out = _run(capsys, "check", "--weights", "w1", "--assume", "q > 0", "--wrt", "w1", "x")
     assert code == 2 and "q" in out and "z1" in out
+
+
+# -- the author's own names --------------------------------------------------------------
+SIGMOID_DEFS = ["s(z) = sigmoid(z)", "d(z) = s(z)*(1 - s(z))", "y' = yhat"]
+
+
+def test_definitions_through_the_api():
+    net = chain(["w1"], "sigmoid", define=SIGMOID_DEFS)
+    r = check(net, "(y' - y)*d(z1)*x", "w1")
+    assert r.verdict.value == "equivalent"
+    assert any("defined" in note and "d(z)" in note for note in r.readings)
+    assert any("y'" in note for note in r.readings)
+    assert check(net, "(y' - y)*s(z1)*x", "w1").verdict.value == "not_equivalent"
+    f = chain(["w1"], "sigmoid", define=["f(t) = 1/(1 + exp(-t))"])
+    assert check(f, "(f(z1) - y)*f(z1)*(1 - f(z1))*x", "w1").verdict.value == "equivalent"
+
+
+def test_definitions_in_cli_toml_and_batch(capsys, tmp_path):
+    args = [a for d in SIGMOID_DEFS for a in ("--define", d)]
+    code, out = _run(capsys, "check", "--weights", "w1", "--act", "sigmoid", *args, "--wrt",
+                     "w1", "(y' - y)*d(z1)*x")
+    assert code == 0 and "read d(...) as the defined d(z) = s(z)*(1 - s(z))" in out, out
+    net = tmp_path / "net.toml"
+    net.write_text('weights = ["w1"]\nactivations = "sigmoid"\n'
+                   'define = ["s(z) = sigmoid(z)", "d(z) = s(z)*(1 - s(z))"]\n')
+    code, out = _run(capsys, "check", "--net", str(net), "--wrt", "w1", "(yhat - y)*d(z1)*x")
+    assert code == 0, out
+    from derivcheck.app.batch import grade_item
+    item = {"id": 1, "network": {"weights": ["w1"], "activations": "sigmoid",
+                                 "define": SIGMOID_DEFS}, "wrt": "w1",
+            "candidate": "(y' - y)*d(z1)*w1"}
+    assert grade_item(item)["verdict"] == "not_equivalent"
+
+
+@pytest.mark.parametrize("defs,message,column", [
+    (["s(z) = d(z)", "d(z) = s(z)*(1 - s(z))"], "cycle", 8),
+    (["s(z) = s(z) + 1"], "cycle", 8),
+    (["x(z) = sigmoid(z)"], "x is a name of the network", 1),
+    (["yhat = a1"], "yhat is a name of the network", 1),
+    (["relu(z) = z"], "a function derivcheck knows", 1),
+    (["s(z) = sigmoid(z)", "s(t) = t"], "defined twice", 1),
+    (["s(z) = sigmoid(q)"], "unknown name 'q'", 16),
+    (["s(z) = __import__('os')"], "", None),
+])
+def test_bad_definitions_are_refused_with_a_position(capsys, defs, message, column):
+    args = [a for d in defs for a in ("--define", d)]
+    code, out = _run(capsys, "check", "--weights", "w1", "--act", "sigmoid", *args,
+                     "--wrt", "w1", "x")
+    assert code == 2, out
+    assert "Traceback" not in out and message in out
+    if column is not None:
+        assert f"column {column}" in out
