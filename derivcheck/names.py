@@ -87,7 +87,8 @@ class Namespace:
     open: bool = False
     #: Functions the author defined (``s(z) = sigmoid(z)``): name -> Defined.
     functions: dict = field(default_factory=dict)
-    #: Names the author defined (``y' = yhat``): name -> the definition's text.
+    #: Names the author defined (``y' = yhat``) or an index stands for (``x_j``): name ->
+    #: how it was defined, as a reading says it (``defined: y' = yhat``, ``j = 2``).
     definitions: dict = field(default_factory=dict)
 
     @classmethod

@@ -22,6 +22,7 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
+from .indexed import combine, generic_index, indexed_namespace
 from ..errors import LimitError, ParseError, SpecError, UsageError
 from ..guard import Timeout, budget, time_limit
 from ..core.gradients import adjoint_name, adjoint_symbol
@@ -86,7 +87,16 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     stage, start = ["starting the check"], time.monotonic()
     try:
         with time_limit(timeout + limits.TIMEOUT_SLACK):
-            return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
+            generic = generic_index(net, wrt)
+            if generic is None:
+                return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
+            base, letter, values = generic
+            results = []
+            for k in values:
+                left = max(start + timeout - time.monotonic(), 1e-3) / (len(values) - len(results))
+                results.append(_check(net, candidate, f"{base}{k}", assume, convention, latex,
+                                      left, stage, indexed_namespace(net.namespace, letter, k)))
+            return combine(str(wrt), letter, results)
     except Timeout as exc:
         exc.stage = exc.stage or stage[0]
         if time.monotonic() - start < timeout:  # an outer, shorter budget: its owner answers
@@ -128,7 +138,8 @@ def timed_out(exc: Timeout, seconds: float, *, wrt, candidate: str, convention: 
                   elapsed=seconds)
 
 
-def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Result:
+def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
+           namespace=None) -> Result:
     start = time.monotonic()
     stage[0] = "reading the formula"
     conv = get_convention(convention)
@@ -136,7 +147,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
     if isinstance(candidate, str):
         from ..parsing import parse_formula
         source = candidate
-        parsed = parse_formula(candidate, net.namespace, latex=latex, wrt=wrt)
+        parsed = parse_formula(candidate, namespace or net.namespace, latex=latex, wrt=wrt)
         if parsed.other_left is not None:
             raise ParseError("the left side is not a derivative of the loss, so the formula "
                              "is not a gradient", text=candidate, position=parsed.other_left,

@@ -145,7 +145,7 @@ def with_definitions(namespace: Namespace, texts) -> Namespace:
         else:
             ns.symbols[name] = body
             ns.roles[name] = "defined"
-            ns.definitions[name] = left.text.strip()
+            ns.definitions[name] = "defined: " + left.text.strip()
     return ns
 
 

@@ -108,9 +108,9 @@ class Resolver:
     def symbol(self, name: str, start: int, end: int) -> Resolved | None:
         """Exact, letter-case or open-namespace lookup of one plain name; None if unknown."""
         source = self._source(start, end)
-        found = name if self.known(name) else None
         typed = self.text[start:end]
-        if found is None and typed != name and self.known(typed):
+        found = name if self.known(name) else None
+        if typed != name and self.known(typed):
             found = typed  # h_1 read by the LaTeX front end as h1, but h_1 is the name
         if found is None and "_" in name and self.known(name.replace("_", "")):
             found = name.replace("_", "")
@@ -132,11 +132,11 @@ class Resolver:
             expr = self.ns.symbols[found] if self.known(found) else self.ns.symbol(found)
             self._symbols[found] = expr
             self.name_of.setdefault(expr, found)
-        if source != found and found == name:
+        if source != found and found == name and typed != found:
             self.notes.read(f"read {source} as {found}")
         if found in self.ns.definitions:
-            self.notes.read(f"read {source} as {plain(self._symbols[found])} (defined: "
-                            f"{self.ns.definitions[found]})")
+            self.notes.read(f"read {source} as {plain(self._symbols[found])} "
+                            f"({self.ns.definitions[found]})")
         return Resolved(found, self._symbols[found])
 
     def adjoint(self, quantity: Word, start: int, end: int) -> Resolved:

@@ -4,8 +4,9 @@ import pytest
 import sympy
 
 from derivcheck.app.cli import main
-from derivcheck.core.network import chain
+from derivcheck.core.network import chain, forward
 from derivcheck.decide.check import check
+from derivcheck.errors import NameError_
 
 
 def _run(capsys, *argv):
@@ -155,3 +156,27 @@ def test_bad_definitions_are_refused_with_a_position(capsys, defs, message, colu
     assert "Traceback" not in out and message in out
     if column is not None:
         assert f"column {column}" in out
+
+
+# -- a generic index on one neuron's weights --------------------------------------------
+NEURON = ["yhat = sigmoid(w1*x1 + w2*x2 + w3*x3)"]
+
+
+def test_generic_index_is_the_statement_for_every_j(capsys):
+    code, out = _run(capsys, "check", "--forward", NEURON[0], "--input", "x1,x2,x3",
+                     "--wrt", "w_j", "(yhat - y)*yhat*(1 - yhat)*x_j")
+    assert code == 0, out
+    for j in (1, 2, 3):
+        assert f"j = {j} (w{j}): equivalent" in out
+
+
+def test_generic_index_counterexample_names_the_j():
+    net = forward(NEURON, inputs="x1,x2,x3")
+    r = check(net, "(yhat - y)*yhat*(1 - yhat)*x1", "w_j")
+    assert r.verdict.value == "not_equivalent" and r.wrt == "w2"
+    assert "j = 1 (w1): equivalent" in r.readings
+    assert "j = 2 (w2): not_equivalent" in r.readings
+    r = check(net, r"(\hat{y} - y)\hat{y}(1 - \hat{y})x_{j}", "w_{j}")
+    assert r.verdict.value == "equivalent"
+    with pytest.raises(NameError_, match="unknown name 'x_j'"):  # the index is k here
+        check(net, "(yhat - y)*yhat*(1 - yhat)*x_j", "w_k")
