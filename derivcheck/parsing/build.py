@@ -149,8 +149,10 @@ class _Build(Transformer):
 
     def derivative(self, c):
         prime, arg = c
-        if prime.value.function is not None:
+        if isinstance(prime.value.function, str):
             return function_named(prime.value.function).derivative(arg)
+        if prime.value.function is not None:  # a function the author defined
+            return _checked(prime.value.function.derivative(arg), prime)
         return _activation_derivative(prime, arg)
 
     def comparison(self, c):

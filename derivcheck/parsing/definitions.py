@@ -48,6 +48,10 @@ class Defined:
         """The body with ``args`` in place of the parameters (same number)."""
         return self.body.xreplace(dict(zip(self.params, args)))
 
+    def derivative(self, arg) -> sympy.Expr:
+        """The derivative of a one-parameter function at ``arg`` (``s'(z1)``)."""
+        return sympy.diff(self.body, self.params[0]).xreplace({self.params[0]: arg})
+
 
 @dataclass
 class _Left:

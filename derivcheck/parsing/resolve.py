@@ -61,13 +61,14 @@ class Resolved:
 
 @dataclass(frozen=True)
 class Prime:
-    """A primed function: ``relu'`` (``function`` set) or ``f'`` (the layer's activation)."""
+    """A primed function: ``relu'`` (``function`` set: a name, or a function the author
+    defined) or ``f'`` (the layer's activation)."""
 
-    function: str | None
+    function: object
     letter: str
 
     def __str__(self) -> str:
-        return f"{self.function or self.letter}'"
+        return f"{self.function if isinstance(self.function, str) else self.letter}'"
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -273,6 +274,10 @@ class Resolver:
     def prime(self, t: Token, prime: Token) -> Token:
         """``relu'``, ``\\sigma'``, ``\\tanh'``, ``f'`` as a ``DFUNC`` token."""
         name = t.value.name if t.type == "NAME" else str(t.value)
+        defined = self.ns.functions.get(name) if t.type == "NAME" else None
+        if defined is not None and len(defined.params) == 1:
+            self.notes.read(f"read {name}' as the derivative of the defined {defined.text}")
+            return tok("DFUNC", Prime(defined, name), t.start_pos, prime.end_pos)
         spec = function_named(name)
         if spec is not None and spec.min_args > 1:
             spec = None

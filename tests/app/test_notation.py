@@ -180,3 +180,11 @@ def test_generic_index_counterexample_names_the_j():
     assert r.verdict.value == "equivalent"
     with pytest.raises(NameError_, match="unknown name 'x_j'"):  # the index is k here
         check(net, "(yhat - y)*yhat*(1 - yhat)*x_j", "w_k")
+
+
+def test_a_defined_function_may_be_primed():
+    net = chain(["w1"], "sigmoid", define=["f(t) = 1/(1 + exp(-t))"])
+    r = check(net, "(f(z1) - y)*f'(z1)*x", "w1")
+    assert r.verdict.value == "equivalent"
+    assert any("derivative of the defined f(t)" in note for note in r.readings)
+    assert check(net, "(f(z1) - y)*f(z1)*x", "w1").verdict.value == "not_equivalent"
