@@ -188,3 +188,14 @@ def test_a_defined_function_may_be_primed():
     assert r.verdict.value == "equivalent"
     assert any("derivative of the defined f(t)" in note for note in r.readings)
     assert check(net, "(f(z1) - y)*f(z1)*x", "w1").verdict.value == "not_equivalent"
+
+
+def test_batch_items_take_upstream_loss_and_case_assumptions():
+    from derivcheck.app.batch import grade_item
+    up = {"id": 1, "network": {"weights": ["w1"], "activations": "sigmoid", "upstream": "dA"},
+          "wrt": "w1", "candidate": "dA*a1*(1 - a1)*x"}
+    assert grade_item(up)["verdict"] == "equivalent"
+    l1 = {"id": 2, "network": {"weights": ["w1"], "activations": "relu", "loss": "l1"},
+          "wrt": "w1", "candidate": "step(z1)*x", "assume": ["yhat > y"]}
+    assert grade_item(l1)["verdict"] == "equivalent"
+    assert grade_item({**l1, "assume": ["yhat < y"]})["verdict"] == "not_equivalent"
