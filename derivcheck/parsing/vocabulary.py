@@ -22,7 +22,8 @@ import sympy
 from ..core import functions as F
 from ..core import hyperbolic as H
 
-__all__ = ["FunctionSpec", "function_named", "function_names", "derivative_named", "LOSS_NAMES", "GENERIC_ACTIVATIONS",
+__all__ = ["FunctionSpec", "function_named", "function_names", "derivative_named", "LOSS_NAMES",
+           "GENERIC_ACTIVATIONS",
            "GREEK", "greek_name", "ACCENTS"]
 
 
@@ -132,8 +133,8 @@ def function_named(word: str) -> FunctionSpec | None:
 
 #: How authors name an activation's derivative: ``relu_prime``, ``ReLU_Prime``, ``relu_grad``,
 #: ``relu_deriv``, ``relu_derivative``, ``drelu``, ``d_relu``.
-_DERIVATIVE_NAME = re.compile(r"^(?:d_?(?P<pre>[A-Za-z][A-Za-z0-9_]*?)"
-                              r"|(?P<post>[A-Za-z][A-Za-z0-9_]*?)_?(?:prime|grad|deriv|derivative))$",
+_DERIVATIVE_NAME = re.compile(r"^(?:d_?(?P<pre>[A-Za-z][A-Za-z0-9_]*?)|(?P<post>[A-Za-z]"
+                              r"[A-Za-z0-9_]*?)_?(?:prime|grad|deriv|derivative))$",
                               re.IGNORECASE)
 
 
