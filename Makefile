@@ -1,8 +1,9 @@
 # derivcheck: `make run` checks the seed question's formulas and writes a derivation
 # sheet; `make test` runs the whole test suite. Each creates the virtual environment
 # it needs (.venv) and, where it can, installs TeX Live for the PDF parts.
-# `make run` installs derivcheck alone (no PyTorch); `make test` adds the test and
-# torch extras. Each install is a stamp in .venv.
+# `make run` installs derivcheck alone (no PyTorch); `make test` adds the test, torch
+# and jax extras (jax: the soundness run's second autograd reference). Each install
+# is a stamp in .venv.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -29,7 +30,7 @@ $(BASE): pyproject.toml $(SOURCES) | $(VENV)/bin/python
 # torch from the pinned local build first: a plain `torch` would download the CUDA one.
 $(FULL): $(BASE)
 	$(PIP) install -q 'torch==2.13.0' || $(PIP) install -q 'torch>=2.2'
-	$(PIP) install -q '.[test,torch]'
+	$(PIP) install -q '.[test,torch,jax]'
 	touch $(FULL)
 
 venv: $(BASE)

@@ -45,6 +45,21 @@ class UndefinedAt(Exception):
     """The expression is undefined at the point (division by zero, log of a non-positive)."""
 
 
+class _Undefined:
+    """The value of a definition that is undefined at the point: an error where it is
+    used, except as a factor of a product with an exact 0 factor (a dead unit's
+    Step(z) = 0 times an infinite dC/da, as backpropagation computes it)."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _defined(value):
+    if isinstance(value, _Undefined):
+        raise UndefinedAt(value.message)
+    return value
+
+
 def to_fraction(value) -> Fraction:
     """Exact Fraction from an int, a decimal string, a float (exactly) or a SymPy number.
 
@@ -156,7 +171,7 @@ class PointEvaluator:
     def symbol(self, s: Symbol):
         """The value of a leaf or a defined symbol (definitions evaluated in order)."""
         if s in self.values:
-            return self.values[s]
+            return _defined(self.values[s])
         if s not in self.definitions:
             raise KeyError(f"no value for {s}")
         pending = [s]
@@ -173,8 +188,11 @@ class PointEvaluator:
                 continue
             pending.pop()
             if top not in self.values:
-                self.define(top, self.definitions[top])
-        return self.values[s]
+                try:
+                    self.define(top, self.definitions[top])
+                except UndefinedAt as exc:  # an error only where it is used, not times 0
+                    self.values[top] = _Undefined(str(exc))
+        return _defined(self.values[s])
 
     def _eval(self, e):
         """(value, relative error bound) of a decomposed expression."""
@@ -208,10 +226,19 @@ class PointEvaluator:
             return total, float(spread / abs(total)) + self._ulp
         if e.is_Mul:
             out, rel = Fraction(1), 0.0
-            for a in e.args:
-                v, r = self._eval(a)
+            vals, undefined = [], None
+            for a in e.args:  # an exact 0 factor makes the product 0, defined or not
+                try:
+                    v, r = self._eval(a)
+                except UndefinedAt as exc:
+                    undefined = undefined or exc
+                    continue
                 if isinstance(v, Fraction) and v == 0:
                     return Fraction(0), 0.0
+                vals.append((v, r))
+            if undefined is not None:
+                raise undefined
+            for v, r in vals:
                 if isinstance(out, Fraction) and isinstance(v, Fraction):
                     out = out * v
                 else:
