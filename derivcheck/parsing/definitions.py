@@ -158,7 +158,7 @@ def _body(left: _Left, ns: Namespace, parse_formula) -> sympy.Expr:
     lo = left.body[0]
     right = left.text[lo:]
     try:
-        return parse_formula(right, ns, latex=False).expr
+        return parse_formula(right, ns).expr
     except ParseError as err:
         raise ParseError(f"in the definition of {left.name}: {err.message}", text=left.text,
                          position=lo + (err.position or 0), hint=err.hint) from None
