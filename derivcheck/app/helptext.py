@@ -66,7 +66,8 @@ def epilog(*commands: str, networks: bool = True) -> str:
 EPILOG = epilog(*EXAMPLES)
 
 KINK_HELP = ("the derivative's value at a kink (Step(0)): any (every c in 0, 1/2, 1), 0, 1, "
-             "1/2, or a framework's: torch, jax, tensorflow (default: %(default)s)")
+             "1/2, or a framework's: torch, jax, tensorflow, numpy (a hand-written backward "
+             "such as grad[z < 0] = 0) (default: %(default)s)")
 VECTORS_KINK_HELP = KINK_HELP.replace(
     "(default: %(default)s)", "(default: torch, the convention of the backward pass under "
     "test; check defaults to any)")

@@ -134,7 +134,8 @@ def test_long_variable_lists_are_shortened_in_hints():
 # --- the compiled program equals the reference evaluator -----------------------------------
 
 ACTIVATIONS = ["relu", "leaky_relu(0.1)", "prelu(a)", "elu(2)", "selu", "celu", "sigmoid",
-               "tanh", "softplus", "abs", "hardtanh", "relu6", "gelu", "swish"]
+               "tanh", "softplus", "abs", "hardtanh", "relu6", "gelu", "swish", "silu",
+               "hardswish"]
 
 
 @pytest.mark.parametrize("act", ACTIVATIONS)
