@@ -94,8 +94,9 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
             results = []
             for k in values:
                 left = max(start + timeout - time.monotonic(), 1e-3) / (len(values) - len(results))
-                results.append(_check(net, candidate, f"{base}{k}", assume, convention, latex,
-                                      left, stage, indexed_namespace(net.namespace, letter, k)))
+                results.append((k, _check(net, candidate, f"{base}{k}", assume, convention,
+                                          latex, left, stage,
+                                          indexed_namespace(net.namespace, letter, k))))
             return combine(str(wrt), letter, results)
     except Timeout as exc:
         exc.stage = exc.stage or stage[0]

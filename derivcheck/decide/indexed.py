@@ -69,17 +69,14 @@ def indexed_namespace(ns: Namespace, letter: str, value: int) -> Namespace:
 
 
 def combine(wrt: str, letter: str, results: list):
-    """One result for the statement for every index: the worst per-index result, with
-    a reading per index (``j = 2 (w2): not_equivalent``)."""
-    worst = min(results, key=lambda r: _ORDER.index(r.verdict))
-    values = [r.wrt for r in results]
+    """One result for the statement for every index, from ``results`` as (index value,
+    result) pairs: the worst result, with a reading per index (``j = 2 (w2):
+    not_equivalent``)."""
+    k_worst, worst = min(results, key=lambda kr: _ORDER.index(kr[1].verdict))
     notes = [f"read {wrt} as the statement for every {letter}: checked "
-             + ", ".join(values) + " one by one"]
-    for r in results:
-        index = r.wrt.lstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        notes.append(f"{letter} = {index} ({r.wrt}): {r.verdict.value}")
+             + ", ".join(r.wrt for _, r in results) + " one by one"]
+    notes += [f"{letter} = {k} ({r.wrt}): {r.verdict.value}" for k, r in results]
     if worst.verdict != Verdict.EQUIVALENT:
-        index = worst.wrt.lstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        notes.append(f"shown below: {letter} = {index} ({worst.wrt})")
+        notes.append(f"shown below: {letter} = {k_worst} ({worst.wrt})")
     worst.readings = notes + [n for n in worst.readings if n not in notes]
     return worst
