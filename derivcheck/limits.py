@@ -30,6 +30,9 @@ MAX_DEPTH = 1_000
 MAX_WIDTH = 256
 #: Weights and biases of one MLP (building 10,000 takes about 2 s).
 MAX_PARAMETERS = 10_000
+#: Scalar entries (inputs, weights, targets, pre-activations...) of one instance of a matrix
+#: network, at the sizes a check uses.
+MAX_INSTANCE_ENTRIES = 3_000
 #: Tree size up to which a gradient is printed fully substituted (--expand).
 MAX_EXPANDED_SIZE = 20_000
 #: Default wall-clock budget, in seconds, of one check, one batch item, and every other

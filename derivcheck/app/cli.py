@@ -22,6 +22,14 @@ from .helptext import EPILOG, KINK_HELP, VECTORS_KINK_HELP, epilog
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
+
+def _serve(args) -> int:
+    """``derivcheck serve``: the serve package sits above app (it grades batch items), so
+    it is imported when it runs."""
+    from ..serve import cmd_serve
+    return cmd_serve(args)
+
+
 #: Command name -> the function that runs it (``args -> exit code``).
 COMMANDS = {
     "check": commands.cmd_check,
@@ -31,6 +39,7 @@ COMMANDS = {
     "parse": commands.cmd_parse,
     "batch": commands.cmd_batch,
     "run": question.cmd_run,
+    "serve": _serve,
 }
 
 
@@ -70,6 +79,9 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g.add_argument("--widths", help="MLP layer widths, input first: 2,3,1; weight W0_ij joins "
                                     "input i to unit j of layer 1 (W0_i_j past 9 units)")
     g.add_argument("--bias", action="store_true", help="MLP: a bias per unit")
+    g.add_argument("--batch", help="MLP: a batch of examples, its size a name or a number (m)")
+    g.add_argument("--style", help="MLP notation: ng, cs231n, nielsen or seed")
+    g.add_argument("--reduce", help="MLP with a batch: mean (default) or sum of the losses")
     g.add_argument("--forward", action="append", metavar="EQUATION",
                    help='explicit forward equation "z1 = w1*x + b1" (repeat; the last '
                         "defines yhat)")
@@ -177,6 +189,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when some line got an error record")
     b.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only on a terminal anyway)")
+    b.add_argument("--format", choices=("jsonl", "gradescope", "prairielearn"),
+                   default="jsonl", help="jsonl (default), or one grader results file: "
+                   "Gradescope's results.json, PrairieLearn's results.json")
+    b.add_argument("--score", metavar="POLICY",
+                   help="what each verdict earns, e.g. 'not_equivalent=0.5,unknown=flag' "
+                        "(default: equivalent and equivalent_almost_everywhere 1, "
+                        "not_equivalent 0, unknown and error flag: for a person)")
+
+    w = sub.add_parser("serve", help="the web page and the HTTP API",
+                       description="Serve the page (GET /) and the API (POST /api/check, "
+                                   "/api/gradient, /api/sheet; GET /healthz).")
+    w.add_argument("--host", default="127.0.0.1")
+    w.add_argument("--port", type=_count(1, 65535), default=8000)
+    w.add_argument("-j", "--jobs", type=_count(0, 1024), default=2,
+                   help="worker processes (0: one per core; default %(default)s)")
+    _timeout_option(w, "seconds per check")
 
     q = sub.add_parser("run", help="check every formula of a question file and write sheets",
                        epilog=epilog("run", networks=False), formatter_class=fmt)

@@ -28,19 +28,22 @@ __all__ = ["cmd_check", "cmd_gradient", "cmd_sheet", "cmd_vectors", "cmd_parse",
 
 def network_from_args(args):
     """A Network from the network options (or --net)."""
-    from ..core.network import Network
+    from ..core.network import build
     from ..core.spec import NetworkSpec
 
     if args.net:
         spec = NetworkSpec.from_toml(args.net)
         spec.define = spec.define + [d.strip() for d in getattr(args, "define", None) or ()]
-        return Network(spec)
+        return build(spec)
     data = {}
     if args.forward:
         data["forward"] = args.forward
     elif args.widths:
         data["widths"] = args.widths
         data["bias"] = args.bias
+        for key in ("batch", "style", "reduce"):
+            if getattr(args, key, None):
+                data[key] = getattr(args, key)
     elif args.weights:
         data["weights"] = args.weights
     else:
@@ -53,7 +56,7 @@ def network_from_args(args):
                        ("define", getattr(args, "define", None))):
         if value:
             data[key] = value
-    return Network(NetworkSpec.from_dict(data))
+    return build(NetworkSpec.from_dict(data))
 
 
 def _decode(raw: bytes, where: str) -> str:
@@ -141,6 +144,7 @@ def cmd_check(args) -> int:
     else:
         print(format_result(result))
     if args.report and result.network is not None:
+        _scalar_only(result.network, "a report")
         from ..write.report import report_source
         try:
             with within_budget(args.timeout, "writing the report"):
@@ -154,6 +158,38 @@ def cmd_check(args) -> int:
     return result.exit_code
 
 
+def _scalar_only(net, what: str) -> None:
+    """A clear error where a matrix network is not supported yet."""
+    if getattr(net, "is_matrix", False):
+        raise SpecError(f"{what} is not written for matrix networks yet",
+                        hint="check formulas with 'derivcheck check'; 'derivcheck gradient' "
+                             "prints the matrix gradients")
+
+
+def _matrix_gradients(net, args) -> str:
+    grads = net.gradients()
+    if args.wrt:
+        missing = [w for w in args.wrt if w not in grads]
+        if missing:
+            raise SpecError(f"{missing[0]!r} is not a parameter of the network",
+                            hint="parameters: " + ", ".join(grads))
+        grads = {w: grads[w] for w in args.wrt}
+    if args.format == "latex":
+        raise SpecError("LaTeX output is not written for matrix networks yet",
+                        hint="use --format text or json")
+    text = {k: v.text() for k, v in grads.items()}
+    defs: dict = {}
+    for v in grads.values():
+        defs.update(net.definitions(v))
+    if args.format == "json":
+        return json.dumps({"gradients": text, "definitions": defs,
+                           "kink_convention": args.kink_convention}, indent=1)
+    lines = [f"style {net.style.name}: {net.style.description}"]
+    lines += [f"{k} = {v}" for k, v in defs.items()]
+    lines += [f"d{net.style.loss}/d{k} = {v}" for k, v in text.items()]
+    return "\n".join(lines)
+
+
 def cmd_gradient(args) -> int:
     with within_budget(args.timeout, "computing the gradients"):
         text = _gradients(args)
@@ -163,6 +199,8 @@ def cmd_gradient(args) -> int:
 
 def _gradients(args) -> str:
     net = network_from_args(args)
+    if getattr(net, "is_matrix", False):
+        return _matrix_gradients(net, args)
     params = [net.parameter(w) for w in args.wrt] if args.wrt else net.params
     bw = net.backward(args.kink_convention)
     defs: dict = {}  # symbol -> expression, forward then backward
@@ -196,6 +234,7 @@ def cmd_sheet(args) -> int:
     _check_output(args, args.output)
     with within_budget(args.timeout, "writing the sheet"):
         net = network_from_args(args)
+        _scalar_only(net, "a derivation sheet")
         written = _write_document(sheet_source(net, args.kink_convention, assume=args.assume),
                                   args.output)
     print(f"sheet written to {written}")
@@ -211,6 +250,7 @@ def cmd_vectors(args) -> int:
                         hint="ask for at least one point, or add --kinks")
     with within_budget(args.timeout, "computing the test vectors"):
         net = network_from_args(args)
+        _scalar_only(net, "derivcheck vectors")
         data = make_vectors(net, points=args.points, kinks=args.kinks,
                             convention=args.kink_convention, seed=args.seed)
     text = json.dumps(data, indent=1, allow_nan=False)
@@ -230,7 +270,7 @@ def cmd_parse(args) -> int:
         ns = network_from_args(args).namespace if has_net else Namespace.free()
         parsed = parse_formula(read_candidate(args.candidate), ns,
                                latex=True if args.latex else None)
-        expr = plain(parsed.expr)
+        expr = _shown(parsed.expr)
     print(f"read as {'LaTeX' if parsed.latex else 'plain text'}:")
     if parsed.wrt:
         print(f"  left side names: dC/d{parsed.wrt}")
@@ -242,12 +282,33 @@ def cmd_parse(args) -> int:
     return 0
 
 
+def _shown(expr) -> str:
+    """A formula as read: plain text, or a matrix formula with its shape."""
+    from ..core.matrix.expr import MExpr
+    if not isinstance(expr, MExpr):
+        return plain(expr)
+    from ..core.matrix.shapes import show
+    shape = show(expr.shape) if expr.shape is not None else "no shape: " + expr.problem.message
+    return f"{expr.text()}   ({shape})"
+
+
 def cmd_batch(args) -> int:
     """Exit 0 when every line got its record (errors included), 1 with ``--fail-on-error``
     when some record is an error, 2 when the batch could not run (or its output could not
     be written on; what was written stays, and running again resumes)."""
     from .batch import run_batch
-    summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
-                        progress=False if args.no_progress else None)
-    print(summary.text())
+    if args.score and args.format == "jsonl":
+        raise SpecError("--score applies to the grader formats",
+                        hint="add --format gradescope or --format prairielearn")
+    if args.format != "jsonl":
+        from .graders import grade_to_file, parse_policy
+        summary = grade_to_file(args.input, args.output, args.format,
+                                policy=parse_policy(args.score), jobs=args.jobs,
+                                timeout=args.timeout,
+                                progress=False if args.no_progress else None)
+        print(summary.text() + f"\n{args.format} results written to {args.output}")
+    else:
+        summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
+                            progress=False if args.no_progress else None)
+        print(summary.text())
     return 1 if args.fail_on_error and (summary.errors or summary.skipped_errors) else 0

@@ -40,6 +40,7 @@ FORMULA = (
     Field("wrt", TEXT, about="the parameter"),
     Field("label", TEXT, about="a title for the formula"),
     Field("expect", TEXT, about="the verdict or error kind expected"),
+    Field("diagnosis", TEXT, about="a diagnosis kind expected among the result's"),
     Field("assume", TEXTS, about='conditions such as "x > 0"'),
     Field("kink_convention", TEXT, about='"any", "torch", "0", ...'),
 )
@@ -136,6 +137,10 @@ def cmd_run(args) -> int:
     taken: set = set()
     for key in data.get("sheets", list(nets)):
         path = file_in(out, "sheet-", key, ".pdf")
+        if getattr(nets[key], "is_matrix", False):
+            run.not_written.append({"file": str(path), "reason": "sheets are not written for "
+                                    "matrix networks yet"})
+            continue
         n = 1
         while path.name in taken:  # two names that map to one file name
             n += 1
@@ -192,12 +197,20 @@ class _Run:
             self.results.append(entry)
             return
         ok = expect is None or expect == r.verdict
+        wanted = f.get("diagnosis")
+        if wanted is not None and wanted not in [d.kind for d in r.diagnosis]:
+            ok = False
+            expect = f"{expect or r.verdict} with diagnosis {wanted}"
         self.say("   " + format_result(r).replace("\n", "\n   ") + _mark(expect, ok))
         entry.update(result=r.to_json(), as_expected=ok)
         self.results.append(entry)
         if r.network is None:
             self.not_written.append({"file": str(report), "reason": "the check ran out of "
                                      "time before a verdict"})
+            return
+        if getattr(r.network, "is_matrix", False):
+            self.not_written.append({"file": str(report), "reason": "reports are not written "
+                                     "for matrix networks yet"})
             return
         from ..write.report import report_source
         self.write(report, f"writing the report of formula {i}", lambda: report_source(r))

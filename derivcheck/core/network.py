@@ -23,7 +23,7 @@ from .printing import plain
 from ..names import Namespace, did_you_mean
 from .spec import NetworkSpec
 
-__all__ = ["Network", "chain", "mlp", "forward", "load", "from_dict"]
+__all__ = ["Network", "chain", "mlp", "forward", "load", "from_dict", "build"]
 
 #: Forward equations a network's repr shows.
 SHOWN_EQUATIONS = 20
@@ -40,6 +40,13 @@ class Network:
         self._backward: dict[str, Backward] = {}
         if spec.define:
             self.namespace  # noqa: B018 - the author's definitions are read (and refused) now
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> "Network":
+        """A network over a graph built elsewhere (a matrix network's entries)."""
+        net = cls.__new__(cls)
+        net.spec, net.graph, net._backward = graph.spec, graph, {}
+        return net
 
     def __repr__(self) -> str:
         """Its fields, then its forward equations (the first :data:`SHOWN_EQUATIONS`).
@@ -95,6 +102,19 @@ class Network:
                         hint="parameters: " + _listing([p.name for p in self.params]),
                         suggestion=did_you_mean(name, names))
 
+    def quantity(self, name: str | Symbol) -> Symbol:
+        """A parameter, input or forward quantity (``z1``, ``a2``, ``yhat``) called
+        ``name``: what a gradient may be taken with respect to (CONTRACT section 5)."""
+        text = str(name)
+        for node in self.graph.nodes:
+            if node.role != "loss" and node.symbol.name == text:
+                return node.symbol
+        alias = self.graph.aliases.get(text)
+        if isinstance(alias, Symbol) and (alias in self.graph.definitions or alias in
+                                          self.params + self.inputs):
+            return alias
+        return self.parameter(name)
+
     def gradient(self, wrt, *, convention: str | Convention = "any", form: str = "expanded"):
         """dC/d``wrt`` as an exact SymPy expression with Step (kink value = convention).
 
@@ -140,9 +160,18 @@ class Network:
         return bw.expand(self.graph.loss)
 
 
-def from_dict(data: dict) -> Network:
+def from_dict(data: dict):
     """A network from the fields of a TOML file or a batch line."""
-    return Network(NetworkSpec.from_dict(data))
+    return build(NetworkSpec.from_dict(data))
+
+
+def build(spec: NetworkSpec):
+    """A :class:`Network`, or a :class:`~derivcheck.core.matrix.network.MatrixNetwork` for
+    an MLP with a batch, a style or size names."""
+    if spec.kind == "matrix":
+        from .matrix.network import MatrixNetwork
+        return MatrixNetwork.from_spec(spec)
+    return Network(spec)
 
 
 def _listing(names: list, shown: int = 12) -> str:
@@ -156,9 +185,9 @@ def _listing(names: list, shown: int = 12) -> str:
     return ", ".join(names[:shown]) + f", ... ({len(names)} in all)"
 
 
-def load(path) -> Network:
+def load(path):
     """A network from a TOML file."""
-    return Network(NetworkSpec.from_toml(path))
+    return build(NetworkSpec.from_toml(path))
 
 
 def chain(weights, activations="relu", *, biases=None, input="x", target="y",
@@ -174,10 +203,15 @@ def chain(weights, activations="relu", *, biases=None, input="x", target="y",
 
 
 def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
-        loss="half_squared", define=None) -> Network:
-    """A fully connected network with the given layer widths (weights W{k}_{ij})."""
-    data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss,
-            "define": define}
+        loss="half_squared", batch=None, style=None, reduce=None, define=None):
+    """A fully connected network with the given layer widths (weights W{k}_{ij}); with a
+    ``batch``, a ``style`` or size names among the widths, a matrix network (CONTRACT
+    section 5). ``define``: the author's own names."""
+    data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss}
+    for key, value in (("batch", batch), ("style", style), ("reduce", reduce),
+                       ("define", define)):
+        if value is not None:
+            data[key] = value
     if inputs:
         data["input"] = inputs
     if targets:

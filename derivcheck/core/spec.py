@@ -12,6 +12,7 @@ but not yet built; :mod:`derivcheck.core.graph` turns it into equations.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,9 @@ __all__ = ["NetworkSpec"]
 
 _FIELDS = {"weights", "activations", "activation", "act", "biases", "input", "inputs",
            "target", "targets", "loss", "upstream", "define", "forward", "widths", "bias", "name",
-           "description"}
+           "description", "batch", "style", "reduce"}
+#: Fields that make an MLP a matrix network (CONTRACT section 5).
+_MATRIX_FIELDS = ("batch", "style", "reduce")
 
 
 def _names(value, what: str) -> list[str]:
@@ -159,6 +162,7 @@ class NetworkSpec:
     inputs: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     loss: str = "half_squared"
+    matrix: dict = field(default_factory=dict)   # batch, style, reduce of a matrix network
     #: The author's own names: ``s(z) = sigmoid(z)``, ``y' = yhat`` (read by the parser).
     define: list[str] = field(default_factory=list)
 
@@ -194,6 +198,14 @@ class NetworkSpec:
         if data.get("widths"):
             widths = data["widths"]
             widths = widths.split(",") if isinstance(widths, str) else widths
+            acts = _split_activations(acts)
+            extra = {k: data[k] for k in _MATRIX_FIELDS if data.get(k) is not None}
+            if isinstance(widths, list) and (extra or "softmax" in acts or any(
+                    isinstance(w, str) and not w.strip().isdigit() for w in widths)):
+                if define:
+                    raise SpecError("define is not read for matrix networks yet",
+                                    hint="write the formula with the network's own names")
+                return cls._matrix(widths, acts, data, extra, loss)
             if not isinstance(widths, list) or not all(
                     (isinstance(w, int) and not isinstance(w, bool))
                     or (isinstance(w, str) and w.strip().isdigit() and len(w.strip()) < 6)
@@ -205,7 +217,7 @@ class NetworkSpec:
                 raise SpecError("widths need an input and an output layer, each 1 to "
                                 f"{limits.MAX_WIDTH} units", hint="e.g. widths = [2, 3, 1]")
             _check_mlp_size(widths, bool(data.get("bias", data.get("biases", False))))
-            activations = _split_activations(acts)
+            activations = acts
             if len(activations) == 1:
                 activations = activations * (len(widths) - 1)
             if len(activations) != len(widths) - 1:
@@ -236,6 +248,32 @@ class NetworkSpec:
                    define=define)
 
     @classmethod
+    def _matrix(cls, widths, acts, data, extra, loss) -> "NetworkSpec":
+        """An MLP with matrix names, a batch or a style (sizes may be names)."""
+        for w in widths:
+            if isinstance(w, bool) or not isinstance(w, (int, str)):
+                raise SpecError(f"widths must be whole numbers or size names, got {w!r}",
+                                hint="e.g. widths = [\"n0\", \"n1\", 1]")
+        widths = [w.strip() if isinstance(w, str) else w for w in widths]
+        for w in widths:
+            if isinstance(w, str) and not (w.isdigit() or re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}",
+                                                                        w)):
+                raise SpecError(f"widths must be whole numbers or size names, got {w!r}",
+                                hint="e.g. widths = [4, 3, 2] or [\"n0\", \"n1\", 2]")
+        for key in ("style", "reduce"):
+            if key in extra and not isinstance(extra[key], str):
+                raise SpecError(f"{key} must be a name, got {extra[key]!r}")
+        if "batch" in extra and not isinstance(extra["batch"], (int, str)):
+            raise SpecError(f"batch must be a size name or a number, got {extra['batch']!r}")
+        numeric = [int(w) for w in widths if isinstance(w, int) or w.isdigit()]
+        if numeric and max(numeric) > limits.MAX_WIDTH:
+            raise NetworkLimitError(f"a width past {limits.MAX_WIDTH} units", position=0)
+        _check_depth(len(widths) - 1, "layers")
+        return cls("matrix", widths=widths, activations=acts,
+                   bias=bool(data.get("bias", data.get("biases", False))), loss=loss,
+                   matrix=extra)
+
+    @classmethod
     def from_toml(cls, path: str | Path) -> "NetworkSpec":
         """Read a ``--net FILE.toml``."""
         p = Path(path)
@@ -261,8 +299,9 @@ class NetworkSpec:
         """The fields back, as JSON output shows the network."""
         if self.kind == "forward":
             d = {"forward": self.forward}
-        elif self.kind == "mlp":
-            d = {"widths": self.widths, "activations": self.activations, "bias": self.bias}
+        elif self.kind in ("mlp", "matrix"):
+            d = {"widths": self.widths, "activations": self.activations, "bias": self.bias,
+                 **self.matrix}
         else:
             d = {"weights": self.weights, "activations": self.activations}
             if self.biases:

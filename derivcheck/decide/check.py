@@ -23,7 +23,7 @@ from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
 from .indexed import combine, generic_index, indexed_namespace
-from ..errors import LimitError, ParseError, SpecError, UsageError
+from ..errors import LimitError, NameError_, ParseError, SpecError, UsageError
 from ..guard import Timeout, budget, time_limit
 from ..core.gradients import adjoint_name, adjoint_symbol
 from ..core.printing import plain
@@ -36,6 +36,7 @@ _DONE = {
     "reading the submission": "nothing yet",
     "building the network": "nothing yet",
     "starting the check": "the network was built",
+    "checking a matrix formula": "the network was built",
     "reading the formula": "the network was built",
     "computing the exact gradient": "the formula was read",
     "deciding equivalence": "the formula was read and the exact gradient computed; the "
@@ -56,7 +57,7 @@ def gradient_display(net, wrt: Symbol, convention="any"):
     intermediate quantities, with the definitions those use (linear in depth).
     """
     bw = net.backward(convention)
-    g = bw.gradients[wrt]
+    g = bw.gradients[wrt] if wrt in bw.gradients else bw.definitions[adjoint_symbol(wrt)]
     inline = bw.inline(g)
     if len(net.graph.nodes) <= SHOW_EXPANDED:
         return bw.expand(g), {}
@@ -87,17 +88,34 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     stage, start = ["starting the check"], time.monotonic()
     try:
         with time_limit(timeout + limits.TIMEOUT_SLACK):
+            if getattr(net, "is_matrix", False):
+                from .matrix import check_matrix
+                stage[0] = "checking a matrix formula"
+                return check_matrix(net, candidate, wrt, assume=assume, convention=convention,
+                                    latex=latex, timeout=timeout)
             generic = generic_index(net, wrt)
-            if generic is None:
+            if generic is not None:
+                base, letter, values = generic
+                results = []
+                for k in values:
+                    left = (max(start + timeout - time.monotonic(), 1e-3)
+                            / (len(values) - len(results)))
+                    results.append((k, _check(net, candidate, f"{base}{k}", assume,
+                                              convention, latex, left, stage,
+                                              indexed_namespace(net.namespace, letter, k))))
+                return combine(str(wrt), letter, results)
+            try:
                 return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
-            base, letter, values = generic
-            results = []
-            for k in values:
-                left = max(start + timeout - time.monotonic(), 1e-3) / (len(values) - len(results))
-                results.append((k, _check(net, candidate, f"{base}{k}", assume, convention,
-                                          latex, left, stage,
-                                          indexed_namespace(net.namespace, letter, k))))
-            return combine(str(wrt), letter, results)
+            except (NameError_, ParseError) as err:
+                view = _matrix_view(net, candidate)
+                if view is None:
+                    raise
+                from .matrix import check_matrix
+                try:
+                    return check_matrix(view, candidate, wrt, assume=assume,
+                                        convention=convention, latex=latex, timeout=timeout)
+                except (NameError_, ParseError, SpecError):
+                    raise err from None
     except Timeout as exc:
         exc.stage = exc.stage or stage[0]
         if time.monotonic() - start < timeout:  # an outer, shorter budget: its owner answers
@@ -110,6 +128,15 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
         raise LimitError("the formula or the network nests too deeply to process",
                          position=0, hint="name inner parts (z2, a1, ...) instead of "
                                           "nesting them") from None
+
+
+def _matrix_view(net, candidate):
+    """The matrix view of a scalar MLP, for a formula in matrix names."""
+    spec = getattr(net, "spec", None)
+    if spec is None or spec.kind != "mlp" or not isinstance(candidate, str):
+        return None
+    from ..core.matrix.network import MatrixNetwork
+    return MatrixNetwork(spec.widths, spec.activations, spec.loss, bias=spec.bias)
 
 
 def timeout_reason(stage: str | None, seconds: float) -> str:
@@ -166,7 +193,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
                              "dC/dw1 = ...")
     stage[0] = "computing the exact gradient"
-    param = net.parameter(wrt)
+    param = net.quantity(wrt)
     assumptions = Assumptions.parse(assume).resolve(net.namespace.symbols, set(net.variables))
     reference = adjoint_symbol(param)
     stage[0] = "deciding equivalence"

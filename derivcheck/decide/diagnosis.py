@@ -150,6 +150,67 @@ class Unexplained(Mistake):
                 "the common single mistakes; compare it with the derivation step by step.")
 
 
+# -- matrices (CONTRACT section 5): found by derivcheck.decide.matrix_fixes, which says in
+# ``why`` which product, sum or factor it is and what the fix is
+
+@dataclass
+class ShapeMismatch(Mistake):
+    kind = DiagnosisKind.SHAPE_MISMATCH
+    template = "The shapes do not fit: {why}"
+    why: str = "a product or a sum of matrices whose shapes disagree"
+
+
+@dataclass
+class MissingTranspose(Mistake):
+    kind = DiagnosisKind.MISSING_TRANSPOSE
+    template = "A transpose is missing: {why}"
+    why: str = "a factor should be transposed"
+
+
+@dataclass
+class ExtraTranspose(Mistake):
+    kind = DiagnosisKind.EXTRA_TRANSPOSE
+    template = "A transpose is too many: {why}"
+    why: str = "a factor should not be transposed"
+
+
+@dataclass
+class WrongProductOrder(Mistake):
+    kind = DiagnosisKind.WRONG_PRODUCT_ORDER
+    template = "The factors of a matrix product are in the wrong order: {why}"
+    why: str = "swap them"
+
+
+@dataclass
+class ElementwiseVsMatrixProduct(Mistake):
+    kind = DiagnosisKind.ELEMENTWISE_VS_MATRIX_PRODUCT
+    template = "An elementwise product and a matrix product are confused: {why}"
+    why: str = "use the other product"
+
+
+@dataclass
+class MissingBatchMean(Mistake):
+    kind = DiagnosisKind.MISSING_BATCH_MEAN
+    template = "The batch mean is wrong: {why}"
+    why: str = "the 1/m of the mean over the batch is missing or taken twice"
+
+
+@dataclass
+class WrongSumAxis(Mistake):
+    kind = DiagnosisKind.WRONG_SUM_AXIS
+    template = "A sum runs over the wrong axis or drops it: {why}"
+    why: str = "sum over the other axis, with keepdims=True"
+
+
+@dataclass
+class SoftmaxJacobian(Mistake):
+    kind = DiagnosisKind.SOFTMAX_JACOBIAN
+    template = ("Softmax's derivative is taken elementwise as P(1 - P); its Jacobian is "
+                "diag(P) - P P^T, so dZ = P * (dA - sum over classes of P * dA) (for "
+                "cross-entropy: P - Y). {why}")
+    why: str = ""
+
+
 #: kind -> its class, one for every kind of the contract.
 MISTAKES = {cls.kind: cls for cls in Mistake.__subclasses__()}
 

@@ -55,6 +55,15 @@ class DiagnosisKind(StrEnum):
     REUSED_LAST_LAYER_FORMULA = "reused_last_layer_formula"
     CONVENTION_ONLY = "convention_only"
     UNEXPLAINED = "unexplained"
+    # matrices (CONTRACT section 5)
+    SHAPE_MISMATCH = "shape_mismatch"
+    MISSING_TRANSPOSE = "missing_transpose"
+    EXTRA_TRANSPOSE = "extra_transpose"
+    WRONG_PRODUCT_ORDER = "wrong_product_order"
+    ELEMENTWISE_VS_MATRIX_PRODUCT = "elementwise_vs_matrix_product"
+    MISSING_BATCH_MEAN = "missing_batch_mean"
+    WRONG_SUM_AXIS = "wrong_sum_axis"
+    SOFTMAX_JACOBIAN = "softmax_jacobian"
 
 
 VERDICTS = tuple(Verdict)

@@ -33,9 +33,10 @@ from ..names import Namespace, valid_name
 from .build import parse_tokens
 from .latex import LatexSource
 from .plain import scan_plain
-from .resolve import Resolver, refine
+from .resolve import Resolver, _bare_layers, refine
 from .structure import check_brackets, check_size, check_text, check_tokens, pair_bars
-from .tokens import Notes, Segment, drop_punctuation, fold_adjoint_slashes, segments
+from .tokens import (Notes, Segment, drop_punctuation, fold_adjoint_slashes, fold_keywords,
+                     segments)
 
 __all__ = ["ParsedFormula", "parse_formula", "parse_equation", "is_latex"]
 
@@ -116,7 +117,7 @@ def _sides(text: str, latex: bool, notes: Notes) -> list[tuple[Segment, partial]
 def _read(tokens, segment: Segment, resolver: Resolver) -> sympy.Expr:
     """The SymPy expression of one side."""
     text = resolver.text
-    tokens = drop_punctuation(fold_adjoint_slashes(tokens))
+    tokens = fold_keywords(drop_punctuation(fold_adjoint_slashes(tokens)))
     if not tokens:
         raise ParseError("the formula is empty" if segment.start == 0 else "nothing to read here",
                          text=text, position=segment.start,
@@ -126,7 +127,8 @@ def _read(tokens, segment: Segment, resolver: Resolver) -> sympy.Expr:
     check_brackets(tokens, text)
     check_tokens(tokens, text)
     expr = parse_tokens(refine(tokens, resolver), resolver)
-    check_size(expr, text, segment.start)
+    if isinstance(expr, sympy.Basic):
+        check_size(expr, text, segment.start)
     return expr
 
 
@@ -134,7 +136,7 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
     """The parameter a left side such as ``dC/dw2`` names, or None (with a warning)."""
     source = resolver.text[segment.start:segment.end].strip()
     try:
-        tokens = drop_punctuation(fold_adjoint_slashes(tokens()))
+        tokens = _bare_layers(drop_punctuation(fold_adjoint_slashes(tokens())), resolver)
     except ParseError:
         tokens = []
     quantity = None
@@ -142,6 +144,9 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
         quantity = tokens[0].value
     elif len(tokens) == 1 and tokens[0].type == "NAME":
         word = tokens[0].value
+        if resolver.known(word.name) and resolver.ns.roles.get(word.name) == "gradient":
+            resolver.notes.read(f"read the left side {source} as the gradient {word.name}")
+            return word.name
         if (len(word.units) > 1 and word.units[0].text == "d" and not resolver.known(word.name)
                 and resolver.symbol(word.rest().name, word.rest().start, word.rest().end)):
             quantity = word.rest()
@@ -153,7 +158,7 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
     resolver.notes.read(f"read the left side {source} as the gradient with respect to {name}")
     role = resolver.ns.roles.get(name)
     if role not in (None, "parameter"):
-        resolver.notes.warn(f"the left side differentiates with respect to {name}, which is "
+        resolver.notes.read(f"the left side differentiates with respect to {name}, which is "
                             f"{'an' if role[0] in 'aeiou' else 'a'} {role}, not a parameter")
     return name
 

@@ -32,10 +32,12 @@ from lark.exceptions import UnexpectedInput
 from lark.lexer import Lexer
 
 from ..core import functions as F
+from ..core.matrix import expr as mx
 from ..errors import LimitError, ParseError
 from ..limits import MAX_DIGITS, MAX_EXPONENT
 from .errors import from_lark
 from .resolve import Resolver
+from .matrix_calls import MATRIX_CALLS, CallError, build_call
 from .vocabulary import function_named
 
 __all__ = ["parse_tokens", "MAX_POWER_DIGITS"]
@@ -72,9 +74,15 @@ class _Comparison:
     right: sympy.Expr
 
     def iverson(self):
-        """``[a > b]`` is IsPos(a - b), ``[a >= b]`` IsNonNeg(a - b); ``<`` swaps sides."""
+        """``[a > b]`` is IsPos(a - b), ``[a >= b]`` IsNonNeg(a - b); ``<`` swaps sides;
+        on matrices, entry by entry."""
         big, small = (self.left, self.right) if self.op in (">", ">=") else (self.right, self.left)
-        return (F.IsPos if self.op in (">", "<") else F.IsNonNeg)(big - small)
+        f = F.IsPos if self.op in (">", "<") else F.IsNonNeg
+        if mx.is_matrix(big) or mx.is_matrix(small):
+            return mx.compare(self.op, self.left, self.right,
+                              lambda xs: f(xs[0] - xs[1]) if self.op in (">", ">=")
+                              else f(xs[1] - xs[0]))
+        return f(big - small)
 
 
 def _checked(value, where: Token):
@@ -91,10 +99,22 @@ class _Build(Transformer):
         return c[0]
 
     def sum(self, c):
+        if any(isinstance(t, mx.MExpr) for t in c):
+            acc = c[0]
+            for op, t in zip(c[1::2], c[2::2]):
+                acc = mx.add(acc, t) if op == "+" else mx.sub(acc, t)
+            return acc
         terms = [c[0]] + [t if op == "+" else -t for op, t in zip(c[1::2], c[2::2])]
         return sympy.Add(*terms)
 
     def product(self, c):
+        if any(isinstance(t, mx.MExpr) for t in c):
+            return _matrix_product(c)
+        for t in c:
+            if isinstance(t, Token) and t == "@":
+                raise _STATE.get().error("unexpected character '@'", t.start_pos,
+                                         "'@' is a matrix product: describe a network with "
+                                         "matrices (--widths with --batch or --style)")
         top, bottom, i = [c[0]], [], 1
         while i < len(c):
             if isinstance(c[i], Token):
@@ -112,10 +132,24 @@ class _Build(Transformer):
 
     def signed(self, c):
         op, value = c
+        if mx.is_matrix(value):
+            return mx.neg(value) if op == "-" else value
         return -value if op == "-" else value
+
+    def transpose(self, c):
+        value = c[0]
+        if mx.is_matrix(value):
+            return mx.transpose(value)
+        _STATE.get().resolver.notes.read("read ^T (transpose) as a no-op on scalars")
+        return value
+
+    def kwarg(self, c):
+        return (str(c[0].value), c[1])
 
     def power(self, c):
         base, op, exponent = c
+        if mx.is_matrix(base) or mx.is_matrix(exponent):
+            return mx.power(base, exponent)
         if exponent.is_Rational:
             _check_exponent(base, exponent, op)
         return _checked(sympy.Pow(base, exponent), op)
@@ -133,7 +167,7 @@ class _Build(Transformer):
         return sympy.E if c[0].value == "E" else sympy.pi
 
     def args(self, c):
-        return c
+        return [a.iverson() if isinstance(a, _Comparison) else a for a in c]
 
     def call(self, c):
         return _call(c[0], c[1])
@@ -143,6 +177,8 @@ class _Build(Transformer):
 
     def frac(self, c):
         top, bottom = c[1], c[2]
+        if mx.is_matrix(top) or mx.is_matrix(bottom):
+            return mx.div(top, bottom)
         if bottom == 0:
             raise _STATE.get().error("division by zero", c[0].start_pos, _ZERO_HINT)
         return top / bottom
@@ -150,7 +186,10 @@ class _Build(Transformer):
     def derivative(self, c):
         prime, arg = c
         if isinstance(prime.value.function, str):
-            return function_named(prime.value.function).derivative(arg)
+            spec = function_named(prime.value.function)
+            if mx.is_matrix(arg):
+                return mx.apply(f"{spec.name}'", lambda xs: spec.derivative(xs[0]), [arg])
+            return spec.derivative(arg)
         if prime.value.function is not None:  # a function the author defined
             return _checked(prime.value.function.derivative(arg), prime)
         return _activation_derivative(prime, arg)
@@ -162,6 +201,8 @@ class _Build(Transformer):
         return c[-1].iverson()
 
     def absolute(self, c):
+        if mx.is_matrix(c[0]):
+            return mx.apply("abs", lambda xs: F.Absolute(xs[0]), [c[0]])
         return F.Absolute(c[0])
 
     def case_if(self, c):
@@ -219,6 +260,31 @@ def _check_exponent(base, exponent, op: Token) -> None:
                              text=state.text, position=op.start_pos, hint=_NUMBER_HINT)
 
 
+def _matrix_product(c):
+    """Left to right: ``@`` and ``np.dot`` are matrix products, ``*``, ``\\odot`` and
+    ``\\circ`` elementwise, ``/`` elementwise division; ``\\cdot``, ``\\times`` and two
+    factors side by side read as a matrix product when the shapes fit (see
+    :func:`derivcheck.core.matrix.expr.juxtapose`)."""
+    notes = _STATE.get().resolver.notes
+    acc, i = c[0], 1
+    while i < len(c):
+        if isinstance(c[i], Token):
+            op, value = str(c[i]), c[i + 1]
+            i += 2
+            if op == "@":
+                acc = mx.matmul(acc, value)
+            elif op == "/":
+                acc = mx.div(acc, value)
+            elif op in ("\\cdot", "\\times"):
+                acc = mx.juxtapose(acc, value, notes)
+            else:
+                acc = mx.mul(acc, value)
+        else:
+            acc = mx.juxtapose(acc, c[i], notes)
+            i += 1
+    return acc
+
+
 def _call(func: Token, args: list):
     if not isinstance(func.value, str):  # a function the author defined
         defined = func.value
@@ -227,7 +293,20 @@ def _call(func: Token, args: list):
                                      f"got {len(args)}", func.start_pos,
                                      f"as defined: {defined.text}")
         return _checked(defined.apply(args), func)
-    spec = function_named(func.value)
+    name = str(func.value)
+    if name in MATRIX_CALLS:
+        try:
+            return build_call(name, args)
+        except CallError as err:
+            raise _STATE.get().error(str(err), func.start_pos,
+                                     "e.g. np.sum(dZ, axis=1, keepdims=True)") from None
+    spec = function_named(name)
+    if spec is None or any(isinstance(a, tuple) for a in args):
+        raise _STATE.get().error(f"cannot read the function {name}", func.start_pos,
+                                 "numpy functions read: " + ", ".join(sorted(MATRIX_CALLS))
+                                 + ", exp, log, tanh, abs, sqrt")
+    if any(mx.is_matrix(a) for a in args):
+        return mx.apply(spec.name, spec.build, args)
     if not spec.accepts(len(args)):
         raise _STATE.get().error(f"{spec.name} takes {spec.arity()}, got {len(args)}",
                                  func.start_pos, f"e.g. {spec.name}(" +
@@ -239,7 +318,8 @@ def _activation_derivative(prime: Token, arg):
     """``f'(z1)``: the derivative of the activation the network applies to ``z1``."""
     state = _STATE.get()
     ns = state.resolver.ns
-    name = state.resolver.name_of.get(arg)
+    name = state.resolver.name_of.get(arg) if not mx.is_matrix(arg) else (
+        arg.name if isinstance(arg, mx.Leaf) else None)
     activation = ns.activations.get(name) if name else None
     activation = activation or ns.default_activation
     if activation is None:
@@ -249,6 +329,8 @@ def _activation_derivative(prime: Token, arg):
                           "write the derivative itself, e.g. relu'(z1) or Step(z1)")
     state.resolver.notes.read(f"read {prime.value}({name or '...'}) as {activation.label()}'"
                               f"({name or '...'})")
+    if mx.is_matrix(arg):
+        return mx.apply(f"{activation.label()}'", lambda xs: activation.derivative(xs[0]), [arg])
     return activation.derivative(arg)
 
 

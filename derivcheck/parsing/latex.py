@@ -40,7 +40,8 @@ _FUNCTION_COMMANDS = {"exp": "exp", "log": "log", "ln": "log", "tanh": "tanh", "
 _FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
 _DELIMITERS = frozenset({"(", ")", "[", "]", "\\{", "\\}", "\\lbrace", "\\rbrace", "\\lbrack",
                          "\\rbrack"})
-_SIMPLE = {"cdot": ("MULOP", "*"), "times": ("MULOP", "*"), "odot": ("MULOP", "*"),
+_SIMPLE = {"cdot": ("MULOP", "\\cdot"), "times": ("MULOP", "\\times"),
+           "odot": ("MULOP", "\\odot"), "circ": ("MULOP", "\\odot"),
            "ast": ("MULOP", "*"), "bullet": ("MULOP", "*"), "div": ("MULOP", "/"),
            "ge": ("CMP", ">="), "geq": ("CMP", ">="), "geqslant": ("CMP", ">="),
            "le": ("CMP", "<="), "leq": ("CMP", "<="), "leqslant": ("CMP", "<="),

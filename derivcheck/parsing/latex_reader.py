@@ -166,6 +166,7 @@ class NameReader:
     def _scripts(self, j: int, hi: int, units: list[Unit], out: list[Token]) -> int:
         """Subscripts and layer superscripts become part of the name; a power ends it."""
         sub = layer = None
+        transposes: list[Token] = []
         end = units[-1].end
         while True:
             k = self._skip_space(j, hi)
@@ -178,17 +179,25 @@ class NameReader:
             elif self._is_char(k, hi, "^"):
                 shape, lo, sup_hi, nxt = self._superscript(k, hi)
                 if shape == "transpose":
-                    self.notes.read("read ^T (transpose) as a no-op on scalars")
+                    transposes.append(tok("TRANSPOSE", "T", self.lx[k].start,
+                                          self.lx[nxt - 1].end))
+                    j = nxt
+                    continue
                 elif shape.startswith("layer:") and layer is None:
-                    layer = shape[len("layer:"):]
+                    layer = shape[len("layer:"):].rstrip("'")
+                    if shape.endswith("'"):
+                        transposes.append(tok("TRANSPOSE", "T", self.lx[k].start,
+                                              self.lx[nxt - 1].end))
                 else:
                     self._emit_name(units, sub, layer, end, out)
+                    out.extend(transposes)
                     return self._emit_superscript(k, shape, lo, sup_hi, nxt, out)
                 j = nxt
             else:
                 break
             end = self.lx[j - 1].end
         self._emit_name(units, sub, layer, end, out)
+        out.extend(transposes)
         return j
 
     def _emit_name(self, units, sub, layer, end, out) -> None:
@@ -218,15 +227,14 @@ class NameReader:
         if len(core) > 2 and core[0] in pairs and core[-1] == pairs[core[0]]:
             inner = "".join(core[1:-1])
             if _LAYER.fullmatch(inner):
-                if transposed:
-                    self.notes.read("read ^T (transpose) as a no-op on scalars")
-                return "layer:" + re.sub(r"[^A-Za-z0-9]", "", inner), lo, sup_hi, nxt
+                mark = "'" if transposed else ""
+                return "layer:" + re.sub(r"[^A-Za-z0-9]", "", inner) + mark, lo, sup_hi, nxt
         return "power", lo, sup_hi, nxt
 
     def _emit_superscript(self, k, shape, lo, hi, nxt, out) -> int:
         caret = self.lx[k]
         if shape == "transpose":
-            self.notes.read("read ^T (transpose) as a no-op on scalars")
+            out.append(tok("TRANSPOSE", "T", caret.start, self.lx[nxt - 1].end))
         elif shape == "prime":
             out.extend(tok("PRIME", "'", caret.start, self.lx[nxt - 1].end)
                        for lx in self.lx[lo:hi] if lx.kind != "space")

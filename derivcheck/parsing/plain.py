@@ -2,7 +2,8 @@
 
 Plain syntax is what one types in a terminal: ``+ - * / ^ **``, parentheses, numbers
 (``0.01``, ``1e-3``), identifiers (``w1``, ``W0_12``, ``leaky_relu``), ``[z > 0]``, ``|z|``,
-``relu'(z)`` and ``dC/dz2``. A few Unicode signs are read too (``σ``, ``ŷ``, ``∂``, ``·``,
+``relu'(z)`` and ``dC/dz2``; for matrices ``@``, ``.T`` and ``np.`` functions
+(``np.sum(dZ, axis=1, keepdims=True)``). A few Unicode signs are read too (``σ``, ``ŷ``, ``∂``, ``·``,
 ``−``, ``≥``).
 
 Nothing here raises: a character that cannot be read becomes an ``ERROR`` token, reported
@@ -23,6 +24,8 @@ __all__ = ["scan_plain", "char_token"]
 
 _SCAN = re.compile(r"""
     (?P<space>\s+)
+  | (?P<transpose>\.T(?![A-Za-z0-9_]))
+  | (?P<npfunc>(?:np|numpy)\.[A-Za-z_][A-Za-z0-9_]*)
   | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<ident>[A-Za-z][A-Za-z0-9_]*)
   | (?P<pow>\*\*)
@@ -50,13 +53,32 @@ def scan_plain(text: str) -> list[Token]:
             out.append(tok("NUMBER", value, start, end))
         elif kind == "ident":
             out.append(tok("NAME", Word.plain(value, start), start, end))
+        elif kind == "transpose":
+            out.append(tok("TRANSPOSE", "T", start, end))
+        elif kind == "npfunc":
+            out.append(tok("FUNC", numpy_function(value.split(".", 1)[1], start), start, end))
         elif kind == "pow":
             out.append(tok("POW", value, start, end))
         elif kind == "cmp":
             out.append(tok("CMP", value, start, end))
+        elif value == "@":
+            out.append(tok("MULOP", "@", start, end))
         else:
             out.append(char_token(value, start))
     return out
+
+
+def numpy_function(name: str, start: int) -> str:
+    """The function ``np.<name>`` calls: a matrix operation (``sum``, ``dot``) or a scalar
+    function applied entry by entry (``exp``, ``tanh``); unknown names stay as written and
+    are reported when called."""
+    from .matrix_calls import MATRIX_CALLS
+    from .vocabulary import function_named
+    del start
+    if name in MATRIX_CALLS:
+        return name
+    spec = function_named(name)
+    return spec.name if spec is not None else "np." + name
 
 
 def char_token(char: str, start: int) -> Token:

@@ -36,7 +36,7 @@ from ..core.printing import plain
 from ..errors import LimitError, NameError_, ParseError
 from ..limits import MAX_NAMES
 from ..names import Namespace, did_you_mean, valid_name
-from .tokens import Notes, Word, tok
+from .tokens import Notes, Unit, Word, tok
 from .vocabulary import (GENERIC_ACTIVATIONS, GREEK, derivative_named, function_named,
                          function_names)
 
@@ -288,8 +288,39 @@ class Resolver:
         return tok("DFUNC", Prime(spec.name if spec else None, name), t.start_pos, prime.end_pos)
 
 
+def _bare_layers(tokens: list[Token], res: Resolver) -> list[Token]:
+    """Nielsen's notation: ``w^3``, ``\\delta^{L}`` name the layer when the namespace says
+    so (``layer_superscripts``), the name with it is known and the bare name is not."""
+    if not getattr(res.ns, "layer_superscripts", False):
+        return tokens
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.type == "NAME" and i + 2 < len(tokens) and tokens[i + 1].type == "POW":
+            grouped = tokens[i + 2].type == "_LGROUP"
+            j = i + 3 if grouped else i + 2
+            end = j + 1 if grouped else j
+            if (j < len(tokens) and tokens[j].type in ("NUMBER", "NAME")
+                    and (not grouped or (end < len(tokens) and tokens[end].type == "_RGROUP"))):
+                sup = str(tokens[j].value)
+                merged = t.value.name + sup
+                if res.known(merged) and not res.known(t.value.name):
+                    last = tokens[end]
+                    res.notes.read(f"read {res.text[t.start_pos:last.end_pos]} as {merged} "
+                                   "(a superscript is the layer in this notation)")
+                    word = Word((Unit(merged, t.start_pos, last.end_pos),), t.value.latex)
+                    out.append(tok("NAME", word, t.start_pos, last.end_pos))
+                    i = end + 1
+                    continue
+        out.append(t)
+        i += 1
+    return out
+
+
 def refine(tokens: list[Token], res: Resolver) -> list[Token]:
     """Resolve every name token (see the module docstring); other tokens pass unchanged."""
+    tokens = _bare_layers(tokens, res)
     out: list[Token] = []
     i, n = 0, len(tokens)
     while i < n:

@@ -6,7 +6,7 @@ the plain name (``W0_12``) together with its *units*, the pieces it may be split
 it is not a known name (``w1x`` is ``w1`` then ``x``).
 
 Token types the grammar reads: ``NUMBER NAME CONST ADJ FUNC DFUNC FRAC INDICATOR ADDOP MULOP
-POW CMP OTHERWISE`` and the punctuation ``_LPAR _RPAR _LBRACK _RBRACK _LGROUP _RGROUP
+POW CMP OTHERWISE TRANSPOSE KWARG`` and the punctuation ``_LPAR _RPAR _LBRACK _RBRACK _LGROUP _RGROUP
 _BAR_OPEN _BAR_CLOSE _COMMA _AMP _ROWSEP _CASES_BEGIN _CASES_END``. Types the front ends
 produce but the grammar never sees (they are folded or reported first): ``EQUAL PRIME
 PARTIAL BAR PUNCT DOP PDERIV ERROR``.
@@ -25,7 +25,8 @@ from lark import Token
 
 from .vocabulary import LOSS_NAMES
 
-__all__ = ["Unit", "Word", "tok", "fold_adjoint_slashes", "drop_punctuation", "loss_differential",
+__all__ = ["Unit", "Word", "tok", "fold_adjoint_slashes", "fold_keywords", "drop_punctuation",
+           "loss_differential",
            "differential", "CHAR_TOKENS", "OPENERS", "CLOSERS", "split_on_equals", "Segment",
            "segments", "Notes"]
 
@@ -202,6 +203,41 @@ def fold_adjoint_slashes(tokens: list[Token]) -> list[Token]:
 
 
 _BEFORE_DROPPED = {"_AMP", "_ROWSEP", "_CASES_END", None}
+
+
+#: Keyword arguments a call may take (numpy's).
+KEYWORDS = frozenset({"axis", "keepdims"})
+
+
+def fold_keywords(tokens: list[Token]) -> list[Token]:
+    """``axis=1`` inside brackets becomes one ``KWARG`` token (``axis``) before the value;
+    ``True``/``False`` values are the numbers 1/0.
+
+    >>> from .plain import scan_plain
+    >>> [(t.type, str(t)) for t in fold_keywords(scan_plain("np.sum(a, keepdims=True)"))][-3:]
+    [('KWARG', 'keepdims'), ('NUMBER', '1'), ('_RPAR', ')')]
+    """
+    if not any(t.type == "EQUAL" for t in tokens):
+        return tokens
+    out: list[Token] = []
+    depth = 0
+    for t in tokens:
+        if t.type in OPENERS:
+            depth += 1
+        elif t.type in CLOSERS:
+            depth -= 1
+        if (t.type == "EQUAL" and depth > 0 and out and out[-1].type == "NAME"
+                and str(out[-1].value) in KEYWORDS):
+            name = out.pop()
+            out.append(tok("KWARG", str(name.value), name.start_pos, t.end_pos))
+            continue
+        if (t.type == "NAME" and str(t.value) in ("True", "False") and out
+                and out[-1].type == "KWARG"):
+            out.append(tok("NUMBER", "1" if str(t.value) == "True" else "0", t.start_pos,
+                           t.end_pos))
+            continue
+        out.append(t)
+    return out
 
 
 def drop_punctuation(tokens: list[Token]) -> list[Token]:

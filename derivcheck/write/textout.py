@@ -19,10 +19,32 @@ _HEADLINES = {v: f"{v}: {words}" for v, words in {
 
 
 def _table(witness, label: str) -> list[str]:
+    matrices = getattr(witness, "matrices", None)
+    if matrices:
+        return _matrix_table(witness, label)
     point = ", ".join(f"{k} = {format_value(v)}" for k, v in witness.point.items())
     rows = [f"{label}:", f"  point       {point}",
             f"  candidate   {format_value(witness.candidate)}",
             f"  true value  {format_value(witness.expected)}"]
+    if witness.step0 is not None:
+        rows.append(f"  with Step(0) = {format_value(witness.step0)}")
+    return rows
+
+
+def _matrix_table(witness, label: str) -> list[str]:
+    """Sizes, each matrix row by row (exact), the entry that differs and both values."""
+    sizes = ", ".join(f"{k} = {v}" for k, v in witness.sizes.items()) or "the network's own"
+    rows = [f"{label}:", f"  sizes       {sizes}"]
+    for name, matrix in witness.matrices.items():
+        cells = [[format_value(v) for v in row] for row in matrix]
+        width = max((len(c) for row in cells for c in row), default=1)
+        for i, row in enumerate(cells):
+            head = f"  {name:<11} " if i == 0 else " " * 14
+            rows.append(head + "[" + " ".join(c.rjust(width) for c in row) + "]")
+    shown = witness.to_json()
+    rows += [f"  entry       {witness.entry}",
+             f"  candidate   {shown['candidate']}",
+             f"  true value  {shown['expected']}"]
     if witness.step0 is not None:
         rows.append(f"  with Step(0) = {format_value(witness.step0)}")
     return rows
@@ -34,7 +56,9 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def format_result(result) -> str:
     """The text the ``check`` command prints."""
-    lines = [f"{_HEADLINES[result.verdict]}  ({adjoint_name(result.wrt)})"]
+    matrix = getattr(result.network, "is_matrix", False)
+    wrt = result.wrt if matrix else adjoint_name(result.wrt)
+    lines = [f"{_HEADLINES[result.verdict]}  ({wrt})"]
     if result.reason:
         lines += _wrap("why: " + result.reason, "  ")
     lines.append(f"  candidate read as: {result.candidate}")

@@ -76,7 +76,7 @@ def test_activation_lists_split_at_top_level_commas(text, expected):
     ({"widths": [2]}, "widths need an input and an output layer"),
     ({"widths": [2, 0, 1]}, "widths need"),
     ({"widths": [2, limits.MAX_WIDTH + 1, 1]}, "widths need"),
-    ({"widths": "2,x"}, "widths must be whole numbers"),
+    ({"widths": "2,x!"}, "widths must be whole numbers"),
     ({"widths": [2, 3, 1], "activations": "relu,relu,relu"}, "2 layers but 3 activations"),
     ({"forward": ["y = x"] * (limits.MAX_DEPTH + 1)}, "more than the limit"),
     ({"weights": [f"w{k}" for k in range(limits.MAX_DEPTH + 1)]}, "more than the limit"),

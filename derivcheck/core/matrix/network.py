@@ -1,0 +1,418 @@
+"""An MLP with matrix names: one network, seen through a style (CONTRACT section 5).
+
+:class:`MatrixNetwork` holds the layers in one *canonical* layout (examples as columns,
+W_l of shape n_l x n_{l-1}, b_l of shape n_l x 1, layers counted from 1) and a
+:class:`~derivcheck.core.styles.Style` that names and lays out every quantity. It gives:
+
+* :meth:`MatrixNetwork.namespace`: the names a formula may use (``W1``, ``dZ1``,
+  ``dscores``, ``W1_32``, size names), each a :class:`~.expr.Leaf` with its shape;
+* :meth:`MatrixNetwork.gradient`: dJ/dQ of every quantity Q as a matrix expression (the
+  backward pass in matrix form: the reference a candidate is compared with);
+* :meth:`MatrixNetwork.instance`: the network at concrete sizes as a scalar network of
+  entries (:mod:`.instance`), where the exact scalar machinery applies entry by entry.
+
+>>> net = MatrixNetwork(["n0", "n1", 1], ["tanh", "sigmoid"], "bce", batch="m", bias=True)
+>>> ns = net.namespace
+>>> ns.symbols["W1"].shape, ns.symbols["dZ1"].description
+(('n1', 'n0'), 'dZ1 -> m * dJ/dZ1, the per-example gradients stacked, a n1 x m matrix')
+>>> net.gradient(("W", 2)).expansion.text()
+'dJ/dZ2 @ A1.T'
+>>> net.definitions(net.gradient(("W", 2)).expansion)["dJ/dZ2"]
+'dJ/dA2 * sigmoid_prime(Z2)'
+"""
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+import sympy
+
+from ..activations import Activation, parse_activation
+from ..conventions import get_convention
+from ...errors import SpecError
+from ...names import Namespace
+from ..losses import LOSSES
+from ..styles import Style, style_named
+from . import expr as mx
+from .expr import Leaf, MExpr, Scalar
+from .layout import pushed
+from .shapes import show
+
+__all__ = ["MatrixNetwork", "KINDS"]
+
+#: What each quantity kind is, for messages.
+KINDS = {"X": "the input", "Y": "the targets", "W": "weights", "b": "biases",
+         "Z": "pre-activations", "A": "activations", "P": "probabilities"}
+
+class MatrixNetwork:
+    """A fully connected network with widths (numbers or size names) and a batch."""
+
+    is_matrix = True
+
+    def __init__(self, widths, activations, loss="half_squared", *, batch=None, style=None,
+                 bias=False, reduce=None, convention="any"):
+        self.widths = [_dim(w) for w in widths]
+        if len(self.widths) < 2:
+            raise SpecError("widths need an input and an output layer", hint="e.g. 4,3,2")
+        self.L = len(self.widths) - 1
+        from ..spec import _split_activations
+        acts = _split_activations(activations)
+        if len(acts) == 1:
+            acts = acts * self.L
+        if len(acts) != self.L:
+            raise SpecError(f"{self.L} layers but {len(acts)} activations")
+        self.acts = [a if a == "softmax" else parse_activation(a) for a in acts]
+        if any(a == "softmax" for a in self.acts[:-1]):
+            raise SpecError("softmax is read as the last layer's activation only",
+                            hint="use it for the output layer: --act relu,softmax")
+        if loss not in LOSSES:
+            raise SpecError(f"unknown loss {loss!r}", hint="use one of: " + ", ".join(LOSSES))
+        self.loss = loss
+        self.batch = _dim(batch) if batch is not None else 1
+        self.has_batch = batch is not None
+        self.style_given = style is not None
+        style = "ng" if style is None else style
+        self.style: Style = style_named(style) if isinstance(style, str) else style
+        self._options = dict(widths=widths, activations=activations, loss=loss, batch=batch,
+                             bias=bias, reduce=reduce, convention=convention)
+        self.bias = bool(bias)
+        self.reduce = reduce or "mean"
+        if self.reduce not in ("mean", "sum"):
+            raise SpecError(f"unknown reduction {self.reduce!r}", hint="use mean or sum")
+        if loss == "cross_entropy" and self.widths[-1] == 1:
+            raise SpecError("cross_entropy needs at least two classes",
+                            hint="use bce for one sigmoid output")
+        self.convention = get_convention(convention)
+
+    @classmethod
+    def from_spec(cls, spec) -> "MatrixNetwork":
+        """From a :class:`~derivcheck.core.spec.NetworkSpec` of kind ``matrix``."""
+        extra = spec.matrix
+        return cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
+                   style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"))
+
+    def with_style(self, style: str) -> "MatrixNetwork":
+        """The same network seen in another style."""
+        o = self._options
+        return MatrixNetwork(o["widths"], o["activations"], o["loss"], batch=o["batch"],
+                             style=style, bias=o["bias"], reduce=o["reduce"],
+                             convention=o["convention"])
+
+    @property
+    def spec(self):
+        from ..spec import NetworkSpec
+        extra = {"style": self.style.name, "reduce": self.reduce}
+        if self.has_batch:
+            extra["batch"] = self.batch
+        acts = [a if isinstance(a, str) else a.label() for a in self.acts]
+        return NetworkSpec("matrix", widths=list(self.widths), activations=acts,
+                           bias=self.bias, loss=self.loss, matrix=extra)
+
+    # -- sizes and quantities -------------------------------------------------------------
+    @property
+    def size_names(self) -> list[str]:
+        dims = self.widths + [self.batch]
+        return list(dict.fromkeys(d for d in dims if isinstance(d, str)))
+
+    @property
+    def softmax_output(self) -> bool:
+        return self.acts[-1] == "softmax"
+
+    @property
+    def keys(self) -> list[tuple]:
+        """Every quantity: input, targets, weights, biases, pre-activations, activations."""
+        out = [("X",), ("Y",)]
+        for l in range(1, self.L + 1):
+            out += [("W", l)] + ([("b", l)] if self.bias else []) + [("Z", l), ("A", l)]
+        if self.loss == "cross_entropy" and not self.softmax_output:
+            out.append(("P",))
+        return out
+
+    def canonical_shape(self, key) -> tuple:
+        n, m = self.widths, self.batch
+        kind = key[0]
+        if kind == "X":
+            return (n[0], m)
+        if kind in ("Y", "P"):
+            return (n[-1], m)
+        if kind == "W":
+            return (n[key[1]], n[key[1] - 1])
+        if kind == "b":
+            return (n[key[1]], 1)
+        return (n[key[1]], m)
+
+    def view(self, key) -> str:
+        """How the style shows a canonical quantity: as is, transposed, or as a vector."""
+        kind = key[0]
+        if kind == "W":
+            return "T" if self.style.weights == "in_out" else ""
+        if kind == "b":
+            if self.style.bias == "vector":
+                return "vec"
+            return "T" if self.style.layout == "rows" else ""
+        return "T" if self.style.layout == "rows" else ""
+
+    def styled_shape(self, key) -> tuple:
+        shape, view = self.canonical_shape(key), self.view(key)
+        if view == "T":
+            return shape[::-1]
+        if view == "vec":
+            return (shape[0],)
+        return shape
+
+    def name(self, key) -> str:
+        kind = key[0]
+        if kind in ("X", "Y", "P"):
+            return self.style.name_of(kind)
+        if kind == "A" and key[1] == self.L and self.softmax_output:
+            return self.style.name_of("A", key[1])
+        return self.style.name_of(kind, key[1])
+
+    def leaf(self, key, name: str | None = None) -> Leaf:
+        """The style's named matrix for a canonical quantity."""
+        name = name or self.name(key)
+        shape = self.styled_shape(key)
+        what = KINDS[key[0]] + (f" of layer {key[1]}" if len(key) > 1 else "")
+        return Leaf(name, shape, key=(key, self.view(key)),
+                    description=f"{name} -> {what}, {_a(show(shape))}")
+
+    def canon(self, key) -> MExpr:
+        """The style's leaf brought to the canonical layout."""
+        leaf, view = self.leaf(key), self.view(key)
+        if key == ("A", 0):
+            return self.canon(("X",))
+        if view == "T":
+            return mx.transpose(leaf)
+        if view == "vec":
+            return mx.Reshape(leaf, self.canonical_shape(key))
+        return leaf
+
+    def activation(self, l: int) -> Activation | str:
+        return self.acts[l - 1]
+
+    # -- the backward pass in matrix form ---------------------------------------------------
+    @cached_property
+    def _gradients(self) -> dict:
+        """dJ/dQ (canonical layout) for every quantity, from the output back."""
+        return self._backward()
+
+    @cached_property
+    def elementwise_softmax_gradients(self) -> dict:
+        """The backward pass with softmax's derivative taken elementwise, P (1 - P): the
+        mistake the ``softmax_jacobian`` diagnosis names (empty without a softmax)."""
+        return self._backward(elementwise_softmax=True) if self.softmax_output else {}
+
+    def _named(self, key, expr: MExpr) -> Leaf:
+        """dJ/dQ as a named canonical matrix whose expansion is ``expr``: later layers use
+        the name, so every formula (and its entries at an instance) stays linear in depth."""
+        label = f"d{self.style.loss}/d{self.name(key)}"
+        if self.view(key) == "T":
+            label = f"({label}).T"
+        return Leaf(label, self.canonical_shape(key), key=("grad", key, "", sympy.S.One),
+                    description=f"{label} -> the gradient, examples as columns",
+                    expansion=expr)
+
+    def _backward(self, elementwise_softmax: bool = False) -> dict:
+        named = (lambda key, e: e) if elementwise_softmax else self._named
+        conv = self.convention
+        m = self.batch
+        r = Scalar(sympy.S.One if self.reduce == "sum" or m == 1 else
+                   1 / (sympy.Symbol(m) if isinstance(m, str) else sympy.Integer(m)))
+        L = self.L
+        A = {l: self.canon(("A", l)) for l in range(1, L + 1)}
+        A[0] = self.canon(("X",))
+        Z = {l: self.canon(("Z", l)) for l in range(1, L + 1)}
+        Y = self.canon(("Y",))
+        grads: dict = {}
+
+        def act_prime(l):
+            act = self.activation(l)
+            if isinstance(act, str):
+                raise SpecError("softmax is read as the last layer's activation only")
+            label = f"{act.name}_prime"
+            return mx.apply(label, lambda xs, act=act: conv.derivative(act.apply(xs[0]), 1)
+                            if act.apply(xs[0]) != xs[0] else sympy.S.One, [Z[l]])
+
+        yhat = A[L]
+        one = Scalar(sympy.S.One)
+        if self.loss == "cross_entropy":
+            P = yhat if self.softmax_output else self.canon(("P",))
+            diff = mx.mul(r, mx.sub(P, Y))
+            if self.softmax_output and elementwise_softmax:
+                # dJ/dP = -r Y / P, times P (1 - P): -r Y (1 - P)
+                grads[("Z", L)] = mx.neg(mx.mul(r, mx.mul(Y, mx.sub(one, P))))
+            elif self.softmax_output:
+                grads[("Z", L)] = diff
+            if self.softmax_output:
+                grads[("A", L)] = named(("A", L), mx.neg(mx.mul(r, mx.div(Y, P))))
+            else:
+                grads[("A", L)] = diff
+                grads[("Z", L)] = mx.mul(diff, act_prime(L))
+        else:
+            diff = mx.sub(yhat, Y)
+            n_out = self.widths[-1]
+            coef = {"half_squared": r.value, "squared": 2 * r.value,
+                    "mse": 2 * r.value / (sympy.Symbol(n_out) if isinstance(n_out, str)
+                                          else sympy.Integer(n_out))}.get(self.loss, r.value)
+            if self.loss == "bce":
+                g = mx.mul(Scalar(coef), mx.div(diff, mx.mul(yhat, mx.sub(Scalar(sympy.S.One),
+                                                                          yhat))))
+            else:
+                g = mx.mul(Scalar(coef), diff)
+            g = grads[("A", L)] = named(("A", L), g)
+            if self.softmax_output and elementwise_softmax:
+                grads[("Z", L)] = mx.mul(g, mx.mul(yhat, mx.sub(one, yhat)))
+            elif self.softmax_output:
+                inner = mx.total(mx.mul(yhat, g), axis=0, keepdims=True)
+                grads[("Z", L)] = mx.mul(yhat, mx.sub(g, inner))
+            else:
+                grads[("Z", L)] = mx.mul(g, act_prime(L))
+        for l in range(L, 0, -1):
+            dz = grads[("Z", l)] = named(("Z", l), grads[("Z", l)])
+            grads[("W", l)] = named(("W", l), mx.matmul(dz, mx.transpose(A[l - 1])))
+            if self.bias:
+                grads[("b", l)] = named(("b", l), mx.total(dz, axis=1, keepdims=True))
+            da = mx.matmul(mx.transpose(self.canon(("W", l))), dz)
+            if l > 1:
+                da = grads[("A", l - 1)] = named(("A", l - 1), da)
+                grads[("Z", l - 1)] = mx.mul(da, act_prime(l - 1))
+            else:
+                grads[("X",)] = named(("X",), da)
+        return grads
+
+    def gradient(self, key) -> MExpr:
+        """dJ/dQ in the canonical layout (J the reduced cost), as a named matrix whose
+        expansion is its backward formula."""
+        if key not in self._gradients:
+            raise SpecError(f"{self.name(key)} has no gradient here",
+                            hint="ask for a weight, bias, pre-activation, activation or X")
+        return self._gradients[key]
+
+    def gradient_leaf(self, key, name: str, stacked: bool = False) -> Leaf:
+        """A gradient name (``dW1``, ``dZ1``, ``dscores``) as a leaf in the style's layout;
+        ``stacked``: the per-example gradients stacked (m dJ/dQ under a mean)."""
+        shape = self.styled_shape(key)
+        m = self.batch
+        scale = sympy.S.One
+        if stacked and self.reduce == "mean" and m != 1:
+            scale = sympy.Symbol(m) if isinstance(m, str) else sympy.Integer(m)
+        loss = self.style.loss
+        meaning = f"d{loss}/d{self.name(key)}"
+        if scale != 1:
+            meaning = f"{scale} * {meaning}, the per-example gradients stacked"
+        return Leaf(name, shape, key=("grad", key, self.view(key), scale),
+                    description=f"{name} -> {meaning}, {_a(show(shape))}",
+                    expansion=self.gradient(key))
+
+    # -- names ---------------------------------------------------------------------------
+    def quantity_names(self) -> dict:
+        """name -> canonical key, the style's own names and its aliases."""
+        out = {self.name(k): k for k in self.keys}
+        out.setdefault(self.style.name_of("Yhat"), ("A", self.L))
+        if self.softmax_output or self.loss == "cross_entropy":
+            out.setdefault(self.style.name_of("P"),
+                           ("A", self.L) if self.softmax_output else ("P",))
+        for alias, (kind, layer) in self.style.aliases.items():
+            if kind == "X":
+                out.setdefault(alias, ("X",))
+            elif layer is not None and abs(layer) <= self.L:
+                l = layer if layer > 0 else self.L + 1 + layer
+                if kind == "A" and l == self.L and layer > 0:
+                    continue   # H is the hidden layer, never the output
+                out.setdefault(alias, (kind, l))
+        return out
+
+    @cached_property
+    def namespace(self) -> Namespace:
+        """Every name a formula may use, each a Leaf (see :mod:`.names`)."""
+        from .names import namespace
+        return namespace(self)
+
+    def gradients(self) -> dict:
+        """Every parameter's gradient dJ/dP as a matrix expression in the style's layout
+        and names (what ``derivcheck gradient`` prints).
+
+        >>> MatrixNetwork([2, 3, 1], "relu", batch="m").gradients()["W2"].text()
+        'dJ/dZ2 @ A1.T'
+        """
+        out = {}
+        for key in self.keys:
+            if key[0] in ("W", "b"):
+                g = self.gradient(key).expansion
+                view = self.view(key)
+                if view == "T":
+                    g = pushed(mx.transpose(g))
+                elif view == "vec" and isinstance(g, mx.Sum):
+                    g = mx.Sum(pushed(mx.transpose(g.arg)), 0, False)
+                out[self.name(key)] = g
+        return out
+
+    def entries(self, sizes: dict) -> int:
+        """How many scalar entries the network has at ``sizes`` (every quantity)."""
+        from .shapes import instantiate
+        total = 0
+        for key in self.keys:
+            n = 1
+            for d in instantiate(self.canonical_shape(key), sizes):
+                n *= d
+            total += n
+        return total
+
+    def definitions(self, expr: MExpr) -> dict:
+        """The named gradients ``expr`` uses, each with its backward formula, inputs first,
+        in the style's layout: {"dJ/dZ2": "...", "dJ/dZ1": "dJ/dA1 * tanh_prime(Z1)"}."""
+        out: dict = {}
+
+        def visit(node, seen):
+            for sub in node.walk():
+                if (isinstance(sub, Leaf) and sub.expansion is not None and sub.key[2] == ""
+                        and sub.name not in out and id(sub) not in seen):
+                    seen.add(id(sub))
+                    visit(sub.expansion, seen)
+                    if sub.name.startswith("(") and sub.name.endswith(").T"):
+                        shown = pushed(mx.transpose(sub.expansion))
+                        out[sub.name[1:-3]] = shown.text()
+                    else:
+                        out[sub.name] = pushed(sub.expansion).text()
+                elif isinstance(sub, Leaf) and sub.expansion is not None and id(sub) not in seen:
+                    seen.add(id(sub))
+                    visit(sub.expansion, seen)
+                elif isinstance(sub, Leaf) and sub.key and sub.key[0] == "entry":
+                    visit(sub.key[1], seen)
+
+        visit(expr, set())
+        return out
+
+    def instance(self, sizes: dict):
+        """The network at concrete sizes (see :mod:`.instance`)."""
+        from .instance import Instance
+        return Instance(self, sizes)
+
+    def describe(self) -> str:
+        dims = ", ".join(str(w) for w in self.widths)
+        acts = ", ".join(a if isinstance(a, str) else a.label() for a in self.acts)
+        batch = f", batch {self.batch}" if self.has_batch else ""
+        return (f"widths {dims}{batch}; activations {acts}; loss {self.loss} "
+                f"({self.reduce}); style {self.style.name}")
+
+
+def _dim(value):
+    """A width or batch size: a whole number or a size name."""
+    if isinstance(value, bool):
+        raise SpecError(f"a size must be a whole number or a name, got {value!r}")
+    if isinstance(value, int):
+        if value < 1:
+            raise SpecError(f"a size must be at least 1, got {value}")
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit() and len(text) < 6:
+            return _dim(int(text))
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", text):
+            return text
+    raise SpecError(f"a size must be a whole number or a name, got {value!r}",
+                    hint="e.g. --widths 4,3,2 or --widths n0,n1,n2 --batch m")
+
+
+def _a(text: str) -> str:
+    return ("an " if text[0] in "aeiou" else "a ") + text + (" matrix" if " x " in text else "")

@@ -1,0 +1,132 @@
+"""Counterexamples of matrix checks: sizes, exact matrices, the entry that differs, and
+targets valid for the loss (one-hot columns or rows for cross-entropy).
+
+A scalar witness (a point of entry symbols) becomes a :class:`MatrixWitness` that also
+shows each matrix of the style; shapes that differ get a :class:`ShapeWitness` (they
+differ at every point, so one point with both sides' values).
+"""
+from __future__ import annotations
+
+import itertools
+import random
+from fractions import Fraction
+
+import numpy as np
+import sympy
+
+from ..core.matrix import expr as mx
+from ..core.printing import format_value
+from .evaluate import PointEvaluator
+from .verdict import Witness
+
+__all__ = ["MatrixWitness", "ShapeWitness", "one_hot", "matrix_witness", "shape_witness"]
+
+
+def one_hot(inst, witness, ref, cand, net, conv):
+    """For cross-entropy, the counterexample with one-hot target columns (some choice of
+    classes keeps a difference when both sides are affine in the targets), else None;
+    other losses keep the witness."""
+    if inst.net.loss != "cross_entropy":
+        return witness
+    Y = inst.array(("Y",))
+    classes, m = Y.shape
+    defs = net.definitions(conv)
+    base = {sympy.Symbol(str(k)): v for k, v in witness.point.items()}
+    for choice in itertools.product(range(classes), repeat=m):
+        point = dict(base)
+        for k, c in enumerate(choice):
+            for j in range(classes - 1):
+                point[Y[j, k]] = Fraction(int(j == c))
+        try:
+            a = PointEvaluator(defs, point, step0=witness.step0 or Fraction(0))(cand)
+            b = PointEvaluator(defs, point, step0=witness.step0 or Fraction(0))(ref)
+        except Exception:  # noqa: BLE001 - an undefined value: try the next choice
+            continue
+        if a != b:
+            return Witness({str(k): v for k, v in point.items()}, a, b, witness.step0)
+    return None
+
+
+class MatrixWitness(Witness):
+    """A counterexample with the sizes, the matrices and the entry that differs."""
+
+    def __init__(self, base: Witness, sizes: dict, matrices: dict, entry: str):
+        super().__init__(base.point, base.candidate, base.expected, base.step0)
+        self.sizes, self.matrices, self.entry = sizes, matrices, entry
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        out["sizes"] = dict(self.sizes)
+        out["entry"] = self.entry
+        out["matrices"] = {k: [[format_value(v) for v in row] for row in rows]
+                           for k, rows in self.matrices.items()}
+        return out
+
+
+class ShapeWitness(MatrixWitness):
+    """Shapes that differ differ at every point: one point, with both sides' values as
+    matrices (the candidate's, when its products fit at all)."""
+
+    def to_json(self) -> dict:
+
+        def show_value(v):
+            if isinstance(v, str):
+                return v
+            arr = np.asarray(v, dtype=object)
+            if arr.ndim == 0:
+                return format_value(arr.item())
+            rows = np.atleast_2d(arr)
+            return "[" + "; ".join(" ".join(format_value(x) for x in row) for row in rows) + "]"
+
+        out = {"point": {k: format_value(v) for k, v in self.point.items()},
+               "candidate": show_value(self.candidate), "expected": show_value(self.expected),
+               "step0": None, "sizes": dict(self.sizes), "entry": self.entry,
+               "matrices": {k: [[format_value(v) for v in row] for row in rows]
+                            for k, rows in self.matrices.items()}}
+        return out
+
+
+def shape_witness(net, expr, reference, sizes, conv):
+    """A point at the smallest sizes, with both sides evaluated there."""
+    inst = net.instance(sizes)
+    rng = random.Random(20261123)
+    point = {s: Fraction(rng.choice([-3, -2, -1, 1, 2, 3]), rng.choice([1, 2, 3]))
+             for s in inst.leaves()}
+    defs = inst.true_network.definitions(conv)
+
+    def value(node):
+        if node.shape is None:
+            return f"no value: {node.problem.message}"
+        arr = np.asarray(node.evaluate(inst.env("true", conv)), dtype=object)
+        try:
+            flat = [PointEvaluator(defs, point)(mx.as_sympy(x)) for x in arr.flat]
+        except Exception:  # noqa: BLE001 - undefined there: say so, the shapes still differ
+            return "undefined at this point"
+        return np.array(flat, dtype=object).reshape(arr.shape)
+
+    base = Witness({str(k): v for k, v in point.items()}, value(expr), value(reference))
+    witness = matrix_witness(inst, base, (), reference)
+    return ShapeWitness(base, witness.sizes, witness.matrices, f"{reference.name} (shape)")
+
+
+def matrix_witness(inst, witness, idx, reference):
+    if witness is None:
+        return None
+    point = {sympy.Symbol(str(k)) if not isinstance(k, sympy.Symbol) else k: v
+             for k, v in witness.point.items()}
+    net = inst.net
+    matrices = {}
+    for key in net.keys:
+        if key[0] in ("Z", "A", "P"):
+            continue
+        arr = np.atleast_2d(inst.styled(key, inst.array(key)))
+        if key == ("Y",) and net.loss == "cross_entropy":
+            defs = inst.true_network.definitions()
+            rows = [[PointEvaluator(defs, point)(s) for s in row] for row in arr]
+        else:
+            rows = [[point.get(s, Fraction(0)) for s in row] for row in arr]
+        matrices[net.name(key)] = rows
+    where = "[" + ",".join(str(i + 1) for i in idx) + "]" if idx else ""
+    return MatrixWitness(Witness({str(k): v for k, v in point.items()}, witness.candidate,
+                                  witness.expected, witness.step0),
+                          dict(inst.sizes), matrices, f"{reference.name}{where}")

@@ -1,0 +1,124 @@
+"""Deciding matrix formulas: shapes first, refutation on instances, proof for every size."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+import derivcheck
+from derivcheck.core.matrix.network import MatrixNetwork
+from derivcheck.core.network import from_dict, mlp
+
+
+@pytest.fixture(scope="module")
+def ng():
+    return MatrixNetwork(["n0", "n1", 1], "tanh,sigmoid", "bce", batch="m", bias=True)
+
+
+@pytest.fixture(scope="module")
+def cs():
+    return MatrixNetwork(["D", "H", 3], "relu,identity", "cross_entropy", batch="N", bias=True,
+                         style="cs231n")
+
+
+def test_right_formula_is_equivalent_for_every_size(ng):
+    r = derivcheck.check(ng, "dW1 = 1/m * dZ1 @ X.T")
+    assert r.verdict == "equivalent" and "for every size" in r.method_detail
+    assert "m in [" in r.method_detail          # several values of the batch size were used
+
+
+def test_a_hard_coded_size_is_refuted(ng):
+    r = derivcheck.check(ng, "dW1 = dZ1 @ X.T / 4")
+    assert r.verdict == "not_equivalent"
+    assert r.counterexample.to_json()["sizes"]["m"] != 4
+
+
+def test_shape_mismatch_is_a_verdict_with_the_fix(ng):
+    r = derivcheck.check(ng, "dW1 = 1/m * X @ dZ1")
+    assert r.verdict == "not_equivalent" and r.exit_code == 1
+    d = r.diagnosis[0]
+    assert d.kind in ("shape_mismatch", "wrong_product_order", "missing_transpose")
+    assert "n0 x m" in d.message and "n1 x m" in d.message
+    js = r.to_json()
+    for key in ("verdict", "wrt", "candidate", "gradient", "counterexample", "kink_point",
+                "diagnosis", "method", "kink_convention", "assumptions"):
+        assert key in js
+
+
+def test_counterexample_gives_sizes_matrices_and_entry(ng):
+    cx = derivcheck.check(ng, "dZ2 = Y - A2").counterexample.to_json()
+    assert set(cx) >= {"sizes", "matrices", "entry", "point", "candidate", "expected"}
+    assert cx["entry"].startswith("dZ2[")
+    for row in cx["matrices"]["Y"]:           # bce targets lie in [0, 1]
+        assert all(0 <= Fraction(v) <= 1 for v in row)
+
+
+def test_cross_entropy_counterexample_has_one_hot_targets(cs):
+    cx = derivcheck.check(cs, "dscores = (P - Y) / N * 2").counterexample.to_json()
+    for row in cx["matrices"]["Y"]:           # rows are examples under cs231n
+        assert sorted(Fraction(v) for v in row) == [0, 0, 1]
+
+
+def test_rewriting_a_forward_quantity_is_never_a_false_equivalent(ng):
+    r = derivcheck.check(ng, "dZ1 = W2.T @ dZ2 * (1 - np.tanh(W1 @ X + b1)**2)")
+    assert r.verdict == "unknown" and "not proved for every size" in r.reason
+
+
+def test_diagnoses_are_verified_fixes(ng, cs):
+    cases = [(ng, "dW1 = dZ1 @ X.T", "missing_batch_mean"),
+             (ng, "dW1 = 1/m**2 * dZ1 @ X.T", "missing_batch_mean"),
+             (ng, "db1 = np.sum(dZ1, axis=1) / m", "wrong_sum_axis"),
+             (ng, "db1 = np.sum(dZ1, axis=0, keepdims=True) / m", "wrong_sum_axis"),
+             (cs, "dW2 = dscores @ H.T", "wrong_product_order"),
+             (cs, "dhidden = dscores @ W2.T", "missing_gate"),
+             (ng, "dZ2 = Y - A2", "sign_flip")]
+    for net, text, kind in cases:
+        r = derivcheck.check(net, text)
+        assert r.verdict == "not_equivalent", text
+        assert kind in [d.kind for d in r.diagnosis], (text, r.diagnosis)
+
+
+def test_elementwise_for_matrix_product_is_diagnosed():
+    net = MatrixNetwork([3, 3, 3], "identity", "half_squared", batch=3, reduce="sum")
+    r = derivcheck.check(net, "dW2 = dZ2 * A1.T", wrt=None)
+    assert r.verdict == "not_equivalent"
+    assert "elementwise_vs_matrix_product" in [d.kind for d in r.diagnosis]
+
+
+def test_wrt_may_name_any_quantity(ng):
+    assert derivcheck.check(ng, "1/m * (A2 - Y)", wrt="Z2").verdict == "equivalent"
+    assert derivcheck.check(ng, "A2 - Y", wrt="dZ2").verdict == "equivalent"
+    one = MatrixNetwork([2, 3, 1], "tanh,sigmoid", "bce")
+    assert derivcheck.check(one, "dJ/dW1_21 = dZ1_21 * X_11").verdict == "equivalent"
+    assert derivcheck.check(one, "dZ1_21 * X_21", wrt="W1_21").verdict == "not_equivalent"
+
+
+def test_scalar_mlp_accepts_matrix_names_with_a_warning():
+    net = mlp([2, 3, 1], "relu")
+    r = derivcheck.check(net, "dW2 = dZ2 @ A1.T")
+    assert r.verdict == "equivalent"
+    assert any("read in the ng style" in w for w in r.readings)
+
+
+def test_toml_fields_build_a_matrix_network():
+    net = from_dict({"widths": [2, "n", 1], "activations": "relu", "batch": "m"})
+    assert net.is_matrix and net.size_names == ["n", "m"]
+
+
+def test_softmax_derivative_taken_elementwise_is_diagnosed():
+    net = MatrixNetwork(["n0", "n1", 3], "relu,softmax", "half_squared", batch="m", bias=True)
+    r = derivcheck.check(net, "dZ2 = dA2 * A2 * (1 - A2)")
+    assert r.verdict == "not_equivalent" and r.diagnosis[0].kind == "softmax_jacobian"
+    right = "dZ2 = A2 * (dA2 - np.sum(A2 * dA2, axis=0, keepdims=True))"
+    assert derivcheck.check(net, right).verdict == "equivalent"
+    ce = MatrixNetwork([4, 5, 3], "relu,softmax", "cross_entropy", batch="m", bias=True)
+    assert derivcheck.check(ce, "dZ2 = -Y * (1 - A2)").diagnosis[0].kind == "softmax_jacobian"
+    assert derivcheck.check(ce, "dAL = -Y / AL").verdict == "equivalent"
+
+
+def test_without_a_style_the_formula_s_own_names_decide():
+    net = MatrixNetwork(["D", "H", 3], "relu,identity", "cross_entropy", batch="N", bias=True)
+    r = derivcheck.check(net, "dW2 = H.T @ dscores")
+    assert r.verdict == "equivalent" and any("cs231n style" in w for w in r.readings)
+    r = derivcheck.check(net, "dW2 = 1/N * dZ2 @ A1.T")
+    assert r.verdict == "equivalent" and any("ng style" in w for w in r.readings)

@@ -1,0 +1,78 @@
+"""Matrix formulas through the one grammar: numpy-like and LaTeX."""
+from __future__ import annotations
+
+import pytest
+
+from derivcheck.core.matrix import expr as mx
+from derivcheck.core.matrix.network import MatrixNetwork
+from derivcheck.errors import ParseError
+from derivcheck.parsing import parse_formula
+
+
+@pytest.fixture(scope="module")
+def ns():
+    return MatrixNetwork(["n0", "n1", 2], "relu,sigmoid", "half_squared", batch="m",
+                         bias=True).namespace
+
+
+@pytest.mark.parametrize("text,shape,reading", [
+    ("dZ1 @ X.T", ("n1", "n0"), "dZ1 @ X.T"),
+    ("np.dot(dZ1, X.T) / m", ("n1", "n0"), "dZ1 @ X.T / m"),
+    ("np.sum(dZ1, axis=1, keepdims=True)", ("n1", 1), "np.sum(dZ1, axis=1, keepdims=True)"),
+    ("np.sum(dZ1, axis=1)", ("n1",), "np.sum(dZ1, axis=1)"),
+    ("np.mean(dZ1, axis=1, keepdims=True)", ("n1", 1), "/ m"),
+    ("np.maximum(0, Z1)", ("n1", "m"), "max(0, Z1)"),
+    ("np.where(Z1 > 0, 1, 0)", ("n1", "m"), "(Z1 > 0)"),
+    ("(Z1 > 0) * dA1", ("n1", "m"), "(Z1 > 0) * dA1"),
+    ("A1**2", ("n1", "m"), "A1**2"),
+    ("np.exp(Z2) / np.sum(np.exp(Z2), axis=0, keepdims=True)", (2, "m"), "exp(Z2)"),
+    (r"\frac{1}{m} dZ^{[1]} X^T", ("n1", "n0"), "1/m * dZ1 @ X.T"),
+    (r"\frac{1}{m} dZ^{[1]} X^{\top}", ("n1", "n0"), "X.T"),
+    (r"\frac{1}{m} dZ^{[1]} \cdot X^{\intercal}", ("n1", "n0"), "X.T"),
+    (r"W^{[2]T} dZ^{[2]} \odot g'(Z^{[1]})", ("n1", "m"), "W2.T @ dZ2 * relu'(Z1)"),
+    (r"(W^{[2]})^T dZ^{[2]} \circ (1 - (A^{[1]})^2)", ("n1", "m"), "1 - A1**2"),
+])
+def test_matrix_formulas(ns, text, shape, reading):
+    f = parse_formula(text, ns)
+    assert isinstance(f.expr, mx.MExpr)
+    assert f.expr.shape == shape
+    assert reading in f.expr.text()
+
+
+def test_product_that_does_not_fit_is_no_parse_error(ns):
+    f = parse_formula("X @ dZ1", ns)
+    assert f.expr.shape is None and "does not fit" in f.expr.problem.message
+
+
+def test_left_side_names_the_gradient(ns):
+    assert parse_formula(r"dW^{[1]} = \frac{1}{m} dZ^{[1]} X^T", ns).wrt == "dW1"
+    assert parse_formula("dJ/dZ2 = A2 - Y", ns).wrt == "Z2"
+
+
+@pytest.mark.parametrize("text,words", [
+    ("np.sum(dZ1, axes=1)", "'='"),
+    ("np.sum(dZ1, axis=Z1)", "axis must be a whole number"),
+    ("np.sum(dZ1, dZ1)", "takes 1 argument"),
+    ("np.frobnicate(dZ1)", "cannot read the function"),
+])
+def test_bad_calls_are_errors_with_a_position(ns, text, words):
+    with pytest.raises(ParseError) as err:
+        parse_formula(text, ns)
+    assert words in err.value.message and err.value.position is not None
+
+
+def test_scalar_formulas_are_read_as_before():
+    from derivcheck.core.network import chain
+    with pytest.raises(ParseError, match="unexpected character '@'"):
+        parse_formula("x @ y")
+    g = parse_formula(r"W^{(0)T} x", chain(["W0"]).namespace)
+    assert str(g.expr) == "W0*x" and any("no-op on scalars" in r for r in g.readings)
+
+
+def test_bare_superscripts_are_layers_only_in_nielsen_notation():
+    nielsen = MatrixNetwork(["n1", "n2", "n3"], "sigmoid", style="nielsen").namespace
+    f = parse_formula(r"\delta^3 \odot \sigma'(z^{3})", nielsen)
+    assert f.expr.text() == "delta3 * sigmoid'(z3)"
+    assert any("the layer" in r for r in f.readings)
+    ng = MatrixNetwork(["n0", "n1", 1], "tanh,sigmoid", batch="m").namespace
+    assert parse_formula(r"(A^{[1]})^2", ng).expr.text() == "A1**2"   # a power here
