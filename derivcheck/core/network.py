@@ -206,10 +206,10 @@ def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
         loss="half_squared", batch=None, style=None, reduce=None, define=None):
     """A fully connected network with the given layer widths (weights W{k}_{ij}); with a
     ``batch``, a ``style`` or size names among the widths, a matrix network (CONTRACT
-    section 5)."""
-    data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss,
-            "define": define}
-    for key, value in (("batch", batch), ("style", style), ("reduce", reduce)):
+    section 5). ``define``: the author's own names."""
+    data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss}
+    for key, value in (("batch", batch), ("style", style), ("reduce", reduce),
+                       ("define", define)):
         if value is not None:
             data[key] = value
     if inputs:

@@ -27,6 +27,8 @@ __all__ = ["NetworkSpec"]
 _FIELDS = {"weights", "activations", "activation", "act", "biases", "input", "inputs",
            "target", "targets", "loss", "upstream", "define", "forward", "widths", "bias", "name",
            "description", "batch", "style", "reduce"}
+#: Losses of issue 16 that matrix networks do not compute yet (refused there).
+_SCALAR_ONLY_LOSSES = ("l1", "none", "upstream")
 #: Fields that make an MLP a matrix network (CONTRACT section 5).
 _MATRIX_FIELDS = ("batch", "style", "reduce")
 
@@ -202,6 +204,13 @@ class NetworkSpec:
             extra = {k: data[k] for k in _MATRIX_FIELDS if data.get(k) is not None}
             if isinstance(widths, list) and (extra or "softmax" in acts or any(
                     isinstance(w, str) and not w.strip().isdigit() for w in widths)):
+                if define:
+                    raise SpecError("define is not read for matrix networks yet",
+                                    hint="write the formula with the network's own names")
+                if loss in _SCALAR_ONLY_LOSSES:
+                    raise SpecError(f"the loss {loss!r} is not available for matrix networks "
+                                    "yet", hint="use it with a chain, an MLP of numbers or "
+                                                "forward equations")
                 return cls._matrix(widths, acts, data, extra, loss)
             if not isinstance(widths, list) or not all(
                     (isinstance(w, int) and not isinstance(w, bool))

@@ -100,8 +100,8 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
                 for k in values:
                     left = (max(start + timeout - time.monotonic(), 1e-3)
                             / (len(values) - len(results)))
-                    results.append((k, _check(net, candidate, f"{base}{k}", assume, convention,
-                                              latex, left, stage,
+                    results.append((k, _check(net, candidate, f"{base}{k}", assume,
+                                              convention, latex, left, stage,
                                               indexed_namespace(net.namespace, letter, k))))
                 return combine(str(wrt), letter, results)
             try:

@@ -185,14 +185,13 @@ class _Build(Transformer):
 
     def derivative(self, c):
         prime, arg = c
-        function = prime.value.function
-        if isinstance(function, str):
-            spec = function_named(function)
+        if isinstance(prime.value.function, str):
+            spec = function_named(prime.value.function)
             if mx.is_matrix(arg):
                 return mx.apply(f"{spec.name}'", lambda xs: spec.derivative(xs[0]), [arg])
             return spec.derivative(arg)
-        if function is not None:  # a function the author defined
-            return _checked(function.derivative(arg), prime)
+        if prime.value.function is not None:  # a function the author defined
+            return _checked(prime.value.function.derivative(arg), prime)
         return _activation_derivative(prime, arg)
 
     def comparison(self, c):

@@ -199,3 +199,12 @@ def test_batch_items_take_upstream_loss_and_case_assumptions():
           "wrt": "w1", "candidate": "step(z1)*x", "assume": ["yhat > y"]}
     assert grade_item(l1)["verdict"] == "equivalent"
     assert grade_item({**l1, "assume": ["yhat < y"]})["verdict"] == "not_equivalent"
+
+
+@pytest.mark.parametrize("extra", [{"loss": "l1"}, {"loss": "none"}, {"upstream": "dA"},
+                                   {"define": ["s(z) = sigmoid(z)"]}])
+def test_matrix_networks_refuse_what_they_do_not_compute_yet(extra):
+    from derivcheck.core.spec import NetworkSpec
+    from derivcheck.errors import SpecError
+    with pytest.raises(SpecError, match="matrix networks"):
+        NetworkSpec.from_dict({"widths": ["n0", "n1", 1], "batch": "m", **extra})
