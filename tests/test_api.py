@@ -82,5 +82,6 @@ def test_reading_counts_against_the_timeout_and_unknown_is_not_true():
     text = "+".join(f"sigmoid(w1*x*{i})*x" for i in range(2, 2400))  # seconds to read
     start = time.monotonic()
     r = derivcheck.check(net, text, wrt="w1", timeout=0.05)
-    assert r.verdict == "unknown" and "reading the formula" in r.reason and not r
+    # where the budget ran out (reading or deciding) depends on the machine's speed
+    assert r.verdict == "unknown" and "time budget of 0.05 s" in r.reason and not r
     assert time.monotonic() - start < 0.05 + TIMEOUT_SLACK + 0.5

@@ -61,12 +61,13 @@ def built(tmp_path_factory):
     py = venv / "bin" / "python"
     site = run(py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
                cwd=tmp).strip()
-    # the dependencies (sympy, pytest, ...) from this environment, not derivcheck itself:
-    # a .pth path line adds the directory without running its .pth files (the editable
-    # install of the checkout)
-    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     log += run(sys.executable, "-m", "pip", "--python", py, "install", "--no-deps", wheel,
                cwd=tmp, env=clean_env())
+    # then the dependencies (sympy, pytest, ...) from this environment: a .pth path line
+    # adds the directory after the venv's own (so the wheel's derivcheck wins over any
+    # installed there) without running its .pth files. Written after the install, or pip
+    # would take an installed derivcheck of the same version as already satisfied.
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     with tarfile.open(sdist) as tar:
         tar.extractall(tmp / "sdist", filter="data")
     return next((tmp / "sdist").iterdir()), venv, log

@@ -84,9 +84,10 @@ def test_request_size_limit(client):
 
 
 def test_slow_check_is_unknown_at_the_budget(client):
-    wide = {"network": {"widths": [1, 99, 99, 1], "activations": "relu"},
-            "wrt": "W0_1_1", "candidate": "x"}
-    body = client.post("/api/check", json=wide).json()
+    slow = {"network": {"weights": ["w1"], "activations": "sigmoid"}, "wrt": "w1",
+            "candidate": "+".join(f"sigmoid(w1*x*{i})*x" for i in range(2, 2400))}
+    with TestClient(create_app(jobs=1, timeout=0.05)) as hurried:
+        body = hurried.post("/api/check", json=slow).json()
     assert body["verdict"] == "unknown" and "budget" in body["reason"]
     assert client.post("/api/check", json=item()).json()["verdict"] == "equivalent"
 
