@@ -31,7 +31,7 @@ float64 (off the kinks, relative tolerance 1e-7):
 
     python benchmarks/soundness_matrices.py --cases 5000 --jobs 1 --log msound.jsonl
     python benchmarks/soundness_matrices.py --summarize msound.jsonl
-    python benchmarks/soundness_matrices.py --quick      # 40 cases
+    python benchmarks/soundness_matrices.py --quick      # 28 cases
 """
 from __future__ import annotations
 
@@ -534,7 +534,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cases", type=int, default=5000)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=20261129)
-    ap.add_argument("--quick", action="store_true", help="40 cases")
+    ap.add_argument("--quick", action="store_true", help="28 cases, two per mutation")
     ap.add_argument("--log", help="append each case's outcome to this JSONL file as it ends "
                                   "(a run interrupted still has its figures; rerun resumes)")
     ap.add_argument("--summarize", metavar="LOG", help="print the report of a --log file")
@@ -543,7 +543,7 @@ def main(argv=None) -> int:
         rows = [json.loads(line) for line in open(args.summarize) if line.strip().endswith("}")]
         report(rows, source=args.summarize)
         return 1 if failed(rows) else 0
-    cases = 40 if args.quick else args.cases
+    cases = 28 if args.quick else args.cases
     rows = []
     if args.log and Path(args.log).exists():
         rows = [json.loads(line) for line in open(args.log) if line.strip().endswith("}")]
