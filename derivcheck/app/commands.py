@@ -39,8 +39,10 @@ def cmd_check(args) -> int:
     else:
         print(format_result(result))
     if args.report and result.network is not None:
-        _scalar_only(result.network, "a report")
-        from ..write.report import report_source
+        if getattr(result.network, "is_matrix", False):
+            from ..write.matrix_sheet import matrix_report_source as report_source
+        else:
+            from ..write.report import report_source
         written = _write_output(report_source(result), args.report)
         print(f"report written to {written}", file=sys.stderr)
     return result.exit_code
@@ -123,9 +125,12 @@ def cmd_gradient(args) -> int:
 def cmd_sheet(args) -> int:
     from ..write.sheet import sheet_source
     net = network_from_args(args)
-    _scalar_only(net, "a derivation sheet")
-    written = _write_output(sheet_source(net, args.kink_convention, assume=args.assume),
-                            args.output)
+    if getattr(net, "is_matrix", False):
+        from ..write.matrix_sheet import matrix_sheet_source
+        source = matrix_sheet_source(net)
+    else:
+        source = sheet_source(net, args.kink_convention, assume=args.assume)
+    written = _write_output(source, args.output)
     print(f"sheet written to {written}")
     return 0
 
@@ -207,17 +212,21 @@ def cmd_run(args) -> int:
         else:
             ok = expect is None or expect == r.verdict
             print("   " + format_result(r).replace("\n", "\n   ") + _mark(expect, ok))
-            if not getattr(r.network, "is_matrix", False):
+            if getattr(r.network, "is_matrix", False):
+                from ..write.matrix_sheet import matrix_report_source as report_source
+            else:
                 from ..write.report import report_source
-                _write_output(report_source(r), str(out / f"report-{i}.pdf"))
+            _write_output(report_source(r), str(out / f"report-{i}.pdf"))
         met += ok
         results.append(f)
     from ..write.sheet import sheet_source
     for name in data.get("sheets", list(nets)):
         if getattr(nets[name], "is_matrix", False):
-            continue   # sheets for matrix networks are not written yet
-        _write_output(sheet_source(nets[name], assume=data.get("assume", [])),
-                      str(out / f"sheet-{name}.pdf"))
+            from ..write.matrix_sheet import matrix_sheet_source
+            source = matrix_sheet_source(nets[name])
+        else:
+            source = sheet_source(nets[name], assume=data.get("assume", []))
+        _write_output(source, str(out / f"sheet-{name}.pdf"))
     n = len(results)
     print(f"\n{met} of {n} formulas judged as expected; sheets and reports in {out}/")
     return 0 if met == n else 1
