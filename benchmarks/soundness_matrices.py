@@ -193,7 +193,15 @@ def value(expr, c):
         return e
     try:
         v = sympy.N(e, DIGITS, maxn=2000, strict=True)
-    except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError, ZeroDivisionError) as exc:
+    except sympy.core.evalf.PrecisionExhausted:
+        e = sympy.simplify(e)      # an exact zero in a saturated softmax's form
+        if e == 0:
+            return sympy.S.Zero
+        try:
+            v = sympy.N(e, DIGITS, maxn=2000, strict=True)
+        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError) as exc:
+            raise Unverifiable(str(exc)) from exc
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
         raise Unverifiable(str(exc)) from exc
     if not v.is_Number or v.has(sympy.zoo, sympy.nan, sympy.oo):
         raise Unverifiable(f"no value: {e}")
