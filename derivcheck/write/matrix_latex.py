@@ -78,16 +78,16 @@ def mlatex(e, style, prec: int = 0) -> str:
 
 
 def _transposed(tex: str) -> str:
-    r"""``tex`` with ``^{\top}``: inside a trailing superscript (``A^{[1]\top}``), else
-    around a group (a fraction gets parentheses).
+    r"""``tex`` with ``^{\top}``: inside a trailing layer superscript (``A^{[1]\top}``,
+    ``W^{(0)\top}``), else around a group (Nielsen's ``(w^{3})^{\top}``, a fraction).
 
-    >>> _transposed("A^{[1]}"), _transposed("X"), _transposed(r"\frac{a}{b}")
-    ('A^{[1]\\top}', 'X^{\\top}', '\\left(\\frac{a}{b}\\right)^{\\top}')
+    >>> _transposed("A^{[1]}"), _transposed("X"), _transposed("w^{3}")
+    ('A^{[1]\\top}', 'X^{\\top}', '\\left(w^{3}\\right)^{\\top}')
     """
     head, sep, last = tex.rpartition("^{")
-    if sep and tex.endswith("}") and "}" not in last[:-1] and not head.endswith("\\right)"):
+    if sep and tex.endswith("}") and "}" not in last[:-1] and last[:1] in "[(":
         return tex[:-1] + r"\top}"
-    if tex.startswith("\\frac"):
+    if tex.startswith("\\frac") or sep:     # Nielsen's w^{3} is layer 3, not a power
         return rf"\left({tex}\right)^{{\top}}"
     return rf"{{{tex}}}^{{\top}}" if not tex.isalnum() else rf"{tex}^{{\top}}"
 

@@ -134,8 +134,9 @@ def _general(net) -> dict:
         if _ends_in_a_minus_y(net):
             rows.insert(0, (r"dZ^{[L]} &= A^{[L]} - Y", r"n^{[L]} \times m"))
         return {"title": "deeplearning.ai's equations", "rows": rows,
-                "note": "dZ and dA stack the per-example gradients as columns "
-                        f"({m} times the gradient of J); dW and db are gradients of J."}
+                "note": rf"$dZ^{{[l]}}$ and $dA^{{[l]}}$ stack the per-example gradients as "
+                        rf"columns (${m}$ times the gradient of $J$); $dW^{{[l]}}$ and "
+                        r"$db^{[l]}$ are gradients of $J$; $A^{[0]} = X$."}
     if s == "cs231n":
         n = name_tex(str(net.batch), net.style) if net.has_batch else "1"
         rows = [(r"dW_{l} &= A_{l-1}^{\top} dZ_{l}", r"n_{l-1} \times n_{l}"),
@@ -147,8 +148,8 @@ def _general(net) -> dict:
             rows.insert(0, (rf"\mathit{{dscores}} &= {scale}\left(P - Y\right)",
                             rf"{n} \times C"))
         return {"title": "cs231n's backward pass", "rows": rows,
-                "note": "Examples are rows; every d name is a gradient of the loss L, "
-                        "with A_0 = X; dscores is dZ of the last layer."}
+                "note": r"Examples are rows; every $d$ name is a gradient of the loss $L$, "
+                        r"with $A_{0} = X$; $\mathit{dscores}$ is $dZ$ of the last layer."}
     if s == "nielsen":
         rows = [(r"\delta^{L} &= \nabla_{a} C \odot \sigma'\left(z^{L}\right)",
                  r"n_{L} \times 1", "BP1"),
@@ -158,8 +159,8 @@ def _general(net) -> dict:
                 (r"\frac{\partial C}{\partial w^{l}_{jk}} &= a^{l-1}_{k} \delta^{l}_{j}", "1",
                  "BP4")]
         return {"title": "Nielsen's four equations", "rows": rows,
-                "note": "delta^l is dC/dz^l; sigma stands for layer l's activation; layer 1 "
-                        "is the input (a^1 = x)."}
+                "note": r"$\delta^{l} = \partial C / \partial z^{l}$; $\sigma$ stands for "
+                        r"layer $l$'s activation; layer 1 is the input ($a^{1} = x$)."}
     rows = [(r"\frac{\partial C}{\partial z^{(k+1)}_{j}} &= \frac{\partial C}{\partial "
              r"r^{(k+1)}_{j}} f'\left(z^{(k+1)}_{j}\right)", "1"),
             (r"\frac{\partial C}{\partial r^{(k)}_{i}} &= \sum_{j} \frac{\partial C}{\partial "
@@ -167,8 +168,9 @@ def _general(net) -> dict:
             (r"\frac{\partial C}{\partial W^{(k)}_{ij}} &= \frac{\partial C}{\partial "
              r"z^{(k+1)}_{j}} r^{(k)}_{i}", "1")]
     return {"title": "the seed answer's general equations", "rows": rows,
-            "note": "W^(k)_ij joins unit i of layer k to unit j of layer k+1; f is the "
-                    "layer's activation (Step(z) for ReLU); r^(0) = x."}
+            "note": r"$W^{(k)}_{ij}$ joins unit $i$ of layer $k$ to unit $j$ of layer "
+                    r"$k+1$; $f$ is the layer's activation ($f'(z) = \operatorname{Step}(z)$ "
+                    r"for ReLU); $r^{(0)} = x$."}
 
 
 def _ends_in_a_minus_y(net) -> bool:
@@ -184,7 +186,8 @@ def _backward(net) -> list:
     order = []
     for l in range(net.L, 0, -1):
         keys = [("A", l), ("Z", l), ("W", l)] + ([("b", l)] if net.bias else [])
-        order.append((f"Layer {l}", [k for k in keys if k in net._gradients]))
+        order.append((f"Layer {l + net.style.unit_offset}",
+                      [k for k in keys if k in net._gradients]))
     loss = net.style.loss
     out = []
     for title, keys in order:
