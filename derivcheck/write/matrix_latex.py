@@ -110,7 +110,7 @@ def _tex(e, style):
         return rf"{sub(e.left, 2)} {sub(e.right, 3)}", 2
     if isinstance(e, mx.Sum):
         where = {None: "", 0: r"_{\text{rows}}", 1: r"_{\text{columns}}"}[e.axis]
-        return rf"\textstyle\sum{where} {sub(e.arg, 3)}", 2
+        return rf"\sum{where} {sub(e.arg, 3)}", 2
     if isinstance(e, mx.Reshape):
         return _tex(e.arg, style)
     if isinstance(e, mx.Elementwise):
