@@ -143,3 +143,13 @@ def test_shape_mismatch_with_a_softmax_output_is_a_verdict_not_a_crash():
     assert r.verdict == "not_equivalent"
     assert r.diagnosis and r.diagnosis[0].kind in ("shape_mismatch", "wrong_product_order",
                                                    "missing_transpose")
+
+
+def test_an_undecided_instance_is_never_called_equal(ng, monkeypatch):
+    """Found by the matrix soundness run under load: entries left unknown at the first
+    instance (time ran out) were reported as "equal at sizes ...", an untrue reason."""
+    import derivcheck.decide.matrix as dm
+    monkeypatch.setattr(dm, "_true_level", lambda *a, **k: ("unknown", None, None))
+    r = derivcheck.check(ng, "dZ1 = W2.T @ dZ2 * (1 - np.tanh(W1 @ X + b1)**2)")
+    assert r.verdict == "unknown"
+    assert "equal at" not in r.reason and "not decided at sizes" in r.reason
