@@ -194,8 +194,7 @@ def value(expr, c):
     try:
         v = sympy.N(e, DIGITS, maxn=2000, strict=True)
     except sympy.core.evalf.PrecisionExhausted:
-        e = sympy.simplify(e)      # an exact zero in a saturated softmax's form
-        if e == 0:
+        if _exactly_zero(e):       # an exact zero in a saturated softmax's form
             return sympy.S.Zero
         try:
             v = sympy.N(e, DIGITS, maxn=2000, strict=True)
@@ -206,6 +205,14 @@ def value(expr, c):
     if not v.is_Number or v.has(sympy.zoo, sympy.nan, sympy.oo):
         raise Unverifiable(f"no value: {e}")
     return v
+
+
+def _exactly_zero(e) -> bool:
+    """True when ``e`` is 0 as a rational function of its exp/log/tanh terms (each
+    replaced by a fresh symbol): zero whatever those values are, so zero."""
+    atoms = sorted(e.atoms(sympy.exp, sympy.log, sympy.tanh), key=sympy.default_sort_key)
+    fresh = {a: sympy.Symbol(f"t{i}") for i, a in enumerate(atoms)}
+    return sympy.cancel(sympy.together(e.xreplace(fresh))) == 0
 
 
 def differ(a, b) -> bool:
