@@ -181,8 +181,7 @@ def _matrix_gradients(net, args) -> str:
         defs.update(net.definitions(v))
     if args.format == "json":
         return json.dumps({"gradients": text, "definitions": defs,
-                           "kink_convention": args.kink_convention,
-                           "style": net.style.name}, indent=1)
+                           "kink_convention": args.kink_convention}, indent=1)
     lines = [f"style {net.style.name}: {net.style.description}"]
     lines += [f"{k} = {v}" for k, v in defs.items()]
     lines += [f"d{net.style.loss}/d{k} = {v}" for k, v in text.items()]
@@ -223,11 +222,8 @@ def _gradients(args) -> str:
     text = {str(k): plain(v) for k, v in grads.items()}
     shown_defs = {str(k): plain(v) for k, v in defs.items()}
     if args.format == "json":
-        out = ({"wrt": next(iter(text)), "gradient": next(iter(text.values()))}
-               if len(text) == 1 else {"gradients": text})
-        out["definitions"] = shown_defs
-        out["kink_convention"] = args.kink_convention
-        return json.dumps(out, indent=1)
+        return json.dumps({"gradients": text, "definitions": shown_defs,
+                           "kink_convention": args.kink_convention}, indent=1)
     return format_gradients(text, shown_defs)
 
 
@@ -302,7 +298,18 @@ def cmd_batch(args) -> int:
     when some record is an error, 2 when the batch could not run (or its output could not
     be written on; what was written stays, and running again resumes)."""
     from .batch import run_batch
-    summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
-                        progress=False if args.no_progress else None)
-    print(summary.text())
+    if args.score and args.format == "jsonl":
+        raise SpecError("--score applies to the grader formats",
+                        hint="add --format gradescope or --format prairielearn")
+    if args.format != "jsonl":
+        from .graders import grade_to_file, parse_policy
+        summary = grade_to_file(args.input, args.output, args.format,
+                                policy=parse_policy(args.score), jobs=args.jobs,
+                                timeout=args.timeout,
+                                progress=False if args.no_progress else None)
+        print(summary.text() + f"\n{args.format} results written to {args.output}")
+    else:
+        summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
+                            progress=False if args.no_progress else None)
+        print(summary.text())
     return 1 if args.fail_on_error and (summary.errors or summary.skipped_errors) else 0

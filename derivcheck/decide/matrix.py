@@ -218,8 +218,17 @@ def _unknown(base, start, reason) -> Result:
 
 
 def _used_names(expr) -> list:
-    """The names a formula uses, in the order they appear (readings print in it)."""
-    return list(dict.fromkeys(n.name for n in expr.walk() if isinstance(n, mx.Leaf)))
+    """The names a formula uses, left to right (the order readings are given in)."""
+    out: list = []
+
+    def visit(node):
+        if isinstance(node, mx.Leaf):
+            out.append(node.name)
+        for child in node.children:
+            visit(child)
+
+    visit(expr)
+    return list(dict.fromkeys(out))
 
 
 def _definitions(net, reference) -> dict:
