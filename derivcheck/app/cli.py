@@ -87,7 +87,14 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
                         "defines yhat)")
     g.add_argument("--input", help="input name(s): x or x1,x2 (default x)")
     g.add_argument("--target", help="target name(s) (default y)")
-    g.add_argument("--loss", help="half_squared (default), squared, mse, bce, cross_entropy")
+    g.add_argument("--loss", help="half_squared (default), squared, mse, bce, cross_entropy, "
+                                  "l1 (|y - yhat|), none (the gradient of yhat itself)")
+    g.add_argument("--upstream", nargs="?", const=True, metavar="NAME",
+                   help="no loss: an unspecified upstream gradient dC/dyhat, the symbol NAME "
+                        "(default dyhat; e.g. dA), as layer-by-layer backward passes write it")
+    g.add_argument("--define", action="append", metavar="DEFINITION",
+                   help="a name of your own: \"s(z) = sigmoid(z)\", \"d(z) = s(z)*(1 - s(z))\", "
+                        "\"y' = yhat\" (repeat; read by the formula grammar, never evaluated)")
     g.add_argument("--net", metavar="FILE.toml", help="read the network from a TOML file")
 
 

@@ -32,7 +32,9 @@ def network_from_args(args):
     from ..core.spec import NetworkSpec
 
     if args.net:
-        return build(NetworkSpec.from_toml(args.net))
+        spec = NetworkSpec.from_toml(args.net)
+        spec.define = spec.define + [d.strip() for d in getattr(args, "define", None) or ()]
+        return build(spec)
     data = {}
     if args.forward:
         data["forward"] = args.forward
@@ -49,7 +51,9 @@ def network_from_args(args):
                         hint="describe it with --weights (a chain), --widths (an MLP), "
                              "--forward (equations) or --net FILE.toml; see --help")
     for key, value in (("activations", args.act), ("biases", args.biases),
-                       ("input", args.input), ("target", args.target), ("loss", args.loss)):
+                       ("input", args.input), ("target", args.target), ("loss", args.loss),
+                       ("upstream", getattr(args, "upstream", None)),
+                       ("define", getattr(args, "define", None))):
         if value:
             data[key] = value
     return build(NetworkSpec.from_dict(data))
