@@ -144,8 +144,10 @@ def cmd_check(args) -> int:
     else:
         print(format_result(result))
     if args.report and result.network is not None:
-        _scalar_only(result.network, "a report")
-        from ..write.report import report_source
+        if getattr(result.network, "is_matrix", False):
+            from ..write.matrix_sheet import matrix_report_source as report_source
+        else:
+            from ..write.report import report_source
         try:
             with within_budget(args.timeout, "writing the report"):
                 written = _write_document(report_source(result), args.report)
@@ -234,9 +236,12 @@ def cmd_sheet(args) -> int:
     _check_output(args, args.output)
     with within_budget(args.timeout, "writing the sheet"):
         net = network_from_args(args)
-        _scalar_only(net, "a derivation sheet")
-        written = _write_document(sheet_source(net, args.kink_convention, assume=args.assume),
-                                  args.output)
+        if getattr(net, "is_matrix", False):
+            from ..write.matrix_sheet import matrix_sheet_source
+            source = matrix_sheet_source(net)
+        else:
+            source = sheet_source(net, args.kink_convention, assume=args.assume)
+        written = _write_document(source, args.output)
     print(f"sheet written to {written}")
     return 0
 

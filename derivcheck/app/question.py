@@ -133,22 +133,26 @@ def cmd_run(args) -> int:
     run.say(run.title)
     for i, f in enumerate(formulas, 1):
         run.formula(i, f, nets[f["network"]], data.get("assume", []))
-    from ..write.sheet import sheet_source
     taken: set = set()
     for key in data.get("sheets", list(nets)):
         path = file_in(out, "sheet-", key, ".pdf")
-        if getattr(nets[key], "is_matrix", False):
-            run.not_written.append({"file": str(path), "reason": "sheets are not written for "
-                                    "matrix networks yet"})
-            continue
         n = 1
         while path.name in taken:  # two names that map to one file name
             n += 1
             path = file_in(out, "sheet-", f"{key}-{n}", ".pdf")
         taken.add(path.name)
         run.write(path, f"writing the sheet of {key}",
-                  lambda key=key: sheet_source(nets[key], assume=data.get("assume", [])))
+                  lambda key=key: _sheet_source(nets[key], data.get("assume", [])))
     return run.finish()
+
+
+def _sheet_source(net, assume) -> str:
+    """A network's derivation sheet: the matrix one in its style, or the scalar one."""
+    if getattr(net, "is_matrix", False):
+        from ..write.matrix_sheet import matrix_sheet_source
+        return matrix_sheet_source(net)
+    from ..write.sheet import sheet_source
+    return sheet_source(net, assume=assume)
 
 
 def _question_path(args) -> Path:
@@ -209,10 +213,9 @@ class _Run:
                                      "time before a verdict"})
             return
         if getattr(r.network, "is_matrix", False):
-            self.not_written.append({"file": str(report), "reason": "reports are not written "
-                                     "for matrix networks yet"})
-            return
-        from ..write.report import report_source
+            from ..write.matrix_sheet import matrix_report_source as report_source
+        else:
+            from ..write.report import report_source
         self.write(report, f"writing the report of formula {i}", lambda: report_source(r))
 
     def write(self, path: Path, doing: str, source) -> None:

@@ -140,13 +140,13 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                       elapsed=time.monotonic() - start, **base)
     if not cand_b.fragment or not ref_b.fragment:
         reason = cand_b.reason or ref_b.reason
-        return _unknown(base, start, f"equal at sizes {_sizes_text(grid[0])}, but not proved "
-                        f"for every size: {reason}")
+        return _unknown(base, start, f"{_so_far(verdict, grid[0])}, but not proved for every "
+                        f"size: {reason}")
     if len(grid) > MAX_GRID or max((max(g.values(), default=0) for g in grid)) > MAX_SIZE:
-        return _unknown(base, start, "equal at the sizes tried, but proving it for every size "
-                        f"needs more than {MAX_GRID} instances or sizes past {MAX_SIZE}")
+        return _unknown(base, start, f"{_so_far(verdict, grid[0])}, but proving it for every "
+                        f"size needs more than {MAX_GRID} instances or sizes past {MAX_SIZE}")
     if net.loss == "cross_entropy" and isinstance(net.widths[-1], str):
-        return _unknown(base, start, f"equal at sizes {_sizes_text(grid[0])}, but one-hot "
+        return _unknown(base, start, f"{_so_far(verdict, grid[0])}, but one-hot "
                         "targets single out a class, so the bound route does not cover a "
                         f"number of classes that is a size name ({net.widths[-1]}); give it "
                         "as a number")
@@ -160,7 +160,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                               method_detail=f"counterexample at sizes {_sizes_text(sizes)}, "
                                             "re-checked by exact evaluation",
                               counterexample=more[1], elapsed=time.monotonic() - start, **base)
-            return _unknown(base, start, f"equal at sizes {_sizes_text(sizes)}, but not "
+            return _unknown(base, start, f"{_so_far(more[0], sizes)}, but not "
                             "identical with the pre-activations as free variables, so the "
                             "instances do not prove it for every size (the formula may rewrite "
                             "a forward quantity by its definition)")
@@ -201,6 +201,15 @@ def _read(net, candidate, wrt, latex):
     note = [] if net.style_given else [f"no --style given: read in the {found[0].style.name} "
                                        "style, whose names the formula uses"]
     return (*found, note)
+
+
+def _so_far(verdict: str, sizes: dict) -> str:
+    """What the instance showed, truthfully: equal, or not decided (an entry unknown, say
+    past the time budget), never "equal" for the latter."""
+    if verdict in ("equivalent", "equivalent_almost_everywhere"):
+        return f"equal at sizes {_sizes_text(sizes)}"
+    return (f"not decided at sizes {_sizes_text(sizes)} within the time and limits (some "
+            "entries stayed unknown)")
 
 
 def _unknown(base, start, reason) -> Result:
@@ -368,7 +377,10 @@ def _values(expr, reference, env):
 def _atom_identity(inst, expr, reference, conv) -> bool:
     """Equal entry by entry at the atom level, for every Step(0) (formal, free gates)."""
     env = inst.env("atom", conv)
-    cand, ref = _values(expr, reference, env)
+    try:
+        cand, ref = _values(expr, reference, env)
+    except ValueError:   # the shapes do not fit at these sizes: not identical
+        return False
     defs = inst.atom_defs(conv)
     values = [Fraction(int(c.p), int(c.q)) for c in conv.step0_values]
     c_fixed = None if len(values) > 1 else values[0].numerator * pow(values[0].denominator, -1,

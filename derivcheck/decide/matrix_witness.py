@@ -92,6 +92,7 @@ def shape_witness(net, expr, reference, sizes, conv):
     rng = random.Random(20261123)
     point = {s: Fraction(rng.choice([-3, -2, -1, 1, 2, 3]), rng.choice([1, 2, 3]))
              for s in inst.leaves()}
+    point.update(_valid_targets(inst, rng))
     defs = inst.true_network.definitions(conv)
 
     def value(node):
@@ -107,6 +108,22 @@ def shape_witness(net, expr, reference, sizes, conv):
     base = Witness({str(k): v for k, v in point.items()}, value(expr), value(reference))
     witness = matrix_witness(inst, base, (), reference)
     return ShapeWitness(base, witness.sizes, witness.matrices, f"{reference.name} (shape)")
+
+
+def _valid_targets(inst, rng) -> dict:
+    """Free targets valid for the loss: one-hot columns for cross-entropy (the last class
+    is 1 minus the others), values in [0, 1] for bce, anything otherwise."""
+    Y = inst.array(("Y",))
+    loss = inst.net.loss
+    if loss == "cross_entropy":
+        out = {}
+        for k in range(Y.shape[1]):
+            c = rng.randrange(Y.shape[0])
+            out.update({Y[j, k]: Fraction(int(j == c)) for j in range(Y.shape[0] - 1)})
+        return out
+    if loss == "bce":
+        return {y: Fraction(rng.randint(0, 4), 4) for y in Y.flat}
+    return {}
 
 
 def matrix_witness(inst, witness, idx, reference):

@@ -1,0 +1,635 @@
+"""Soundness stress run, matrix family: random matrix networks x mutated formulas, every
+verdict verified independently, entry by entry.
+
+Each case draws a network (1-3 layers, sizes as names or numbers, a style among ng,
+cs231n, nielsen and seed, activations, loss, batch or one example, biases, mean or sum;
+benchmarks/matrix_cases.py), a quantity (a weight, bias, pre-activation or activation),
+the formula a course writes for its gradient in that style, and a mutation of it: true
+rewrites (the formula as is, (A B)^T = B^T A^T, distributing a product over a difference,
+reordering a Hadamard product) or mistakes (a dropped transpose, the product order swapped,
+elementwise for matrix product or back, 1/m missing or doubled, the wrong sum axis or
+keepdims, softmax's derivative taken elementwise, a dropped mask or activation
+derivative, a sign flip, a size hard-coded such as /5 for 1/m).
+
+Each verdict is verified without derivcheck: the network is built again here from the
+contract (forward pass, loss, reduction, the style's layout and gradient names), the
+formula is evaluated with numpy arrays of exact SymPy numbers, and every entry is compared
+with ``sympy.diff`` of the scalar loss at exact rational points (Heaviside(0) = c for each
+kink convention c in {0, 1/2, 1}); at sizes past SymPy's reach, with torch autograd in
+float64 (off the kinks, relative tolerance 1e-7):
+
+* ``not_equivalent``: at the counterexample's sizes and matrices the formula's shape does
+  not fit, or some entry differs, under every Step(0) it claims; targets one-hot for
+  cross-entropy, in [0, 1] for bce;
+* ``equivalent``: every entry agrees at random points and at kink points (a row of
+  weights and its bias zero, a first-layer pre-activation zero) under every c, at sizes
+  the decision never tried (every size 1, random small sizes) and, by torch, at sizes
+  larger than its instances;
+* ``equivalent_almost_everywhere``: agreement at the random points, a difference at the
+  kink witness;
+* ``unknown`` is counted, never wrong.
+
+    python benchmarks/soundness_matrices.py --cases 5000 --jobs 1 --log msound.jsonl
+    python benchmarks/soundness_matrices.py --summarize msound.jsonl
+    python benchmarks/soundness_matrices.py --quick      # 28 cases
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from fractions import Fraction
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import sympy  # noqa: E402
+from sympy import Rational  # noqa: E402
+
+import matrix_cases as mc  # noqa: E402
+
+C_VALUES = (Rational(0), Rational(1, 2), Rational(1))
+CHECK_TIMEOUT = 10.0
+DIGITS, TOLERANCE = 50, 30
+H = sympy.Function("H")
+PIECEWISE = ("relu", "leaky_relu(1/10)")
+
+
+# -- the network again, from the contract -----------------------------------------------------
+
+def act(name, z):
+    if name == "relu":
+        return sympy.Max(0, z)
+    if name == "leaky_relu(1/10)":
+        return z / 10 + Rational(9, 10) * sympy.Max(0, z)
+    if name == "tanh":
+        return sympy.tanh(z)
+    if name == "sigmoid":
+        return 1 / (1 + sympy.exp(-z))
+    if name == "identity":
+        return z
+    raise ValueError(name)
+
+
+def softmax(col):
+    e = [sympy.exp(z) for z in col]
+    s = sympy.Add(*e)
+    return [x / s for x in e]
+
+
+def shapes(net: mc.Net, sizes: dict) -> dict:
+    w, m = net.dims(sizes)
+    out = {("X",): (w[0], m), ("Y",): (w[-1], m), ("P",): (w[-1], m)}
+    for l in range(1, net.L + 1):
+        out[("W", l)] = (w[l], w[l - 1])
+        out[("b", l)] = (w[l], 1)
+        out[("Z", l)] = out[("A", l)] = (w[l], m)
+    return out
+
+
+def random_values(net: mc.Net, sizes: dict, rng: random.Random) -> dict:
+    """Canonical matrices of exact rationals; targets valid for the loss."""
+    sh = shapes(net, sizes)
+
+    def draw(shape):
+        return np.array([[Rational(rng.choice([-1, 1]) * rng.randint(1, 24), rng.randint(1, 8))
+                          for _ in range(shape[1])] for _ in range(shape[0])], dtype=object)
+
+    vals = {("X",): draw(sh[("X",)])}
+    for l in range(1, net.L + 1):
+        vals[("W", l)] = draw(sh[("W", l)])
+        vals[("b", l)] = (draw(sh[("b", l)]) if net.bias
+                           else np.full(sh[("b", l)], sympy.S.Zero, dtype=object))
+    c, m = sh[("Y",)]
+    if net.loss == "cross_entropy":
+        Y = np.full((c, m), sympy.S.Zero, dtype=object)
+        for k in range(m):
+            Y[rng.randrange(c), k] = sympy.S.One
+    elif net.loss == "bce":
+        Y = np.array([[Rational(rng.randint(0, 6), 6) for _ in range(m)] for _ in range(c)],
+                     dtype=object)
+    else:
+        Y = draw((c, m))
+    vals[("Y",)] = Y
+    return vals
+
+
+def forward(net: mc.Net, vals: dict, sym_key=None):
+    """(loss, quantities, symbols): the forward pass with ``sym_key``'s entries as symbols
+    (the others at their values), the loss reduced over the batch."""
+    q = dict(vals)
+    syms = None
+
+    def symbolic(key, arr):
+        nonlocal syms
+        syms = np.array([[sympy.Symbol(f"s_{i}_{j}", real=True) for j in range(arr.shape[1])]
+                         for i in range(arr.shape[0])], dtype=object)
+        return syms
+
+    for key in (("X",), ("Y",)) + tuple(k for l in range(1, net.L + 1) for k in
+                                        (("W", l), ("b", l))):
+        if key == sym_key:
+            q[key] = symbolic(key, vals[key])
+    prev = q[("X",)]
+    for l in range(1, net.L + 1):
+        Z = q[("W", l)] @ prev + q[("b", l)]
+        if sym_key == ("Z", l):
+            Z = symbolic(sym_key, Z)
+        q[("Z", l)] = Z
+        a = net.acts[l - 1]
+        if a == "softmax":
+            A = np.array([softmax(Z[:, k]) for k in range(Z.shape[1])], dtype=object).T
+        else:
+            A = np.vectorize(lambda z, a=a: act(a, z), otypes=[object])(Z)
+        if sym_key == ("A", l):
+            A = symbolic(sym_key, A)
+        q[("A", l)] = A
+        prev = A
+    out, Y = q[("A", net.L)], q[("Y",)]
+    if net.loss == "cross_entropy" and net.acts[-1] != "softmax":
+        out = q[("P",)] = np.array([softmax(out[:, k]) for k in range(out.shape[1])],
+                                   dtype=object).T
+    c, m = out.shape
+    terms = []
+    for k in range(m):
+        for j in range(c):
+            o, y = out[j, k], Y[j, k]
+            terms.append({"half_squared": (y - o) ** 2 / 2, "squared": (y - o) ** 2,
+                          "mse": (y - o) ** 2 / c,
+                          "bce": -(y * sympy.log(o) + (1 - y) * sympy.log(1 - o)),
+                          "cross_entropy": -y * sympy.log(o)}[net.loss])
+    loss = sympy.Add(*terms)
+    if net.reduce == "mean" and m > 1:
+        loss = loss / m
+    return loss, q, syms
+
+
+class Unverifiable(ValueError):
+    """A value the verifier cannot certify (undefined, or a gate it cannot place)."""
+
+
+def _sign(x) -> int:
+    if x.is_Rational:
+        return int(bool(x > 0)) - int(bool(x < 0))
+    v = sympy.N(x, 30)
+    if not v.is_Number or v == 0:
+        raise Unverifiable(f"cannot place the gate H({x})")
+    return 1 if v > 0 else -1
+
+
+def value(expr, c):
+    """An exact Rational, or a Float of DIGITS digits, with H(0) = c."""
+    gates = {g: {1: sympy.S.One, -1: sympy.S.Zero, 0: c}[_sign(g.args[0])]
+             for g in expr.atoms(H)}
+    e = expr.xreplace(gates) if gates else expr
+    if e.is_Rational:
+        return e
+    try:
+        v = sympy.N(e, DIGITS, maxn=2000, strict=True)
+    except sympy.core.evalf.PrecisionExhausted:
+        if _exactly_zero(e):       # an exact zero in a saturated softmax's form
+            return sympy.S.Zero
+        try:
+            v = sympy.N(e, DIGITS, maxn=2000, strict=True)
+        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError) as exc:
+            raise Unverifiable(str(exc)) from exc
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        raise Unverifiable(str(exc)) from exc
+    if not v.is_Number or v.has(sympy.zoo, sympy.nan, sympy.oo):
+        raise Unverifiable(f"no value: {e}")
+    return v
+
+
+def _exactly_zero(e) -> bool:
+    """True when ``e`` is 0 as a rational function of its exp/log/tanh terms (each
+    replaced by a fresh symbol): zero whatever those values are, so zero."""
+    atoms = sorted(e.atoms(sympy.exp, sympy.log, sympy.tanh), key=sympy.default_sort_key)
+    fresh = {a: sympy.Symbol(f"t{i}") for i, a in enumerate(atoms)}
+    return sympy.cancel(sympy.together(e.xreplace(fresh))) == 0
+
+
+def differ(a, b) -> bool:
+    if a.is_Rational and b.is_Rational:
+        return a != b
+    scale = max(abs(a), abs(b), sympy.Float(1e-20))
+    return bool(abs(a - b) > scale * sympy.Float(10) ** -TOLERANCE)
+
+
+class Truth:
+    """True gradients at one point by sympy.diff, per quantity and per Step(0) value."""
+
+    def __init__(self, net, vals):
+        self.net, self.vals = net, vals
+        self.loss, self.q, _ = forward(net, vals)
+        self._diffs = {}
+
+    def quantity(self, key):
+        return self.q[key]
+
+    def grad(self, key, c):
+        if key not in self._diffs:
+            loss, q, syms = forward(self.net, self.vals, key)
+            at = self.q[key]
+            point = {syms[idx]: at[idx] for idx in np.ndindex(syms.shape)}
+            out = np.empty(syms.shape, dtype=object)
+            for idx in np.ndindex(syms.shape):
+                d = sympy.diff(loss, syms[idx]).replace(sympy.Heaviside, lambda *a: H(a[0]))
+                out[idx] = d.xreplace(point)
+            self._diffs[key] = out
+        return np.vectorize(lambda e: value(e, c), otypes=[object])(self._diffs[key])
+
+
+def style_view(net, key, arr):
+    v = net.view(key)
+    if v == "T":
+        return arr.T
+    if v == "vec":
+        return arr.reshape(-1)
+    return arr
+
+
+def compare_at(net, node, lhs_key, truth: Truth, c, sizes) -> tuple:
+    """(shape fits, entries that differ, entries compared) of the formula at one point."""
+    scale_of = lambda key: net.grad_name(key)[1].xreplace({mc.M: sympy.Integer(  # noqa: E731
+        net.dims(sizes)[1])})
+
+    def leaf(key):
+        return style_view(net, key, np.vectorize(lambda e: value(e, c), otypes=[object])(
+            truth.quantity(key)))
+
+    def grad(key):
+        return style_view(net, key, truth.grad(key, c) * scale_of(key))
+
+    want = grad(lhs_key)
+    try:
+        got = np.asarray(mc.evaluate(node, leaf, grad, _named(net, sizes), exact=True),
+                         dtype=object)
+    except mc.ShapeError:
+        return False, 0, 0
+    if _strip(got.shape) != _strip(want.shape):
+        return False, 0, 0
+    got, want = got.reshape(-1), want.reshape(-1)
+    bad = sum(differ(sympy.sympify(g), w) for g, w in zip(got, want))
+    return True, bad, len(want)
+
+
+def _named(net, sizes) -> dict:
+    """Every size name's value, the batch as ``m``."""
+    out = dict(sizes)
+    out["m"] = net.dims(sizes)[1]
+    return out
+
+
+def _strip(shape):
+    shape = tuple(shape)
+    while shape and shape[0] == 1:
+        shape = shape[1:]
+    return shape
+
+
+# -- torch, at sizes past the instances -------------------------------------------------------
+
+def torch_compare(net, node, lhs_key, sizes, rng) -> tuple:
+    """(shape fits, entries that differ, entries compared) by torch autograd, float64."""
+    import torch
+    sh = shapes(net, sizes)
+    g = torch.Generator().manual_seed(rng.randrange(2 ** 31))
+    leaves = {("X",): torch.randn(sh[("X",)], generator=g, dtype=torch.float64)}
+    for l in range(1, net.L + 1):
+        leaves[("W", l)] = torch.randn(sh[("W", l)], generator=g, dtype=torch.float64)
+        leaves[("b", l)] = (torch.randn(sh[("b", l)], generator=g, dtype=torch.float64)
+                            if net.bias else torch.zeros(sh[("b", l)], dtype=torch.float64))
+    c, m = sh[("Y",)]
+    if net.loss == "cross_entropy":
+        Y = torch.zeros((c, m), dtype=torch.float64)
+        Y[torch.randint(c, (m,), generator=g), torch.arange(m)] = 1
+    elif net.loss == "bce":
+        Y = torch.rand((c, m), generator=g, dtype=torch.float64)
+    else:
+        Y = torch.randn((c, m), generator=g, dtype=torch.float64)
+    leaves[("Y",)] = Y
+    for t in leaves.values():
+        t.requires_grad_(True)
+    q = dict(leaves)
+    prev = q[("X",)]
+    for l in range(1, net.L + 1):
+        Z = q[("W", l)] @ prev + q[("b", l)]
+        Z.retain_grad()
+        a = net.acts[l - 1]
+        A = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+             "identity": lambda z: z * 1.0, "softmax": lambda z: torch.softmax(z, dim=0),
+             "leaky_relu(1/10)": lambda z: torch.nn.functional.leaky_relu(z, 0.1)}[a](Z)
+        A.retain_grad()
+        q[("Z", l)], q[("A", l)] = Z, A
+        prev = A
+    out = q[("A", net.L)]
+    if net.loss == "cross_entropy" and net.acts[-1] != "softmax":
+        out = q[("P",)] = torch.softmax(out, dim=0)
+    per = {"half_squared": lambda o: ((Y - o) ** 2 / 2).sum(0),
+           "squared": lambda o: ((Y - o) ** 2).sum(0),
+           "mse": lambda o: ((Y - o) ** 2).sum(0) / c,
+           "bce": lambda o: -(Y * torch.log(o) + (1 - Y) * torch.log(1 - o)).sum(0),
+           "cross_entropy": lambda o: -(Y * torch.log(o)).sum(0)}[net.loss](out)
+    loss = per.mean() if net.reduce == "mean" else per.sum()
+    loss.backward()
+    batch = net.dims(sizes)[1]
+
+    def leaf(key):
+        return style_view(net, key, q[key].detach().numpy())
+
+    def grad(key):
+        scale = float(net.grad_name(key)[1].xreplace({mc.M: sympy.Integer(batch)}))
+        return style_view(net, key, q[key].grad.numpy()) * scale
+
+    want = grad(lhs_key)
+    try:
+        got = np.asarray(mc.evaluate(node, leaf, grad, _named(net, sizes), exact=False),
+                         dtype=float)
+    except mc.ShapeError:
+        return False, 0, 0
+    if _strip(got.shape) != _strip(want.shape):
+        return False, 0, 0
+    got, want = got.reshape(-1), want.reshape(-1)
+    scale = max(1.0, float(np.abs(want).max(initial=0)))
+    bad = int((np.abs(got - want) > 1e-7 * scale).sum())
+    return True, bad, len(want)
+
+
+# -- verifying a verdict ----------------------------------------------------------------------
+
+def _tried(detail: str) -> dict:
+    """Sizes the decision tried, from its method text ("n0 in [3]; m in [2, 3]")."""
+    return {k: [int(x) for x in v.split(",")]
+            for k, v in re.findall(r"(\w+) in \[([\d, ]+)\]", detail or "")}
+
+
+def witness_values(net, w) -> tuple:
+    """(sizes, canonical values) of a derivcheck counterexample or kink witness."""
+    sizes = {k: int(v) for k, v in w.sizes.items()}
+    sh = shapes(net, sizes)
+    vals = {}
+    for key in [("X",), ("Y",)] + [(k, l) for l in range(1, net.L + 1) for k in "Wb"]:
+        name = net.name(key)
+        if key[0] == "b" and not net.bias:
+            vals[key] = np.full(sh[key], sympy.S.Zero, dtype=object)
+            continue
+        rows = np.array([[Rational(x.numerator, x.denominator) if isinstance(x, Fraction)
+                          else sympy.nsimplify(x) for x in row] for row in w.matrices[name]],
+                        dtype=object)
+        v = net.view(key)
+        arr = rows.T if v == "T" else rows.reshape(-1, 1) if v == "vec" else rows
+        if arr.shape != sh[key]:
+            raise AssertionError(f"{name} is {arr.shape}, expected {sh[key]}")
+        vals[key] = arr
+    return sizes, vals
+
+
+def targets_valid(net, Y) -> bool:
+    if net.loss == "cross_entropy":
+        return all(sorted(Y[:, k]) == [0] * (Y.shape[0] - 1) + [1] for k in range(Y.shape[1]))
+    if net.loss == "bce":
+        return all(0 <= y <= 1 for y in Y.flat)
+    return True
+
+
+def kink_values(net, sizes, rng) -> list:
+    """Points on ReLU kinks: a row of weights (and its bias) zero, so that a whole row of
+    pre-activations is 0; with biases, one first-layer pre-activation made 0."""
+    layers = [l for l in range(1, net.L + 1) if net.acts[l - 1] in PIECEWISE]
+    out = []
+    for l in layers[:2]:
+        vals = random_values(net, sizes, rng)
+        j = rng.randrange(vals[("W", l)].shape[0])
+        vals[("W", l)][j, :] = sympy.S.Zero
+        vals[("b", l)][j, 0] = sympy.S.Zero
+        out.append(vals)
+    if layers and layers[0] == 1 and net.bias:
+        vals = random_values(net, sizes, rng)
+        j = rng.randrange(vals[("W", 1)].shape[0])
+        vals[("b", 1)][j, 0] = -(vals[("W", 1)][j, :] @ vals[("X",)][:, 0])
+        out.append(vals)
+    return out
+
+
+def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
+    """None if the verdict holds up, else what is wrong with it (see the module text)."""
+    v = result.verdict
+
+    def at(sizes, vals, cs):
+        truth = Truth(net, vals)
+        found = []
+        for c in cs:
+            try:
+                fits, bad, n = compare_at(net, node, lhs_key, truth, c, sizes)
+            except Unverifiable:
+                tally["unverifiable"] += 1
+                found.append(None)
+                continue
+            tally["compared"] += n
+            found.append((fits, bad))
+        return found
+
+    if v == "not_equivalent":
+        w = result.counterexample
+        sizes, vals = witness_values(net, w)
+        if not targets_valid(net, vals[("Y",)]):
+            return f"counterexample targets are not valid for {net.loss}: {vals[('Y',)].tolist()}"
+        cs = C_VALUES if w.step0 is None else [Rational(w.step0.numerator, w.step0.denominator)]
+        found = at(sizes, vals, cs)
+        for c, f in zip(cs, found):
+            if f is not None and f[0] and f[1] == 0:
+                return (f"counterexample at sizes {sizes} shows no difference "
+                        f"(Step(0) = {c})")
+        tally["evidence"] += all(f is not None for f in found)
+        return None
+    if v not in ("equivalent", "equivalent_almost_everywhere"):
+        return None
+    tried = _tried(result.method_detail)
+    names = net.size_names
+    small = [{s: 1 for s in names}, {s: rng.randint(1, 4) for s in names}]
+    if small[0] == small[1]:
+        small = small[:1]
+    before = tally["compared"]
+    for sizes in small:
+        vals = random_values(net, sizes, rng)
+        for f in at(sizes, vals, [C_VALUES[1]]):
+            if f is not None and (not f[0] or f[1]):
+                return (f"{v}, but at sizes {sizes} the formula "
+                        f"{'differs in ' + str(f[1]) + ' entries' if f[0] else 'does not fit'}"
+                        f" at {_show(vals)}")
+        if v == "equivalent":
+            for vals in kink_values(net, sizes, rng)[:1 if len(small) > 1 else 2]:
+                for c, f in zip(C_VALUES, at(sizes, vals, C_VALUES)):
+                    if f is not None and (not f[0] or f[1]):
+                        return (f"equivalent, but at sizes {sizes}, Step(0) = {c}, the formula "
+                                f"differs at the kink {_show(vals)}")
+    large = {s: max(tried.get(s, [3])) + rng.randint(1, 3) for s in names}
+    if names:
+        fits, bad, n = torch_compare(net, node, lhs_key, large, rng)
+        tally["compared_torch"] += n
+        if not fits or bad:
+            return f"{v}, but torch autograd at sizes {large} disagrees in {bad} entries"
+    enough = tally["compared"] - before > 0
+    if v == "equivalent":
+        tally["evidence"] += enough
+        return None
+    w = result.kink_point
+    sizes, vals = witness_values(net, w)
+    cs = C_VALUES if w.step0 is None else [Rational(w.step0.numerator, w.step0.denominator)]
+    found = at(sizes, vals, cs)
+    if all(f is not None and f[0] and f[1] == 0 for f in found):
+        return f"kink witness at sizes {sizes} (Step(0) {w.step0}) shows no difference"
+    tally["evidence"] += enough and any(f is not None for f in found)
+    return None
+
+
+def _show(vals) -> str:
+    return "; ".join(f"{k}={v.tolist()}" for k, v in vals.items())
+
+
+# -- running ----------------------------------------------------------------------------------
+
+def make_case(seed: int, index: int):
+    """(net, wrt key, mutation kind, formula tree, text) of case ``index``: the mutation is
+    ``index``'s in turn, on the first of up to 12 drawn networks and quantities where it
+    applies (else the formula as is)."""
+    rng = random.Random(seed * 1_000_003 + index)
+    kind = mc.MUTATIONS[index % len(mc.MUTATIONS)]
+    for _ in range(12):
+        net = mc.random_net(rng)
+        if net.acts[-1] == "softmax" and rng.random() < 0.3:
+            key = ("Z", net.L)
+        else:
+            key = rng.choice(mc.wrt_keys(net))
+        name, node = mc.formula(net, key, rng)
+        mutated = mc.mutate(net, key, node, kind, rng)
+        if mutated is not None:
+            return net, key, kind, mutated, f"{name} = {mc.text(net, mutated, rng)}"
+    return net, key, "same", node, f"{name} = {mc.text(net, node, rng)}"
+
+
+def run_case(args):
+    seed, index = args
+    from derivcheck.decide.check import check
+    from derivcheck.errors import DerivcheckError
+    net, key, kind, node, text = make_case(seed, index)
+    rng = random.Random(seed * 7_000_003 + index)
+    row = dict(index=index, kind=kind, desc=net.describe(), wrt=str(key), candidate=text)
+    start = time.perf_counter()
+    try:
+        result = check(net.derivcheck_net(), text, timeout=CHECK_TIMEOUT)
+    except DerivcheckError as exc:  # refused: not a verdict, but worth a look
+        return dict(row, verdict="refused", seconds=time.perf_counter() - start, wrong=None,
+                    reason=exc.message)
+    except Exception as exc:  # noqa: BLE001 - a crash is a finding
+        return dict(row, verdict="crash", seconds=time.perf_counter() - start,
+                    wrong=f"{type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - start
+    tally = Counter()
+    vstart = time.perf_counter()
+    try:
+        wrong = verify(result, net, node, key, rng, tally)
+    except Exception as exc:  # noqa: BLE001 - counted as unverified, and reported
+        wrong = None
+        tally["skipped"] = f"{type(exc).__name__}: {exc}"
+    return dict(row, verdict=result.verdict, seconds=seconds, wrong=wrong,
+                reason=result.reason, verify_seconds=time.perf_counter() - vstart,
+                diagnosis=[d.kind for d in result.diagnosis], **tally)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", type=int, default=5000)
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=20261129)
+    ap.add_argument("--quick", action="store_true", help="28 cases, two per mutation")
+    ap.add_argument("--log", help="append each case's outcome to this JSONL file as it ends "
+                                  "(a run interrupted still has its figures; rerun resumes)")
+    ap.add_argument("--summarize", metavar="LOG", help="print the report of a --log file")
+    args = ap.parse_args(argv)
+    if args.summarize:
+        rows = [json.loads(line) for line in open(args.summarize) if line.strip().endswith("}")]
+        report(rows, source=args.summarize)
+        return 1 if failed(rows) else 0
+    cases = 28 if args.quick else args.cases
+    rows = []
+    if args.log and Path(args.log).exists():
+        rows = [json.loads(line) for line in open(args.log) if line.strip().endswith("}")]
+    done = {r["index"] for r in rows}
+    work = [(args.seed, i) for i in range(cases) if i not in done]
+    start = time.perf_counter()
+    if args.jobs == 1:
+        it = map(run_case, work)
+    else:
+        import multiprocessing as mp
+        it = mp.get_context("fork").Pool(args.jobs, maxtasksperchild=200).imap_unordered(
+            run_case, work, chunksize=4)
+    log = open(args.log, "a") if args.log else None
+    for row in it:
+        rows.append(row)
+        if log:
+            log.write(json.dumps(row, default=str) + "\n")
+            log.flush()
+    report(rows, time.perf_counter() - start, args.jobs, args.seed)
+    return 1 if failed(rows) else 0
+
+
+def failed(rows) -> bool:
+    """Any wrong verdict, crash, or decided case whose evidence was not confirmed."""
+    return any(r["wrong"] or r.get("skipped") or (
+        r["verdict"] in ("equivalent", "equivalent_almost_everywhere", "not_equivalent")
+        and not r.get("evidence")) for r in rows)
+
+
+def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
+    verdicts = Counter(r["verdict"] for r in rows)
+    by_kind = defaultdict(Counter)
+    for r in rows:
+        by_kind[r["kind"]][r["verdict"]] += 1
+    times = sorted(r["seconds"] for r in rows) or [0.0]
+    if source:
+        print(f"matrix soundness run: {len(rows)} cases, from {source}")
+    else:
+        print(f"matrix soundness run: {len(rows)} cases, seed {seed}, {jobs} worker(s), "
+              f"{wall:.0f} s wall")
+    print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
+    print(f"check time: median {statistics.median(times) * 1000:.0f} ms, "
+          f"p99 {times[int(0.99 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s")
+    names = ["equivalent", "equivalent_almost_everywhere", "not_equivalent", "unknown"]
+    print(f"{'mutation':<24}" + "".join(f"{n[:14]:>16}" for n in names))
+    for kind in mc.MUTATIONS:
+        if kind in by_kind:
+            print(f"{kind:<24}" + "".join(f"{by_kind[kind][n]:>16}" for n in names))
+    for r in rows:
+        if r["verdict"] in ("refused", "crash"):
+            print(f"{r['verdict']} case {r['index']} ({r['kind']}, {r['desc']}): "
+                  f"{r.get('reason') or r.get('wrong')}\n  candidate: {r['candidate']}")
+        if r["verdict"] == "unknown":
+            print(f"unknown case {r['index']} ({r['kind']}, {r['desc']}): {r.get('reason')}")
+    decided = [r for r in rows if r["verdict"] in names[:3]]
+    print(f"verification: {sum(r.get('compared', 0) for r in rows)} entry comparisons by "
+          f"sympy.diff at exact points, {sum(r.get('compared_torch', 0) for r in rows)} by "
+          f"torch autograd at larger sizes, {sum(r.get('unverifiable', 0) for r in rows)} not "
+          f"evaluable; the verdict's own evidence confirmed in "
+          f"{sum(1 for r in decided if r.get('evidence'))} of {len(decided)} decided cases")
+    for r in rows:
+        if r.get("skipped"):
+            print(f"verification failed, case {r['index']}: {r['skipped']}")
+        elif r in decided and not r.get("evidence"):
+            print(f"evidence unconfirmed, case {r['index']} ({r['kind']}, {r['desc']})")
+    wrong = [r for r in rows if r["wrong"]]
+    for r in wrong:
+        print(f"WRONG case {r['index']} ({r['kind']}, {r['desc']}, d/d{r['wrt']}): "
+              f"{r['verdict']}: {r['wrong']}\n  candidate: {r['candidate']}")
+    print(f"WRONG verdicts: {len(wrong)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Sheets and reports for matrix networks: the style's equations with shapes, compiled."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import derivcheck
+from derivcheck.core.matrix.network import MatrixNetwork
+from derivcheck.write.matrix_sheet import matrix_report_source, matrix_sheet_source, \
+    write_matrix_sheet
+
+NG = dict(widths=["n0", "n1", 1], activations="tanh,sigmoid", loss="bce", batch="m", bias=True)
+CS = dict(widths=["D", "H", 3], activations="relu,identity", loss="cross_entropy", batch="N",
+          bias=True)
+pdf = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+
+
+@pytest.mark.parametrize("style,equations", [
+    ("ng", [r"dZ^{[L]} &= A^{[L]} - Y", r"dW^{[l]} &= \frac{1}{m} dZ^{[l]} A^{[l-1]\top}",
+            r"dA^{[l-1]} &= W^{[l]\top} dZ^{[l]}", r"Z^{[1]} &= W^{[1]} X + b^{[1]}"]),
+    ("nielsen", [r"\tag{BP1}", r"\tag{BP4}", r"\delta^{l} &= \left(\left(w^{l+1}\right)^{\top}",
+                 r"z^{2} &= w^{2} x + b^{2}"]),
+    ("seed", [r"\frac{\partial C}{\partial W^{(k)}_{ij}} &= \frac{\partial C}{\partial "
+              r"z^{(k+1)}_{j}} r^{(k)}_{i}", r"z^{(1)} &= W^{(0)\top} x + b^{(0)}"]),
+])
+def test_sheet_has_the_style_s_equations_with_shapes(style, equations):
+    src = matrix_sheet_source(MatrixNetwork(**NG, style=style))
+    for eq in equations:
+        assert eq in src, eq
+    assert r"n_{1} \times m" in src or r"n_{1} \times 1" in src
+
+
+def test_cs231n_sheet_names_rows_and_dscores():
+    src = matrix_sheet_source(MatrixNetwork(**CS, style="cs231n"))
+    assert r"Z_{1} &= X W_{1} + b_{1} && N \times H" in src
+    assert r"\mathit{dscores} &= \frac{1}{N}\left(P - Y\right)" in src
+    assert r"\frac{\partial L}{\partial W_{1}} &= X^{\top}" in src     # examples are rows
+
+
+def test_backward_pass_rows_carry_shapes():
+    src = matrix_sheet_source(MatrixNetwork(**NG, style="ng"))
+    assert (r"\frac{\partial J}{\partial W^{[1]}} &= \frac{\partial J}{\partial Z^{[1]}} "
+            r"X^{\top} && n_{1} \times n_{0}") in src
+
+
+@pdf
+@pytest.mark.parametrize("style", ["ng", "cs231n", "nielsen", "seed"])
+def test_sheet_compiles(tmp_path, style):
+    spec = CS if style == "cs231n" else NG
+    out = write_matrix_sheet(MatrixNetwork(**spec, style=style), tmp_path / "s.pdf")
+    assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_report_of_a_wrong_formula_shows_the_counterexample_matrices():
+    net = MatrixNetwork(**NG)
+    r = derivcheck.check(net, "dW1 = dZ1 @ X.T")
+    assert r.verdict == "not_equivalent"
+    src = matrix_report_source(r)
+    assert r"\section*{Counterexample}" in src and r"\begin{bmatrix}" in src
+    assert r"W^{[1]} &= \begin{bmatrix}" in src and r"X &= \begin{bmatrix}" in src
+    assert "missing\\_batch\\_mean" in src
+    assert r"dW^{[1]} = \frac{\partial J}{\partial Z^{[1]}} X^{\top}" in src
+
+
+@pdf
+def test_report_compiles_from_the_command_line(tmp_path):
+    from derivcheck.app.cli import main
+    out = tmp_path / "r.pdf"
+    code = main(["check", "--widths", "D,H,3", "--act", "relu,identity", "--loss",
+                 "cross_entropy", "--batch", "N", "--bias", "--style", "cs231n",
+                 "dW2 = dscores @ H", "--report", str(out)])
+    assert code == 1 and out.read_bytes()[:5] == b"%PDF-"
