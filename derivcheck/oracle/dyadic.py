@@ -46,9 +46,7 @@ class NeedPrecision(ArithmeticError):
 def _maxabs(M) -> int:
     if M.size == 0:
         return 0
-    if M.dtype == object:
-        return max(abs(int(v)) for v in M.flat)
-    return int(np.abs(M).max())
+    return max(int(M.max()), -int(M.min()))
 
 
 def _obj(M):
@@ -96,11 +94,9 @@ class Mat:
         if nonzero.any() and int((k + 53).max()) < 62:
             M = np.where(k >= 0, ints << np.maximum(k, 0), ints >> np.maximum(-k, 0))
         else:
-            M = np.empty(a.shape, dtype=object)
-            for idx, v in np.ndenumerate(ints):
-                kk = int(k[idx])
-                M[idx] = int(v) << kk if kk >= 0 else int(v) >> -kk
-            M = _shrink(M)
+            big = ints.astype(object)
+            M = _shrink(np.where(k >= 0, big << np.maximum(k, 0).astype(object),
+                                 big >> np.maximum(-k, 0).astype(object)))
         if low >= 0:
             return cls(_obj(M) * (1 << low) if low else M, 1)._normal()
         return cls(M, 1 << -low)
@@ -196,7 +192,12 @@ class Mat:
     def __matmul__(self, other: "Mat") -> "Mat":
         inner = self.shape[-1]
         bound = _maxabs(self.M) * _maxabs(other.M) * max(inner, 1)
-        M = self.M @ other.M if _fits(bound) else _obj(self.M) @ _obj(other.M)
+        if _fits(bound):
+            M = self.M @ other.M
+        elif inner == 1:     # an outer product: elementwise is much faster on objects
+            M = _obj(self.M) * _obj(other.M).reshape(1, -1)
+        else:
+            M = _obj(self.M) @ _obj(other.M)
         R = None
         if self.R is not None or other.R is not None:
             a, b = self.absbound(), other.absbound()
@@ -262,7 +263,7 @@ def _trailing_zeros(ints) -> np.ndarray:
 
 
 def _fits_float(M) -> bool:
-    return M.dtype != object or _maxabs(M) < 2 ** 1000
+    return M.dtype != object or _maxabs(M).bit_length() < 1000
 
 
 def _times(M, k: int):
