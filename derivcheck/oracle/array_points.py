@@ -13,7 +13,7 @@ float64 arithmetic too.
 >>> net = MatrixNetwork([4, 3, 2], "relu,identity", "cross_entropy", bias=True)
 >>> arrays = random_arrays(net, 0)
 >>> arrays["Y"].T.tolist(), arrays["W1"].shape
-([[0.0, 1.0]], (3, 4))
+([[1.0, 0.0]], (3, 4))
 >>> on, sites = place_kinks(net, arrays, "torch")
 >>> sites
 [('Z1', (0, 0), 0)]
