@@ -58,13 +58,14 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g.add_argument("--net", metavar="FILE.toml", help="read the network from a TOML file")
 
 
-def network_from_args(args):
-    """A Network from the network options (or --net)."""
+def network_from_args(args, *, oracle: bool = False):
+    """A Network from the network options (or --net); ``oracle``: for test vectors, within
+    the oracle's limits."""
     from ..core.network import build
     from ..core.spec import NetworkSpec
 
     if args.net:
-        return build(NetworkSpec.from_toml(args.net))
+        return build(NetworkSpec.from_toml(args.net, oracle=oracle))
     data = {}
     if args.forward:
         data["forward"] = args.forward
@@ -84,7 +85,7 @@ def network_from_args(args):
                        ("input", args.input), ("target", args.target), ("loss", args.loss)):
         if value:
             data[key] = value
-    return build(NetworkSpec.from_dict(data))
+    return build(NetworkSpec.from_dict(data, oracle=oracle))
 
 
 def _read_candidate(text: str) -> str:
@@ -144,7 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--kinks", action="store_true", help="add points exactly on kinks")
     v.add_argument("--kink-convention", default="torch")
     v.add_argument("--seed", type=int, default=0)
-    v.add_argument("-o", "--output", help="vectors.json (default: standard output)")
+    v.add_argument("--format", choices=("json", "npz"), default="json",
+                   help="npz: arrays by name (matrix networks; needs -o)")
+    v.add_argument("-o", "--output", help="vectors.json or vectors.npz (default: standard "
+                                          "output)")
 
     r = sub.add_parser("parse", help="show how a formula was read")
     _network_options(r)

@@ -131,9 +131,13 @@ def cmd_sheet(args) -> int:
 
 
 def cmd_vectors(args) -> int:
+    net = network_from_args(args, oracle=True)
+    if getattr(net, "is_matrix", False):
+        return _array_vectors(net, args)
+    if args.format == "npz":
+        raise SpecError("--format npz writes the arrays of a matrix network",
+                        hint="describe the network with --widths (an MLP), or use JSON")
     from ..oracle.vectors import make_vectors
-    net = network_from_args(args)
-    _scalar_only(net, "derivcheck vectors")
     data = make_vectors(net, points=args.points, kinks=args.kinks,
                         convention=args.kink_convention, seed=args.seed)
     text = json.dumps(data, indent=1)
@@ -142,6 +146,27 @@ def cmd_vectors(args) -> int:
         print(f"{len(data['vectors'])} vectors written to {args.output}")
     else:
         print(text)
+    return 0
+
+
+def _array_vectors(net, args) -> int:
+    """Test vectors of a matrix network: named arrays as JSON or npz."""
+    from ..oracle.array_vectors import make_array_vectors, save_npz
+    npz = args.format == "npz"
+    if npz and not args.output:
+        raise SpecError("--format npz needs an output file", hint="add -o vectors.npz")
+    data = make_array_vectors(net, points=args.points, kinks=args.kinks,
+                              convention=args.kink_convention, seed=args.seed,
+                              arrays_out=npz)
+    if npz:
+        save_npz(data, args.output)
+    else:
+        text = json.dumps(data, separators=(",", ":"))
+        if not args.output:
+            print(text)
+            return 0
+        Path(args.output).write_text(text + "\n")
+    print(f"{len(data['vectors'])} vectors written to {args.output}")
     return 0
 
 

@@ -276,3 +276,32 @@ def _loss(net, AL: Mat, ZL: Mat, Y: Mat, r: Fraction, prec: int):
     loss = from_arbs([total * (arb(r.numerator) / r.denominator)], (1, 1), prec)
     g = (P * Y.total(0) - Y).scale(r)      # dJ/dlogits, for any targets
     return (loss, None, g) if net.softmax_output else (loss, g, None)
+
+
+def at_kink(oracle: ArrayOracle, arrays: dict) -> bool:
+    """Does the gradient at ``arrays`` depend on the kink convention? Only when some
+    piecewise unit sits exactly on a breakpoint; then the gradients under Step(0) = 0, 1
+    (and the profile's own) are compared.
+
+    >>> from derivcheck.core.matrix.network import MatrixNetwork
+    >>> o = ArrayOracle(MatrixNetwork([1, 1, 1], "relu,identity"), "torch")
+    >>> at_kink(o, {"W1": [[0]], "W2": [[1]], "X": [[1]], "Y": [[-1]]})
+    True
+    >>> at_kink(o, {"W1": [[1]], "W2": [[1]], "X": [[1]], "Y": [[-1]]})
+    False
+    """
+    values = oracle.canonical(arrays)
+    _, Zs, _ = oracle.forward(values, oracle.step0)
+    from .units import breakpoints
+    hit = False
+    for l, Z in Zs.items():
+        act = oracle.net.activation(l)
+        if act != "softmax" and Z.exact:
+            hit = hit or any((Z.compare(k) == 0).any() for k in breakpoints(act))
+    if not hit:
+        return False
+    runs = [ArrayOracle(oracle.net, c).run(values, Fraction(c)) for c in ("0", "1")]
+    runs.append(oracle.run(values, oracle.step0))
+    first = runs[0]
+    return any(not np.array_equal(r.mats[k].floats(), first.mats[k].floats())
+               or r[k].tolist() != first[k].tolist() for r in runs[1:] for k in first.mats)
