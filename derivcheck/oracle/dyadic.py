@@ -67,10 +67,17 @@ def _shrink(M):
 class Mat:
     """``M / D`` (exact), or a ball ``M / D +- R`` (``R`` float64, None when exact)."""
 
-    __slots__ = ("M", "D", "R")
+    __slots__ = ("M", "D", "R", "_b", "_f")
 
-    def __init__(self, M, D: int = 1, R=None):
-        self.M, self.D, self.R = M, int(D), R
+    def __init__(self, M, D: int = 1, R=None, bound: int | None = None):
+        self.M, self.D, self.R, self._b, self._f = M, int(D), R, bound, None
+
+    @property
+    def bound(self) -> int:
+        """An upper bound on |M| (exact when computed here, derived after arithmetic)."""
+        if self._b is None:
+            self._b = _maxabs(self.M)
+        return self._b
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -82,6 +89,17 @@ class Mat:
         if a.size == 0:
             return cls(np.zeros(a.shape, np.int64))
         mant, expo = np.frexp(a)                       # a = mant * 2^expo, |mant| in [0.5, 1)
+        nonzero = mant != 0
+        if not nonzero.any():
+            return cls(np.zeros(a.shape, np.int64), 1, None, 0)
+        top, low = int(expo[nonzero].max()), int(expo[nonzero].min())
+        if top - low <= 9:      # one shift makes every entry an integer below 2^62
+            k = 53 - low
+            M = np.ldexp(a, k).astype(np.int64)
+            tz = _ctz(int(np.bitwise_or.reduce(np.abs(M).ravel())))
+            k -= tz
+            M >>= tz
+            return cls(M, 1 << k) if k >= 0 else cls(_times(M, 1 << -k, 2 ** 62), 1)
         ints = np.ldexp(mant, 53).astype(np.int64)      # exact: 53-bit mantissas
         shift = expo.astype(np.int64) - 53              # a = ints * 2^shift
         nonzero = ints != 0
@@ -111,8 +129,8 @@ class Mat:
         return cls(_shrink(M.reshape(a.shape)), D)
 
     def _normal(self) -> "Mat":
-        if self.M.dtype == object:
-            self.M = _shrink(self.M)
+        if self.M.dtype == object and _fits(self.bound):
+            self.M = self.M.astype(np.int64)
         return self
 
     # -- shape ----------------------------------------------------------------------------
@@ -122,7 +140,9 @@ class Mat:
 
     @property
     def T(self) -> "Mat":
-        return Mat(self.M.T, self.D, None if self.R is None else self.R.T)
+        out = Mat(self.M.T, self.D, None if self.R is None else self.R.T, self._b)
+        out._f = None if self._f is None else self._f.T
+        return out
 
     @property
     def exact(self) -> bool:
@@ -130,16 +150,20 @@ class Mat:
 
     def reshape(self, *shape) -> "Mat":
         return Mat(self.M.reshape(*shape), self.D, None if self.R is None
-                   else self.R.reshape(*shape))
+                   else self.R.reshape(*shape), self._b)
 
     # -- values ---------------------------------------------------------------------------
     def mids(self) -> np.ndarray:
         """The midpoints as float64 (within an ulp or two)."""
-        if self.D < 2 ** 1000 and _fits_float(self.M):
-            return self.M.astype(np.float64) / float(self.D)
-        out = np.empty(self.shape, dtype=np.float64)
-        for idx, v in np.ndenumerate(self.M):
-            out[idx] = float(Fraction(int(v), self.D))
+        if self._f is not None:
+            return self._f
+        if self.D < 2 ** 1000 and self.bound.bit_length() < 1000:
+            out = self.M.astype(np.float64) / float(self.D)
+        else:
+            out = np.empty(self.shape, dtype=np.float64)
+            for idx, v in np.ndenumerate(self.M):
+                out[idx] = float(Fraction(int(v), self.D))
+        self._f = out
         return out
 
     def floats(self) -> np.ndarray:
@@ -165,37 +189,45 @@ class Mat:
     def _common(self, other: "Mat"):
         L = self.D * other.D // math.gcd(self.D, other.D)
         a, b = L // self.D, L // other.D
-        return _times(self.M, a), _times(other.M, b), L
+        return (_times(self.M, a, self.bound), _times(other.M, b, other.bound), L,
+                self.bound * a, other.bound * b)
 
     def __add__(self, other: "Mat") -> "Mat":
-        A, B, L = self._common(other)
-        bound = _maxabs(A) + _maxabs(B)
+        A, B, L, ba, bb = self._common(other)
+        bound = ba + bb
         M = A + B if _fits(bound) or A.dtype == object or B.dtype == object \
             else _obj(A) + _obj(B)
-        return Mat(M, L, _radd(self.R, other.R))._normal()
+        return Mat(M, L, _radd(self.R, other.R), bound)._normal()
 
     def __neg__(self) -> "Mat":
-        return Mat(-self.M, self.D, self.R)
+        return Mat(-self.M, self.D, self.R, self._b)
 
     def __sub__(self, other: "Mat") -> "Mat":
         return self + (-other)
 
     def __mul__(self, other: "Mat") -> "Mat":
         """Elementwise (numpy broadcasting)."""
-        bound = _maxabs(self.M) * _maxabs(other.M)
+        bound = self.bound * other.bound
         M = self.M * other.M if _fits(bound) else _obj(self.M) * _obj(other.M)
         R = None
         if self.R is not None or other.R is not None:
             R = _rmul(self, other)
-        return Mat(M, self.D * other.D, R)
+        return Mat(M, self.D * other.D, R, bound)
 
     def __matmul__(self, other: "Mat") -> "Mat":
         inner = self.shape[-1]
-        bound = _maxabs(self.M) * _maxabs(other.M) * max(inner, 1)
+        bound = self.bound * other.bound * max(inner, 1)
         if _fits(bound):
             M = self.M @ other.M
         elif inner == 1:     # an outer product: elementwise is much faster on objects
             M = _obj(self.M) * _obj(other.M).reshape(1, -1)
+            out = Mat(M, self.D * other.D, None, bound)
+            # each entry is one product: its float is the product of the floats to an ulp
+            out._f = self.mids() * other.mids().reshape(1, -1)
+            if self.R is not None or other.R is not None:
+                out.R = _rmul(self, Mat(other.M.reshape(1, -1), other.D,
+                                        None if other.R is None else other.R.reshape(1, -1)))
+            return out
         else:
             M = _obj(self.M) @ _obj(other.M)
         R = None
@@ -205,25 +237,25 @@ class Mat:
             rb = np.zeros(other.shape) if other.R is None else other.R
             R = ((ra @ b + np.abs(self.mids()) @ rb) * _SLACK) * _SLACK + _TINY
             del a
-        return Mat(M, self.D * other.D, R)
+        return Mat(M, self.D * other.D, R, bound)
 
     def scale(self, c: Fraction) -> "Mat":
         c = Fraction(c)
-        M = _times(self.M, c.numerator)
+        M = _times(self.M, c.numerator, self.bound)
         R = None if self.R is None else self.R * abs(float(c)) * _SLACK
-        return Mat(M, self.D * c.denominator, R)._normal()
+        return Mat(M, self.D * c.denominator, R, self.bound * abs(c.numerator))._normal()
 
     def total(self, axis: int) -> "Mat":
         """Sum over ``axis``, keeping it (length 1)."""
-        bound = _maxabs(self.M) * self.shape[axis]
+        bound = self.bound * self.shape[axis]
         M = self.M.sum(axis=axis, keepdims=True) if _fits(bound) \
             else _obj(self.M).sum(axis=axis, keepdims=True)
         R = None if self.R is None else self.R.sum(axis=axis, keepdims=True) * _SLACK
-        return Mat(M, self.D, R)
+        return Mat(M, self.D, R, bound)
 
     def where(self, mask, other: "Mat") -> "Mat":
         """Entry by entry: self where ``mask`` else other (same shapes)."""
-        A, B, L = self._common(other)
+        A, B, L, ba, bb = self._common(other)
         if A.dtype != B.dtype:
             A, B = _obj(A), _obj(B)
         R = None
@@ -231,7 +263,7 @@ class Mat:
             ra = np.zeros(self.shape) if self.R is None else self.R
             rb = np.zeros(other.shape) if other.R is None else other.R
             R = np.where(mask, ra, rb)
-        return Mat(np.where(mask, A, B), L, R)._normal()
+        return Mat(np.where(mask, A, B), L, R, max(ba, bb))._normal()
 
     def signs(self) -> np.ndarray:
         """-1, 0, 1 entry by entry; NeedPrecision when a ball holds 0 and is not 0."""
@@ -257,19 +289,19 @@ class Mat:
         return float(self.R.max()) / scale if scale else float(self.R.max())
 
 
+def _ctz(n: int) -> int:
+    return (n & -n).bit_length() - 1 if n else 0
+
+
 def _trailing_zeros(ints) -> np.ndarray:
     a = np.abs(ints)
     return (np.log2((a & -a).astype(np.float64))).astype(np.int64)
 
 
-def _fits_float(M) -> bool:
-    return M.dtype != object or _maxabs(M).bit_length() < 1000
-
-
-def _times(M, k: int):
+def _times(M, k: int, bound: int):
     if k == 1:
         return M
-    if M.dtype != object and _fits(abs(k)) and _fits(_maxabs(M) * abs(k)):
+    if M.dtype != object and _fits(abs(k)) and _fits(bound * abs(k)):
         return M * k
     return _obj(M) * k
 
