@@ -128,4 +128,22 @@ def _place(net, oracle, arrays, values, A: Mat, Z: Mat, l: int, at) -> tuple | N
             if _float_exact(new):
                 _set(net, arrays, ("W", l), (i, c), float(new))
                 return (i, j)
-    return None
+    return _two_weights(net, arrays, A, l, at)
+
+
+def _two_weights(net, arrays, A: Mat, l: int, at) -> tuple | None:
+    """No bias and no input a power of two: unit 1's row gets two weights that cancel,
+    W[1, c] = a_d and W[1, d] = -a_c, the rest 0 (only for a breakpoint at 0)."""
+    if at != 0:
+        return None
+    nonzero = [c for c in range(A.shape[0]) if A.entry((c, 0)) != 0]
+    if len(nonzero) < 2:
+        return None
+    c, d = nonzero[:2]
+    row = np.zeros(A.shape[0])
+    row[c], row[d] = float(A.entry((d, 0))), -float(A.entry((c, 0)))
+    if Fraction(row[c]) != A.entry((d, 0)) or Fraction(row[d]) != -A.entry((c, 0)):
+        return None
+    for k, v in enumerate(row):
+        _set(net, arrays, ("W", l), (0, k), v)
+    return (0, 0)

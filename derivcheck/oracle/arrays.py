@@ -108,6 +108,14 @@ class ArrayOracle:
     """Exact gradients of a matrix network at named arrays (see the module docstring)."""
 
     def __init__(self, net, convention="any"):
+        if not getattr(net, "is_matrix", False):
+            spec = getattr(net, "spec", None)
+            if spec is None or spec.kind != "mlp":
+                raise SpecError("the array oracle takes an MLP (matrix network)",
+                                hint="build it with derivcheck.mlp(widths, ...); use "
+                                     "Oracle(net) for chains and equations")
+            from ..core.matrix.network import MatrixNetwork
+            net = MatrixNetwork(spec.widths, spec.activations, spec.loss, bias=spec.bias)
         self.net = net
         self.convention = get_convention(convention)
         self.step0 = Fraction(str(self.convention.step0_values[0]))
