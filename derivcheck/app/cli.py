@@ -145,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--kinks", action="store_true", help="add points exactly on kinks")
     v.add_argument("--kink-convention", default="torch")
     v.add_argument("--seed", type=int, default=0)
-    v.add_argument("--format", choices=("json", "npz"), default="json",
-                   help="npz: arrays by name (matrix networks; needs -o)")
+    v.add_argument("--format", choices=("json", "npz"), dest="vectors_format",
+                   default="json", help="json (default) or npz: arrays by name (MLPs; "
+                                        "needs -o)")
     v.add_argument("-o", "--output", help="vectors.json or vectors.npz (default: standard "
                                           "output)")
 

@@ -132,11 +132,12 @@ def cmd_sheet(args) -> int:
 
 def cmd_vectors(args) -> int:
     net = network_from_args(args, oracle=True)
-    if getattr(net, "is_matrix", False):
+    npz = args.vectors_format == "npz"
+    if getattr(net, "is_matrix", False) or npz and net.spec.kind == "mlp":
         return _array_vectors(net, args)
-    if args.format == "npz":
-        raise SpecError("--format npz writes the arrays of a matrix network",
-                        hint="describe the network with --widths (an MLP), or use JSON")
+    if npz:
+        raise SpecError("--format npz writes the arrays of an MLP",
+                        hint="describe the network with --widths, or use JSON")
     from ..oracle.vectors import make_vectors
     data = make_vectors(net, points=args.points, kinks=args.kinks,
                         convention=args.kink_convention, seed=args.seed)
@@ -152,7 +153,7 @@ def cmd_vectors(args) -> int:
 def _array_vectors(net, args) -> int:
     """Test vectors of a matrix network: named arrays as JSON or npz."""
     from ..oracle.array_vectors import make_array_vectors, save_npz
-    npz = args.format == "npz"
+    npz = args.vectors_format == "npz"
     if npz and not args.output:
         raise SpecError("--format npz needs an output file", hint="add -o vectors.npz")
     data = make_array_vectors(net, points=args.points, kinks=args.kinks,

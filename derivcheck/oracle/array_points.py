@@ -40,6 +40,7 @@ def random_arrays(net, seed=0, batch: int | None = None) -> dict:
     """Every array of ``net`` (style names and layout), dyadic and float64-exact."""
     rng = np.random.default_rng(seed)
     oracle = ArrayOracle(net)
+    net = oracle.net
     m = net.batch if isinstance(net.batch, int) else (batch or 2)
     out = {}
     for name, key in oracle._keys.items():
@@ -74,6 +75,7 @@ def place_kinks(net, arrays: dict, convention="torch") -> tuple[dict, list]:
     exact breakpoint there.
     """
     oracle = ArrayOracle(net, convention)
+    net = oracle.net
     arrays = {k: np.array(v, dtype=np.float64, copy=True) for k, v in arrays.items()}
     sites = []
     for l in range(1, net.L + 1):

@@ -55,6 +55,7 @@ def make_array_vectors(net, *, points: int = 2, kinks: bool = True, convention="
     layer exactly on a breakpoint; gradients under ``convention``. With ``arrays_out``
     the values stay numpy arrays (for npz) instead of nested lists."""
     oracle = ArrayOracle(net, convention)
+    net = oracle.net
     draws = [(random_arrays(net, seed + k), []) for k in range(points)]
     if kinks:
         draws.append(place_kinks(net, random_arrays(net, seed + points), convention))

@@ -45,10 +45,16 @@ def test_gradient_prints_the_backward_pass(capsys):
     assert data["definitions"]["dJ/dZ1"] == "dJ/dA1 * tanh_prime(Z1)"
 
 
-@pytest.mark.parametrize("command", ["vectors", "sheet"])
-def test_commands_not_written_for_matrices_are_clear_errors(capsys, command):
-    code, _, err = run(capsys, command, *NG)
+def test_sheets_not_written_for_matrices_are_clear_errors(capsys):
+    code, _, err = run(capsys, "sheet", *NG)
     assert code == 2 and "not written for matrix networks" in err
+
+
+def test_vectors_of_a_matrix_network_need_numeric_widths(capsys):
+    """vectors gives named arrays for matrix networks now (CONTRACT section 5); sizes
+    given as names cannot be drawn."""
+    code, _, err = run(capsys, "vectors", *NG)
+    assert code == 2 and "widths as numbers" in err
 
 
 def test_parse_shows_the_shape(capsys):
