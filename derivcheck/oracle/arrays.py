@@ -227,7 +227,13 @@ class ArrayOracle:
         r = Fraction(1, m) if net.reduce == "mean" else Fraction(1)
         loss, dA, dZL = _loss(net, A[L], Zs[L], Y, r, prec)
         grads = {}
-        dZ = dZL if dZL is not None else dA * slopes[L]
+        if dZL is not None:
+            dZ = dZL
+        elif slopes[L] is None:        # a softmax output under another loss: its Jacobian
+            P = A[L]
+            dZ = P * (dA - (P * dA).total(0))
+        else:
+            dZ = dA * slopes[L]
         for l in range(L, 0, -1):
             grads[("W", l)] = dZ @ A[l - 1].T
             if net.bias:
