@@ -22,9 +22,15 @@ def __getattr__(name):  # the oracle pulls in more; load it on first use
     if name == "Oracle":
         from .oracle.exact import Oracle
         return Oracle
+    if name == "gradcheck":
+        from .oracle.gradcheck import gradcheck
+        return gradcheck
+    if name == "strategies":
+        import importlib
+        return importlib.import_module(".strategies", __name__)
     raise AttributeError(name)
 
 
 __all__ = ["check", "chain", "mlp", "forward", "load", "from_dict", "Network", "Oracle",
-           "Result", "Witness", "Diagnosis", "DerivcheckError", "ParseError", "SpecError",
+           "gradcheck", "Result", "Witness", "Diagnosis", "DerivcheckError", "ParseError", "SpecError",
            "get_convention", "__version__"]
