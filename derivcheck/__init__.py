@@ -8,6 +8,12 @@ Build a network, get its exact gradients, and judge a hand-derived formula:
 w2*x*(-y + ReLU(w2*ReLU(w1*x)))*Step(w1*x)*Step(w2*ReLU(w1*x))
 >>> derivcheck.check(net, "x*(relu(w1*x)-y)*step(w1*x)", wrt="w1").verdict
 'not_equivalent'
+
+Layers and batches in matrix notation (CONTRACT section 5):
+
+>>> ng = derivcheck.mlp(["n0", "n1", 1], "tanh,sigmoid", loss="bce", batch="m", bias=True)
+>>> derivcheck.check(ng, r"dW^{[1]} = \\frac{1}{m} dZ^{[1]} X^T").verdict
+'equivalent'
 """
 __version__ = "0.1.0"
 
@@ -15,6 +21,7 @@ from .decide.check import check
 from .core.conventions import get_convention
 from .errors import DerivcheckError, ParseError, SpecError
 from .core.network import Network, chain, forward, from_dict, load, mlp
+from .core.matrix.network import MatrixNetwork
 from .decide.verdict import Diagnosis, Result, Witness
 
 
@@ -31,6 +38,7 @@ def __getattr__(name):  # the oracle pulls in more; load it on first use
     raise AttributeError(name)
 
 
-__all__ = ["check", "chain", "mlp", "forward", "load", "from_dict", "Network", "Oracle",
+__all__ = ["check", "chain", "mlp", "forward", "load", "from_dict", "Network", "MatrixNetwork",
+           "Oracle",
            "gradcheck", "Result", "Witness", "Diagnosis", "DerivcheckError", "ParseError", "SpecError",
            "get_convention", "__version__"]

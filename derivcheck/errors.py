@@ -15,7 +15,7 @@ hint: a ')' is probably missing
 from __future__ import annotations
 
 __all__ = ["DerivcheckError", "ParseError", "NameError_", "SpecError", "LimitError",
-           "NetworkLimitError", "AssumptionError", "PdfError"]
+           "NetworkLimitError", "AssumptionError", "UsageError", "PdfError", "OutputError"]
 
 
 class DerivcheckError(Exception):
@@ -101,7 +101,22 @@ class AssumptionError(DerivcheckError):
     kind = "assumption_error"
 
 
+class UsageError(DerivcheckError, ValueError):
+    """An option given a value it does not take (``form="pretty"``); still a
+    :class:`ValueError` for code that catches those."""
+
+    kind = "usage_error"
+
+
 class PdfError(DerivcheckError):
     """pdflatex missing or failing."""
 
     kind = "pdf_error"
+
+
+class OutputError(DerivcheckError):
+    """An output that cannot be written (a read-only folder, a folder as the output path,
+    a full disk, an output that is also the input)."""
+
+    kind = "output_error"
+

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-__all__ = ["Namespace", "valid_name", "NAME_RE"]
+__all__ = ["Namespace", "valid_name", "did_you_mean", "NAME_RE"]
 
 #: A plain name: letters, digits and underscores, starting with a letter.
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -32,6 +32,30 @@ def valid_name(name: str) -> bool:
     (True, False, False, False)
     """
     return bool(NAME_RE.match(name)) and not keyword.iskeyword(name)
+
+
+#: How alike (difflib's ratio, case ignored) a word and an option must be to suggest it.
+_CLOSE = 0.5
+#: Words longer than this get no suggestion (difflib is quadratic in the length).
+_LONGEST_SUGGESTED = 64
+
+
+def did_you_mean(word: str, options) -> str | None:
+    """The option closest to ``word`` for a "did you mean" (letter case ignored), or None
+    when nothing is close enough.
+
+    >>> did_you_mean("Relu", ["relu", "tanh"]), did_you_mean("w_1", ["w1", "x"])
+    ('relu', 'w1')
+    >>> did_you_mean("qqq", ["w1", "x"]) is None
+    True
+    """
+    if len(word) > _LONGEST_SUGGESTED:
+        return None
+    by_lower = {}
+    for option in options:
+        by_lower.setdefault(option.lower(), option)
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=_CLOSE)
+    return by_lower[found[0]] if found else None
 
 
 @dataclass
@@ -75,8 +99,7 @@ class Namespace:
 
     def closest(self, name: str) -> str | None:
         """The closest known name, for "did you mean"."""
-        found = difflib.get_close_matches(name, list(self.symbols), n=1, cutoff=0.5)
-        return found[0] if found else None
+        return did_you_mean(name, self.symbols)
 
     def parameters(self) -> list[str]:
         return [k for k, r in self.roles.items() if r == "parameter"]

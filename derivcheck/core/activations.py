@@ -28,7 +28,7 @@ from . import functions as F
 from . import hyperbolic
 from .. import limits
 from ..errors import NetworkLimitError, SpecError
-from ..names import valid_name
+from ..names import did_you_mean, valid_name
 
 __all__ = ["ActivationKind", "Activation", "ACTIVATIONS", "parse_activation", "activation_names"]
 
@@ -149,7 +149,7 @@ def parse_activation(text: str) -> Activation:
     if kind is None:
         raise SpecError(f"unknown activation {name!r}",
                         hint="known: " + ", ".join(activation_names()),
-                        suggestion=_closest(name.lower(), list(ACTIVATIONS)))
+                        suggestion=did_you_mean(name, ACTIVATIONS))
     raw = [a.strip() for a in argtext.split(",")] if argtext and argtext.strip() else []
     if len(raw) > len(kind.params):
         raise SpecError(f"{kind.name} takes {len(kind.params)} argument(s), got {len(raw)}")
@@ -177,9 +177,3 @@ def _activation_argument(text: str, act: str, pname: str):
     if valid_name(text):
         return Symbol(text)
     raise SpecError(f"argument {pname} of {act} must be a number or a name, got {text!r}")
-
-
-def _closest(word: str, options: list[str]) -> str | None:
-    import difflib
-    found = difflib.get_close_matches(word, options, n=1)
-    return found[0] if found else None

@@ -33,14 +33,36 @@ from sympy import Add, Mul, S, Symbol
 from .. import limits
 from .conventions import Convention, get_convention
 from ..errors import LimitError
-from .graph import Graph, paused_gc, product
+from .graph import Graph, Role, paused_gc, product
 
-__all__ = ["Backward", "backward", "local_derivative", "adjoint_name", "tree_size"]
+__all__ = ["Backward", "backward", "local_derivative", "adjoint_name", "adjoint_of",
+           "adjoint_symbol", "tree_size"]
+
+
+#: What the name of an adjoint starts with; the quantity's own name follows.
+_ADJOINT_PREFIX = "dC/d"
 
 
 def adjoint_name(symbol) -> str:
-    """The plain name of the adjoint of ``symbol``: ``dC/dz2``."""
-    return f"dC/d{symbol.name if isinstance(symbol, Symbol) else symbol}"
+    """The plain name of the adjoint of ``symbol`` (a Symbol or a name): ``dC/dz2``.
+    :func:`adjoint_of` reads it back.
+
+    >>> adjoint_name(Symbol("z2")), adjoint_of(adjoint_name("w1")), adjoint_of("dz2")
+    ('dC/dz2', 'w1', None)
+    """
+    return _ADJOINT_PREFIX + (symbol.name if isinstance(symbol, Symbol) else str(symbol))
+
+
+def adjoint_of(name: str) -> str | None:
+    """The name of the quantity whose adjoint is named ``name``, or None when ``name``
+    is not an adjoint's name."""
+    quantity = name.removeprefix(_ADJOINT_PREFIX)
+    return quantity if quantity != name and quantity else None
+
+
+def adjoint_symbol(symbol) -> Symbol:
+    """The symbol standing for dC/d``symbol``, named by :func:`adjoint_name`."""
+    return Symbol(adjoint_name(symbol))
 
 
 def local_derivative(expr, u: Symbol, convention: Convention) -> sympy.Expr:
@@ -171,9 +193,9 @@ class Backward:
                 uses[s] += 1
         keep = set()
         for n in self.graph.nodes:
-            if n.role == "loss":
+            if n.role == Role.LOSS:
                 continue
-            if n.role == "pre" or uses[n.symbol] > 1 or n.role == "eq":
+            if n.role == Role.PRE or uses[n.symbol] > 1 or n.role == Role.EQ:
                 keep.add(self.adjoints[n.symbol])
         return keep
 
@@ -196,17 +218,17 @@ def _backward(graph: Graph, conv: Convention) -> Backward:
     node_symbols = {n.symbol for n in graph.nodes}
     leaves = set(graph.params) | set(graph.inputs)
     for node in reversed(graph.nodes):
-        if node.role == "loss":
+        if node.role == Role.LOSS:
             adj_expr = S.One
         else:
             adj_expr = _sum(contributions.pop(node.symbol, []))
-        adj = Symbol(adjoint_name(node.symbol))
+        adj = adjoint_symbol(node.symbol)
         bw.adjoints[node.symbol] = adj
-        if node.role != "loss":
+        if node.role != Role.LOSS:
             bw.definitions[adj] = adj_expr
         for u, partial in _local_partials(node, conv):
             if u in node_symbols or u in leaves:
-                contributions[u].append(partial if node.role == "loss" else product(adj, partial))
+                contributions[u].append(partial if node.role == Role.LOSS else product(adj, partial))
     for p in list(graph.params) + list(graph.inputs):
         bw.gradients[p] = _sum(contributions.get(p, []))
     return bw

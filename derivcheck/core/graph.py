@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import sympy
 from sympy import Add, Mul, Symbol
@@ -28,23 +29,33 @@ from .losses import loss_expr
 from ..names import Namespace
 from .spec import NetworkSpec
 
-__all__ = ["Node", "Graph", "build_graph", "product", "paused_gc"]
+__all__ = ["Role", "Node", "Graph", "build_graph", "product", "paused_gc"]
 
 LOSS_NAMES = ("C", "J", "L", "E", "Cost", "Loss")
+
+
+class Role(StrEnum):
+    """What a forward equation computes."""
+
+    __repr__ = str.__repr__  # shown as the plain string, like the values it replaced
+
+    PRE = "pre"      # a pre-activation
+    ACT = "act"      # an activation output
+    LOSS = "loss"    # the loss
+    EQ = "eq"        # any other explicit equation
 
 
 @dataclass
 class Node:
     """One forward equation ``symbol = expr``.
 
-    ``role`` is ``pre`` (a pre-activation), ``act`` (an activation output), ``loss``,
-    or ``eq`` (any other explicit equation); ``layer`` and ``unit`` index chains and
-    MLPs; ``activation`` is set on ``act`` nodes built from the activation table.
+    ``role`` is a :class:`Role`; ``layer`` and ``unit`` index chains and MLPs;
+    ``activation`` is set on ``Role.ACT`` nodes built from the activation table.
     """
 
     symbol: Symbol
     expr: sympy.Expr
-    role: str = "eq"
+    role: Role = Role.EQ
     layer: int | None = None
     unit: int | None = None
     activation: Activation | None = None
@@ -92,7 +103,7 @@ class Graph:
             ns.symbols[str(s)] = s
             ns.roles[str(s)] = "target"
         for n in self.nodes:
-            if n.role != "loss":
+            if n.role != Role.LOSS:
                 ns.symbols[str(n.symbol)] = n.symbol
                 ns.roles[str(n.symbol)] = "intermediate"
         for name, target in self.aliases.items():
@@ -100,7 +111,7 @@ class Graph:
             ns.roles.setdefault(name, "intermediate")
         acts = {}
         for n in self.nodes:
-            if n.role == "act" and n.activation is not None:
+            if n.role == Role.ACT and n.activation is not None:
                 pre = n.expr.args[0] if n.expr.args else None
                 if isinstance(pre, Symbol):
                     acts[str(pre)] = n.activation
@@ -218,12 +229,12 @@ def _chain(spec: NetworkSpec) -> Graph:
         linear = {W[k - 1]: prev, prev: W[k - 1]}
         if B:
             linear[B[k - 1]] = sympy.S.One
-        nodes.append(Node(z, pre, "pre", k, linear=linear))
-        nodes.append(Node(a, acts[k - 1].apply(z), "act", k, activation=acts[k - 1]))
+        nodes.append(Node(z, pre, Role.PRE, k, linear=linear))
+        nodes.append(Node(a, acts[k - 1].apply(z), Role.ACT, k, activation=acts[k - 1]))
         prev = a
     aliases.setdefault("yhat", prev)
     C = _loss_symbol(names.taken | set(aliases))
-    nodes.append(Node(C, loss_expr(spec.loss, [prev], [y]), "loss"))
+    nodes.append(Node(C, loss_expr(spec.loss, [prev], [y]), Role.LOSS))
     params = []
     for k in range(n):
         params.append(W[k])
@@ -289,8 +300,8 @@ def _mlp(spec: NetworkSpec) -> Graph:
                 linear[b] = sympy.S.One
             z = Symbol(_unit_name("z", k + 1, j))
             a = Symbol(_unit_name("a", k + 1, j))
-            nodes.append(Node(z, pre, "pre", k + 1, j, linear=linear))
-            nodes.append(Node(a, acts[k].apply(z), "act", k + 1, j, activation=acts[k]))
+            nodes.append(Node(z, pre, Role.PRE, k + 1, j, linear=linear))
+            nodes.append(Node(a, acts[k].apply(z), Role.ACT, k + 1, j, activation=acts[k]))
             aliases[_unit_name("r", k + 1, j)] = a
             layer_out.append(a)
         prev = layer_out
@@ -305,7 +316,7 @@ def _mlp(spec: NetworkSpec) -> Graph:
     user = [str(s) for s in inputs + targets]
     _refuse_clashes(user, generated, learnable)
     C = _loss_symbol(set(user) | generated | learnable)
-    nodes.append(Node(C, loss_expr(spec.loss, prev, targets), "loss"))
+    nodes.append(Node(C, loss_expr(spec.loss, prev, targets), Role.LOSS))
     return Graph(spec, nodes, inputs, targets, params, prev, C, aliases)
 
 
@@ -350,7 +361,7 @@ def _forward(spec: NetworkSpec) -> Graph:
             raise SpecError(f"{len(outputs)} outputs but {len(targets)} targets")
     taken = {str(s) for s in params} | set(defined) | {str(s) for s in inputs + targets}
     C = _loss_symbol(taken)
-    nodes.append(Node(C, loss_expr(spec.loss, outputs, targets), "loss"))
+    nodes.append(Node(C, loss_expr(spec.loss, outputs, targets), Role.LOSS))
     return Graph(spec, nodes, inputs, targets, params, outputs, C, aliases)
 
 
@@ -361,5 +372,6 @@ def _forward_node(sym: Symbol, expr: sympy.Expr) -> Node:
     if isinstance(expr, sympy.Function) and expr.args:
         for kind in ACTIVATIONS.values():
             if kind.build is type(expr):
-                return Node(sym, expr, "act", activation=Activation(kind, tuple(expr.args[1:])))
-    return Node(sym, expr, "eq")
+                return Node(sym, expr, Role.ACT,
+                            activation=Activation(kind, tuple(expr.args[1:])))
+    return Node(sym, expr, Role.EQ)

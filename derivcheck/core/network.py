@@ -10,20 +10,22 @@ x*(-y + ReLU(W0*x))*Step(W0*x)
 """
 from __future__ import annotations
 
-import difflib
 from functools import cached_property
 
 import sympy
 from sympy import Symbol
 
 from .conventions import Convention, get_convention
-from ..errors import SpecError
-from .gradients import Backward, adjoint_name, backward
+from ..errors import SpecError, UsageError
+from .gradients import Backward, adjoint_symbol, backward
 from .graph import Graph, build_graph
-from ..names import Namespace
+from ..names import Namespace, did_you_mean
 from .spec import NetworkSpec
 
 __all__ = ["Network", "chain", "mlp", "forward", "load", "from_dict", "build"]
+
+#: What :meth:`Network.gradient` can show.
+_FORMS = ("expanded", "inline", "named")
 
 
 class Network:
@@ -79,10 +81,9 @@ class Network:
         if hit and Symbol(hit) in self.params:
             return Symbol(hit)
         names = [s.name for s in self.params + self.inputs]
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
         raise SpecError(f"{name!r} is not a parameter of the network",
                         hint="parameters: " + _listing([p.name for p in self.params]),
-                        suggestion=close[0] if close else None)
+                        suggestion=did_you_mean(name, names))
 
     def quantity(self, name: str | Symbol) -> Symbol:
         """A parameter, input or forward quantity (``z1``, ``a2``, ``yhat``) called
@@ -112,7 +113,7 @@ class Network:
             return bw.inline(g)
         if form == "expanded":
             return bw.expand(g)
-        raise ValueError(f"unknown form {form!r}")
+        raise UsageError(f"unknown form {form!r}", hint="forms: " + ", ".join(_FORMS))
 
     def definitions(self, convention: str | Convention = "any") -> dict:
         """Every symbol's definition, forward then backward, in an order evaluators can
@@ -121,7 +122,7 @@ class Network:
         defs = dict(self.graph.definitions)
         defs.update(bw.definitions)
         for p, g in bw.gradients.items():
-            defs[Symbol(adjoint_name(p))] = g
+            defs[adjoint_symbol(p)] = g
         return defs
 
     @cached_property
@@ -130,7 +131,7 @@ class Network:
         ns = self.graph.namespace()
         for name, target in ns.symbols.items():
             if isinstance(target, Symbol):
-                ns.adjoints[name] = Symbol(adjoint_name(target))
+                ns.adjoints[name] = adjoint_symbol(target)
         return ns
 
     def loss(self) -> sympy.Expr:

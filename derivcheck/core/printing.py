@@ -10,13 +10,16 @@
 """
 from __future__ import annotations
 
+import decimal
 import re
+from fractions import Fraction
 
+import mpmath
 import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-__all__ = ["PlainPrinter", "plain"]
+__all__ = ["PlainPrinter", "plain", "format_value"]
 
 _NAMES = {
     "Step": "step", "ReLU": "relu", "LeakyReLU": "leaky_relu", "PReLU": "leaky_relu",
@@ -84,3 +87,16 @@ def _backprop_order(factor):
 def plain(expr) -> str:
     """The plain-syntax text of ``expr``."""
     return PlainPrinter({"order": "none"}).doprint(expr)
+
+
+def format_value(value, digits: int = 20) -> str:
+    """``"3/7"`` for exact values (past Python's 4300-digit ``str`` limit too), a decimal
+    string otherwise.
+
+    >>> format_value(Fraction(3, 7)), len(format_value(Fraction(7) ** 6000))
+    ('3/7', 5071)
+    """
+    if isinstance(value, Fraction):
+        num, den = (str(decimal.Decimal(k)) for k in (value.numerator, value.denominator))
+        return num if den == "1" else f"{num}/{den}"
+    return mpmath.nstr(value, digits)

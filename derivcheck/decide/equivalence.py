@@ -41,12 +41,13 @@ import sympy
 
 from ..core import functions as F
 from ..core.conventions import get_convention
-from .formal import K, P, FormalEvaluator, degree_bound, rational_reconstruct
+from ..core.graph import Role
+from .formal import K, P, FormalEvaluator, degree_bound
 from .search import Sampler
 from ..core.sharing import name_arguments
-from .verdict import Witness
+from .verdict import Verdict, Witness
 
-__all__ = ["Decision", "decide"]
+__all__ = ["Decision", "Outcome", "decide"]
 
 RANDOM_POINTS = 24
 MAX_REGIONS = 4096
@@ -59,12 +60,22 @@ MAX_PINS = 6
 class Decision:
     """A verdict with its witnesses and how it was reached."""
 
-    verdict: str
+    verdict: Verdict
     method: str
     detail: str
     counterexample: Witness | None = None
     kink_point: Witness | None = None
     reason: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one step of the procedure found: the final ``decision``, or what later steps
+    build on (the number of sign ``regions`` searched, a ``kink`` witness)."""
+
+    decision: Decision | None = None
+    regions: int = 0
+    kink: Witness | None = None
 
 
 class _Procedure:
@@ -123,14 +134,14 @@ class _Procedure:
     def run(self) -> Decision:
         root, same = self.formal("free")
         if same:
-            return Decision("equivalent", "identity_test",
+            return Decision(Verdict.EQUIVALENT, "identity_test",
                             "identical as rational functions of the inputs, parameters, "
                             "every gate value and Step(0), tested modulo 2^61-1 at "
                             f"{K} random points; {self.error_bound()}")
         kink_seen = None
         aimed = self.suspects()
-        if isinstance(aimed, Decision):
-            return aimed
+        if aimed.decision:
+            return aimed.decision
         for i in range(RANDOM_POINTS):
             found = self.compare(self.sampler.random_point(scale=1 + i % 3))
             if found and not found.on_kink:
@@ -138,31 +149,32 @@ class _Procedure:
             if found:
                 kink_seen = kink_seen or found.witness
         regions = self.regions()
-        if isinstance(regions, Decision):
-            return regions
-        detail = (f"equal off the kinks on all {regions} sign regions searched (identity test "
-                  f"modulo 2^61-1 at {K} random points per region; {self.error_bound()})")
-        kink = kink_seen or self.kinks(root)
-        if isinstance(kink, Decision):
-            return kink
-        if kink is not None:
-            return Decision("equivalent_almost_everywhere", "identity_test",
+        if regions.decision:
+            return regions.decision
+        detail = (f"equal off the kinks on all {regions.regions} sign regions searched "
+                  f"(identity test modulo 2^61-1 at {K} random points per region; "
+                  f"{self.error_bound()})")
+        kink = Outcome(kink=kink_seen) if kink_seen else self.kinks(root)
+        if kink.decision:
+            return kink.decision
+        if kink.kink is not None:
+            return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
                             detail + "; differs at a kink, checked by exact evaluation",
-                            kink_point=kink)
+                            kink_point=kink.kink)
         surfaces = self.kink_surfaces(root)
         if surfaces is not None:
-            return Decision("equivalent", "identity_test",
+            return Decision(Verdict.EQUIVALENT, "identity_test",
                             detail + f"; equal on each of the {surfaces} kink surfaces too "
                             "(identity test on the surface, gates and Step(0) free)")
-        return Decision("unknown", "identity_test", detail,
+        return Decision(Verdict.UNKNOWN, "identity_test", detail,
                         reason="the formulas are equal off the kinks (proved), but their "
                                "equality on the kinks was neither proved nor refuted: "
                                "no kink point where they differ was found")
 
-    def suspects(self):
+    def suspects(self) -> Outcome:
         """Aim where a wrong formula most often shows: every unit alive, and every unit
         alive but one whose gate the difference hinges on (a dropped or extra gate),
-        found by bisection over the gates. A Decision when that finds a counterexample."""
+        found by bisection over the gates. Decided when that finds a counterexample."""
         keyer = FormalEvaluator(self.defs, mode="offkink", c_value=self.c_fixed,
                                 signs=self.signs, seed=self.seed)
         keyer.value(self.reference)
@@ -176,14 +188,14 @@ class _Procedure:
             plans.append({**alive, z: -orient})
         for wants in plans:
             if self.timed_out():
-                return None
+                break
             point = self.sampler.sweep(wants)
             if point is None:
                 continue
             found = self.compare(point)
             if found and not found.on_kink:
-                return self.refuted(found.witness, "with the units aimed on or off")
-        return None
+                return Outcome(self.refuted(found.witness, "with the units aimed on or off"))
+        return Outcome()
 
     def hinge(self, keyer):
         """The gate whose switching on makes the sides agree: the shortest prefix of the
@@ -217,34 +229,28 @@ class _Procedure:
         """gate key -> (pre-activation symbol, orientation) for the network's own units."""
         out = {}
         for node in self.net.graph.nodes:
-            if node.role != "pre":
+            if node.role != Role.PRE:
                 continue
-            sign, v = fe._stripped(node.symbol)
-            if all(x == 0 for x in v):
-                continue
-            key, lead = fe._projective(v)
-            info = fe.gates.get(key)
-            if info is None:
-                continue
-            j = next(i for i, x in enumerate(info.rep) if x)
-            rr = rational_reconstruct(lead * pow(info.rep[j], -1, P) % P)
-            if rr:
-                out[key] = (node.symbol, sign * (1 if rr[0] > 0 else -1))
+            found = fe.gate_of(node.symbol)
+            if found is not None:
+                key, orientation = found
+                out[key] = (node.symbol, orientation)
         return out
 
     def refuted(self, witness, how) -> Decision:
-        return Decision("not_equivalent", "identity_test",
+        return Decision(Verdict.NOT_EQUIVALENT, "identity_test",
                         f"counterexample {how}, re-checked by exact evaluation of both sides",
                         counterexample=witness)
 
-    def regions(self):
-        """Depth-first search over gate values; the number of regions, or a Decision."""
+    def regions(self) -> Outcome:
+        """Depth-first search over gate values: the number of regions, or decided."""
         stack, leaves, unreached = [{}], 0, 0
         while stack:
             if self.timed_out() or leaves > MAX_REGIONS:
-                return Decision("unknown", "identity_test", f"searched {leaves} sign regions",
-                                reason="time or region budget exhausted before every sign "
-                                       "region of the gates was covered")
+                return Outcome(Decision(
+                    Verdict.UNKNOWN, "identity_test", f"searched {leaves} sign regions",
+                    reason="time or region budget exhausted before every sign region of the "
+                           "gates was covered"))
             pattern = stack.pop()
             fe, same = self.formal("offkink", pattern)
             leaves += 1
@@ -257,14 +263,16 @@ class _Procedure:
                 continue
             found = self.witness_in(fe, pattern)
             if found is not None:
-                return self.refuted(found, "inside a sign region where the formulas differ")
+                return Outcome(self.refuted(found, "inside a sign region where the formulas "
+                                                   "differ"))
             unreached += 1
         if unreached:
-            return Decision("unknown", "identity_test", f"searched {leaves} sign regions",
-                            reason=f"the formulas differ on {unreached} sign region(s) of the "
-                                   "gates, but no point inside them was found (they may be "
-                                   "empty under the network's structure and assumptions)")
-        return leaves
+            return Outcome(Decision(
+                Verdict.UNKNOWN, "identity_test", f"searched {leaves} sign regions",
+                reason=f"the formulas differ on {unreached} sign region(s) of the gates, but "
+                       "no point inside them was found (they may be empty under the "
+                       "network's structure and assumptions)"))
+        return Outcome(regions=leaves)
 
     def witness_in(self, fe, pattern):
         order = sorted(pattern, key=lambda k: fe.gates[k].order)
@@ -334,8 +342,8 @@ class _Procedure:
         except ZeroDivisionError:
             return False
 
-    def kinks(self, root):
-        """A kink point where the sides differ, or None."""
+    def kinks(self, root) -> Outcome:
+        """A kink point where the sides differ (or a counterexample met near one)."""
         targets = []
         for info in sorted(root.gates.values(), key=lambda g: g.order):
             factors = self.zero_set(info.expr) or []
@@ -344,35 +352,35 @@ class _Procedure:
         for target in targets:  # the gate argument, then each piece of its zero set
             for attempt in range(3):
                 if self.timed_out():
-                    return None
+                    return Outcome()
                 point = self.sampler.aim([(target, 0)])
                 if point is None:
                     if attempt == 0:
                         unreached.append(target)
                     break
                 found = self.check_kink(point)
-                if found is not None:
+                if found.decision or found.kink:
                     return found
         # a kink no rational point reaches lies at an irrational value of every leaf it is
         # affine in (-b2 - w2 softplus(u) = 0): pin one other leaf to 0 and aim again
         for target in unreached:
             for leaf in sorted(self.sampler.deps(target), key=str)[:MAX_PINS]:
                 if self.timed_out():
-                    return None
+                    return Outcome()
                 point = self.sampler.aim([(target, 0)], pinned={leaf: Fraction(0)},
                                          tries=AIM_TRIES)
-                found = self.check_kink(point) if point is not None else None
-                if found is not None:
+                found = self.check_kink(point) if point is not None else Outcome()
+                if found.decision or found.kink:
                     return found
-        return None
+        return Outcome()
 
-    def check_kink(self, point):
-        """At a point aimed at a kink: a refutation if the sides differ off every kink
-        there, the kink witness if they differ on one, else None."""
+    def check_kink(self, point) -> Outcome:
+        """At a point aimed at a kink: decided if the sides differ off every kink there,
+        the kink witness if they differ on one, else nothing."""
         found = self.compare(point)
         if found and not found.on_kink:
-            return self.refuted(found.witness, "near a kink")
-        return found.witness if found else None
+            return Outcome(self.refuted(found.witness, "near a kink"))
+        return Outcome(kink=found.witness if found else None)
 
 
 #: Three values of a leaf for the surface proof (modulo P, K residues each), not

@@ -17,7 +17,6 @@ Fraction(1, 2)
 """
 from __future__ import annotations
 
-import decimal
 import math
 from fractions import Fraction
 from functools import lru_cache
@@ -29,8 +28,8 @@ from sympy import Symbol
 from ..core.functions import IsNonNeg, IsPos, Step, decompose
 from ..core.hyperbolic import hyperbolic_form
 
-__all__ = ["PointEvaluator", "Undetermined", "UndefinedAt", "to_fraction", "format_value",
-           "is_exact", "DEFAULT_DPS"]
+__all__ = ["PointEvaluator", "Undetermined", "UndefinedAt", "to_fraction", "is_exact",
+           "DEFAULT_DPS"]
 
 #: Decimal digits used for transcendental parts.
 DEFAULT_DPS = 60
@@ -65,19 +64,6 @@ def to_fraction(value) -> Fraction:
 
 def is_exact(value) -> bool:
     return isinstance(value, Fraction)
-
-
-def format_value(value, digits: int = 20) -> str:
-    """``"3/7"`` for exact values (past Python's 4300-digit ``str`` limit too), a decimal
-    string otherwise.
-
-    >>> format_value(Fraction(3, 7)), len(format_value(Fraction(7) ** 6000))
-    ('3/7', 5071)
-    """
-    if isinstance(value, Fraction):
-        num, den = (str(decimal.Decimal(k)) for k in (value.numerator, value.denominator))
-        return num if den == "1" else f"{num}/{den}"
-    return mpmath.nstr(value, digits)
 
 
 @lru_cache(maxsize=200_000)

@@ -71,6 +71,16 @@ class GateInfo:
     order: int                 # discovery order (inner gates first)
     dead: bool = False         # argument is identically zero
 
+    def orientation(self, lead: int) -> int | None:
+        """+1 or -1: the sign of the constant ratio of an argument in this class, whose
+        first nonzero residue is ``lead``, to the representative; None when the ratio is
+        too large to identify."""
+        first = next(x for x in self.rep if x)
+        rr = rational_reconstruct(lead * pow(first, -1, P) % P)
+        if rr is None:
+            return None
+        return 1 if rr[0] > 0 else -1
+
 
 @dataclass
 class FormalEvaluator:
@@ -240,7 +250,7 @@ class FormalEvaluator:
     def _exp_class(self, v: tuple) -> tuple:
         """(residues of exp(t), degree) for a term t with residues ``v``: exp(q h) = E_h^q,
         so exponentials of proportional terms are related."""
-        key, lead = self._projective(v)
+        key, lead = _projective(v)
         rep = self._exp_classes.setdefault(key, lead)
         base = self._random(("exp", key))
         rr = rational_reconstruct(lead * pow(rep, -1, P) % P)
@@ -250,11 +260,6 @@ class FormalEvaluator:
             return tuple(pow(b, n, P) for b in base), abs(n)
         return self._random(("exp-other", v)), 1
 
-    @staticmethod
-    def _projective(v: tuple):
-        j = next(i for i, x in enumerate(v) if x)
-        inv = pow(v[j], -1, P)
-        return tuple(x * inv % P for x in v), v[j]
 
     def _gate(self, f, arg) -> tuple:
         sign, v = self._stripped(arg)
@@ -288,16 +293,41 @@ class FormalEvaluator:
         constant too large to identify."""
         if all(x == 0 for x in v):
             return None
-        key, lead = self._projective(v)
+        key, lead = _projective(v)
         info = self.gates.get(key)
         if info is None:
             info = GateInfo(key, v, sign * arg, len(self.gates))
             self.gates[key] = info
-        ratio = lead * pow(info.rep[next(i for i, x in enumerate(info.rep) if x)], -1, P) % P
-        rr = rational_reconstruct(ratio)
-        if rr is None:
+        orientation = info.orientation(lead)
+        if orientation is None:
             return None
-        return key, (rr[0] > 0) == (sign > 0)
+        return key, orientation * sign > 0
+
+    def gate_of(self, expr):
+        """(gate key, orientation) of the gate class met so far that ``expr`` is a
+        nonzero constant multiple of (factors of known strict sign taken out):
+        orientation +1 when ``expr`` points the way of the class's representative, -1
+        when it points the other way. None when ``expr`` is identically 0, belongs to no
+        class met so far, or is proportional to one by a constant too large to identify.
+
+        >>> from derivcheck.core.functions import ReLU
+        >>> w, x = sympy.symbols("w x")
+        >>> fe = FormalEvaluator({}, mode="offkink", signs={x: 1})
+        >>> _ = fe.value(Step(w * x))
+        >>> [fe.gate_of(e)[1] for e in (w, -3 * w * x, w * x / 2)]
+        [1, -1, 1]
+        >>> fe.gate_of(x - w) is None, fe.gate_of(ReLU(w) - ReLU(-w)) == fe.gate_of(w)
+        (True, True)
+        """
+        sign, v = self._stripped(_decomposed(expr))
+        if all(x == 0 for x in v):
+            return None
+        key, lead = _projective(v)
+        info = self.gates.get(key)
+        orientation = info.orientation(lead) if info is not None else None
+        if orientation is None:
+            return None
+        return key, sign * orientation
 
     def _stripped(self, e):
         """(sign, residues) of ``e`` with factors of known strict sign taken out, so
@@ -341,6 +371,13 @@ class FormalEvaluator:
         if self.c_value is None:
             return self._random(("c",))
         return self._const(self.c_value)
+
+
+def _projective(v: tuple):
+    """(``v`` scaled so its first nonzero residue is 1, that residue)."""
+    j = next(i for i, x in enumerate(v) if x)
+    inv = pow(v[j], -1, P)
+    return tuple(x * inv % P for x in v), v[j]
 
 
 @lru_cache(maxsize=200_000)

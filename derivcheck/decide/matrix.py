@@ -47,6 +47,7 @@ import time
 from fractions import Fraction
 
 import numpy as np
+import sympy
 
 from .. import limits
 from ..core.assumptions import Assumptions
@@ -60,7 +61,7 @@ from .equivalence import decide
 from .formal import K, P, FormalEvaluator
 from ..errors import LimitError
 from .matrix_witness import matrix_witness, one_hot, shape_witness
-from .verdict import Diagnosis, Result
+from .verdict import Result
 
 __all__ = ["check_matrix", "MAX_GRID"]
 
@@ -99,9 +100,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         fixes = diagnose_matrix(net, expr, reference, sizes, conv, shaped=True)
         diagnosis = [problem]
         if fixes:
-            fix = fixes[0].message
-            fix = fix[0].upper() + fix[1:] if fix.split(" ", 1)[0] in ("the", "a") else fix
-            diagnosis = [type(problem)(fixes[0].kind, f"{problem.message} {fix}")]
+            diagnosis = [type(problem)(fixes[0].kind, f"{problem.message} {fixes[0].message}")]
         return Result(verdict="not_equivalent", method="symbolic",
                       method_detail="shapes compared symbolically, before any value",
                       counterexample=shape_witness(net, expr, reference, sizes, conv),
@@ -238,8 +237,10 @@ def _reference(net, ns, wrt):
     """The gradient leaf a formula is compared with, and its name."""
     from ..errors import SpecError
     if wrt is None:
+        grads = [k for k, r in ns.roles.items() if r == "gradient"]
         raise SpecError("which quantity is this the gradient of?",
-                        hint="pass --wrt (e.g. --wrt W1) or start the formula with dW1 = ...")
+                        hint="pass --wrt (e.g. --wrt W1) or start the formula with a "
+                             "gradient of the network: " + ", ".join(grads[:16]))
     name = str(wrt)
     leaf = ns.symbols.get(name)
     if isinstance(leaf, mx.Leaf) and (leaf.key[0] == "grad" or (
@@ -271,9 +272,10 @@ def _strip(shape) -> tuple:
 def _shape_problem(expr, reference):
     """A shape_mismatch diagnosis, or None when the shapes agree."""
     if expr.shape is None:
+        from .matrix_fixes import mistake
         p = expr.problem
         fix = f" Did you mean {p.fix}?" if p.fix else ""
-        return Diagnosis("shape_mismatch", f"{p.message}.{fix}")
+        return mistake("shape_mismatch", f"{p.message}.{fix}")
     if tuple(expr.shape) == tuple(reference.shape):
         return None
     if _strip(expr.shape) == _strip(reference.shape) and len(expr.shape) != len(reference.shape):
@@ -285,8 +287,9 @@ def _shape_problem(expr, reference):
     if isinstance(expr, mx.Sum) or (len(expr.shape) == 1 and len(reference.shape) == 2):
         kind = "wrong_sum_axis"
         fix += " Sum over the other axis, or keep the summed axis (keepdims=True)."
-    return Diagnosis(kind, f"the formula is {_a(show(expr.shape))}, but {reference.name} is "
-                           f"{_a(show(reference.shape))}.{fix}")
+    from .matrix_fixes import mistake
+    return mistake(kind, f"the formula is {_a(show(expr.shape))}, but {reference.name} is "
+                         f"{_a(show(reference.shape))}.{fix}")
 
 
 def _a(text):
@@ -334,8 +337,18 @@ def _entries(arr: np.ndarray) -> list:
     return [(idx, arr[idx]) for idx in np.ndindex(arr.shape)]
 
 
+_UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+
+
 def _values(expr, reference, env):
     cand = np.asarray(expr.evaluate(env), dtype=object)
+    for value in cand.flat:
+        if isinstance(value, sympy.Basic) and value.has(*_UNDEFINED):
+            from ..errors import ParseError
+            raise ParseError("this part of the formula is undefined (a division by zero)",
+                             text=expr.text(), position=0,
+                             hint="a gradient formula is defined everywhere: check the "
+                                  "denominators and logarithms")
     ref = np.asarray(reference.evaluate(env), dtype=object)
     if cand.shape != ref.shape:
         cand = cand.reshape(ref.shape)

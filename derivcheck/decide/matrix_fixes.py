@@ -15,9 +15,9 @@ from __future__ import annotations
 import sympy
 
 from ..core.matrix import expr as mx
-from .verdict import Diagnosis
+from .diagnosis import MISTAKES
 
-__all__ = ["rewrites", "replace", "diagnose_matrix", "shape_fixes"]
+__all__ = ["rewrites", "replace", "diagnose_matrix", "shape_fixes", "mistake"]
 
 
 def replace(root: mx.MExpr, target: mx.MExpr, new: mx.MExpr) -> mx.MExpr:
@@ -107,9 +107,7 @@ def _softmax_jacobian(net, expr, reference, inst, conv) -> list:
         return []
     mutant = mx.Leaf(leaf.name, leaf.shape, key=leaf.key, expansion=wrong[leaf.key[1]])
     if _atom_identity(inst, expr, _Swapped(mutant), conv):
-        return [Diagnosis("softmax_jacobian", "softmax's derivative is taken elementwise as "
-                          "P(1 - P); its Jacobian is diag(P) - P P^T, so dZ = P * (dA - "
-                          "sum over classes of P * dA) (for cross-entropy: P - Y)")]
+        return [mistake("softmax_jacobian", f"(With it, {leaf.name} is the formula given.)")]
     return []
 
 
@@ -130,6 +128,14 @@ class _Swapped(mx.Leaf):
             s = scale.xreplace({x: sympy.Integer(env.sizes[x.name]) for x in scale.free_symbols})
             value = value * s
         return value
+
+
+def mistake(kind: str, why: str):
+    """The Diagnosis of a matrix mistake ``kind``, with ``why`` filled in."""
+    if kind in ("missing_gate", "sign_flip"):
+        from .verdict import Diagnosis
+        return Diagnosis(kind, why[0].upper() + why[1:])
+    return MISTAKES[kind](why=why).diagnosis()
 
 
 def _step(x):
@@ -157,7 +163,7 @@ def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
             continue
         try:
             if _atom_identity(inst, fixed, reference, conv):
-                return [Diagnosis(kind, message + " (with this fix the formula is right)")]
+                return [mistake(kind, message + " (with this fix the formula is right)")]
         except (ValueError, TypeError, ZeroDivisionError):
             continue
     return []

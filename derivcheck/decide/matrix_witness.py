@@ -15,7 +15,8 @@ import numpy as np
 import sympy
 
 from ..core.matrix import expr as mx
-from .evaluate import PointEvaluator, format_value
+from ..core.printing import format_value
+from .evaluate import PointEvaluator
 from .verdict import Witness
 
 __all__ = ["MatrixWitness", "ShapeWitness", "one_hot", "matrix_witness", "shape_witness"]

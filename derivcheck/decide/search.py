@@ -62,6 +62,8 @@ class Sampler:
                 v = lo + abs(v)
             if hi is not None and v >= hi:
                 v = hi - abs(v)
+            if lo is not None and hi is not None and not lo < v < hi:
+                v = lo + (hi - lo) * Fraction(self.rng.randint(1, 3), 4)  # both bounds
             point[leaf] = v
         return point
 

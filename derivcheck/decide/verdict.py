@@ -2,21 +2,72 @@
 
 >>> r = Result(verdict="equivalent", wrt="w1", candidate="x", gradient="x",
 ...            method="identity_test", kink_convention="any")
->>> r.exit_code, r.to_json()["verdict"]
-(0, 'equivalent')
+>>> r.exit_code, r.to_json()["verdict"], r.verdict == "equivalent"
+(0, 'equivalent', True)
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fractions import Fraction
 
-from .evaluate import format_value
+from ..core.printing import format_value
 
-__all__ = ["Result", "Witness", "Diagnosis", "VERDICTS", "EXIT_CODES"]
+__all__ = ["Result", "Witness", "Diagnosis", "Verdict", "DiagnosisKind", "VERDICTS",
+           "EXIT_CODES"]
 
-VERDICTS = ("equivalent", "equivalent_almost_everywhere", "not_equivalent", "unknown")
-EXIT_CODES = {"equivalent": 0, "equivalent_almost_everywhere": 0, "not_equivalent": 1,
-              "unknown": 3}
+
+class Verdict(StrEnum):
+    """The four answers of the contract; each value is the string the JSON carries.
+
+    >>> Verdict("not_equivalent").exit_code, Verdict.UNKNOWN == "unknown", Verdict.UNKNOWN
+    (1, True, 'unknown')
+    """
+
+    __repr__ = str.__repr__  # shown as the plain string the contract names
+
+    EQUIVALENT = "equivalent"
+    EQUIVALENT_ALMOST_EVERYWHERE = "equivalent_almost_everywhere"
+    NOT_EQUIVALENT = "not_equivalent"
+    UNKNOWN = "unknown"
+
+    @property
+    def exit_code(self) -> int:
+        """0 for the two kinds of equivalence, 1 for a counterexample, 3 for unknown."""
+        return EXIT_CODES[self]
+
+
+class DiagnosisKind(StrEnum):
+    """The contract's names of mistakes (:mod:`derivcheck.decide.diagnosis` explains
+    each)."""
+
+    __repr__ = str.__repr__
+
+    SIGN_FLIP = "sign_flip"
+    CONSTANT_FACTOR = "constant_factor"
+    MISSING_GATE = "missing_gate"
+    MISSING_GATES = "missing_gates"
+    EXTRA_GATE = "extra_gate"
+    WRONG_GATE_ARGUMENT = "wrong_gate_argument"
+    WRONG_ACTIVATION_DERIVATIVE = "wrong_activation_derivative"
+    MISSING_FACTOR = "missing_factor"
+    REUSED_LAST_LAYER_FORMULA = "reused_last_layer_formula"
+    CONVENTION_ONLY = "convention_only"
+    UNEXPLAINED = "unexplained"
+    # matrices (CONTRACT section 5)
+    SHAPE_MISMATCH = "shape_mismatch"
+    MISSING_TRANSPOSE = "missing_transpose"
+    EXTRA_TRANSPOSE = "extra_transpose"
+    WRONG_PRODUCT_ORDER = "wrong_product_order"
+    ELEMENTWISE_VS_MATRIX_PRODUCT = "elementwise_vs_matrix_product"
+    MISSING_BATCH_MEAN = "missing_batch_mean"
+    WRONG_SUM_AXIS = "wrong_sum_axis"
+    SOFTMAX_JACOBIAN = "softmax_jacobian"
+
+
+VERDICTS = tuple(Verdict)
+EXIT_CODES = {Verdict.EQUIVALENT: 0, Verdict.EQUIVALENT_ALMOST_EVERYWHERE: 0,
+              Verdict.NOT_EQUIVALENT: 1, Verdict.UNKNOWN: 3}
 
 
 @dataclass
@@ -42,12 +93,15 @@ class Diagnosis:
     """One named mistake: ``kind`` from the contract's list, a message for people, and
     where in the derivation it is (``layer``), when known."""
 
-    kind: str
+    kind: DiagnosisKind
     message: str
     layer: int | None = None
 
+    def __post_init__(self):
+        self.kind = DiagnosisKind(self.kind)
+
     def to_json(self) -> dict:
-        out = {"kind": self.kind, "message": self.message}
+        out = {"kind": self.kind.value, "message": self.message}
         if self.layer is not None:
             out["layer"] = self.layer
         return out
@@ -57,7 +111,7 @@ class Diagnosis:
 class Result:
     """What :func:`derivcheck.check` returns."""
 
-    verdict: str
+    verdict: Verdict
     wrt: str
     candidate: str
     gradient: str
@@ -78,14 +132,17 @@ class Result:
     network: object = None
     elapsed: float = 0.0
 
+    def __post_init__(self):
+        self.verdict = Verdict(self.verdict)
+
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.verdict]
+        return self.verdict.exit_code
 
     def to_json(self) -> dict:
         """The contract's JSON object."""
         out = {
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "wrt": self.wrt,
             "candidate": self.candidate,
             "gradient": self.gradient,

@@ -36,7 +36,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..errors import SpecError
-from ..decide.evaluate import format_value
+from ..core.gradients import adjoint_name
+from ..core.graph import Role
+from ..core.printing import format_value
 from .exact import Oracle
 from .points import sample_points
 
@@ -72,7 +74,7 @@ class Mismatch:
     convention: str | None = None   # the other convention the user's values match, if any
 
     def lines(self, convention: str) -> list[str]:
-        out = [f"dC/d{self.parameter} differs from the exact gradient "
+        out = [f"{adjoint_name(self.parameter)} differs from the exact gradient "
                f"(kink convention {convention})",
                f"  at {_show_point(self.point)}" + (" (a kink point)" if self.at_kink else ""),
                f"  exact: {format_value(self.expected)}",
@@ -121,7 +123,7 @@ class Comparison:
         if self.ok:
             return f"<Comparison ok: {self.points} points, convention {self.convention}>"
         m = self.first
-        return (f"<Comparison failed: dC/d{m.parameter} = {m.actual!r}, exact "
+        return (f"<Comparison failed: {adjoint_name(m.parameter)} = {m.actual!r}, exact "
                 f"{format_value(m.expected)} ({len(self.mismatches)} of {self.points} points)>")
 
 
@@ -332,7 +334,7 @@ def torch_forward(net, values: dict):
     env = {s: v if isinstance(v, _torch().Tensor) else _tensor(float(v)) for s, v in env.items()}
     graph = net.graph
     for node in graph.nodes:
-        if node.role == "loss":
+        if node.role == Role.LOSS:
             stack = _torch().stack
             return torch_loss(net.spec.loss, stack([env[s] for s in graph.outputs]),
                               stack([env[s] for s in graph.targets]))
@@ -373,7 +375,7 @@ def _layers(net) -> list[tuple[list[list[str]], list[str]]]:
     """Per layer, the weight names as rows (one per unit) and the bias names."""
     params, layers = set(net.params), {}
     for node in net.graph.nodes:
-        if node.role == "pre":
+        if node.role == Role.PRE:
             ws = [p.name for p, c in node.linear.items() if p in params and c != 1]
             bs = [p.name for p, c in node.linear.items() if p in params and c == 1]
             layers.setdefault(node.layer, []).append((ws, bs))

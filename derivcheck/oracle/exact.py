@@ -27,7 +27,6 @@ Fraction(2, 1)
 """
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 import weakref
@@ -41,8 +40,9 @@ from ..core.conventions import Convention, get_convention
 from ..errors import SpecError
 from ..decide.evaluate import DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, to_fraction
 from ..core.functions import IsNonNeg, IsPos, Step, decompose
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_symbol
 from ..core.network import from_dict
+from ..names import did_you_mean
 
 __all__ = ["Oracle", "exact_point", "exact_number", "STEP_VALUES"]
 
@@ -105,9 +105,8 @@ def _exact_values(names: list, values: dict) -> list:
         known = set(names)
         for name in by_name:
             if name not in known:
-                close = difflib.get_close_matches(name, names, n=1)
                 raise SpecError(f"the point names {name!r}, which is not a variable of the "
-                                "network", hint=hint, suggestion=close[0] if close else None)
+                                "network", hint=hint, suggestion=did_you_mean(name, names))
         raise SpecError("the point has no value for "
                         + ", ".join(n for n in names if n not in by_name), hint=hint)
     return [exact_number(by_name[n], n) for n in names]
@@ -322,7 +321,7 @@ class Oracle:
         if "names" not in self._cache:
             self._cache["names"] = [s.name for s in net.variables]
             self._cache["parameters"] = [p.name for p in net.params]
-            self._cache["grads"] = [Symbol(adjoint_name(p)) for p in self._cache["parameters"]]
+            self._cache["grads"] = [adjoint_symbol(p) for p in self._cache["parameters"]]
         self.parameters = self._cache["parameters"]
         self._names, self._grads = self._cache["names"], self._cache["grads"]
 
@@ -364,7 +363,7 @@ class Oracle:
     def gradient(self, name, point: dict):
         """dC/d``name`` at ``point`` (a parameter or an input)."""
         symbol = self.net.parameter(name)
-        return self.values(point)[Symbol(adjoint_name(symbol.name))]
+        return self.values(point)[adjoint_symbol(symbol.name)]
 
     def loss(self, point: dict):
         """The loss at ``point``."""
@@ -386,6 +385,8 @@ class Oracle:
         if self.convention.is_profile:
             variants.append(self.gradients(point))
         first = variants[0]
+        if all(isinstance(g, (Fraction, int)) for v in variants for g in v.values()):
+            return any(v != first for v in variants[1:])  # exact: no scale needed
         scale = max(abs(_as_mpf(g)) for v in variants for g in v.values())
         return not all(_same(v[k], first[k], self.dps // 2, scale)
                        for v in variants[1:] for k in first)

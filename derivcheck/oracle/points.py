@@ -19,25 +19,24 @@ Fraction(0, 1)
 """
 from __future__ import annotations
 
-import operator
 import random
-import re
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy
 from sympy import Symbol
 
+from .. import limits
+from ..core.assumptions import Assumptions
 from ..core.conventions import PROFILES
+from ..core.graph import Role
 from ..errors import SpecError
 from ..decide.evaluate import PointEvaluator
 from .exact import Oracle, exact_number, exact_point
 
 __all__ = ["random_point", "place_on_kink", "kink_sites", "kink_points", "is_kink",
-           "sample_points", "parse_assumptions", "satisfies"]
+           "sample_points"]
 
-_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
-_BOUND = re.compile(r"^\s*([^<>=\s]+)\s*(>=|<=|>|<)\s*([^<>=\s]+)\s*$")
 _PROBABILITY_LOSSES = ("bce", "cross_entropy")
 #: Quarters up to 3: small enough that sigmoid and tanh layers rarely saturate.
 _NICE = {
@@ -51,36 +50,11 @@ _NICE = {
 _SATURATION = {"sigmoid": 6, "tanh": 3}
 
 
-def parse_assumptions(net, assume) -> list[tuple[Symbol, str, Fraction]]:
-    """Bounds as ``(symbol, op, Fraction)``, from such tuples or from text like ``x > 0``.
-
-    >>> from derivcheck.core.network import chain
-    >>> parse_assumptions(chain(["w1"]), ["x > 0", ("w1", "<=", "1/2"), "0 < y"])
-    [(x, '>', Fraction(0, 1)), (w1, '<=', Fraction(1, 2)), (y, '>', Fraction(0, 1))]
-    """
-    by_name = {s.name: s for s in net.variables}
-    out = []
-    for item in assume or ():
-        if isinstance(item, str):
-            m = _BOUND.match(item)
-            if not m:
-                raise SpecError(f"cannot read the assumption {item!r}",
-                                hint="write a bound such as x > 0 or w1 <= 1/2")
-            left, op, right = m.groups()
-            item = (left, op, right) if left in by_name else (right, _FLIP[op], left)
-        name, op, value = item
-        name = name.name if isinstance(name, Symbol) else str(name)
-        if name not in by_name or op not in _OPS:
-            raise SpecError(f"cannot use the assumption {name} {op} {value}",
-                            hint="bound an input, parameter or target with one of > >= < <=: "
-                                 + ", ".join(by_name))
-        out.append((by_name[name], op, exact_number(value, name)))
+def _assumptions(net, assume) -> Assumptions:
+    """``assume`` (texts, triples or :class:`Assumptions`) checked against ``net``."""
+    out = assume if isinstance(assume, Assumptions) else Assumptions.parse(assume)
+    out.check_names(set(net.variables))
     return out
-
-
-def satisfies(point: dict, bounds: list) -> bool:
-    """Does ``point`` ({Symbol: Fraction}) satisfy every parsed bound?"""
-    return all(_OPS[op](point[s], value) for s, op, value in bounds)
 
 
 def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any") -> dict:
@@ -97,11 +71,11 @@ def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any")
     (True, True)
     """
     rng = rng if isinstance(rng, random.Random) else random.Random(rng)
-    bounds = parse_assumptions(net, assume)
+    bounds = _assumptions(net, assume).bounds
     point = {}
     for attempt in range(24):
         shrink = 2 ** (attempt // 4)
-        point = {s: _draw(net, s, rng, [(op, v) for b, op, v in bounds if b == s], shrink)
+        point = {s: _draw(net, s, rng, [b for b in bounds if b.symbol == s], shrink)
                  for s in net.variables}
         if not _saturated(net, point) and (avoid_kinks is None
                                            or not is_kink(net, point, avoid_kinks)):
@@ -112,7 +86,7 @@ def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any")
 def _saturated(net, point: dict) -> bool:
     """Does a sigmoid or tanh unit sit beyond its :data:`_SATURATION` bound?"""
     units = [(n.expr.args[0], _SATURATION[n.activation.name]) for n in net.graph.nodes
-             if n.role == "act" and n.activation and n.activation.name in _SATURATION]
+             if n.role == Role.ACT and n.activation and n.activation.name in _SATURATION]
     if not units:
         return False
     ev = _forward_evaluator(net, point)
@@ -121,25 +95,24 @@ def _saturated(net, point: dict) -> bool:
 
 def _draw(net, symbol: Symbol, rng: random.Random, bounds: list, shrink: int) -> Fraction:
     """One value for ``symbol`` (parameters and inputs divided by ``shrink``), inside
-    its bounds."""
+    its bounds (a list of :class:`~derivcheck.core.assumptions.Bound`)."""
     if symbol in net.targets:
         nice = _NICE["probability" if net.spec.loss in _PROBABILITY_LOSSES else "target"]
     else:
         nice = [v / shrink for v in _NICE["input" if symbol in net.inputs else "parameter"]]
-    inside = [v for v in nice if all(_OPS[op](v, b) for op, b in bounds)] if bounds else nice
+    inside = [v for v in nice if all(b.holds(v) for b in bounds)]
     if inside:
         return rng.choice(inside)
-    lows = [b for op, b in bounds if op in (">", ">=")]
-    highs = [b for op, b in bounds if op in ("<", "<=")]
+    lows = [b.value for b in bounds if b.op in (">", ">=")]
+    highs = [b.value for b in bounds if b.op in ("<", "<=")]
     step = rng.choice(_NICE["input"])
     lo, hi = max(lows, default=None), min(highs, default=None)
     if lo is not None and hi is not None:
         value = lo + (hi - lo) * Fraction(rng.randint(1, 3), 4) if lo < hi else lo
     else:
         value = lo + step if lo is not None else hi - step
-    if not all(_OPS[op](value, b) for op, b in bounds):
-        raise SpecError(f"no value of {symbol} satisfies "
-                        + " and ".join(f"{symbol} {op} {b}" for op, b in bounds))
+    if not all(b.holds(value) for b in bounds):
+        raise SpecError(f"no value of {symbol} satisfies " + " and ".join(map(str, bounds)))
     return value
 
 
@@ -155,7 +128,7 @@ def kink_sites(net) -> dict:
     sites = {}
     for node in net.graph.nodes:
         act = node.activation
-        if node.role == "act" and act is not None and act.kind.kinks:
+        if node.role == Role.ACT and act is not None and act.kind.kinks:
             z = node.expr.args[0]
             key = z if isinstance(z, Symbol) else node.symbol
             sites[key] = (defs.get(z, z), act)
@@ -242,7 +215,14 @@ def is_kink(net, point: dict, convention="any") -> bool:
     True
     """
     conventions = convention if isinstance(convention, tuple) else (convention,)
-    return any(Oracle(net, c).at_kink(point) for c in conventions)
+    return any(_oracle(net, c).at_kink(point) for c in conventions)
+
+
+@lru_cache(maxsize=8)
+def _oracle(net, convention) -> Oracle:
+    """One oracle per network and convention: building one for a wide network takes
+    seconds, and kink placement asks many times."""
+    return Oracle(net, convention)
 
 
 def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
@@ -267,7 +247,8 @@ def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
 def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
                   seed=0, assume=None, float_exact: bool = False) -> list[tuple[dict, bool]]:
     """``points`` random points, then (with ``kinks``) one point on each kink site where
-    that is solvable, each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
+    that is solvable (at most :data:`~derivcheck.limits.MAX_KINK_POINTS` sites, fewer on a
+    network with many parameters, spread evenly over it), each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
     site is placed whenever the gradient there depends on the Step(0) value or on the
     framework profile (|z| at 0 is a kink for jax only). With ``float_exact``, kink
     points are kept only when every exact value, inputs to activations included, is a
@@ -281,20 +262,25 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
     [False]
     """
     rng = random.Random(seed)
-    bounds = parse_assumptions(net, assume)
+    assumptions = _assumptions(net, assume)
     oracle = Oracle(net, convention)
-    drawn = [random_point(net, rng, assume=assume) for _ in range(points)]
+    drawn = [random_point(net, rng, assume=assumptions) for _ in range(points)]
     out = [(p, oracle.at_kink(p)) for p in drawn]
     if not kinks:
         return out
     remaining = list(kink_sites(net))
+    most = max(limits.MIN_KINK_POINTS, min(limits.MAX_KINK_POINTS,
+                                            limits.KINK_WORK // max(1, len(net.params))))
+    if len(remaining) > most:  # a wide network: sites spread evenly
+        remaining = remaining[::-(-len(remaining) // most)]
     for attempt in range(points + 4):
         if not remaining:
             break
-        base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng, assume=assume)
+        base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng,
+                                                                    assume=assumptions)
         found = kink_points(net, base, (convention, *PROFILES), sites=remaining)
         for site, placed in found.items():
-            if satisfies(placed, bounds) and not _saturated(net, placed) and (
+            if assumptions.holds(placed) and not _saturated(net, placed) and (
                     not float_exact or _float_exact(net, placed)):
                 out.append((placed, oracle.at_kink(placed)))
                 remaining.remove(site)

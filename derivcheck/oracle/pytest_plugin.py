@@ -71,7 +71,7 @@ class ExpectedGradients(Mapping):
         return len(self.values)
 
     def __repr__(self) -> str:
-        from derivcheck.decide.evaluate import format_value
+        from derivcheck.core.printing import format_value
 
         return "{" + ", ".join(f"{k!r}: {format_value(v)}" for k, v in self.items()) + "}"
 

@@ -15,7 +15,7 @@ float64, and whether the point is a kink (the gradient there depends on the conv
 """
 from __future__ import annotations
 
-from ..decide.evaluate import format_value
+from ..core.printing import format_value
 from .exact import Oracle
 from .points import sample_points
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from lark import Token
 
+from ..core.gradients import adjoint_name
+
 from .latex_reader import FONT_COMMANDS, TEXT_COMMANDS, NameReader, lex
 from .plain import char_token
 from .tokens import Notes, Segment, Unit, differential, loss_differential, segments, tok
@@ -142,7 +144,7 @@ class _Converter(NameReader):
             quantity = differential(bottom)
             if quantity is None and len(bottom) == 1 and bottom[0].type == "NAME":
                 quantity = bottom[0].value
-                self.notes.warn(f"read {source} as dC/d{quantity} "
+                self.notes.warn(f"read {source} as {adjoint_name(quantity)} "
                                 f"(the 'd' of d{quantity} is missing)")
             if quantity is None:
                 raise self.error(f"cannot read {source} as a derivative of the loss", start,

@@ -26,7 +26,7 @@ _SCAN = re.compile(r"""
     (?P<space>\s+)
   | (?P<transpose>\.T(?![A-Za-z0-9_]))
   | (?P<npfunc>(?:np|numpy)\.[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<ident>[A-Za-z][A-Za-z0-9_]*)
   | (?P<pow>\*\*)
   | (?P<cmp>>=|<=)

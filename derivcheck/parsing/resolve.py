@@ -26,15 +26,15 @@ Every decision that is not literal is recorded as a reading ("read W^{(0)} as W0
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import sympy
 from lark import Token
 
+from ..core.gradients import adjoint_name, adjoint_symbol
 from ..errors import LimitError, NameError_, ParseError
 from ..limits import MAX_NAMES
-from ..names import Namespace, valid_name
+from ..names import Namespace, did_you_mean, valid_name
 from .tokens import Notes, Unit, Word, tok
 from .vocabulary import GENERIC_ACTIVATIONS, GREEK, function_named, function_names
 
@@ -98,7 +98,7 @@ class Resolver:
     def _error(self, message: str, start: int, name: str | None = None, hint: str | None = None):
         known = self.ns.known()
         return NameError_(message, text=self.text, position=start,
-                          suggestion=self.ns.closest(name) if name and len(name) <= 64 else None,
+                          suggestion=self.ns.closest(name) if name else None,
                           hint=hint or (f"known names: {_known_list(known)}" if known else None))
 
     def symbol(self, name: str, start: int, end: int) -> Resolved | None:
@@ -141,15 +141,16 @@ class Resolver:
             expr = next((v for k, v in self.ns.adjoints.items()
                          if self.ns.symbols.get(k) == q.expr), None)
         if expr is None and self.ns.open:
-            expr = sympy.Symbol(f"dC/d{q.name}")   # q.name passed valid_name above
+            expr = adjoint_symbol(q.name)   # q.name passed valid_name above
         if expr is None:
             has = sorted(self.ns.adjoints)
-            raise NameError_(f"the network has no loss derivative dC/d{q.name}", text=self.text,
+            raise NameError_(f"the network has no loss derivative {adjoint_name(q.name)}",
+                             text=self.text,
                              position=start,
                              hint=f"loss derivatives are known for: {_known_list(has)}"
                              if has else "this network defines no loss derivatives")
-        self.notes.read(f"read {self._source(start, end)} as dC/d{q.name}")
-        return Resolved(f"dC/d{q.name}", expr)
+        self.notes.read(f"read {self._source(start, end)} as {adjoint_name(q.name)}")
+        return Resolved(adjoint_name(q.name), expr)
 
     def wrt(self, quantity: Word) -> str:
         """The plain name a left side ``dC/dw1 =`` differentiates by."""
@@ -231,10 +232,7 @@ class Resolver:
         if call and (not self.ns.open or (len(w.units) > 1 and name.isalpha()
                                           and not name.endswith(_VARIABLE_SUFFIXES))):
             names = function_names()
-            suggestion = None
-            if len(name) <= 64:
-                close = difflib.get_close_matches(name.lower(), names, n=1)
-                suggestion = close[0] if close else self.ns.closest(name)
+            suggestion = did_you_mean(name, names) or self.ns.closest(name)
             raise ParseError(f"unknown function '{_short(name)}'", text=self.text, position=start,
                              suggestion=suggestion,
                              hint="known functions: " + ", ".join(names)

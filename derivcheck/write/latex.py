@@ -34,7 +34,8 @@ import sympy
 from sympy import Add
 from sympy.printing.latex import LatexPrinter, translate
 
-from ..decide.evaluate import format_value
+from ..core.gradients import adjoint_of
+from ..core.printing import format_value
 
 __all__ = ["DerivcheckLatexPrinter", "latex", "latex_name", "latex_value", "tex_width",
            "latex_pieces", "align_row", "nesting", "WIDTH", "MAX_NESTING"]
@@ -65,7 +66,6 @@ _LAYER_LETTERS = set("ahrsz")
 _TALL = (r"\frac", r"\sum", r"\prod", r"\left")
 
 _NAME = re.compile(r"^(?P<base>[A-Za-z]+?)(?P<layer>\d+)?(?:_(?P<sub>[A-Za-z0-9_]+))?$")
-_ADJOINT = re.compile(r"^d(?P<loss>[A-Za-z]+)/d(?P<of>.+)$")
 
 
 class DerivcheckLatexPrinter(LatexPrinter):
@@ -169,10 +169,9 @@ def latex_name(name: str) -> str:
     \frac{\partial C}{\partial z^{(2)}}
     \alpha
     """
-    adjoint = _ADJOINT.match(name)
-    if adjoint:
-        return (rf"\frac{{\partial {latex_name(adjoint['loss'])}}}"
-                rf"{{\partial {latex_name(adjoint['of'])}}}")
+    quantity = adjoint_of(name)
+    if quantity is not None:
+        return rf"\frac{{\partial C}}{{\partial {latex_name(quantity)}}}"
     m = _NAME.match(name)
     if m is None:
         return rf"\mathit{{{name}}}"

@@ -23,25 +23,26 @@ from pathlib import Path
 
 from sympy import Symbol
 
-from ..core.gradients import adjoint_name
+from ..core.gradients import adjoint_symbol
 from .latex import (MAX_NESTING, WIDTH, align_row, latex, latex_name, latex_value, nesting,
                     tex_width)
 from .pdf import write_tex_or_pdf
 from .render import render
 from .sheet import layer_steps, network_facts
+from ..decide.verdict import Verdict
 
 __all__ = ["report_source", "write_report", "VERDICT_WORDS", "METHOD_WORDS"]
 
 #: verdict -> what it means, in words.
 VERDICT_WORDS = {
-    "equivalent": "The formula is the gradient: equal to it at every point, kinks included, "
-                  "for every allowed value of Step(0).",
-    "equivalent_almost_everywhere": "The formula equals the gradient everywhere except on "
-                                    "the kinks, where it takes a different value for some "
-                                    "allowed Step(0).",
-    "not_equivalent": "The formula is not the gradient: the two differ on a set of positive "
-                      "measure.",
-    "unknown": "derivcheck could not decide within its limits, and does not guess.",
+    Verdict.EQUIVALENT: "The formula is the gradient: equal to it at every point, kinks "
+                        "included, for every allowed value of Step(0).",
+    Verdict.EQUIVALENT_ALMOST_EVERYWHERE: "The formula equals the gradient everywhere except "
+                                          "on the kinks, where it takes a different value "
+                                          "for some allowed Step(0).",
+    Verdict.NOT_EQUIVALENT: "The formula is not the gradient: the two differ on a set of "
+                            "positive measure.",
+    Verdict.UNKNOWN: "derivcheck could not decide within its limits, and does not guess.",
 }
 
 #: method -> how strong the answer is.
@@ -97,7 +98,7 @@ def write_report(result, path) -> Path:
 def _wrt_tex(result) -> str:
     net = result.network
     symbol = net.parameter(result.wrt) if net is not None else Symbol(result.wrt)
-    return latex(Symbol(adjoint_name(symbol)))
+    return latex(adjoint_symbol(symbol))
 
 
 def _formula(wrt: str, expr):

@@ -21,10 +21,11 @@ from sympy import Add, Mul, Rational, Symbol
 
 from .. import limits
 from ..core.conventions import get_convention
+from ..core.graph import Role
 from ..errors import LimitError
 from ..decide.evaluate import PointEvaluator
 from ..core.functions import Step
-from ..core.gradients import adjoint_name, tree_size
+from ..core.gradients import adjoint_name, adjoint_symbol, tree_size
 from .latex import (WIDTH, align_row, latex, latex_name, latex_pieces, latex_value,
                     tex_width)
 from .pdf import write_tex_or_pdf
@@ -81,7 +82,7 @@ def network_facts(network, convention: str = "any") -> list:
     """
     g = network.graph
     spec = g.spec
-    acts = [n.activation.label() for n in g.nodes if n.role == "act" and n.activation]
+    acts = [n.activation.label() for n in g.nodes if n.role == Role.ACT and n.activation]
     if spec.kind == "mlp":
         acts = [a.strip() for a in spec.activations]
     elif len(set(acts)) == 1:
@@ -160,8 +161,8 @@ class _Sheet:
             adj = self.bw.adjoints[u]
             expr = self.bw.definitions[adj]
         else:
-            adj, expr = Symbol(adjoint_name(u)), self.bw.gradients[u]
-        users = [v for v in self.consumers.get(u, []) if v.role != "loss"]
+            adj, expr = adjoint_symbol(u), self.bw.gradients[u]
+        users = [v for v in self.consumers.get(u, []) if v.role != Role.LOSS]
         middle = " + ".join(
             rf"{latex(self.bw.adjoints[v.symbol])}\frac{{\partial {latex(v.symbol)}}}"
             rf"{{\partial {latex(u)}}}" for v in users)
@@ -171,15 +172,30 @@ class _Sheet:
     # ---- sections -----------------------------------------------------------------
 
     def forward_rows(self) -> list:
-        rows, gap = [], False
+        rows, gap, units = [], False, self._shown_units()
         for node in self.graph.nodes:
             if node.layer is not None and node.layer not in self.shown:
                 if not gap:
                     rows.append(r"&\;\;\vdots")
                     gap = True
                 continue
+            if node.symbol not in units:
+                if rows[-1] != r"&\;\;\vdots":
+                    rows.append(r"&\;\;\vdots")
+                continue
             rows.append(align_row(self.name(node.symbol), self.ordered(node.expr, True)))
         return rows
+
+    def _shown_units(self) -> set:
+        """Symbols of the units written out: every unit of a narrow layer; of a layer wider
+        than ``limits.SHEET_UNITS``, its first units and its last (the rest are summarised,
+        so a wide network's sheet stays short and quick to make)."""
+        layers: dict = {}
+        for node in self.graph.nodes:
+            layers.setdefault((node.layer, node.role), []).append(node.symbol)
+        keep = limits.SHEET_UNITS
+        return {s for nodes in layers.values()
+                for s in (nodes if len(nodes) <= keep else nodes[:keep - 1] + nodes[-1:])}
 
     def loss_rows(self) -> list:
         rows = []
@@ -187,7 +203,7 @@ class _Sheet:
             adj = self.bw.adjoints[out]
             lhs = latex(adj)
             if out in self.yhat:
-                lhs = latex_name("dC/d" + self.yhat[out]) + " = " + lhs
+                lhs = latex_name(adjoint_name(self.yhat[out])) + " = " + lhs
             loss = latex(self.graph.definitions[self.graph.loss])
             middle = rf"\frac{{\partial}}{{\partial {latex(out)}}} {loss}"
             sides = [middle] if tex_width(middle) < WIDTH / 2 else []
@@ -198,7 +214,7 @@ class _Sheet:
         """Per layer, output first: its steps (1), (2), (3) as align rows."""
         if not self.depth:
             rows = [self.adjoint_row(n.symbol) for n in reversed(self.graph.nodes)
-                    if n.role != "loss" and n.symbol not in self.graph.outputs]
+                    if n.role != Role.LOSS and n.symbol not in self.graph.outputs]
             rows += [self.adjoint_row(p) for p in self.graph.params]
             return [{"title": "All quantities, from the loss down", "rows": rows}]
         out = []
@@ -213,15 +229,28 @@ class _Sheet:
     def layer(self, k: int) -> dict:
         """Layer ``k``'s steps (1) into its pre-activations, (2) back to the quantities
         they use, (3) onto its parameters, as tagged align rows."""
-        pre = [n for n in self.graph.nodes if n.layer == k and n.role == "pre"]
-        act = [n for n in self.graph.nodes if n.layer == k and n.role == "act"]
+        every = [n for n in self.graph.nodes if n.layer == k and n.role == Role.PRE]
+        units = self._shown_units()
+        pre = [n for n in every if n.symbol in units]
+        act = [n for n in self.graph.nodes if n.layer == k and n.role == Role.ACT
+               and n.symbol in units]
         used = dict.fromkeys(s for n in pre + act for s in sorted(n.expr.free_symbols, key=str))
         back = [s for s in used if s in self.bw.adjoints and s not in {n.symbol for n in pre}]
         params = [p for p in self.graph.params if p in used]
+        keep = limits.SHEET_UNITS
+        all_back, all_params = len(back), len(params)
+        if len(back) > keep:
+            back = back[:keep - 1] + back[-1:]
+        if len(params) > keep:
+            params = params[:keep - 1] + params[-1:]
         rows = [self.adjoint_row(n.symbol, 1) for n in pre]
         rows += [self.adjoint_row(s, 2) for s in back]
         rows += [self.adjoint_row(p, 3) for p in params]
         title = f"Layer {k}" + (" (output)" if k == self.depth else "")
+        if len(pre) < len(every) or len(back) < all_back or len(params) < all_params:
+            title += (f": {len(every)} units; rows shown for {len(pre)} of them, "
+                      f"{len(back)} of {all_back} inputs and {len(params)} of the parameters "
+                      "they use, the others follow the same pattern")
         return {"title": title, "rows": rows, "params": params}
 
     def gradients(self, layers) -> tuple[str, str]:
@@ -231,7 +260,7 @@ class _Sheet:
         body, after = "", ""
         for i, p in enumerate(params):
             inline = self.ordered(self.bw.inline(self.bw.gradients[p]))
-            lhs = latex(Symbol(adjoint_name(p)))
+            lhs = latex(adjoint_symbol(p))
             full, note = self.substituted(p, inline, WIDTH - tex_width(lhs) - 4)
             body += align_row(lhs, *([inline, full] if full is not None else [inline]))
             if i == len(params) - 1:
@@ -271,7 +300,7 @@ class _Sheet:
     def kink_rows(self) -> list:
         z = Symbol("z")
         acts = {n.activation.label(): n.activation for n in self.graph.nodes
-                if n.role == "act" and n.activation and n.activation.is_piecewise}
+                if n.role == Role.ACT and n.activation and n.activation.is_piecewise}
         rows = []
         for label, act in acts.items():
             fn = act.apply(z)
@@ -317,10 +346,10 @@ class _Sheet:
             evaluators = [PointEvaluator(defs, point, step0=c)
                           for c in (Fraction(0), Fraction(1, 2), Fraction(1))]
             zero = [p for p in self.graph.params
-                    if all(ev.symbol(Symbol(adjoint_name(p))) == 0 for ev in evaluators)]
+                    if all(ev.symbol(adjoint_symbol(p)) == 0 for ev in evaluators)]
             z_value = None
             if m is not None:
-                pre = next(n for n in self.graph.nodes if n.layer == m and n.role == "pre")
+                pre = next(n for n in self.graph.nodes if n.layer == m and n.role == Role.PRE)
                 z_value = latex_value(evaluators[0].symbol(pre.symbol))
             live = [p for p in self.graph.params if p not in zero]
             rows.append({"layer": m, "weight": latex(weights[m - 1]) if m else None,
@@ -329,7 +358,7 @@ class _Sheet:
 
     def _layer_activations(self) -> dict:
         return {n.layer: n.activation.name for n in self.graph.nodes
-                if n.role == "act" and n.activation and n.layer}
+                if n.role == Role.ACT and n.activation and n.layer}
 
     def source(self, assume: list) -> str:
         spec = self.graph.spec
@@ -339,8 +368,8 @@ class _Sheet:
                  f"Derivation sheet: a {self.depth}-layer chain" if spec.kind == "chain" else
                  "Derivation sheet: an MLP with widths " + "-".join(map(str, spec.widths))
                  if spec.kind == "mlp" else "Derivation sheet")
-        z = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == "pre"})
-        a = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == "act"})
+        z = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == Role.PRE})
+        a = sorted({_base(n.symbol) for n in self.graph.nodes if n.role == Role.ACT})
         return render(
             "sheet.tex", title=title, kind=spec.kind,
             facts=network_facts(self.net, self.convention), assume=assume,
@@ -358,9 +387,11 @@ def _base(symbol) -> str:
 
 def _name_list(symbols) -> str:
     r"""Names in LaTeX, shortened to ``first, second, \ldots, last`` past six."""
-    names = [latex(s) for s in symbols]
-    if len(names) > 6:
-        names = names[:2] + [r"\ldots"] + names[-1:]
+    symbols = list(symbols)
+    if len(symbols) > 6:
+        names = [latex(s) for s in symbols[:2]] + [r"\ldots", latex(symbols[-1])]
+    else:
+        names = [latex(s) for s in symbols]
     return ", ".join(names) if names else r"\text{none}"
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import textwrap
 
-from ..decide.evaluate import format_value
+from ..core.gradients import adjoint_name
+from ..core.printing import format_value
+from ..decide.verdict import Verdict
 
 __all__ = ["format_result", "format_gradients"]
 
-_HEADLINES = {
-    "equivalent": "equivalent: the formula is the gradient (at every point, kinks included)",
-    "equivalent_almost_everywhere": "equivalent_almost_everywhere: equal except at a kink",
-    "not_equivalent": "not_equivalent: the formula is not the gradient",
-    "unknown": "unknown: could not decide",
-}
+_HEADLINES = {v: f"{v}: {words}" for v, words in {
+    Verdict.EQUIVALENT: "the formula is the gradient (at every point, kinks included)",
+    Verdict.EQUIVALENT_ALMOST_EVERYWHERE: "equal except at a kink",
+    Verdict.NOT_EQUIVALENT: "the formula is not the gradient",
+    Verdict.UNKNOWN: "could not decide",
+}.items()}
 
 
 def _table(witness, label: str) -> list[str]:
@@ -54,7 +56,8 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def format_result(result) -> str:
     """The text the ``check`` command prints."""
-    wrt = result.wrt if getattr(result.network, "is_matrix", False) else f"dC/d{result.wrt}"
+    matrix = getattr(result.network, "is_matrix", False)
+    wrt = result.wrt if matrix else adjoint_name(result.wrt)
     lines = [f"{_HEADLINES[result.verdict]}  ({wrt})"]
     if result.reason:
         lines += _wrap("why: " + result.reason, "  ")
@@ -87,5 +90,5 @@ def format_gradients(gradients: dict, definitions: dict) -> str:
     lines = [f"{k} = {v}" for k, v in definitions.items()]
     if lines:
         lines.append("")
-    lines += [f"dC/d{k} = {v}" for k, v in gradients.items()]
+    lines += [f"{adjoint_name(k)} = {v}" for k, v in gradients.items()]
     return "\n".join(lines)

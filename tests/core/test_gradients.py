@@ -19,7 +19,7 @@ from sympy import Rational, Symbol, symbols
 from derivcheck import limits
 from derivcheck.core.activations import parse_activation
 from derivcheck.core.conventions import get_convention
-from derivcheck.errors import LimitError, SpecError
+from derivcheck.errors import LimitError, SpecError, UsageError
 from derivcheck.decide.evaluate import PointEvaluator, Undetermined
 from derivcheck.core.functions import (
     IsNonNeg, IsPos, LeakyReLU, ReLU, Sigmoid, Step, decompose,
@@ -260,8 +260,9 @@ def test_input_gradient_is_offered():
 
 def test_gradient_forms_and_unknown_names():
     net = chain(["w1", "w2"], "relu")
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError) as err:
         net.gradient("w1", form="pretty")
+    assert "inline" in err.value.hint and isinstance(err.value, ValueError)
     with pytest.raises(SpecError) as err:
         net.gradient("w3")
     assert err.value.suggestion in {"w1", "w2"}

@@ -1,4 +1,7 @@
 """derivcheck.core.printing: plain syntax, as a table of (expression, text)."""
+from fractions import Fraction
+
+import mpmath
 import pytest
 import sympy
 from sympy import Rational, Symbol, exp, log, symbols, tanh
@@ -8,7 +11,7 @@ from derivcheck.core.functions import (
     NecroReLU, PReLU, ReLU, ReLU6, Sigmoid, Softplus, Step, Swish,
 )
 from derivcheck.core.network import chain
-from derivcheck.core.printing import plain
+from derivcheck.core.printing import format_value, plain
 
 a, w, x, y, z = symbols("a w x y z")
 
@@ -77,3 +80,9 @@ def test_backward_definitions_print_like_the_seed():
 def test_unknown_functions_print_as_sympy_does():
     f = sympy.Function("f")
     assert plain(2 * f(x)) == "2*f(x)"
+
+
+def test_format_value():
+    assert format_value(Fraction(3, 7)) == "3/7"
+    assert format_value(Fraction(4)) == "4"
+    assert format_value(mpmath.mpf(1) / 3, digits=5) == "0.33333"

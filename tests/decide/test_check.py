@@ -115,3 +115,15 @@ def test_rounding_in_huge_values_is_never_a_counterexample(factor):
     result = derivcheck.check(net, f"({g}) * {factor}", "w1")
     assert result.verdict in ("equivalent", "unknown"), result
     assert result.counterexample is None
+
+
+def test_enums_read_and_serialise_as_the_contract_strings():
+    import json
+    from derivcheck.decide.verdict import DiagnosisKind, Verdict
+    r = derivcheck.check(derivcheck.chain(["w1"], "relu"), "(y - relu(w1*x))*x", wrt="w1",
+                         assume=["x > 0"])
+    assert r.verdict is Verdict.NOT_EQUIVALENT and r.verdict == "not_equivalent"
+    assert r.exit_code == 1 and r.diagnosis[0].kind is DiagnosisKind.SIGN_FLIP
+    text = json.dumps(r.to_json())
+    assert '"verdict": "not_equivalent"' in text and '"kind": "sign_flip"' in text
+    assert type(r.to_json()["verdict"]) is str

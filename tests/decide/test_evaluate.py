@@ -9,7 +9,7 @@ from sympy import Rational, Symbol, exp, log, sqrt, symbols
 
 from derivcheck import limits
 from derivcheck.decide.evaluate import (
-    DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, format_value, is_exact, to_fraction,
+    DEFAULT_DPS, PointEvaluator, UndefinedAt, Undetermined, is_exact, to_fraction,
 )
 from derivcheck.core.functions import (Absolute, IsNonNeg, IsPos, LeakyReLU, ReLU, Sigmoid, Softplus,
                                   Step)
@@ -192,12 +192,6 @@ def test_to_fraction_refuses_inexact():
         to_fraction(sympy.pi)
     with pytest.raises(TypeError):
         to_fraction(object())
-
-
-def test_format_value():
-    assert format_value(Fraction(3, 7)) == "3/7"
-    assert format_value(Fraction(4)) == "4"
-    assert format_value(mpmath.mpf(1) / 3, digits=5) == "0.33333"
 
 
 def test_error_bound_of_a_power_is_not_lost_to_floating_point():

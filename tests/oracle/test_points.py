@@ -7,12 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import Symbol
 
-from derivcheck.errors import SpecError
+from derivcheck.core.assumptions import Assumptions
+from derivcheck.errors import AssumptionError, SpecError
 from derivcheck.decide.evaluate import PointEvaluator
 from derivcheck.core.network import chain, mlp
 from derivcheck.oracle.exact import Oracle
-from derivcheck.oracle.points import (is_kink, kink_points, kink_sites, parse_assumptions,
-                               place_on_kink, random_point, sample_points, satisfies)
+from derivcheck.oracle.points import (is_kink, kink_points, kink_sites, place_on_kink,
+                               random_point, sample_points)
 
 S = Symbol
 
@@ -58,7 +59,7 @@ def test_random_point_honours_bounds(lo, width, strict, seed):
     bounds = [("w1", ">" if strict else ">=", lo), ("w1", "<" if strict else "<=", hi),
               ("x", ">", hi)]
     p = random_point(net, seed, assume=bounds, avoid_kinks=None)
-    assert satisfies(p, parse_assumptions(net, bounds))
+    assert Assumptions.parse(bounds).holds(p) and set(p) == set(net.variables)
 
 
 def test_unsatisfiable_bounds_are_reported():
@@ -66,14 +67,16 @@ def test_unsatisfiable_bounds_are_reported():
         random_point(chain(["w1"]), 0, assume=["w1 > 1", "w1 < 1"])
 
 
-def test_parse_assumptions():
+def test_points_read_assumptions_like_check():
+    """One model of assumptions: the oracle's points read --assume through Assumptions,
+    so a bad bound is the same AssumptionError as in check (it was a SpecError here)."""
     net = chain(["w1"])
-    assert parse_assumptions(net, ["x>0", "1/2 >= w1", (S("y"), "<", 0.5)]) == [
-        (S("x"), ">", 0), (S("w1"), "<=", Fraction(1, 2)), (S("y"), "<", Fraction(1, 2))]
-    with pytest.raises(SpecError, match="cannot read"):
-        parse_assumptions(net, ["x == 1"])
-    with pytest.raises(SpecError, match="cannot use"):
-        parse_assumptions(net, ["q > 1"])
+    p = random_point(net, 0, assume=["x>0", "1/2 >= w1", (S("y"), "<", 0.5)])
+    assert p[S("x")] > 0 and p[S("w1")] <= Fraction(1, 2) and p[S("y")] < Fraction(1, 2)
+    with pytest.raises(AssumptionError, match="cannot read"):
+        random_point(net, 0, assume=["x == 1"])
+    with pytest.raises(AssumptionError, match="not in the network"):
+        sample_points(net, assume=["q > 1"])
 
 
 # --- kink placement -----------------------------------------------------------------------

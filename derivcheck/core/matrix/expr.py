@@ -24,10 +24,19 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
-import numpy as np
 import sympy
 
 from .shapes import broadcast, matmul_shape, show, sum_shape, transpose_shape
+
+class _Numpy:
+    """numpy, imported on first use: reading a scalar formula never pays for it."""
+
+    def __getattr__(self, name):
+        import numpy
+        return getattr(numpy, name)
+
+
+np = _Numpy()
 
 __all__ = ["MExpr", "Leaf", "Scalar", "Elementwise", "MatMul", "Transpose", "Sum", "Reshape",
            "ShapeProblem", "add", "sub", "neg", "mul", "div", "power", "matmul", "transpose",

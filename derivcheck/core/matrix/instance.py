@@ -30,7 +30,7 @@ import numpy as np
 import sympy
 from sympy import Symbol
 
-from ..gradients import adjoint_name
+from ..gradients import adjoint_symbol
 from ..graph import Graph, Node
 from ..spec import NetworkSpec
 from .shapes import instantiate
@@ -257,7 +257,7 @@ class Env:
         if qkey not in self._grads:
             if self.level == "true":
                 arr = self.inst.array(qkey)
-                self._grads[qkey] = np.vectorize(lambda s: Symbol(adjoint_name(s)),
+                self._grads[qkey] = np.vectorize(adjoint_symbol,
                                                  otypes=[object])(arr)
             else:
                 self._grads[qkey] = self.inst.atom_gradient(qkey, self)

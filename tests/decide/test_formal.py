@@ -1,0 +1,82 @@
+"""derivcheck.decide.formal: identity testing modulo P, gate classes, degree bounds."""
+import pytest
+import sympy
+
+from derivcheck.core.functions import IsNonNeg, IsPos, ReLU, Sigmoid, Step
+from derivcheck.decide.formal import P, FormalEvaluator, degree_bound, rational_reconstruct
+
+w, x, b = sympy.symbols("w x b")
+g = w * x + b
+
+IDENTITIES = [  # (lhs, rhs, mode, signs, equal)
+    (ReLU(g), g * Step(g), "free", {}, True),
+    (ReLU(g), g * Step(-g), "free", {}, False),
+    (Step(g) + Step(-g), 1, "free", {}, False),       # both are Step(0) = c at g = 0
+    (Step(g) + Step(-g), 1, "offkink", {}, True),
+    (IsPos(g), Step(g), "offkink", {}, True),
+    (IsPos(g), IsNonNeg(g), "free", {}, False),
+    (Step(2 * g), Step(g), "free", {}, True),         # a positive factor is the same gate
+    (Step(w * x), Step(w), "offkink", {x: 1}, True),  # x > 0 known: one gate
+    (Step(w * x), Step(w), "offkink", {}, False),
+    (Step(w * x), 1 - Step(w), "offkink", {x: -1}, True),
+    (sympy.exp(2 * w) * sympy.exp(-w), sympy.exp(w), "free", {}, True),
+    (sympy.tanh(w), (sympy.exp(2 * w) - 1) / (sympy.exp(2 * w) + 1), "free", {}, True),
+    (Sigmoid(w), 1 / (1 + sympy.exp(-w)), "free", {}, True),
+    (Sigmoid(w), 1 / (1 + sympy.exp(w)), "free", {}, False),
+    ((w + x) ** 2, w**2 + 2 * w * x + x**2, "free", {}, True),
+    ((w + x) ** 2, w**2 + x**2, "free", {}, False),
+]
+
+
+@pytest.mark.parametrize("lhs, rhs, mode, signs, equal", IDENTITIES)
+def test_identities(lhs, rhs, mode, signs, equal):
+    fe = FormalEvaluator({}, mode=mode, signs=signs)
+    assert (fe.value(sympy.sympify(lhs)) == fe.value(sympy.sympify(rhs))) is equal
+
+
+def test_definitions_are_followed():
+    z = sympy.Symbol("z")
+    fe = FormalEvaluator({z: g}, mode="free")
+    assert fe.value(ReLU(z)) == fe.value(ReLU(g))
+
+
+def test_a_pattern_fixes_a_gate_in_offkink_mode():
+    keyer = FormalEvaluator({}, mode="offkink")
+    keyer.value(Step(g))
+    (key,) = keyer.gates
+    on = FormalEvaluator({}, mode="offkink", pattern={key: 1}, keyer=keyer)
+    off = FormalEvaluator({}, mode="offkink", pattern={key: 0}, keyer=keyer)
+    assert on.value(ReLU(g)) == on.value(g) and on.free_gates == []
+    assert off.value(ReLU(g)) == off.value(sympy.S.Zero)
+    free = FormalEvaluator({}, mode="offkink", keyer=keyer)
+    free.value(ReLU(g))
+    assert free.free_gates == [key]
+
+
+@pytest.mark.parametrize("expr, orientation", [
+    (g, 1), (3 * g, 1), (-g, -1), (-g / 5, -1), (w * x + b + 1, None), (sympy.S.Zero, None),
+])
+def test_gate_of_names_the_class_and_its_orientation(expr, orientation):
+    fe = FormalEvaluator({}, mode="offkink")
+    fe.value(Step(g))
+    found = fe.gate_of(expr)
+    assert (found[1] if found else None) == orientation
+    if found:
+        assert found[0] in fe.gates
+
+
+@pytest.mark.parametrize("n, d", [(1, 1), (-2, 3), (7, 1000), (-(1 << 20), 3)])
+def test_rational_reconstruct_inverts_small_fractions(n, d):
+    assert rational_reconstruct(n * pow(d, -1, P) % P) == (n, d)
+
+
+def test_rational_reconstruct_refuses_large_ones():
+    assert rational_reconstruct(pow(3, 40, P) * pow(7, 30, P) % P) is None
+
+
+@pytest.mark.parametrize("expr, defs, bound", [
+    (w, {}, 1), (w * x, {}, 2), (w**3 + x, {}, 3), (1 / (w + x), {}, 1), (1 / w + x, {}, 3),
+    (sympy.Symbol("z") ** 2, {sympy.Symbol("z"): w * x}, 4), (Step(w) * x, {}, 2),
+])
+def test_degree_bound(expr, defs, bound):
+    assert degree_bound(expr, defs) == bound
