@@ -5,7 +5,8 @@ exactly for the piecewise-rational ones (relu, leaky_relu, identity, abs, hardta
 relu6), as certified balls (python-flint ``arb``) for the transcendental ones (sigmoid,
 tanh, elu, softplus, swish, gelu). A pre-activation exactly on a breakpoint takes the
 slope the kink convention gives there (torch relu'(0) = 0, jax leaky'(0) = 1, Step(0) = c),
-read from the convention's own table, so the oracle and the checker agree.
+read from the convention's own table, so the oracle and the checker agree. Under the
+torch profile softplus is torch's (the identity past ``threshold=20``).
 
 >>> import numpy as np
 >>> from derivcheck.core.activations import parse_activation
@@ -28,7 +29,12 @@ from ..errors import SpecError
 from ..core.functions import IsNonNeg, IsPos, Step
 from .dyadic import Mat
 
-__all__ = ["apply", "SUPPORTED", "to_arbs", "from_arbs", "breakpoints"]
+__all__ = ["apply", "SUPPORTED", "to_arbs", "from_arbs", "breakpoints",
+           "TORCH_SOFTPLUS_THRESHOLD"]
+
+#: Under the torch profile softplus is torch's ``F.softplus`` with its default
+#: ``threshold=20``: z itself (slope 1) where z > 20, log(1 + e^z) elsewhere.
+TORCH_SOFTPLUS_THRESHOLD = 20
 
 #: Piecewise-rational activations: name -> breakpoints.
 _PIECEWISE = {"relu": (0,), "leaky_relu": (0,), "identity": (), "abs": (0,),
@@ -153,6 +159,9 @@ def _transcendental(act, Z: Mat, convention, step0, prec):
         a = arb(Fraction(act.args[0]).numerator) / Fraction(act.args[0]).denominator
         signs = Z.signs().ravel()
         k0 = kink_slope(act, convention, step0, 0)
+    # torch's F.softplus (threshold=20) is z itself, slope 1, where z > 20
+    linear = (Z.compare(TORCH_SOFTPLUS_THRESHOLD) > 0).ravel() \
+        if name == "softplus" and convention.name == "torch" else None
     for i, x in enumerate(xs):
         if name == "sigmoid":
             s = 1 / (1 + (-x).exp())
@@ -162,6 +171,9 @@ def _transcendental(act, Z: Mat, convention, step0, prec):
             t = x.tanh()
             vals.append(t)
             slopes.append(1 - t * t)
+        elif name == "softplus" and linear is not None and linear[i]:
+            vals.append(x)
+            slopes.append(arb(1))
         elif name == "softplus":
             vals.append(x.exp().log1p() if x < 0 else x + (-x).exp().log1p())
             slopes.append(1 / (1 + (-x).exp()))

@@ -192,3 +192,15 @@ def test_int64_overflow_falls_back_to_python_integers():
     big = Mat(np.full((2, 2), 2 ** 40, dtype=np.int64))
     prod = big @ big
     assert prod.fractions()[0, 0] == 2 * 2 ** 80
+
+
+def test_softplus_under_torch_is_torch_softplus_past_its_threshold():
+    net = mlp([1, 2, 1], "softplus,identity", oracle=True, batch=1)
+    arrays = {"W1": [[10.0], [30.0]], "W2": [[1.0, 1.0]], "X": [[1.0]], "Y": [[0.0]]}
+    T = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in arrays.items()}
+    out = T["W2"] @ F.softplus(T["W1"] @ T["X"])         # torch's default threshold=20
+    ((out - T["Y"]) ** 2 / 2).sum().backward()
+    g = ArrayOracle(net, "torch").gradients(arrays)
+    assert close(g.float["W1"], T["W1"].grad.numpy(), 1e-14)
+    # z = 30 is past the threshold: the identity there, unlike log(1 + e^z) (jax)
+    assert ArrayOracle(net, "jax").gradients(arrays).float["W1"][1, 0] != g.float["W1"][1, 0]
