@@ -39,7 +39,7 @@ TORCH_SOFTPLUS_THRESHOLD = 20
 #: Piecewise-rational activations: name -> breakpoints.
 _PIECEWISE = {"relu": (0,), "leaky_relu": (0,), "identity": (), "abs": (0,),
               "hardtanh": (-1, 1), "relu6": (0, 6)}
-_TRANSCENDENTAL = ("sigmoid", "tanh", "elu", "softplus", "swish", "gelu")
+_TRANSCENDENTAL = ("sigmoid", "tanh", "elu", "softplus", "swish", "gelu", "gelu_tanh")
 SUPPORTED = (*_PIECEWISE, *_TRANSCENDENTAL)
 
 
@@ -185,6 +185,11 @@ def _transcendental(act, Z: Mat, convention, step0, prec):
             phi = (1 + (x / arb(2).sqrt()).erf()) / 2
             vals.append(x * phi)
             slopes.append(phi + x * (-(x * x) / 2).exp() / (2 * arb.pi()).sqrt())
+        elif name == "gelu_tanh":     # 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))
+            c, k = (2 / arb.pi()).sqrt(), arb(44715) / 1000000
+            t = (c * (x + k * x * x * x)).tanh()
+            vals.append(x * (1 + t) / 2)
+            slopes.append((1 + t) / 2 + x * (1 - t * t) * c * (1 + 3 * k * x * x) / 2)
         else:   # elu
             if signs[i] > 0:
                 vals.append(x)
