@@ -1,8 +1,8 @@
 """A torch model as a matrix network: nn.Sequential / nn.Module layers mapped automatically.
 
 :func:`network_of_module` reads a model's leaf modules in order (``nn.Linear``, ``ReLU``,
-``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``ELU``, ``Softmax``/``LogSoftmax`` last, ``Identity``,
-``Flatten``) and a loss module (``CrossEntropyLoss``, ``MSELoss``, ``BCELoss``, ``NLLLoss``
+``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``ELU``, ``Hardtanh``, ``ReLU6``, ``Softplus``,
+``GELU``, ``SiLU``, ``Softmax``/``LogSoftmax`` last, ``Identity``, ``Flatten``) and a loss module (``CrossEntropyLoss``, ``MSELoss``, ``BCELoss``, ``NLLLoss``
 after ``LogSoftmax``) into a :class:`~derivcheck.core.matrix.network.MatrixNetwork` (style
 ``ng``: ``W1`` is layer 1's ``weight``, ``b1`` its bias as a column, ``X`` the inputs as
 columns); a layer it cannot map is a clear error naming it. :func:`compare_torch_module`
@@ -52,6 +52,21 @@ def _activation(module, last: bool) -> str | None:
         return "tanh"
     if isinstance(module, nn.ELU):
         return f"elu({_number(module.alpha)})"
+    if isinstance(module, nn.Hardtanh) and not isinstance(module, nn.ReLU6):
+        if (module.min_val, module.max_val) != (-1.0, 1.0):
+            raise SpecError("Hardtanh is mapped with its default range [-1, 1] only")
+        return "hardtanh"
+    if isinstance(module, nn.ReLU6):
+        return "relu6"
+    if isinstance(module, nn.Softplus):
+        if (module.beta, module.threshold) != (1.0, 20.0):
+            raise SpecError("Softplus is mapped with beta=1, threshold=20 only (the torch "
+                            "profile models that threshold)")
+        return "softplus"
+    if isinstance(module, nn.GELU) and module.approximate == "none":
+        return "gelu"
+    if isinstance(module, nn.SiLU):
+        return "swish"
     if isinstance(module, (nn.Softmax, nn.LogSoftmax)):
         if not last:
             raise SpecError(f"{type(module).__name__} is mapped only as the last layer")
@@ -80,7 +95,8 @@ def _layers(model) -> tuple[list, list, list]:
         if act is None:
             raise SpecError(f"derivcheck cannot map the layer {type(m).__name__} ({m})",
                             hint="supported: Linear, ReLU, LeakyReLU, Sigmoid, Tanh, ELU, "
-                                 "Softmax/LogSoftmax (last), Identity, Flatten")
+                                 "Hardtanh, ReLU6, Softplus, GELU, SiLU, Softmax/LogSoftmax "
+                                 "(last), Identity, Flatten")
         if not linears or len(acts) == len(linears):
             raise SpecError(f"{type(m).__name__} must follow an nn.Linear layer")
         acts.append(act)

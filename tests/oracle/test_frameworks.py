@@ -50,6 +50,10 @@ def test_a_numpy_backward_over_whole_arrays():
      nn.MSELoss()),
     (lambda: nn.Sequential(nn.Linear(6, 5, bias=False), nn.ReLU(), nn.Linear(5, 3, bias=False)),
      nn.MSELoss(reduction="sum")),
+    (lambda: nn.Sequential(nn.Linear(6, 5), nn.Hardtanh(), nn.Linear(5, 4), nn.ReLU6(),
+                           nn.Linear(4, 4), nn.GELU(), nn.Linear(4, 3), nn.SiLU(),
+                           nn.Linear(3, 2)), nn.CrossEntropyLoss()),
+    (lambda: nn.Sequential(nn.Linear(6, 5), nn.Softplus(), nn.Linear(5, 2)), nn.MSELoss()),
 ])
 def test_torch_modules_are_mapped_and_agree(model, loss):
     from derivcheck.oracle.torch_module import compare_torch_module
@@ -68,7 +72,7 @@ def test_a_torch_module_at_a_relu_kink_agrees_exactly_under_torch_only():
 
 
 @pytest.mark.parametrize("model,loss,message", [
-    (nn.Sequential(nn.Linear(2, 2), nn.GELU()), nn.MSELoss(), "cannot map the layer GELU"),
+    (nn.Sequential(nn.Linear(2, 2), nn.Mish()), nn.MSELoss(), "cannot map the layer Mish"),
     (nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=1)), nn.CrossEntropyLoss(),
      "softmax twice"),
     (nn.Sequential(nn.Linear(2, 2)), nn.L1Loss(), "cannot map the loss L1Loss"),
