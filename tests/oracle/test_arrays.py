@@ -204,3 +204,36 @@ def test_softplus_under_torch_is_torch_softplus_past_its_threshold():
     assert close(g.float["W1"], T["W1"].grad.numpy(), 1e-14)
     # z = 30 is past the threshold: the identity there, unlike log(1 + e^z) (jax)
     assert ArrayOracle(net, "jax").gradients(arrays).float["W1"][1, 0] != g.float["W1"][1, 0]
+
+
+@pytest.mark.parametrize("acts,loss", [("relu,identity", "half_squared"),
+                                       ("leaky_relu(0.25),relu", "squared"),
+                                       ("tanh,identity", "cross_entropy"),
+                                       ("relu,sigmoid", "bce")])
+def test_the_array_oracle_agrees_with_the_scalar_oracle(acts, loss):
+    """Two exact paths, one network: per-parameter definitions (W0_ij, the scalar MLP)
+    and whole matrices (W1[j, i])."""
+    scalar = mlp([3, 4, 2], acts, bias=True, loss=loss)
+    arrays = random_arrays(ArrayOracle(scalar).net, 4)
+    point = {}
+    for k in (1, 2):
+        W, b = arrays[f"W{k}"], arrays[f"b{k}"]
+        for j in range(W.shape[0]):
+            point[f"b{k}_{j + 1}"] = b[j, 0]
+            for i in range(W.shape[1]):
+                point[f"W{k - 1}_{i + 1}{j + 1}"] = W[j, i]
+    point.update({f"x{i + 1}": arrays["X"][i, 0] for i in range(3)})
+    point.update({f"y{i + 1}": arrays["Y"][i, 0] for i in range(2)})
+    exact = derivcheck.Oracle(scalar, "torch").gradients(point)
+    g = ArrayOracle(scalar, "torch").gradients(arrays)
+    for name, value in exact.items():
+        k, rest = name[1:].split("_")
+        if name.startswith("W"):
+            entry = g.mats[f"W{int(k) + 1}"], (int(rest[1]) - 1, int(rest[0]) - 1)
+        else:
+            entry = g.mats[f"b{k}"], (int(rest) - 1, 0)
+        mat, idx = entry
+        if mat.exact:
+            assert mat.entry(idx) == value, name
+        else:
+            assert abs(float(mat.entry(idx)) - float(value)) <= 1e-15 * max(1, abs(float(value)))
