@@ -310,8 +310,8 @@ def at_kink(oracle: ArrayOracle, arrays: dict) -> bool:
     hit = False
     for l, Z in Zs.items():
         act = oracle.net.activation(l)
-        if act != "softmax" and Z.exact:
-            hit = hit or any((Z.compare(k) == 0).any() for k in breakpoints(act))
+        if act != "softmax":
+            hit = hit or any(_on(Z, k) for k in breakpoints(act))
     if not hit:
         return False
     runs = [ArrayOracle(oracle.net, c).run(values, Fraction(c)) for c in ("0", "1")]
@@ -319,3 +319,12 @@ def at_kink(oracle: ArrayOracle, arrays: dict) -> bool:
     first = runs[0]
     return any(not np.array_equal(r.mats[k].floats(), first.mats[k].floats())
                or r[k].tolist() != first[k].tolist() for r in runs[1:] for k in first.mats)
+
+
+def _on(Z: Mat, at) -> bool:
+    """Is some entry of Z exactly ``at`` (entries known exactly only; a ball of positive
+    radius is never exactly on a breakpoint as far as we know)?"""
+    v = Fraction(at)
+    diff = Z - Mat(np.full(Z.shape, v.numerator, dtype=np.int64), v.denominator)
+    zero = diff.M == 0
+    return bool((zero if diff.R is None else zero & (diff.R == 0)).any())

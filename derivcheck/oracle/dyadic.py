@@ -171,7 +171,7 @@ class Mat:
 
     def absbound(self) -> np.ndarray:
         """|value| bounded above entry by entry (float64)."""
-        out = np.abs(self.mids()) * _SLACK + _TINY
+        out = _up(np.abs(self.mids()), self.M != 0)
         return out if self.R is None else out + self.R
 
     def fractions(self) -> np.ndarray:
@@ -235,7 +235,8 @@ class Mat:
             a, b = self.absbound(), other.absbound()
             ra = np.zeros(self.shape) if self.R is None else self.R
             rb = np.zeros(other.shape) if other.R is None else other.R
-            R = ((ra @ b + np.abs(self.mids()) @ rb) * _SLACK) * _SLACK + _TINY
+            R = _up((ra @ b + np.abs(self.mids()) @ rb) * _SLACK,
+                    (ra > 0) @ (b > 0) | (self.M != 0) @ (rb > 0))
             del a
         return Mat(M, self.D * other.D, R, bound)
 
@@ -270,7 +271,7 @@ class Mat:
         s = np.sign(self.M).astype(np.int64) if self.M.dtype != object else \
             np.array([(v > 0) - (v < 0) for v in self.M.flat], dtype=np.int64).reshape(self.shape)
         if self.R is not None:
-            unsure = np.abs(self.mids()) <= self.R * _SLACK + _TINY
+            unsure = (self.R > 0) & (np.abs(self.mids()) <= self.R * _SLACK + _TINY)
             if unsure.any():
                 raise NeedPrecision("a sign is not certain")
         return s
@@ -318,7 +319,14 @@ def _radd(ra, rb):
 
 def _rmul(a: Mat, b: Mat) -> np.ndarray:
     """Radius of an elementwise product of balls."""
-    ma, mb = np.abs(a.mids()) * _SLACK + _TINY, np.abs(b.mids()) * _SLACK + _TINY
-    ra = 0.0 if a.R is None else a.R
-    rb = 0.0 if b.R is None else b.R
-    return ((ma * rb + ra * mb + ra * rb) * _SLACK) * _SLACK + _TINY
+    ma, mb = _up(np.abs(a.mids()), a.M != 0), _up(np.abs(b.mids()), b.M != 0)
+    ra = np.zeros(a.shape) if a.R is None else a.R
+    rb = np.zeros(b.shape) if b.R is None else b.R
+    live = (ma > 0) & (rb > 0) | (ra > 0) & ((mb > 0) | (rb > 0))
+    return _up((ma * rb + ra * mb + ra * rb) * _SLACK, live)
+
+
+def _up(values, live) -> np.ndarray:
+    """An upper bound: ``values`` widened (float rounding, underflow) where ``live``, and
+    exactly 0 where no nonzero term entered (an exact zero stays exact)."""
+    return np.where(live, values * _SLACK + _TINY, 0.0)

@@ -237,3 +237,15 @@ def test_the_array_oracle_agrees_with_the_scalar_oracle(acts, loss):
             assert mat.entry(idx) == value, name
         else:
             assert abs(float(mat.entry(idx)) - float(value)) <= 1e-15 * max(1, abs(float(value)))
+
+
+def test_an_exact_zero_behind_a_transcendental_layer_stays_a_kink():
+    """W2's zero row makes Z2[0] exactly 0 although A1 is only known as balls: its ReLU
+    takes the convention's slope, no endless search for the sign."""
+    net = mlp([2, 2, 2, 1], "sigmoid,relu,identity", oracle=True, batch=1)
+    arrays = {"W1": [[1.0, -0.5], [0.25, 2.0]], "W2": [[0.0, 0.0], [1.0, 1.0]],
+              "W3": [[1.0, 1.0]], "X": [[1.0], [0.5]], "Y": [[0.0]]}
+    torch_g = ArrayOracle(net, "torch").gradients(arrays)
+    one_g = ArrayOracle(net, "1").gradients(arrays)
+    assert torch_g["W2"][0, 0] == 0 and one_g.float["W2"][0, 0] != 0
+    assert at_kink(ArrayOracle(net, "torch"), arrays)
