@@ -9,19 +9,16 @@ swapped, the gradient of another parameter, another kink convention, a term that
 only on a kink). The candidate is given as text half the time (through the printer and
 the parser) and as an expression otherwise, and judged under the ``any`` convention.
 
-Then each verdict is verified independently of derivcheck's evaluators, by
-substituting exact rationals into SymPy's ``diff`` of the fully substituted loss:
-
-* ``not_equivalent``: the counterexample must show a difference (for every Step(0) in
-  {0, 1/2, 1} unless the witness names one);
-* ``equivalent``: no difference at 12 random points and at kink points (x = 0, each
-  weight 0, each first-layer pre-activation 0), each under Step(0) in {0, 1/2, 1};
-* ``equivalent_almost_everywhere``: no difference at the random points, and a
-  difference at the kink witness;
-* ``unknown`` is counted, never wrong.
-
-A wrong verdict is printed with everything needed to reproduce it. Exit status 1 if
-there is any.
+Then each verdict is verified by :mod:`verifier` against an independent reference
+(:mod:`reference`: activations and derivatives written afresh with mpmath, exact
+fractions or certified intervals, cross-checked with torch and jax autograd where
+installed): counterexamples must show a certified difference that persists off the
+kinks, equivalences must hold at random points reaching every piece and at kink probes
+on every unit of every layer, and equivalence almost everywhere needs a real kink
+witness. A verdict the reference contradicts is WRONG; one whose evidence it cannot
+confirm is UNCONFIRMED; a framework that disagrees with the reference is a
+REFERENCE MISMATCH. Each is printed with everything needed to reproduce it, and any of
+them makes the exit status 1.
 
     python benchmarks/soundness.py                # 20,000 cases on all cores
     python benchmarks/soundness.py --cases 2000 --jobs 2 --seed 7
@@ -37,29 +34,26 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
-from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sympy  # noqa: E402
-from sympy import Rational, Symbol  # noqa: E402
+from sympy import Rational  # noqa: E402
 
 from derivcheck.decide.check import check  # noqa: E402
 from derivcheck.errors import DerivcheckError  # noqa: E402
-from derivcheck.core.functions import IsNonNeg, IsPos, Step, decompose  # noqa: E402
+from derivcheck.core.functions import IsPos, Step, decompose  # noqa: E402
 from derivcheck.core.network import chain, mlp  # noqa: E402
 from derivcheck.core.printing import plain  # noqa: E402
+from verifier import verify  # noqa: E402
 
 ACTIVATIONS = ["relu", "relu", "relu", "leaky_relu(1/10)", "abs", "sigmoid", "tanh", "elu",
                "hardtanh", "relu6", "softplus", "identity", "swish", "prelu(a)"]
 PIECEWISE = ["relu", "leaky_relu(1/10)", "abs", "hardtanh", "relu6", "identity"]
 LOSSES = ["half_squared", "half_squared", "squared", "mse"]
-C_VALUES = (Rational(0), Rational(1, 2), Rational(1))
-RANDOM_POINTS = 12
 CHECK_TIMEOUT = 10.0
-#: Digits for transcendental values; differences below 10^-TOLERANCE count as equal.
-DIGITS, TOLERANCE = 60, 40
 
 
 # -- cases ---------------------------------------------------------------------------------
@@ -140,184 +134,6 @@ KINDS = ["same", "sympy_diff", "decomposed", "expanded", "drop_gate", "flip_gate
          "convention", "swapped_activation", "added_term"]
 
 
-# -- independent evaluation ----------------------------------------------------------------
-
-def _leaves(net):
-    return list(net.inputs) + list(net.targets) + list(net.params) + _free_activation_params(net)
-
-
-def _free_activation_params(net):
-    loss_free = net.loss().free_symbols
-    known = set(net.inputs) | set(net.targets) | set(net.params)
-    return sorted(loss_free - known, key=str)
-
-
-def value_at(expr, point: dict, c):
-    """``expr`` at ``point`` with Step(0) = c, by SymPy alone: an exact Rational or a
-    Float of DIGITS digits; None where undefined."""
-    try:
-        e = expr.xreplace(point)
-        e = e.replace(lambda u: isinstance(u, (Step, IsPos, IsNonNeg)),
-                      lambda u: _gate_value(u, c))
-        if e.is_Rational:
-            return e
-        v = sympy.N(e, DIGITS, maxn=4000, strict=True)  # 60 correct digits, or no value
-        if differ(v, sympy.N(e, 3 * DIGITS, maxn=4000, strict=True)):
-            return None  # precision lost inside a function (log(1 + exp(-115)))
-        if not v.is_number or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-            return None
-        return v
-    except (ZeroDivisionError, ValueError, TypeError, sympy.core.evalf.PrecisionExhausted):
-        return None  # Undecidable is a ValueError: no value, so no claim either way
-
-
-class Undecidable(ValueError):
-    """A gate's argument is 0 or too close to 0 to tell its side at any precision tried."""
-
-
-def _gate_sign(arg) -> int:
-    """The sign of a gate's argument at a point: exact for rationals, else from SymPy's
-    strict arbitrary-precision evaluation, which keeps relative precision
-    (w4 * sigmoid(-700) is -1e-304, not zero) and refuses what it cannot certify."""
-    if arg.is_Rational:
-        return 1 if arg > 0 else -1 if arg < 0 else 0
-    try:
-        s = sympy.N(arg, 30, maxn=4000, strict=True)
-    except sympy.core.evalf.PrecisionExhausted as exc:
-        raise Undecidable(f"the sign of {arg} cannot be certified") from exc
-    if not s.is_Number:
-        raise Undecidable(f"gate argument {arg} is not a number")
-    if s.is_zero:
-        raise Undecidable(f"gate argument {arg} is an inexact zero")
-    return 1 if s > 0 else -1
-
-
-def _gate_value(gate, c):
-    """A gate's value with Step(0) = c."""
-    s = _gate_sign(gate.args[0])
-    if s > 0:
-        return sympy.S.One
-    if s < 0:
-        return sympy.S.Zero
-    return {Step: c, IsPos: sympy.S.Zero, IsNonNeg: sympy.S.One}[type(gate)]
-
-
-def off_kinks(point: dict, *exprs) -> bool:
-    """True when no gate of ``exprs`` sits on its kink at ``point`` (and every gate's side
-    can be certified): the point is generic, where equivalent almost everywhere means
-    equal."""
-    for e in exprs:
-        for gate in e.xreplace(point).atoms(Step, IsPos, IsNonNeg):
-            try:
-                if _gate_sign(gate.args[0]) == 0:
-                    return False
-            except Undecidable:
-                return False
-    return True
-
-
-def differ(a, b) -> bool | None:
-    """Different beyond TOLERANCE significant digits (exactly, for exact values)."""
-    if a is None or b is None:
-        return None
-    if a.is_Rational and b.is_Rational:
-        return a != b
-    scale = max(abs(a), abs(b))  # both carry DIGITS certified digits: relative is exact
-    return bool(scale) and abs(a - b) > scale * sympy.Float(10) ** -TOLERANCE
-
-
-def random_point(rng, leaves) -> dict:
-    return {s: Rational(rng.choice([-1, 1]) * rng.randint(1, 40), rng.randint(1, 12))
-            for s in leaves}
-
-
-def generic_points(rng, leaves, *exprs) -> list:
-    """RANDOM_POINTS random points off every kink of ``exprs`` (a draw that lands on a
-    kink, like 1 + w1*x = 0 at w1 = 5/12, x = -12/5, is drawn again)."""
-    out = []
-    for _ in range(20 * RANDOM_POINTS):
-        p = random_point(rng, leaves)
-        if off_kinks(p, *exprs):
-            out.append(p)
-            if len(out) == RANDOM_POINTS:
-                break
-    return out
-
-
-def kink_points(rng, net, leaves) -> list:
-    """Points on kinks: the input 0, each weight 0, first-layer pre-activations 0."""
-    out = []
-    base = random_point(rng, leaves)
-    for s in list(net.inputs) + list(net.params):
-        p = dict(base)
-        p[s] = Rational(0)
-        out.append(p)
-    first = [n for n in net.graph.nodes if n.role == "pre"][:2]
-    for node in first:  # solve w*x + b = 0 for the input where it is linear in it
-        for x in net.inputs:
-            e = node.expr.xreplace({k: v for k, v in base.items() if k != x})
-            if e.free_symbols == {x} and sympy.degree(e, x) == 1:
-                p = dict(base)
-                p[x] = sympy.solve(e, x)[0]
-                out.append(p)
-    return out
-
-
-def verify(result, truth, candidate, net, rng, tally: Counter) -> str | None:
-    """None if the verdict holds up, else what is wrong with it. ``tally`` counts the
-    comparisons made (``compared``), those the verifier could not evaluate
-    (``unverifiable``: a value undefined, or a gate it cannot place), and ``evidence``
-    when the verdict's own evidence was confirmed (the counterexample's difference under
-    every Step(0) it claims; for equivalence at least half the random points, and for
-    almost everywhere a difference at the kink witness)."""
-    leaves = _leaves(net)
-    by_name = {str(s): s for s in leaves}
-
-    def at(witness):
-        return {by_name[k]: Rational(v.numerator, v.denominator) if isinstance(v, Fraction)
-                else sympy.Float(str(v), DIGITS) for k, v in witness.point.items()
-                if k in by_name}
-
-    def differs_at(point, cs):
-        out = [differ(value_at(truth, point, c), value_at(candidate, point, c)) for c in cs]
-        tally["compared"] += sum(d is not None for d in out)
-        tally["unverifiable"] += sum(d is None for d in out)
-        return out
-
-    def step0s(witness):
-        """The Step(0) values a witness claims a difference for."""
-        s0 = witness.step0
-        return C_VALUES if s0 is None else [Rational(s0.numerator, s0.denominator)]
-
-    v = result.verdict
-    if v == "not_equivalent":
-        w = result.counterexample
-        found = differs_at(at(w), step0s(w))
-        if any(d is False for d in found):
-            return f"counterexample {w.point} (step0 {w.step0}) shows no difference"
-        tally["evidence"] += all(found)
-        return None
-    if v in ("equivalent", "equivalent_almost_everywhere"):
-        before = tally["compared"]
-        for p in generic_points(rng, leaves, truth, candidate):
-            if any(differs_at(p, [C_VALUES[1]])):
-                return f"{v}, but the sides differ at {p}"
-        enough = tally["compared"] - before >= RANDOM_POINTS // 2
-        if v == "equivalent":
-            for p in kink_points(rng, net, leaves):
-                for c, d in zip(C_VALUES, differs_at(p, C_VALUES)):
-                    if d:
-                        return f"equivalent, but the sides differ at the kink {p}, Step(0)={c}"
-            tally["evidence"] += enough
-        else:
-            w = result.kink_point
-            found = differs_at(at(w), step0s(w))
-            if all(d is False for d in found):
-                return f"kink witness {w.point} (step0 {w.step0}) shows no difference"
-            tally["evidence"] += enough and any(found)
-    return None
-
-
 # -- running ---------------------------------------------------------------------------------
 
 def run_case(args):
@@ -349,13 +165,13 @@ def run_case(args):
     seconds = time.perf_counter() - start
     tally = Counter()
     try:
-        wrong = verify(result, truth, candidate, net, rng, tally)
-    except Exception as exc:  # noqa: BLE001 - counted as unverified, and reported
-        wrong = None
-        tally["skipped"] = f"{type(exc).__name__}: {exc}"
-    return dict(index=index, kind=kind, verdict=result.verdict, seconds=seconds, wrong=wrong,
-                desc=desc, wrt=str(wrt), candidate=plain(candidate), reason=result.reason,
-                **tally)
+        failure = verify(result, net, wrt, candidate, rng, tally)
+        status = failure.kind if failure else None
+    except Exception as exc:  # noqa: BLE001 - a verifier that cannot verify fails the run
+        failure, status = f"the verifier crashed: {type(exc).__name__}: {exc}", "unconfirmed"
+    return dict(index=index, kind=kind, verdict=result.verdict, seconds=seconds,
+                wrong=str(failure) if failure else None, status=status, desc=desc,
+                wrt=str(wrt), candidate=plain(candidate), reason=result.reason, **tally)
 
 
 def main(argv=None) -> int:
@@ -365,6 +181,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=20261123)
     ap.add_argument("--quick", action="store_true", help="150 cases in this process")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--case", type=int, metavar="N", help="run case N alone and print it")
     ap.add_argument("--log", help="append each case's outcome to this JSONL file as it ends "
                                   "(a long run interrupted still has its figures)")
     ap.add_argument("--summarize", metavar="LOG", help="print the report of a --log file")
@@ -378,6 +195,11 @@ def main(argv=None) -> int:
             fh.writelines(json.dumps(r, default=str) + "\n" for r in rows)
         report(rows, source=args.log)
         return 1 if any(r["wrong"] for r in rows) else 0
+    if args.case is not None:
+        row = run_case((args.seed, args.case))
+        print(json.dumps(row, indent=1, default=str))
+        report([row], 0.0, 1, args.seed)
+        return 1 if row["wrong"] else 0
     if args.summarize:
         rows = [json.loads(line) for line in open(args.summarize) if line.strip()]
         report(rows, source=args.summarize)
@@ -435,20 +257,30 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
         if r["verdict"] == "refused":
             print(f"refused case {r['index']} ({r['kind']}, {r['desc']}): {r['reason']}")
     decided = [r for r in rows if r["verdict"] in names[:3]]
-    if decided and "compared" in decided[0]:
-        compared = sum(r.get("compared", 0) for r in rows)
-        lost = sum(r.get("unverifiable", 0) for r in rows)
-        print(f"verification: {compared} point comparisons by SymPy alone, {lost} not "
-              f"evaluable by it; the verdict's own evidence confirmed in "
-              f"{sum(r.get('evidence', 0) for r in decided)} of {len(decided)} decided cases")
-        for r in rows:
-            if r.get("skipped"):
-                print(f"verification skipped, case {r['index']}: {r['skipped']}")
-    wrong = [r for r in rows if r["wrong"]]
-    for r in wrong:
-        print(f"WRONG case {r['index']} ({r['kind']}, {r['desc']}, d/d{r['wrt']}): "
-              f"{r['verdict']}: {r['wrong']}\n  candidate: {r['candidate']}")
-    print(f"WRONG verdicts: {len(wrong)}")
+    total = Counter()
+    for r in rows:
+        total.update({k: v for k, v in r.items() if isinstance(v, int) and k != "index"})
+    frameworks = ", ".join(f"{total[k]} by {k[10:]}" for k in sorted(total)
+                           if k.startswith("framework_")) or "none installed"
+    print(f"verification by the independent reference: {total['compared']} point "
+          f"comparisons ({total['unverifiable']} not evaluable); random points reached "
+          f"{total['pieces_reached']} of {total['pieces']} pieces of the piecewise units; "
+          f"kink probes reached {total['kink_hits']} of {total['kink_targets']} "
+          f"breakpoints; the verdict's own "
+          f"evidence confirmed in {total['evidence']} of {len(decided)} decided cases; "
+          f"reference gradients checked against autograd: {frameworks}")
+    failed = [r for r in rows if r["wrong"]]
+    for r in failed:
+        label = {"unconfirmed": "UNCONFIRMED", "framework_mismatch": "REFERENCE MISMATCH"}.get(
+            r.get("status"), "WRONG")
+        print(f"{label} case {r['index']} ({r['kind']}, {r['desc']}, d/d{r['wrt']}): "
+              f"{r['verdict']}: {r['wrong']}\n  candidate: {r['candidate']}\n"
+              f"  reproduce: python benchmarks/soundness.py --case {r['index']}"
+              + (f" --seed {seed}" if seed is not None else ""))
+    status = Counter(r.get("status") or "wrong" for r in failed)
+    print(f"UNCONFIRMED verdicts: {status['unconfirmed']}")
+    print(f"REFERENCE MISMATCHES: {status['framework_mismatch']}")
+    print(f"WRONG verdicts: {status['wrong']}")
 
 
 if __name__ == "__main__":

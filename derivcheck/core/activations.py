@@ -1,10 +1,10 @@
-"""The activation table: one entry per activation a network layer may use.
+"""Activations: the primitives a network layer may apply, with their arguments bound.
 
-An entry names the SymPy function that computes it (whose ``fdiff`` is the derivative,
-see :mod:`derivcheck.core.functions`), its numeric parameters with defaults, whether a
-parameter is learnable (``prelu(a)`` makes ``a`` a parameter of the network), where its
-kinks are, and the "forms people use" for its derivative in terms of the activation's
-own output (``sigmoid' = a (1 - a)``, ``tanh' = 1 - a^2``: seed 004).
+Every fact about an activation (its SymPy function, whose ``fdiff`` is the derivative;
+its parameters with defaults and whether one is learnable, like ``prelu(a)``'s slope; its
+kinks; the "forms people use" for its derivative in its own output, ``sigmoid' = a (1 - a)``,
+``tanh' = 1 - a^2``: seed 004) is declared once in :mod:`derivcheck.core.primitives`;
+this module reads it.
 
 >>> act = parse_activation("leaky_relu(0.01)")
 >>> act.name, act.args
@@ -19,68 +19,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
 
 import sympy
 from sympy import Rational, Symbol
 
-from . import functions as F
-from . import hyperbolic
 from .. import limits
 from ..errors import NetworkLimitError, SpecError
 from ..names import did_you_mean, valid_name
+from .primitives import Primitive, derivative, primitive_named, primitives
 
 __all__ = ["ActivationKind", "Activation", "ACTIVATIONS", "parse_activation", "activation_names"]
 
+#: An activation's kind is its primitive.
+ActivationKind = Primitive
 
-@dataclass(frozen=True)
-class ActivationKind:
-    """One row of the table."""
-
-    name: str
-    build: Callable[..., sympy.Expr]          # (z, *args) -> forward expression
-    params: tuple[tuple[str, object], ...] = ()  # (name, default); default None = required
-    kinks: tuple[str, ...] = ()               # breakpoints as text, for sheets
-    output_form: Callable | None = None       # (a) -> derivative written with the output a
-    aliases: tuple[str, ...] = ()
-    doc: str = ""
-
-
-def _identity(z):
-    return z
-
-
-ACTIVATIONS: dict[str, ActivationKind] = {}
-
-
-def _register(kind: ActivationKind) -> None:
-    for name in (kind.name, *kind.aliases):
-        ACTIVATIONS[name] = kind
-
-
-for _kind in (
-    ActivationKind("relu", F.ReLU, kinks=("0",), doc="max(0, z)", aliases=("ReLU",)),
-    ActivationKind("leaky_relu", F.LeakyReLU, (("a", Rational(1, 100)),), ("0",),
-                   aliases=("leaky", "lrelu"), doc="z for z > 0, a z otherwise"),
-    ActivationKind("prelu", F.PReLU, (("a", None),), ("0",),
-                   doc="leaky ReLU with a learnable slope (a parameter)"),
-    ActivationKind("necro_relu", F.NecroReLU, (("slope", Rational(1, 10)),), ("0",),
-                   doc="ReLU forward, backward slope `slope` for z < 0 (a surrogate gradient)"),
-    ActivationKind("elu", F.ELU, (("a", 1),), ("0",), doc="z for z > 0, a (e^z - 1) otherwise"),
-    ActivationKind("selu", F.SELU, (), ("0",), doc="scale * elu(z, alpha), fixed constants"),
-    ActivationKind("celu", F.CELU, (("a", 1),), (), doc="max(0,z) + min(0, a (e^(z/a) - 1))"),
-    ActivationKind("softplus", F.Softplus, doc="log(1 + e^z)"),
-    ActivationKind("sigmoid", F.Sigmoid, output_form=lambda a: a * (1 - a),
-                   aliases=("logistic", "sigma"), doc="1 / (1 + e^-z)"),
-    ActivationKind("tanh", hyperbolic.tanh, output_form=lambda a: 1 - a**2, doc="tanh z"),
-    ActivationKind("abs", F.Absolute, kinks=("0",), doc="|z|"),
-    ActivationKind("identity", _identity, aliases=("linear", "none"), doc="z"),
-    ActivationKind("hardtanh", F.HardTanh, kinks=("-1", "1"), doc="clamp(z, -1, 1)"),
-    ActivationKind("relu6", F.ReLU6, kinks=("0", "6"), doc="min(max(0, z), 6)"),
-    ActivationKind("gelu", F.GELU, doc="z Phi(z), exact erf form"),
-    ActivationKind("swish", F.Swish, aliases=("silu",), doc="z sigmoid(z)"),
-):
-    _register(_kind)
+#: Every name and alias an activation may be given -> its primitive (read from the registry).
+ACTIVATIONS: dict[str, Primitive] = {name: p for p in primitives() if p.activation
+                                     for name in p.names}
 
 
 def activation_names() -> list[str]:
@@ -92,7 +47,7 @@ def activation_names() -> list[str]:
 class Activation:
     """An activation with its arguments bound: ``leaky_relu(0.01)``, ``prelu(a)``."""
 
-    kind: ActivationKind
+    kind: Primitive
     args: tuple = field(default=())
 
     @property
@@ -106,14 +61,14 @@ class Activation:
 
     def apply(self, z):
         """The forward expression act(z)."""
-        return self.kind.build(z, *self.args)
+        return self.kind.apply((z, *self.args))
 
     def derivative(self, z):
         """d act / dz at z, in Step form (the kink value is the convention)."""
         out = self.apply(z)
         if out == z:
             return sympy.S.One
-        return out.fdiff(1) if isinstance(out, sympy.Function) else sympy.diff(out, z)
+        return derivative(out, 1) if isinstance(out, sympy.Function) else sympy.diff(out, z)
 
     @property
     def is_piecewise(self) -> bool:
@@ -145,8 +100,8 @@ def parse_activation(text: str) -> Activation:
     if not m:
         raise SpecError(f"cannot read activation {text!r}", hint="write e.g. relu or leaky_relu(0.01)")
     name, argtext = m.group(1), m.group(2)
-    kind = ACTIVATIONS.get(name) or ACTIVATIONS.get(name.lower())
-    if kind is None:
+    kind = primitive_named(name)
+    if kind is None or not kind.activation:
         raise SpecError(f"unknown activation {name!r}",
                         hint="known: " + ", ".join(activation_names()),
                         suggestion=did_you_mean(name, ACTIVATIONS))
@@ -154,14 +109,14 @@ def parse_activation(text: str) -> Activation:
     if len(raw) > len(kind.params):
         raise SpecError(f"{kind.name} takes {len(kind.params)} argument(s), got {len(raw)}")
     args = []
-    for i, (pname, default) in enumerate(kind.params):
+    for i, param in enumerate(kind.params):
         if i < len(raw):
-            args.append(_activation_argument(raw[i], kind.name, pname))
-        elif default is None:
-            raise SpecError(f"{kind.name} needs its {pname} argument",
-                            hint=f"write {kind.name}({pname}) to make it a parameter")
+            args.append(_activation_argument(raw[i], kind.name, param.name))
+        elif param.default is None:
+            raise SpecError(f"{kind.name} needs its {param.name} argument",
+                            hint=f"write {kind.name}({param.name}) to make it a parameter")
         else:
-            args.append(sympy.nsimplify(default))
+            args.append(sympy.nsimplify(param.default))
     return Activation(kind, tuple(args))
 
 

@@ -26,6 +26,7 @@ from sympy.core.mul import _args_sortkey
 from .activations import Activation, parse_activation
 from ..errors import SpecError
 from .losses import loss_expr
+from .primitives import primitive_of
 from ..names import Namespace
 from .spec import NetworkSpec
 
@@ -367,11 +368,8 @@ def _forward(spec: NetworkSpec) -> Graph:
 
 def _forward_node(sym: Symbol, expr: sympy.Expr) -> Node:
     """An explicit equation; ``h = relu(z1)`` is recognized as an activation node."""
-    from .activations import ACTIVATIONS, Activation
-
     if isinstance(expr, sympy.Function) and expr.args:
-        for kind in ACTIVATIONS.values():
-            if kind.build is type(expr):
-                return Node(sym, expr, Role.ACT,
-                            activation=Activation(kind, tuple(expr.args[1:])))
+        kind = primitive_of(expr)
+        if kind is not None and kind.activation and kind.cls is type(expr):
+            return Node(sym, expr, Role.ACT, activation=Activation(kind, tuple(expr.args[1:])))
     return Node(sym, expr, Role.EQ)

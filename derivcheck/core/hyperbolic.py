@@ -1,5 +1,6 @@
 """Hyperbolic functions as derivcheck uses them: SymPy's, with assumptions that stay
-cheap however deep they nest, and their forms as rational functions of ``exp(z)``.
+cheap however deep they nest (their facts, such as their forms as rational functions of
+``exp(z)``, are registered in :mod:`derivcheck.core.primitives.smooth`).
 
 >>> import sympy
 >>> z = sympy.Symbol("z")
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import sympy
 
-__all__ = ["tanh", "sech", "cosh", "sinh", "hyperbolic_form"]
+__all__ = ["tanh", "sech", "cosh", "sinh"]
 
 
 class _RealArgument:
@@ -72,33 +73,3 @@ class sinh(_RealArgument, sympy.sinh):
 
     def fdiff(self, argindex=1):
         return cosh(self.args[0])
-
-
-#: Hyperbolic functions as rational functions of ``u = exp(z)``: coefficient lists (lowest
-#: power first) of numerator and denominator. The evaluators compute them from ``exp(z)``
-#: so ``1 - tanh(z)**2`` and ``sech(z)**2`` meet as the same function of ``exp(z)``;
-#: ``decompose`` leaves them alone, since writing them out in SymPy's ``exp`` copies the
-#: argument and SymPy's assumptions then walk the copies (``sech`` nested 20 deep hung).
-_HYPERBOLIC = {
-    sympy.tanh: ((-1, 0, 1), (1, 0, 1)),
-    sympy.sech: ((0, 2), (1, 0, 1)),
-    sympy.cosh: ((1, 0, 1), (0, 2)),
-    sympy.sinh: ((-1, 0, 1), (0, 2)),
-    sympy.coth: ((1, 0, 1), (-1, 0, 1)),
-    sympy.csch: ((0, 2), (-1, 0, 1)),
-}
-
-
-def hyperbolic_form(f):
-    """(numerator, denominator) coefficients in ``u = exp(z)`` of a hyperbolic function
-    class (SymPy's or ours), or None.
-
-    >>> hyperbolic_form(tanh)
-    ((-1, 0, 1), (1, 0, 1))
-    >>> hyperbolic_form(sympy.exp) is None
-    True
-    """
-    for cls in getattr(f, "__mro__", ()):
-        if cls in _HYPERBOLIC:
-            return _HYPERBOLIC[cls]
-    return None

@@ -13,30 +13,26 @@ from __future__ import annotations
 import decimal
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-__all__ = ["PlainPrinter", "plain", "format_value"]
+from .primitives import primitive_of
 
-_NAMES = {
-    "Step": "step", "ReLU": "relu", "LeakyReLU": "leaky_relu", "PReLU": "leaky_relu",
-    "NecroReLU": "necro_relu", "ELU": "elu", "SELU": "selu", "CELU": "celu",
-    "Softplus": "softplus", "Sigmoid": "sigmoid", "HardTanh": "hardtanh", "ReLU6": "relu6",
-    "GELU": "gelu", "Swish": "swish", "Absolute": "abs", "Max2": "max", "Min2": "min",
-}
+__all__ = ["PlainPrinter", "plain", "format_value"]
 
 
 class PlainPrinter(StrPrinter):
-    """StrPrinter with derivcheck's function names and Iverson brackets."""
+    """StrPrinter with the registry's plain heads and Iverson brackets."""
 
     def _print_Function(self, expr):
-        name = _NAMES.get(type(expr).__name__)
-        if name is None:
+        primitive = primitive_of(expr)
+        if primitive is None:
             return super()._print_Function(expr)
-        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+        return f"{primitive.plain_head}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_IsPos(self, expr):
         return f"[{self._print(expr.args[0])} > 0]"
@@ -76,8 +72,12 @@ class PlainPrinter(StrPrinter):
 _INDEX = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=4096)
 def _backprop_order(factor):
-    """Sort key: numbers, then sums (the loss factor), then by layer, highest first."""
+    """Sort key: numbers, then sums (the loss factor), then by layer, highest first.
+
+    Cached: a deep gradient prints the same factors at every level of nesting, and the
+    key's ``str`` is as long as the factor."""
     indices = [int(m) for s in factor.free_symbols for m in _INDEX.findall(s.name)[:1]]
     layer = max(indices, default=-1)
     return (not factor.is_Number, not factor.is_Add, -layer,

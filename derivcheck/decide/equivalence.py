@@ -39,7 +39,7 @@ from fractions import Fraction
 
 import sympy
 
-from ..core import functions as F
+from ..core.primitives import ZeroSet, primitive_of
 from ..core.conventions import get_convention
 from ..core.graph import Role
 from .formal import K, P, FormalEvaluator, degree_bound
@@ -390,15 +390,6 @@ _SURFACE_VALUES = [tuple(int.from_bytes(hashlib.blake2b(repr(("surface", j, i)).
                                                         digest_size=8).digest(), "big") % P
                          for i in range(K)) for j in range(3)]
 
-#: How an activation's output vanishes: never, exactly where its argument does, or on a
-#: whole region (whose inside the region search covers, and whose edge is the kink of the
-#: argument's own gate).
-_NEVER_ZERO = (F.Sigmoid, F.Softplus, sympy.exp, sympy.cosh, sympy.sech)
-_ZERO_AT_ZERO = (F.ELU, F.SELU, F.CELU, F.GELU, F.Swish, F.Absolute, F.HardTanh, F.LeakyReLU,
-                 sympy.tanh, sympy.sinh)
-_ZERO_ON_REGION = (F.ReLU, F.ReLU6, F.Step, F.IsPos, F.IsNonNeg)
-
-
 def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
     """Factors whose zero sets make up the zero set of ``expr`` up to regions (covered by
     the region search) and pieces of the other gates' kinks; None when some factor's zero
@@ -428,9 +419,9 @@ def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
         elif f.is_Pow and f.exp.is_Integer:
             if f.exp > 0:
                 stack.append(f.base)
-        elif isinstance(f, _NEVER_ZERO + _ZERO_ON_REGION):
+        elif _zeros(f) in (ZeroSet.NEVER, ZeroSet.REGION):
             continue
-        elif isinstance(f, _ZERO_AT_ZERO):
+        elif _zeros(f) is ZeroSet.AT_ZERO:
             if any(not (a.is_Number and a != 0) for a in f.args[1:]):
                 return None  # a parameter that may be 0 (leaky_relu(z, a)) or unknown
             stack.append(f.args[0])
@@ -439,6 +430,14 @@ def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
         else:
             return None
     return out
+
+
+def _zeros(f) -> ZeroSet | None:
+    """How ``f``'s value vanishes, as its primitive declares: never, exactly where its
+    argument does, or on a whole region (whose inside the region search covers, and whose
+    edge is the kink of the argument's own gate); None when not known."""
+    primitive = primitive_of(f)
+    return None if primitive is None else primitive.zeros
 
 
 def decide(net, reference, candidate, *, convention="any", assumptions, timeout: float = 60.0,

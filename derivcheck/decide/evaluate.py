@@ -26,7 +26,7 @@ import sympy
 from sympy import Symbol
 
 from ..core.functions import IsNonNeg, IsPos, Step, decompose
-from ..core.hyperbolic import hyperbolic_form
+from ..core.primitives import primitive_of
 
 __all__ = ["PointEvaluator", "Undetermined", "UndefinedAt", "to_fraction", "is_exact",
            "DEFAULT_DPS"]
@@ -43,6 +43,21 @@ class Undetermined(Exception):
 
 class UndefinedAt(Exception):
     """The expression is undefined at the point (division by zero, log of a non-positive)."""
+
+
+class _Undefined:
+    """The value of a definition that is undefined at the point: an error where it is
+    used, except as a factor of a product with an exact 0 factor (a dead unit's
+    Step(z) = 0 times an infinite dC/da, as backpropagation computes it)."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _defined(value):
+    if isinstance(value, _Undefined):
+        raise UndefinedAt(value.message)
+    return value
 
 
 def to_fraction(value) -> Fraction:
@@ -156,7 +171,7 @@ class PointEvaluator:
     def symbol(self, s: Symbol):
         """The value of a leaf or a defined symbol (definitions evaluated in order)."""
         if s in self.values:
-            return self.values[s]
+            return _defined(self.values[s])
         if s not in self.definitions:
             raise KeyError(f"no value for {s}")
         pending = [s]
@@ -173,8 +188,11 @@ class PointEvaluator:
                 continue
             pending.pop()
             if top not in self.values:
-                self.define(top, self.definitions[top])
-        return self.values[s]
+                try:
+                    self.define(top, self.definitions[top])
+                except UndefinedAt as exc:  # an error only where it is used, not times 0
+                    self.values[top] = _Undefined(str(exc))
+        return _defined(self.values[s])
 
     def _eval(self, e):
         """(value, relative error bound) of a decomposed expression."""
@@ -208,10 +226,19 @@ class PointEvaluator:
             return total, float(spread / abs(total)) + self._ulp
         if e.is_Mul:
             out, rel = Fraction(1), 0.0
-            for a in e.args:
-                v, r = self._eval(a)
+            vals, undefined = [], None
+            for a in e.args:  # an exact 0 factor makes the product 0, defined or not
+                try:
+                    v, r = self._eval(a)
+                except UndefinedAt as exc:
+                    undefined = undefined or exc
+                    continue
                 if isinstance(v, Fraction) and v == 0:
                     return Fraction(0), 0.0
+                vals.append((v, r))
+            if undefined is not None:
+                raise undefined
+            for v, r in vals:
                 if isinstance(out, Fraction) and isinstance(v, Fraction):
                     out = out * v
                 else:
@@ -238,16 +265,16 @@ class PointEvaluator:
             y = mpmath.log1p(_mpf(x))
             cond = abs(_mpf(x)) / (abs(1 + _mpf(x)) * abs(y)) if y else math.inf
             return y, self._through(float(cond), r)
-        name = _smooth_name(f)
-        if name is not None:
+        smooth = primitive_of(f)
+        if smooth is not None and smooth.mpmath is not None:
             v, r = self._eval(e.args[0])
             if isinstance(v, Fraction):
-                if v == 0 and name in _POLE_AT_ZERO:
-                    raise UndefinedAt(f"{name}(0) is undefined")
-                at, value = _EXACT_AT.get(name, (None, None))
+                if any(v == Fraction(p) for p in smooth.poles):
+                    raise UndefinedAt(f"{smooth.mpmath}({v}) is undefined")
+                at, value = smooth.exact_at or (None, None)
                 if v == at:
-                    return value, 0.0  # exp(0) = 1, log(1) = 0, cosh(0) = 1, ...
-            return self._smooth(name, v, r)
+                    return Fraction(value), 0.0  # exp(0) = 1, log(1) = 0, cosh(0) = 1, ...
+            return self._smooth(smooth.mpmath, v, r)
         if e.is_Number or e.is_NumberSymbol:
             return mpmath.mpf(sympy.N(e, self.dps + 5)), self._ulp
         raise UndefinedAt(f"cannot evaluate {f.__name__}")
@@ -312,21 +339,6 @@ class PointEvaluator:
         first = abs(_mpf(e)) * (rb + self._ulp) + abs(_mpf(e) * mpmath.log(_mpf(base))) * (
             re_ + self._ulp)
         return y, 2.0 * float(first) + self._ulp
-
-
-#: Smooth primitives by name: (the point, the exact value there).
-_EXACT_AT = {"exp": (0, Fraction(1)), "log": (1, Fraction(0)), "erf": (0, Fraction(0)),
-             "tanh": (0, Fraction(0)), "sinh": (0, Fraction(0)), "cosh": (0, Fraction(1)),
-             "sech": (0, Fraction(1))}
-_POLE_AT_ZERO = ("coth", "csch")
-
-
-def _smooth_name(f) -> str | None:
-    """The mpmath name of a smooth primitive: exp, log, erf, or a hyperbolic function
-    (SymPy's or our subclasses, whose names are the same); None for anything else."""
-    if f in (sympy.exp, sympy.log, sympy.erf) or hyperbolic_form(f) is not None:
-        return f.__name__
-    return None
 
 
 def _constant(add) -> set:

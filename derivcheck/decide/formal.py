@@ -36,7 +36,7 @@ import sympy
 
 from .evaluate import _decomposed
 from ..core.functions import IsNonNeg, IsPos, Step
-from ..core.hyperbolic import hyperbolic_form
+from ..core.primitives import primitive_of
 
 __all__ = ["P", "FormalEvaluator", "GateInfo", "rational_reconstruct"]
 
@@ -191,9 +191,9 @@ class FormalEvaluator:
             return self._gate(f, e.args[0])
         if f is sympy.exp:
             return self._exp(e.args[0])
-        form = hyperbolic_form(f)
-        if form is not None:
-            return self._hyperbolic(form, e.args[0])
+        primitive = primitive_of(f)
+        if primitive is not None and primitive.exp_form is not None:
+            return self._hyperbolic(primitive.exp_form, e.args[0])
         return self._random((f.__name__,) + tuple(self._eval(a) for a in e.args))
 
     def _hyperbolic(self, form, arg) -> tuple:

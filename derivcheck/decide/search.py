@@ -230,17 +230,16 @@ class Sampler:
     def live(self, point, gates) -> list:
         """The gates among ``gates`` (all zero at ``point``) that are not zero on a whole
         neighbourhood: zero at two random nearby points means dead (the successor of a
-        dead unit is exactly 0 there), nonzero at either means a real kink."""
+        dead unit is exactly 0 there), nonzero at either means a real kink. A gate
+        whose neighbourhood cannot be sampled inside the assumptions counts as live:
+        a difference on it is then a kink point, never a counterexample."""
         out = []
         if not gates:
             return out
         for _ in range(2):
-            moved = {}
-            for leaf, v in point.items():
-                delta = Fraction(self.rng.randint(1, 9), 10**9)
-                moved[leaf] = v * (1 + delta) if v else delta
-            if not self.assumptions.holds(moved):
-                moved = dict(point)
+            moved = self._nearby(point)
+            if moved is None:
+                return list(gates)
             ev = PointEvaluator(self.definitions, moved)
             for g in gates:
                 try:
@@ -249,6 +248,20 @@ class Sampler:
                 except (Undetermined, UndefinedAt, ArithmeticError):
                     out.append(g)
         return out
+
+    def _nearby(self, point, tries: int = 4):
+        """``point`` with every leaf moved by its own relative amount below 1e-9 (all
+        different: moved by one common factor, b2 + w2 = 0 at b2 = 2, w2 = -2 stays 0
+        and a live kink looked dead); None when no such point meets the assumptions."""
+        for _ in range(tries):
+            steps = self.rng.sample(range(1, 10**6), len(point))
+            moved = {}
+            for (leaf, v), k in zip(point.items(), steps):
+                delta = Fraction(self.rng.choice((-1, 1)) * k, 10**15)
+                moved[leaf] = v * (1 + delta) if v else delta
+            if self.assumptions.holds(moved):
+                return moved
+        return None
 
 
 def _differ(a, b, ea: float = 0.0, eb: float = 0.0) -> bool:

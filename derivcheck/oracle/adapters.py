@@ -35,6 +35,7 @@ import copy
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..core.primitives import primitive_of
 from ..errors import SpecError
 from ..core.gradients import adjoint_name
 from ..core.graph import Role
@@ -273,32 +274,47 @@ def _fixed(value) -> float:
     return float(value)
 
 
-def _torch_ops() -> dict:
-    """Our function classes -> the torch operations that compute them."""
-    import torch
-    import torch.nn.functional as F
-    from sympy import erf, exp, log, tanh
+def _torch_operation(dotted: str):
+    """The torch object a registry name such as ``torch.nn.functional.elu`` names (a
+    name from the registry only, never from user input).
 
-    from ..core import functions as fn
-    from ..core import hyperbolic as hyp
+    >>> _torch_operation("torch.nn.functional.relu6").__name__
+    'relu6'
+    """
+    root, *path = dotted.split(".")
+    if root != "torch":
+        raise ValueError(f"{dotted!r} is not a torch operation")
+    op = _torch()
+    for name in path:
+        op = getattr(op, name)
+    return op
 
-    def as_tensor(v):
-        return v if isinstance(v, torch.Tensor) else _tensor(v)
 
-    return {
-        fn.ReLU: torch.relu, fn.Sigmoid: torch.sigmoid, tanh: torch.tanh, hyp.tanh: torch.tanh,
-        fn.LeakyReLU: lambda z, a: F.leaky_relu(z, _fixed(a)),
-        fn.PReLU: lambda z, a: F.prelu(z, as_tensor(a)),
-        fn.ELU: lambda z, a: F.elu(z, _fixed(a)), fn.SELU: F.selu,
-        fn.CELU: lambda z, a: F.celu(z, _fixed(a)),
-        # torch's default threshold (20) replaces softplus by z beyond it; compute it whole
-        fn.Softplus: lambda z: F.softplus(z, threshold=float("inf")),
-        fn.Absolute: torch.abs, fn.HardTanh: F.hardtanh, fn.ReLU6: F.relu6,
-        fn.GELU: F.gelu, fn.Swish: F.silu,
-        fn.Max2: lambda a, b: torch.maximum(as_tensor(a), as_tensor(b)),
-        fn.Min2: lambda a, b: torch.minimum(as_tensor(a), as_tensor(b)),
-        exp: torch.exp, log: torch.log, erf: torch.erf,
-    }
+def _torch_op(primitive):
+    """The torch operation computing ``primitive``, as the registry names it: operands
+    become float64 tensors, a learnable parameter a tensor, other parameters fixed numbers.
+    """
+    if primitive.name not in _TORCH_OPS:
+        _TORCH_OPS[primitive.name] = _make_torch_op(primitive)
+    return _TORCH_OPS[primitive.name]
+
+
+#: Primitive name -> its torch operation (see :func:`_torch_op`).
+_TORCH_OPS: dict = {}
+
+
+def _make_torch_op(primitive):
+    op = _torch_operation(primitive.torch)
+    learnable = [p.learnable for p in primitive.params]
+    count = primitive.operands
+
+    def apply(*args):
+        torch = _torch()
+        operands = [a if isinstance(a, torch.Tensor) else _tensor(a) for a in args[:count]]
+        params = [a if keep and isinstance(a, torch.Tensor) else _tensor(a) if keep
+                  else _fixed(a) for a, keep in zip(args[count:], learnable)]
+        return op(*operands, *params, **primitive.torch_kwargs)
+    return apply
 
 
 def torch_loss(name: str, outputs, targets):
@@ -329,7 +345,6 @@ def torch_forward(net, values: dict):
     >>> loss.backward(); loss.item(), w.grad.item()
     (0.125, 0.25)
     """
-    ops = _torch_ops()
     env = {s: values[s] if s in values else values[s.name] for s in net.variables}
     env = {s: v if isinstance(v, _torch().Tensor) else _tensor(float(v)) for s, v in env.items()}
     graph = net.graph
@@ -338,16 +353,16 @@ def torch_forward(net, values: dict):
             stack = _torch().stack
             return torch_loss(net.spec.loss, stack([env[s] for s in graph.outputs]),
                               stack([env[s] for s in graph.targets]))
-        env[node.symbol] = _translate(node.expr, env, ops)
+        env[node.symbol] = _translate(node.expr, env)
     raise SpecError("the network has no loss")
 
 
-def _translate(e, env: dict, ops: dict):
+def _translate(e, env: dict):
     if e in env:
         return env[e]
     if e.is_Number or e.is_NumberSymbol:
         return int(e) if e.is_Integer else float(e)
-    args = [_translate(a, env, ops) for a in e.args]
+    args = [_translate(a, env) for a in e.args]
     if e.is_Add or e.is_Mul:
         out = args[0]
         for a in args[1:]:
@@ -355,9 +370,10 @@ def _translate(e, env: dict, ops: dict):
         return out
     if e.is_Pow:
         return args[0] ** args[1]
-    if e.func not in ops:
+    primitive = primitive_of(e.func)
+    if primitive is None or primitive.torch is None:
         raise SpecError(f"no torch operation computes {e.func.__name__}")
-    return ops[e.func](*args)
+    return _torch_op(primitive)(*args)
 
 
 def _autograd_gradients(net, loss_of):

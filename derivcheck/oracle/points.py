@@ -28,7 +28,7 @@ from sympy import Symbol
 
 from .. import limits
 from ..core.assumptions import Assumptions
-from ..core.conventions import PROFILES
+from ..core.conventions import FRAMEWORKS
 from ..core.graph import Role
 from ..errors import SpecError
 from ..decide.evaluate import PointEvaluator
@@ -291,7 +291,7 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
             break
         base = drawn[attempt] if attempt < len(drawn) else random_point(net, rng,
                                                                     assume=assumptions)
-        found = kink_points(net, base, (convention, *PROFILES), sites=remaining)
+        found = kink_points(net, base, (convention, *FRAMEWORKS), sites=remaining)
         for site, placed in found.items():
             if assumptions.holds(placed) and not _saturated(net, placed) and (
                     not float_exact or _float_exact(net, placed)):

@@ -1,25 +1,23 @@
 """The words a formula may use besides names: functions, loss names, Greek letters.
 
-Every function a candidate may call is one :class:`FunctionSpec` row: how its SymPy value is
-built from the arguments, how many arguments it takes, and (for a prime such as
-``relu'(z)``) its derivative.
+Every function a candidate may call is a primitive of :mod:`derivcheck.core.primitives`
+(its names, parameters and defaults are declared there); a :class:`FunctionSpec` gives the
+parser its arity, its SymPy value and, for a prime such as ``relu'(z)``, its derivative.
 
 >>> function_named("ReLU").name, function_named("heaviside").name, function_named("H").name
 ('relu', 'step', 'step')
 >>> z = sympy.Symbol("z")
->>> function_named("sigma").derivative(z) == F.Sigmoid(z) * (1 - F.Sigmoid(z))
-True
+>>> function_named("sigma").derivative(z)
+(1 - Sigmoid(z))*Sigmoid(z)
 """
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy
 
-from ..core import functions as F
-from ..core import hyperbolic as H
+from ..core.primitives import Primitive, derivative, primitive_named, primitives
 
 __all__ = ["FunctionSpec", "function_named", "function_names", "LOSS_NAMES", "GENERIC_ACTIVATIONS",
            "GREEK", "greek_name", "ACCENTS"]
@@ -27,12 +25,23 @@ __all__ = ["FunctionSpec", "function_named", "function_names", "LOSS_NAMES", "GE
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One function: its canonical name, builder and number of arguments."""
+    """A function a formula may call: its primitive, read from the registry."""
 
+    primitive: Primitive
     name: str
-    build: Callable[[list], sympy.Expr]
-    min_args: int = 1
-    max_args: int | None = 1
+    min_args: int
+    max_args: int | None
+
+    @classmethod
+    def of(cls, primitive: Primitive) -> FunctionSpec:
+        if primitive.name not in _SPECS:
+            _SPECS[primitive.name] = cls(primitive, primitive.name, primitive.min_args,
+                                         primitive.max_args)
+        return _SPECS[primitive.name]
+
+    def build(self, args: list) -> sympy.Expr:
+        """The SymPy value of the call (defaults fill missing parameters)."""
+        return self.primitive.apply(args)
 
     def accepts(self, count: int) -> bool:
         return count >= self.min_args and (self.max_args is None or count <= self.max_args)
@@ -48,74 +57,14 @@ class FunctionSpec:
     def derivative(self, arg):
         """The derivative of the one-argument form at ``arg`` (``relu'(z)`` is ``Step(z)``)."""
         t = sympy.Dummy("t")
-        return sympy.diff(self.build([t]), t).xreplace({t: arg})
+        value = self.build([t])
+        if isinstance(value, sympy.Function) and value.args[0] == t:
+            return derivative(value, 1).xreplace({t: arg})
+        return sympy.diff(value, t).xreplace({t: arg})
 
 
-def _fold(pair):
-    """max/min of several arguments as nested two-argument functions."""
-    def build(args):
-        value = args[0]
-        for arg in args[1:]:
-            value = pair(value, arg)
-        return value
-    return build
-
-
-def _max2(a, b):
-    if a == 0:
-        return F.ReLU(b)
-    if b == 0:
-        return F.ReLU(a)
-    return F.Max2(a, b)
-
-
-def _min2(a, b):
-    if a == 0:
-        return -F.ReLU(-b)
-    if b == 0:
-        return -F.ReLU(-a)
-    return F.Min2(a, b)
-
-
-def _one(cls):
-    return lambda args: cls(args[0])
-
-
-def _with_default(cls, default):
-    return lambda args: cls(args[0], args[1] if len(args) > 1 else default)
-
-
-_SPECS = [
-    (FunctionSpec("relu", _one(F.ReLU)), ("relu",)),
-    (FunctionSpec("step", _one(F.Step)), ("step", "heaviside", "H")),
-    (FunctionSpec("sigmoid", _one(F.Sigmoid)), ("sigmoid", "sigma", "logistic")),
-    (FunctionSpec("tanh", _one(H.tanh)), ("tanh",)),
-    (FunctionSpec("exp", _one(sympy.exp)), ("exp",)),
-    (FunctionSpec("log", _one(sympy.log)), ("log", "ln")),
-    (FunctionSpec("sqrt", _one(sympy.sqrt)), ("sqrt",)),
-    (FunctionSpec("abs", _one(F.Absolute)), ("abs",)),
-    (FunctionSpec("sign", lambda a: F.Step(a[0]) - F.Step(-a[0])), ("sign", "sgn")),
-    (FunctionSpec("sech", _one(H.sech)), ("sech",)),
-    (FunctionSpec("cosh", _one(H.cosh)), ("cosh",)),
-    (FunctionSpec("sinh", _one(H.sinh)), ("sinh",)),
-    (FunctionSpec("softplus", _one(F.Softplus)), ("softplus",)),
-    (FunctionSpec("leaky_relu", _with_default(F.LeakyReLU, sympy.Rational(1, 100)), 1, 2),
-     ("leaky_relu", "leakyrelu", "lrelu", "leaky")),
-    (FunctionSpec("elu", _with_default(F.ELU, sympy.S.One), 1, 2), ("elu",)),
-    (FunctionSpec("celu", _with_default(F.CELU, sympy.S.One), 1, 2), ("celu",)),
-    (FunctionSpec("prelu", lambda a: F.PReLU(a[0], a[1]), 2, 2), ("prelu",)),
-    (FunctionSpec("necro_relu", _with_default(F.NecroReLU, sympy.Rational(1, 10)), 1, 2),
-     ("necro_relu", "necrorelu")),
-    (FunctionSpec("selu", _one(F.SELU)), ("selu",)),
-    (FunctionSpec("gelu", _one(F.GELU)), ("gelu",)),
-    (FunctionSpec("swish", _one(F.Swish)), ("swish", "silu")),
-    (FunctionSpec("relu6", _one(F.ReLU6)), ("relu6",)),
-    (FunctionSpec("hardtanh", _one(F.HardTanh)), ("hardtanh", "hard_tanh")),
-    (FunctionSpec("max", _fold(_max2), 2, None), ("max",)),
-    (FunctionSpec("min", _fold(_min2), 2, None), ("min",)),
-]
-
-_FUNCTIONS: dict[str, FunctionSpec] = {alias: spec for spec, aliases in _SPECS for alias in aliases}
+#: Primitive name -> its FunctionSpec, made once.
+_SPECS: dict[str, FunctionSpec] = {}
 
 
 def function_named(word: str) -> FunctionSpec | None:
@@ -124,18 +73,17 @@ def function_named(word: str) -> FunctionSpec | None:
     >>> function_named("Step").name, function_named("h")
     ('step', None)
     """
-    if word in _FUNCTIONS:
-        return _FUNCTIONS[word]
-    return _FUNCTIONS.get(word.lower()) if len(word) > 1 else None
+    found = primitive_named(word, exact=len(word) == 1)
+    return FunctionSpec.of(found) if found is not None and found.formula else None
 
 
 def function_names() -> list[str]:
     """Canonical function names, for error messages.
 
     >>> function_names()[:4]
-    ['relu', 'step', 'sigmoid', 'tanh']
+    ['step', 'sign', 'relu', 'necro_relu']
     """
-    return [spec.name for spec, _ in _SPECS]
+    return [p.name for p in primitives() if p.formula]
 
 
 #: What the loss may be called in ``dC/dw``, ``\frac{\partial J}{\partial w}``.

@@ -35,6 +35,7 @@ from sympy import Add
 from sympy.printing.latex import LatexPrinter, translate
 
 from ..core.gradients import adjoint_of
+from ..core.primitives import primitive_of
 from ..core.printing import format_value
 
 __all__ = ["DerivcheckLatexPrinter", "latex", "latex_name", "latex_value", "tex_width",
@@ -47,17 +48,6 @@ MAX_NESTING = 60
 #: Width of a display line in :func:`tex_width` units (about one italic letter each) for
 #: an 11pt A4 page with 2.5 cm margins.
 WIDTH = 64
-
-#: How each function's name prints: derivcheck's own as the seed answer writes them
-#: (``\operatorname{ReLU}``, ``\sigma``, ``\max``), and SymPy's ``tanh`` and ``log``
-#: without SymPy's extra braces. |z| and the Iverson brackets have their own notation.
-_HEADS = {
-    **{name: rf"\operatorname{{{name}}}" for name in (
-        "ReLU", "Step", "LeakyReLU", "PReLU", "NecroReLU", "ELU", "SELU", "CELU",
-        "HardTanh", "ReLU6", "GELU")},
-    "Softplus": r"\operatorname{softplus}", "Swish": r"\operatorname{swish}",
-    "Sigmoid": r"\sigma", "Max2": r"\max", "Min2": r"\min", "tanh": r"\tanh", "log": r"\log",
-}
 
 #: Base letters of the network's own quantities (pre-activations and activations),
 #: which take a layer superscript like capital weight names.
@@ -84,10 +74,12 @@ class DerivcheckLatexPrinter(LatexPrinter):
         return super()._print_Add(Add(*terms, evaluate=False), order="none")
 
     def _print_Function(self, expr, exp=None):
-        head = _HEADS.get(type(expr).__name__)
-        if head is None:
+        """A primitive with its registered LaTeX head (``\\operatorname{ReLU}``,
+        ``\\sigma``, ``\\max``), others as SymPy prints them."""
+        primitive = primitive_of(expr)
+        if primitive is None or primitive.latex is None:
             return super()._print_Function(expr, exp)
-        return self._call(head, expr.args, exp)
+        return self._call(primitive.latex, expr.args, exp)
 
     _print_log = _print_Function  # SymPy has its own, with braces
 

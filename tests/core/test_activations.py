@@ -59,6 +59,8 @@ REFERENCE = {
     "relu6": lambda v: min(max(v, 0), 6),
     "gelu": lambda v: v * (1 + mpmath.erf(v / mpmath.sqrt(2))) / 2,
     "swish": lambda v: v / (1 + mpmath.exp(-v)),
+    "silu": lambda v: v / (1 + mpmath.exp(-v)),
+    "hardswish": lambda v: v * min(max(v + 3, 0), 6) / 6,
 }
 
 #: Analytic derivatives, for the smooth parts (off the kinks).
@@ -84,6 +86,9 @@ REFERENCE_SLOPE = {
     + v * mpmath.exp(-v * v / 2) / mpmath.sqrt(2 * mpmath.pi),
     "swish": lambda v: 1 / (1 + mpmath.exp(-v))
     + v * mpmath.exp(-v) / (1 + mpmath.exp(-v)) ** 2,
+    "silu": lambda v: 1 / (1 + mpmath.exp(-v))
+    + v * mpmath.exp(-v) / (1 + mpmath.exp(-v)) ** 2,
+    "hardswish": lambda v: 0 if v < -3 else 1 if v > 3 else v / 3 + mpmath.mpf(1) / 2,
 }
 
 SPECS = sorted(REFERENCE)
@@ -159,7 +164,8 @@ def test_decompose_agrees_with_own_numeric_eval(spec, q):
     ("elu", 0, 0), ("elu(1/2)", 0, 0), ("selu", 0, 0), ("celu", 0, 0), ("abs", 0, 0),
     ("hardtanh", 1, 1), ("hardtanh", -1, -1), ("relu6", 0, 0), ("relu6", 6, 6),
     ("sigmoid", 0, Rational(1, 2)), ("tanh", 0, 0), ("softplus", 0, sympy.log(2)),
-    ("gelu", 0, 0), ("swish", 0, 0), ("identity", 0, 0),
+    ("gelu", 0, 0), ("swish", 0, 0), ("silu", 0, 0), ("identity", 0, 0),
+    ("hardswish", -3, 0), ("hardswish", 3, 3),
 ])
 def test_values_at_kinks_are_numbers_not_conventions(spec, at, expected):
     act = parse_activation(spec)
@@ -260,6 +266,8 @@ A_ = SELU_ALPHA
     ("hardtanh", -1, lambda c: c),
     ("relu6", 0, lambda c: c),
     ("relu6", 6, lambda c: c),
+    ("hardswish", -3, lambda c: -c / 2),
+    ("hardswish", 3, lambda c: 1 + c / 2),
 ])
 @pytest.mark.parametrize("c", [Fraction(0), Fraction(1, 2), Fraction(1)])
 def test_derivative_at_breakpoint_per_step_value(spec, at, expected, c):
@@ -270,7 +278,8 @@ def test_derivative_at_breakpoint_per_step_value(spec, at, expected, c):
     assert close(got, want) and (not want.is_Rational or got == Fraction(str(want)))
 
 
-@pytest.mark.parametrize("spec", ["relu", "leaky_relu", "hardtanh", "relu6", "elu(1/2)"])
+@pytest.mark.parametrize("spec", ["relu", "leaky_relu", "hardtanh", "relu6", "elu(1/2)",
+                                  "hardswish"])
 def test_step_form_derivative_is_unevaluated_at_the_kink(spec):
     """At a breakpoint the derivative still holds Step(0): the convention decides it."""
     act = parse_activation(spec)
@@ -299,6 +308,10 @@ PROFILE_TABLE = [
     ("torch", "selu", 0, S_ * A_), ("jax", "selu", 0, S_ * A_), ("tensorflow", "selu", 0, S_),
     ("torch", "elu", 0, 1), ("jax", "elu", 0, 1), ("tensorflow", "elu", 0, 1),
     ("torch", "elu(1/2)", 0, Rational(1, 2)), ("tensorflow", "elu(1/2)", 0, 1),
+    # torch 2.x, jax and tensorflow all take hardswish's flat sides
+    ("torch", "hardswish", -3, 0), ("torch", "hardswish", 3, 1),
+    ("jax", "hardswish", -3, 0), ("jax", "hardswish", 3, 1),
+    ("tensorflow", "hardswish", -3, 0), ("tensorflow", "hardswish", 3, 1),
     # not in the profile tables: Step form with the profile's Step(0) = 0
     ("torch", "necro_relu", 0, Rational(1, 10)), ("jax", "necro_relu", 0, Rational(1, 10)),
 ]
@@ -353,7 +366,9 @@ def test_selu_and_elu_profiles_at_kink(conv):
     ("prelu(alpha)", "prelu", (Symbol("alpha"),)),
     ("sigma", "sigmoid", ()),
     ("logistic", "sigmoid", ()),
-    ("silu", "swish", ()),
+    ("silu", "silu", ()),
+    ("swish", "swish", ()),
+    ("hard_swish", "hardswish", ()),
     ("linear", "identity", ()),
     (" necro_relu ( 0.2 ) ", "necro_relu", (Rational(1, 5),)),
 ])

@@ -7,6 +7,7 @@ from sympy import Rational, symbols
 
 from derivcheck.core import functions as F
 from derivcheck.core.conventions import CONVENTION_NAMES, PROFILES, get_convention
+from derivcheck.core.primitives import primitive_named, primitives
 from derivcheck.errors import SpecError
 from derivcheck.decide.evaluate import PointEvaluator
 
@@ -21,6 +22,7 @@ HALF = Rational(1, 2)
     ("1/2", "1/2", (HALF,)), ("half", "1/2", (HALF,)), ("0.5", "1/2", (HALF,)),
     ("torch", "torch", (0,)), ("pytorch", "torch", (0,)), (" Torch ", "torch", (0,)),
     ("jax", "jax", (0,)), ("tensorflow", "tensorflow", (0,)), ("tf", "tensorflow", (0,)),
+    ("numpy", "numpy", (1,)),
 ])
 def test_lookup(name, canonical, values):
     conv = get_convention(name)
@@ -39,7 +41,7 @@ def test_convention_objects_pass_through():
     assert get_convention(conv) is conv
 
 
-@pytest.mark.parametrize("name", ["", "torch2", "2", "numpy", "-1"])
+@pytest.mark.parametrize("name", ["", "torch2", "2", "numpy2", "-1"])
 def test_unknown_convention(name):
     with pytest.raises(SpecError) as err:
         get_convention(name)
@@ -130,10 +132,21 @@ def test_profiles_equal_step_form_off_kinks(profile, fn, at):
         assert value(conv.derivative(fn, i), {z: at}) == value(fn.fdiff(i), {z: at})
 
 
-def test_profiles_are_data_with_the_same_functions():
-    assert set(PROFILES) == {"torch", "jax", "tensorflow"}
-    for table in PROFILES.values():
-        assert F.ReLU in table and F.Max2 in table and F.Absolute in table
+def test_profiles_are_data_declared_by_the_primitives():
+    assert set(PROFILES) == {"torch", "jax", "tensorflow", "numpy"}
+    for prim in primitives():
+        assert set(prim.at_kink) <= set(PROFILES), prim.name
+    for name in ("relu", "max", "abs", "hardtanh"):
+        assert {"torch", "jax", "tensorflow"} <= set(primitive_named(name).at_kink)
+
+
+def test_numpy_profile_is_seed_001s_hand_written_backward():
+    """``grad_h[h < 0] = 0`` keeps the gradient at h = 0: relu'(0) = 1, and a candidate's
+    own Step(0) is 1 too."""
+    conv = get_convention("numpy")
+    assert conv.step0_values == (1,)
+    assert value(conv.derivative(F.ReLU(z), 1), {z: 0}) == 1
+    assert value(conv.derivative(F.ReLU(z), 1), {z: Rational(-1, 2)}) == 0
 
 
 def test_profile_falls_back_to_fdiff_for_unlisted_arguments():

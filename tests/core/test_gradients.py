@@ -193,7 +193,6 @@ FORWARDS = [
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_forward_networks_match_sympy_diff(equations, inputs, loss, data):
-    pytest.importorskip("derivcheck.parsing", reason="the equation parser is not there yet")
     from derivcheck.core.network import forward
 
     net = forward(equations, inputs=inputs, loss=loss)

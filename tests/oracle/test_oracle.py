@@ -134,7 +134,8 @@ def test_long_variable_lists_are_shortened_in_hints():
 # --- the compiled program equals the reference evaluator -----------------------------------
 
 ACTIVATIONS = ["relu", "leaky_relu(0.1)", "prelu(a)", "elu(2)", "selu", "celu", "sigmoid",
-               "tanh", "softplus", "abs", "hardtanh", "relu6", "gelu", "swish"]
+               "tanh", "softplus", "abs", "hardtanh", "relu6", "gelu", "swish", "silu",
+               "hardswish"]
 
 
 @pytest.mark.parametrize("act", ACTIVATIONS)
@@ -192,13 +193,26 @@ def test_undefined_points_raise():
         oracle.gradients({"x": 1, "w1": 0, "y": 1})          # log(0)
 
 
-def test_undefined_parts_that_are_multiplied_by_zero_do_not_matter():
-    # a dead ReLU output feeds bce: log(0) in the loss, but Step(z) = 0 kills the gradient
+@pytest.mark.parametrize("convention", ["torch", "jax", "0", "1/2", "1", "any"])
+def test_undefined_parts_that_are_multiplied_by_zero_do_not_matter(convention):
+    """A dead ReLU output feeds bce: at w1 x = -1 the output is 0, so the loss has log(0)
+    and dC/dyhat = -y/yhat is undefined, but Step(z) = 0 multiplies it: the gradient is 0,
+    as torch's relu backward (where(z > 0, g, 0)) computes it. (At a live point the
+    gradient is (yhat - y) x / (yhat (1 - yhat)), not 0.)"""
     net = chain(["w1"], "relu", loss="bce")
-    oracle = Oracle(net, "torch")
+    oracle = Oracle(net, convention)
+    dead = {"x": 1, "w1": -1, "y": Fraction(1, 2)}
     with pytest.raises(UndefinedAt):
-        oracle.loss({"x": 1, "w1": -1, "y": Fraction(1, 2)})
-    assert oracle.gradients({"x": 1, "w1": Fraction(1, 2), "y": Fraction(1, 2)}) == {"w1": 0}
+        oracle.loss(dead)
+    assert oracle.gradients(dead) == {"w1": 0}
+    assert oracle.gradients({"x": 2, "w1": Fraction(1, 8), "y": Fraction(1, 2)}) == {
+        "w1": Fraction(-1, 4) * 2 / (Fraction(1, 4) * Fraction(3, 4))}
+
+
+def test_an_undefined_part_not_multiplied_by_zero_is_still_undefined():
+    net = chain(["w1"], "identity", loss="bce")   # yhat = w1 x = 0: -y/0 reaches the gradient
+    with pytest.raises(UndefinedAt):
+        Oracle(net, "torch").gradients({"x": 1, "w1": 0, "y": Fraction(1, 2)})
 
 
 def test_step_values_and_repr():

@@ -21,9 +21,9 @@ from derivcheck.oracle.points import sample_points
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
-SMOOTH = ["elu(2)", "sigmoid", "tanh", "softplus", "leaky_relu(0.01)"]
+SMOOTH = ["elu(2)", "sigmoid", "tanh", "softplus", "leaky_relu(0.01)", "silu"]
 PIECEWISE_LINEAR = ["relu", "leaky_relu(0.25)", "abs", "hardtanh"]
-ACTIVATIONS = PIECEWISE_LINEAR + SMOOTH
+ACTIVATIONS = PIECEWISE_LINEAR + SMOOTH + ["hardswish"]
 
 
 def autograd(net, point):

@@ -1,66 +1,73 @@
-"""Every entry of the torch profile (derivcheck.core.conventions.PROFILES["torch"]) against
-torch itself: the derivative at each kink and on both sides of it."""
+"""Every primitive with a torch operation against torch itself: the derivative the torch
+profile gives (derivcheck.core.primitives.derivative with profile "torch") at each declared
+kink and on both sides of it, computed by the registry's own torch operation."""
 from fractions import Fraction
 
 import pytest
-from sympy import Rational
+from sympy import Rational, Symbol
 
-from derivcheck.core import functions as fn
-from derivcheck.core.conventions import PROFILES
 from derivcheck.core.network import chain
+from derivcheck.core.primitives import derivative, primitives
+from derivcheck.decide.evaluate import PointEvaluator
+from derivcheck.oracle.adapters import _torch_op
 from derivcheck.oracle.exact import Oracle
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 pytestmark = pytest.mark.torch
 
-TORCH = PROFILES["torch"]
 QUARTER = Rational(1, 4)
-
-#: (name, function class, argument index, kink arguments, fixed extra arguments,
-#:  the torch operation on the differentiable arguments)
-CASES = [
-    ("relu'(0)", fn.ReLU, 1, (0,), (), torch.relu),
-    ("leaky_relu'(0) = negative_slope", fn.LeakyReLU, 1, (0,), (Rational(1, 100),),
-     lambda z: F.leaky_relu(z, 0.01)),
-    ("prelu'(0) = weight", fn.PReLU, 1, (0,), (QUARTER,),
-     lambda z: F.prelu(z, torch.tensor(0.25, dtype=torch.float64))),
-    ("elu'(0), alpha = 2", fn.ELU, 1, (0,), (2,), lambda z: F.elu(z, 2.0)),
-    ("selu'(0)", fn.SELU, 1, (0,), (), F.selu),
-    ("abs'(0)", fn.Absolute, 1, (0,), (), torch.abs),
-    ("hardtanh'(-1)", fn.HardTanh, 1, (-1,), (), F.hardtanh),
-    ("hardtanh'(1)", fn.HardTanh, 1, (1,), (), F.hardtanh),
-    ("relu6'(0)", fn.ReLU6, 1, (0,), (), F.relu6),
-    ("relu6'(6)", fn.ReLU6, 1, (6,), (), F.relu6),
-    ("maximum tie, d/da", fn.Max2, 1, (1, 1), (), torch.maximum),
-    ("maximum tie, d/db", fn.Max2, 2, (1, 1), (), torch.maximum),
-    ("minimum tie, d/da", fn.Min2, 1, (1, 1), (), torch.minimum),
-    ("minimum tie, d/db", fn.Min2, 2, (1, 1), (), torch.minimum),
-]
+#: A value for each required parameter (prelu's learnable slope).
+REQUIRED = QUARTER
 
 
-def torch_derivative(op, args, argindex):
-    tensors = [torch.tensor(float(a), dtype=torch.float64, requires_grad=True) for a in args]
-    op(*tensors).backward()
-    return tensors[argindex - 1].grad.item()
+def _cases():
+    """(id, primitive, argindex, arguments at the kink) for every kink and operand."""
+    out = []
+    for prim in primitives():
+        if prim.torch is None or not prim.kinks:
+            continue
+        params = [REQUIRED if p.default is None else Rational(p.default) for p in prim.params]
+        if prim.operands > 1:      # the one kink is the tie of the operands
+            for i in range(1, prim.operands + 1):
+                out.append((f"{prim.name} tie, d/d{i}", prim, i, [1] * prim.operands + params))
+        else:
+            for k in prim.kinks:
+                out.append((f"{prim.name}'({k})", prim, 1, [Rational(k), *params]))
+    return out
 
 
-def profile_derivative(cls, argindex, args, extra):
-    return float(TORCH[cls][argindex](*[Rational(a) for a in args], *extra))
+CASES = _cases()
 
 
-def test_every_torch_entry_is_checked():
-    assert {(cls, i) for _, cls, i, *_ in CASES} == {
-        (cls, i) for cls, row in TORCH.items() for i in row}
+def torch_derivative(prim, args, argindex):
+    operands = [torch.tensor(float(a), dtype=torch.float64, requires_grad=True)
+                for a in args[:prim.operands]]
+    _torch_op(prim)(*operands, *args[prim.operands:]).backward()
+    return operands[argindex - 1].grad.item()
+
+
+def profile_derivative(prim, argindex, args):
+    symbols = [Symbol(f"a{i}") for i in range(len(args))]
+    fn = prim.cls(*symbols[:prim.operands], *args[prim.operands:])
+    d = derivative(fn, argindex, "torch")
+    point = {s: Fraction(str(a)) for s, a in zip(symbols, args)}
+    return float(PointEvaluator({}, point, step0=Fraction(0))(d))
+
+
+def test_every_piecewise_primitive_with_a_torch_op_is_checked():
+    names = {prim.name for _, prim, _, _ in CASES}
+    assert {"relu", "leaky_relu", "prelu", "elu", "selu", "abs", "hardtanh", "relu6", "max",
+            "min"} <= names
 
 
 @pytest.mark.parametrize("offset", [0, -QUARTER, QUARTER], ids=["at", "left", "right"])
-@pytest.mark.parametrize("name, cls, argindex, kink, extra, op", CASES,
-                         ids=[c[0] for c in CASES])
-def test_profile_entry_matches_torch(name, cls, argindex, kink, extra, op, offset):
-    args = (kink[0] + offset, *kink[1:])
-    assert torch_derivative(op, args, argindex) == pytest.approx(
-        profile_derivative(cls, argindex, args, extra), rel=1e-15, abs=0)
+@pytest.mark.parametrize("name, prim, argindex, kink", CASES, ids=[c[0] for c in CASES])
+def test_profile_matches_torch(name, prim, argindex, kink, offset):
+    args = list(kink)
+    args[argindex - 1] += offset
+    assert torch_derivative(prim, args, argindex) == pytest.approx(
+        profile_derivative(prim, argindex, args), rel=1e-15, abs=0)
 
 
 @pytest.mark.parametrize("act, kink_value", [
