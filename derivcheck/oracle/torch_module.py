@@ -63,8 +63,8 @@ def _activation(module, last: bool) -> str | None:
             raise SpecError("Softplus is mapped with beta=1, threshold=20 only (the torch "
                             "profile models that threshold)")
         return "softplus"
-    if isinstance(module, nn.GELU) and module.approximate == "none":
-        return "gelu"
+    if isinstance(module, nn.GELU):
+        return "gelu" if module.approximate == "none" else "gelu_tanh"
     if isinstance(module, nn.SiLU):
         return "swish"
     if isinstance(module, (nn.Softmax, nn.LogSoftmax)):

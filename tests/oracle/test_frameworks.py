@@ -12,6 +12,7 @@ from derivcheck.strategies import networks, points
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
+F = torch.nn.functional
 
 
 def numpy_backward(transpose=True):
@@ -200,3 +201,25 @@ def test_points_strategy_gives_every_array(case):
     oracle = derivcheck.Oracle(net, "torch")
     assert set(arrays) == set(oracle.names)
     assert set(oracle.gradients(arrays)) == set(oracle.parameters)
+
+
+def _gelu_loss(gelu):
+    def loss(a):
+        out = a["W2"] @ gelu(a["W1"] @ a["X"] + a["b1"]) + a["b2"]
+        return ((out - a["Y"]) ** 2).sum() / 4
+    return loss
+
+
+def test_gelu_tanh_is_torch_approximate_tanh_and_jax_default_gelu():
+    jax = pytest.importorskip("jax")
+    tanh_net = derivcheck.mlp([3, 4, 2], "gelu_tanh,identity", bias=True, batch=2)
+    erf_net = derivcheck.mlp([3, 4, 2], "gelu,identity", bias=True, batch=2)
+    torch_tanh = _gelu_loss(lambda z: F.gelu(z, approximate="tanh"))
+    assert derivcheck.gradcheck(torch_tanh, tanh_net)
+    assert derivcheck.gradcheck(_gelu_loss(F.gelu), erf_net)
+    jax_default = _gelu_loss(jax.nn.gelu)            # approximate=True by default
+    assert derivcheck.gradcheck(jax_default, tanh_net, framework="jax")
+    assert not derivcheck.gradcheck(jax_default, erf_net, framework="jax")
+    from derivcheck.oracle.torch_module import network_of_module
+    model = nn.Sequential(nn.Linear(3, 4), nn.GELU(approximate="tanh"), nn.Linear(4, 2))
+    assert network_of_module(model, nn.MSELoss()).acts[0].name == "gelu_tanh"
