@@ -122,7 +122,7 @@ class GELUTanh(PrimitiveFunction):
 
 register(Primitive(
     "gelu_tanh", GELUTanh, aliases=("gelu_approx",), activation=True,
-    latex=r"\operatorname{GELU}_{\tanh}", zeros=ZeroSet.AT_ZERO,
+    latex=r"\operatorname{gelu_tanh}", zeros=ZeroSet.AT_ZERO,
     torch="torch.nn.functional.gelu", torch_kwargs={"approximate": "tanh"},
     jax="jax.nn.gelu", jax_kwargs={"approximate": True},
     doc="GELU's tanh approximation (jax.nn.gelu's default)"))
