@@ -223,3 +223,17 @@ def test_gelu_tanh_is_torch_approximate_tanh_and_jax_default_gelu():
     from derivcheck.oracle.torch_module import network_of_module
     model = nn.Sequential(nn.Linear(3, 4), nn.GELU(approximate="tanh"), nn.Linear(4, 2))
     assert network_of_module(model, nn.MSELoss()).acts[0].name == "gelu_tanh"
+
+
+@pytest.mark.parametrize("w", [0.0, 0.5, 0.25, 1.0])
+def test_clamp_and_clip_take_each_frameworks_value_at_both_ends(w):
+    """torch.clamp passes the gradient at both ends (1), jnp.clip splits the ties (1/2)."""
+    jax = pytest.importorskip("jax")
+    net = derivcheck.forward(["yhat = clamp(w*x, 0, 1)"], inputs="x")
+    point = {"x": 2.0, "w": w, "y": -1.0}       # w x = 0, 1, 1/2, 2
+    wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+    ((torch.clamp(wt * 2.0, 0, 1) + 1.0) ** 2 / 2).backward()
+    assert float(derivcheck.Oracle(net, "torch").gradient("w", point)) == wt.grad.item()
+    with jax.enable_x64(True):
+        theirs = jax.grad(lambda v: (jax.numpy.clip(v * 2.0, 0.0, 1.0) + 1.0) ** 2 / 2)(w)
+    assert float(derivcheck.Oracle(net, "jax").gradient("w", point)) == float(theirs)
