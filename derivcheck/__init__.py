@@ -47,6 +47,7 @@ def __getattr__(name):
 
 
 __all__ = ["check", "assert_gradient", "chain", "mlp", "forward", "load", "from_dict",
-           "Network", "MatrixNetwork", "Oracle", "gradcheck", "Result", "Witness", "Diagnosis", "DerivcheckError",
-           "ParseError", "SpecError", "LimitError", "get_convention", "compare_numpy",
+           "Network", "MatrixNetwork", "Oracle", "gradcheck", "Result", "Witness", "Diagnosis",
+           "DerivcheckError", "ParseError", "SpecError", "LimitError", "get_convention",
+           "compare_numpy",
            "compare_torch", "write_sheet", "__version__"]

@@ -180,8 +180,7 @@ def _matrix_gradients(net, args) -> str:
         defs.update(net.definitions(v))
     if args.format == "json":
         return json.dumps({"gradients": text, "definitions": defs,
-                           "kink_convention": args.kink_convention,
-                           "style": net.style.name}, indent=1)
+                           "kink_convention": args.kink_convention}, indent=1)
     lines = [f"style {net.style.name}: {net.style.description}"]
     lines += [f"{k} = {v}" for k, v in defs.items()]
     lines += [f"d{net.style.loss}/d{k} = {v}" for k, v in text.items()]

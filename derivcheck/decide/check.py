@@ -35,6 +35,7 @@ _DONE = {
     "reading the submission": "nothing yet",
     "building the network": "nothing yet",
     "starting the check": "the network was built",
+    "checking a matrix formula": "the network was built",
     "reading the formula": "the network was built",
     "computing the exact gradient": "the formula was read",
     "deciding equivalence": "the formula was read and the exact gradient computed; the "

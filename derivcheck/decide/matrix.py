@@ -83,7 +83,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     ns = net.namespace
     readings, warnings = list(parsed.readings) + assumed, list(parsed.warnings)
     expr = mx.as_mexpr(parsed.expr)
-    for name in _used_names(expr) | {reference.name}:
+    for name in dict.fromkeys(_used_names(expr) + [reference.name]):
         leaf = ns.symbols.get(name)
         if isinstance(leaf, mx.Leaf) and leaf.description:
             readings.append(f"read {leaf.description}")
@@ -208,8 +208,18 @@ def _unknown(base, start, reason) -> Result:
                   method_detail=reason, elapsed=time.monotonic() - start, **base)
 
 
-def _used_names(expr) -> set:
-    return {n.name for n in expr.walk() if isinstance(n, mx.Leaf)}
+def _used_names(expr) -> list:
+    """The names a formula uses, left to right (the order readings are given in)."""
+    out: list = []
+
+    def visit(node):
+        if isinstance(node, mx.Leaf):
+            out.append(node.name)
+        for child in node.children:
+            visit(child)
+
+    visit(expr)
+    return list(dict.fromkeys(out))
 
 
 def _definitions(net, reference) -> dict:

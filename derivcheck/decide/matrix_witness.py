@@ -80,7 +80,7 @@ class ShapeWitness(MatrixWitness):
 
         out = {"point": {k: format_value(v) for k, v in self.point.items()},
                "candidate": show_value(self.candidate), "expected": show_value(self.expected),
-               "sizes": dict(self.sizes), "entry": self.entry,
+               "step0": None, "sizes": dict(self.sizes), "entry": self.entry,
                "matrices": {k: [[format_value(v) for v in row] for row in rows]
                             for k, rows in self.matrices.items()}}
         return out

@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from derivcheck import schemas
 from derivcheck.app.cli import main
 
 NG = ["--widths", "n0,n1,1", "--act", "tanh,sigmoid", "--loss", "bce", "--batch", "m", "--bias"]
@@ -26,6 +27,7 @@ def test_check_json_keeps_one_shape(capsys, formula, verdict, code):
     data = json.loads(out)
     assert c == code and data["verdict"] == verdict
     assert all(k in data for k in KEYS)
+    schemas.validate(data, "check")
     if verdict == "not_equivalent":
         assert data["counterexample"]["point"] and data["diagnosis"]
 
@@ -41,6 +43,7 @@ def test_style_flag_and_text_output(capsys):
 def test_gradient_prints_the_backward_pass(capsys):
     code, out, _ = run(capsys, "gradient", *NG, "--format", "json")
     data = json.loads(out)
+    schemas.validate(data, "gradient")
     assert code == 0 and set(data["gradients"]) == {"W1", "b1", "W2", "b2"}
     assert data["definitions"]["dJ/dZ1"] == "dJ/dA1 * tanh_prime(Z1)"
 
@@ -60,3 +63,13 @@ def test_vectors_of_a_matrix_network_need_numeric_widths(capsys):
 def test_parse_shows_the_shape(capsys):
     code, out, _ = run(capsys, "parse", *NG, "np.sum(dZ1, axis=1, keepdims=True)")
     assert code == 0 and "(n1 x 1)" in out
+
+
+def test_the_matrix_question_file_fits_its_schemas():
+    import tomllib
+    from pathlib import Path
+    data = tomllib.loads((Path(__file__).resolve().parents[2] / "examples" /
+                          "matrices.toml").read_text())
+    schemas.validate(data, "question")
+    for net in data["networks"].values():
+        schemas.validate(net, "network")
