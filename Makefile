@@ -12,7 +12,7 @@ PIP    := $(PY) -m pip
 BASE   := $(VENV)/.installed-base
 FULL   := $(VENV)/.installed-test
 
-.PHONY: run test test-fast bench examples tex venv venv-test clean
+.PHONY: run test test-fast bench examples tex browser venv venv-test clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,18 @@ tex:
 	      texlive-pictures texlive-fonts-recommended lmodern poppler-utils >/dev/null; \
 	  else echo "pdflatex missing: install TeX Live (texlive-latex-recommended, texlive-pictures, poppler-utils)"; exit 1; fi; }
 
+# Debian's chromium, for the page's browser tests (playwright drives it), when missing.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium >/dev/null; \
+	  else echo "chromium missing: install Debian's chromium (apt-get install chromium)"; exit 1; fi; }
+
 run: venv tex
 	$(VENV)/bin/derivcheck run examples/seed_003.toml --out out
 
-test: venv-test tex
+test: venv-test tex browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: venv-test

@@ -74,6 +74,7 @@ class Namespace:
     * ``adjoints``: plain quantity name -> symbol standing for dC/d(quantity).
     * ``activations``: plain pre-activation name -> the Activation applied to it, so
       ``f'(z2)`` can be read; ``default_activation`` when every layer shares one.
+    * ``functions``, ``definitions``: what the author defined with ``--define``.
     * ``open``: True when there is no network (``derivcheck parse`` without one):
       every name is accepted as a fresh symbol.
     """
@@ -84,6 +85,11 @@ class Namespace:
     activations: dict = field(default_factory=dict)
     default_activation: object = None
     open: bool = False
+    #: Functions the author defined (``s(z) = sigmoid(z)``): name -> Defined.
+    functions: dict = field(default_factory=dict)
+    #: Names the author defined (``y' = yhat``) or an index stands for (``x_j``): name ->
+    #: how it was defined, as a reading says it (``defined: y' = yhat``, ``j = 2``).
+    definitions: dict = field(default_factory=dict)
 
     @classmethod
     def free(cls) -> "Namespace":

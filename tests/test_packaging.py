@@ -81,7 +81,8 @@ def test_the_sdist_is_self_contained(built):
     unpacked = built[0]
     for path in ("tests/conftest.py", "tests/oracle/test_pytest_plugin.py", "LICENSE",
                  "examples/seed_003.toml", "examples/xor_numpy.py", "benchmarks/soundness.py",
-                 "templates/sheet.tex", "derivcheck/schemas/check.schema.json", "Makefile"):
+                 "templates/sheet.tex", "derivcheck/schemas/check.schema.json", "Makefile",
+                 "examples/graders/gradescope/run_autograder", "examples/derivcheck_demo.ipynb"):
         assert (unpacked / path).is_file(), path
 
 
@@ -100,6 +101,11 @@ def test_the_installed_wheel_is_used_outside_the_tree(built, tmp_path):
         venv / "bin" / "python", "-P", "-c", "from derivcheck.examples import example_path;"
         "from derivcheck import schemas; schemas.schema('check');"
         "print(example_path('seed').read_text())", cwd=tmp_path, env=clean_env())
+    page = run(venv / "bin" / "python", "-P", "-c", "from derivcheck.serve.app import STATIC;"
+               "print(sorted(p.name for p in STATIC.iterdir()),"
+               "(STATIC / 'katex' / 'fonts' / 'KaTeX_Main-Regular.woff2').is_file())",
+               cwd=tmp_path, env=clean_env())
+    assert page.split("]")[0] == "['app.js', 'index.html', 'katex', 'style.css'" and "True" in page
 
 
 def test_the_sdist_tests_pass_against_the_installed_wheel(built):

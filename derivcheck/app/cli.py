@@ -22,6 +22,14 @@ from .helptext import EPILOG, KINK_HELP, VECTORS_KINK_HELP, epilog
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
+
+def _serve(args) -> int:
+    """``derivcheck serve``: the serve package sits above app (it grades batch items), so
+    it is imported when it runs."""
+    from ..serve import cmd_serve
+    return cmd_serve(args)
+
+
 #: Command name -> the function that runs it (``args -> exit code``).
 COMMANDS = {
     "check": commands.cmd_check,
@@ -31,6 +39,7 @@ COMMANDS = {
     "parse": commands.cmd_parse,
     "batch": commands.cmd_batch,
     "run": question.cmd_run,
+    "serve": _serve,
 }
 
 
@@ -78,7 +87,14 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
                         "defines yhat)")
     g.add_argument("--input", help="input name(s): x or x1,x2 (default x)")
     g.add_argument("--target", help="target name(s) (default y)")
-    g.add_argument("--loss", help="half_squared (default), squared, mse, bce, cross_entropy")
+    g.add_argument("--loss", help="half_squared (default), squared, mse, bce, cross_entropy, "
+                                  "l1 (|y - yhat|), none (the gradient of yhat itself)")
+    g.add_argument("--upstream", nargs="?", const=True, metavar="NAME",
+                   help="no loss: an unspecified upstream gradient dC/dyhat, the symbol NAME "
+                        "(default dyhat; e.g. dA), as layer-by-layer backward passes write it")
+    g.add_argument("--define", action="append", metavar="DEFINITION",
+                   help="a name of your own: \"s(z) = sigmoid(z)\", \"d(z) = s(z)*(1 - s(z))\", "
+                        "\"y' = yhat\" (repeat; read by the formula grammar, never evaluated)")
     g.add_argument("--net", metavar="FILE.toml", help="read the network from a TOML file")
 
 
@@ -177,6 +193,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when some line got an error record")
     b.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only on a terminal anyway)")
+    b.add_argument("--format", choices=("jsonl", "gradescope", "prairielearn"),
+                   default="jsonl", help="jsonl (default), or one grader results file: "
+                   "Gradescope's results.json, PrairieLearn's results.json")
+    b.add_argument("--score", metavar="POLICY",
+                   help="what each verdict earns, e.g. 'not_equivalent=0.5,unknown=flag' "
+                        "(default: equivalent and equivalent_almost_everywhere 1, "
+                        "not_equivalent 0, unknown and error flag: for a person)")
+
+    w = sub.add_parser("serve", help="the web page and the HTTP API",
+                       description="Serve the page (GET /) and the API (POST /api/check, "
+                                   "/api/gradient, /api/sheet; GET /healthz).")
+    w.add_argument("--host", default="127.0.0.1")
+    w.add_argument("--port", type=_count(1, 65535), default=8000)
+    w.add_argument("-j", "--jobs", type=_count(0, 1024), default=2,
+                   help="worker processes (0: one per core; default %(default)s)")
+    _timeout_option(w, "seconds per check")
 
     q = sub.add_parser("run", help="check every formula of a question file and write sheets",
                        epilog=epilog("run", networks=False), formatter_class=fmt)

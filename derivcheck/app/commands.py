@@ -33,7 +33,9 @@ def network_from_args(args, *, oracle: bool = False):
     from ..core.spec import NetworkSpec
 
     if args.net:
-        return build(NetworkSpec.from_toml(args.net, oracle=oracle))
+        spec = NetworkSpec.from_toml(args.net, oracle=oracle)
+        spec.define = spec.define + [d.strip() for d in getattr(args, "define", None) or ()]
+        return build(spec)
     data = {}
     if args.forward:
         data["forward"] = args.forward
@@ -50,7 +52,9 @@ def network_from_args(args, *, oracle: bool = False):
                         hint="describe it with --weights (a chain), --widths (an MLP), "
                              "--forward (equations) or --net FILE.toml; see --help")
     for key, value in (("activations", args.act), ("biases", args.biases),
-                       ("input", args.input), ("target", args.target), ("loss", args.loss)):
+                       ("input", args.input), ("target", args.target), ("loss", args.loss),
+                       ("upstream", getattr(args, "upstream", None)),
+                       ("define", getattr(args, "define", None))):
         if value:
             data[key] = value
     return build(NetworkSpec.from_dict(data, oracle=oracle))
@@ -326,7 +330,18 @@ def cmd_batch(args) -> int:
     when some record is an error, 2 when the batch could not run (or its output could not
     be written on; what was written stays, and running again resumes)."""
     from .batch import run_batch
-    summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
-                        progress=False if args.no_progress else None)
-    print(summary.text())
+    if args.score and args.format == "jsonl":
+        raise SpecError("--score applies to the grader formats",
+                        hint="add --format gradescope or --format prairielearn")
+    if args.format != "jsonl":
+        from .graders import grade_to_file, parse_policy
+        summary = grade_to_file(args.input, args.output, args.format,
+                                policy=parse_policy(args.score), jobs=args.jobs,
+                                timeout=args.timeout,
+                                progress=False if args.no_progress else None)
+        print(summary.text() + f"\n{args.format} results written to {args.output}")
+    else:
+        summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
+                            progress=False if args.no_progress else None)
+        print(summary.text())
     return 1 if args.fail_on_error and (summary.errors or summary.skipped_errors) else 0

@@ -15,6 +15,9 @@ networks:
                to unit 1 of layer 2); pre-activations z1_j, activations a1_j, inputs x1, x2
   equations    --forward "z1 = w1*x + b1" --forward "h = relu(z1)" --forward "yhat = w2*h"
   a file       --net network.toml   (the same fields: weights, activations, widths, forward...)
+  the loss     --loss l1 (|y - yhat|) | --loss none (the gradient of yhat) | --upstream [dA]
+               (dC/dyhat stays a symbol, dyhat by default)
+  your names   --define "s(z) = sigmoid(z)" --define "y' = yhat"  (also define = [...] in a file)
 """
 
 #: Examples per command; each line pastes into bash as it is (a test runs them all).
@@ -23,6 +26,9 @@ EXAMPLES = {
         """derivcheck check --weights w1 --act relu --wrt w1 --assume "x > 0" '(y - relu(w1*x))*x'""",
         r"""derivcheck check --weights W0 --act relu '\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x'""",
         """derivcheck check --weights w1 --act relu --format json '-(y - relu(w1*x))*step(w1*x)*x'""",
+        """derivcheck check --weights w1 --act sigmoid --upstream --define "d(z) = sigmoid(z)*(1 - sigmoid(z))" --wrt w1 'dyhat*d(z1)*x'""",
+        """derivcheck check --weights w1 --act relu --loss l1 --assume "yhat > y" --wrt w1 'relu_grad(z1)*x'""",
+        """derivcheck check --forward "yhat = sigmoid(w1*x1 + w2*x2)" --input x1,x2 --wrt w_j '(yhat - y)*yhat*(1 - yhat)*x_j'""",
     ],
     "gradient": [
         "derivcheck gradient --weights w1,w2,w3 --act relu --format json",

@@ -25,7 +25,7 @@ from sympy.core.mul import _args_sortkey
 
 from .activations import Activation, parse_activation
 from ..errors import SpecError
-from .losses import loss_expr
+from .losses import UPSTREAM, loss_expr
 from .primitives import primitive_of
 from ..names import Namespace
 from .spec import NetworkSpec
@@ -277,8 +277,9 @@ def _mlp(spec: NetworkSpec) -> Graph:
               [Symbol("x")] if widths[0] == 1 else
               [Symbol(f"x{i}") for i in range(1, widths[0] + 1)])
     m = widths[-1]
+    base = UPSTREAM if spec.loss == "upstream" else "y"
     targets = ([Symbol(s) for s in spec.targets] if spec.targets else
-               [Symbol("y")] if m == 1 else [Symbol(f"y{j}") for j in range(1, m + 1)])
+               [Symbol(base)] if m == 1 else [Symbol(f"{base}{j}") for j in range(1, m + 1)])
     if len(inputs) != widths[0] or len(targets) != m:
         raise SpecError(f"widths {widths} need {widths[0]} input and {m} target names")
     nodes, params, aliases, built = [], [], {}, []

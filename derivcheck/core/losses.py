@@ -6,15 +6,24 @@
 (y - yhat)**2/2
 >>> loss_expr("bce", [yhat], [y])
 -y*log(yhat) - (1 - y)*log(1 - yhat)
+>>> loss_expr("l1", [yhat], [y])
+Absolute(y - yhat)
+>>> loss_expr("none", [yhat], [y]), loss_expr("upstream", [yhat], [symbols("dyhat")])
+(yhat, dyhat*yhat)
 """
 from __future__ import annotations
 
 import sympy
 from sympy import Add, Rational, exp, log
 
+from .functions import Absolute
+
 from ..errors import SpecError
 
-__all__ = ["LOSSES", "loss_expr"]
+__all__ = ["LOSSES", "UPSTREAM", "loss_expr"]
+
+#: The default name of the upstream gradient dC/dyhat under the ``upstream`` loss.
+UPSTREAM = "dyhat"
 
 #: name -> one-line definition (the contract's).
 LOSSES = {
@@ -23,6 +32,10 @@ LOSSES = {
     "mse": "mean over outputs of (y - yhat)^2",
     "bce": "-(y log yhat + (1 - y) log(1 - yhat))",
     "cross_entropy": "softmax of the outputs + negative log-likelihood of the targets",
+    "l1": "|y - yhat| (absolute error; its kink at yhat = y takes the Step(0) convention)",
+    "none": "no loss: the gradient of the output yhat itself",
+    "upstream": "an unspecified upstream gradient: C = dyhat * yhat, so dC/dyhat = dyhat "
+                "stays a symbol (the target names it: dyhat, dA, ...)",
 }
 
 
@@ -33,6 +46,16 @@ def loss_expr(name: str, outputs: list, targets: list) -> sympy.Expr:
     if len(outputs) != len(targets):
         raise SpecError(f"{len(outputs)} outputs but {len(targets)} targets")
     pairs = list(zip(outputs, targets))
+    if name == "none":
+        if len(outputs) != 1:
+            raise SpecError(f"the loss 'none' needs one output, not {len(outputs)}",
+                            hint="the gradient of one output yhat; with several outputs use "
+                                 "upstream, which weights each by its own symbol")
+        return outputs[0]
+    if name == "upstream":
+        return Add(*[y * o for o, y in pairs])
+    if name == "l1":
+        return Add(*[Absolute(y - o) for o, y in pairs])
     if name == "half_squared":
         return Add(*[(y - o) ** 2 for o, y in pairs]) / 2
     if name == "squared":

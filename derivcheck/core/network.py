@@ -38,6 +38,8 @@ class Network:
         self.spec = spec
         self.graph: Graph = build_graph(spec)
         self._backward: dict[str, Backward] = {}
+        if spec.define:
+            self.namespace  # noqa: B018 - the author's definitions are read (and refused) now
 
     @classmethod
     def from_graph(cls, graph: Graph) -> "Network":
@@ -147,6 +149,9 @@ class Network:
         for name, target in ns.symbols.items():
             if isinstance(target, Symbol):
                 ns.adjoints[name] = adjoint_symbol(target)
+        if self.spec.define:
+            from ..parsing.definitions import with_definitions  # the parser reads them
+            ns = with_definitions(ns, self.spec.define)
         return ns
 
     def loss(self) -> sympy.Expr:
@@ -187,24 +192,28 @@ def load(path):
 
 
 def chain(weights, activations="relu", *, biases=None, input="x", target="y",
-          loss="half_squared") -> Network:
-    """A scalar chain: layer k computes a_k = act_k(w_k a_{k-1} + b_k), a_0 = input."""
+          loss="half_squared", define=None) -> Network:
+    """A scalar chain: layer k computes a_k = act_k(w_k a_{k-1} + b_k), a_0 = input.
+
+    ``define``: the author's own names, such as ``["s(z) = sigmoid(z)"]``."""
     data = {"weights": weights, "activations": activations, "input": input, "target": target,
-            "loss": loss}
+            "loss": loss, "define": define}
     if biases:
         data["biases"] = biases
     return from_dict(data)
 
 
 def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
-        loss="half_squared", batch=None, style=None, reduce=None, oracle=False):
+        loss="half_squared", batch=None, style=None, reduce=None, define=None, oracle=False):
     """A fully connected network with the given layer widths (weights W{k}_{ij}); with a
     ``batch``, a ``style`` or size names among the widths, a matrix network (CONTRACT
-    section 5). ``oracle=True``: for the oracle only, so sizes people train
-    (``mlp([784, 128, 10], "relu,identity", bias=True, loss="cross_entropy",
-    oracle=True)``) are a matrix network within the oracle's limits."""
+    section 5). ``define``: the author's own names. ``oracle=True``: for the oracle only,
+    so sizes people train (``mlp([784, 128, 10], "relu,identity", bias=True,
+    loss="cross_entropy", oracle=True)``) are a matrix network within the oracle's
+    limits."""
     data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss}
-    for key, value in (("batch", batch), ("style", style), ("reduce", reduce)):
+    for key, value in (("batch", batch), ("style", style), ("reduce", reduce),
+                       ("define", define)):
         if value is not None:
             data[key] = value
     if inputs:
@@ -214,7 +223,8 @@ def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
     return from_dict(data, oracle=oracle)
 
 
-def forward(equations, *, inputs="x", target="y", loss="half_squared") -> Network:
+def forward(equations, *, inputs="x", target="y", loss="half_squared",
+            define=None) -> Network:
     """A network from explicit forward equations; the last one defines yhat."""
     return from_dict({"forward": list(equations), "input": inputs, "target": target,
-                      "loss": loss})
+                      "loss": loss, "define": define})

@@ -19,14 +19,16 @@ from pathlib import Path
 
 from .. import limits
 from ..errors import NetworkLimitError, SpecError
-from .losses import LOSSES
+from .losses import LOSSES, UPSTREAM
 from ..names import valid_name
 
 __all__ = ["NetworkSpec"]
 
 _FIELDS = {"weights", "activations", "activation", "act", "biases", "input", "inputs",
-           "target", "targets", "loss", "forward", "widths", "bias", "name", "description",
-           "batch", "style", "reduce"}
+           "target", "targets", "loss", "upstream", "define", "forward", "widths", "bias", "name",
+           "description", "batch", "style", "reduce"}
+#: Losses of issue 16 that matrix networks do not compute yet (refused there).
+_SCALAR_ONLY_LOSSES = ("l1", "none", "upstream")
 #: Fields that make an MLP a matrix network (CONTRACT section 5).
 _MATRIX_FIELDS = ("batch", "style", "reduce")
 
@@ -131,6 +133,51 @@ def _check_oracle_size(widths: list, bias: bool, batch) -> None:
                                 "examples for the oracle", position=0)
 
 
+def _definitions(value) -> list[str]:
+    """``define``: one definition or a list of them (text), at most MAX_DEPTH, each at most
+    one formula long; they are read when the network's names are.
+
+    >>> _definitions("s(z) = sigmoid(z)")
+    ['s(z) = sigmoid(z)']
+    """
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise SpecError("define must be a definition or a list of definitions (text)",
+                        hint='e.g. define = ["s(z) = sigmoid(z)", "y\' = yhat"]')
+    _check_depth(len(items), "definitions")
+    for i, item in enumerate(items):
+        if len(item) > limits.MAX_TEXT_LENGTH:
+            raise NetworkLimitError(f"definition {i + 1} is longer than "
+                                    f"{limits.MAX_TEXT_LENGTH} characters", position=i)
+    return [v.strip() for v in items]
+
+
+def _upstream(data: dict, loss: str, targets: list[str]) -> tuple[str, list[str]]:
+    """The loss and target names once ``upstream`` (true, or the symbol's name such as
+    ``dA``) is read: the loss becomes ``upstream`` and the upstream symbols are the
+    targets (the names the loss pairs with the outputs).
+
+    >>> _upstream({"upstream": "dA"}, "half_squared", [])
+    ('upstream', ['dA'])
+    >>> _upstream({"upstream": True}, "half_squared", [])
+    ('upstream', [])
+    """
+    upstream = data.get("upstream")
+    if upstream is None or upstream is False:
+        return loss, targets
+    if "loss" in data and loss != "upstream":
+        raise SpecError(f"upstream replaces the loss, so it cannot be combined with loss "
+                        f"{loss!r}", hint="give either a loss or upstream")
+    if upstream is not True:
+        if targets:
+            raise SpecError("upstream names the upstream gradient; give its name there or "
+                            "as the target, not both")
+        targets = _names(upstream, "upstream")
+    return "upstream", targets
+
+
 @dataclass
 class NetworkSpec:
     """A chain, an MLP or explicit forward equations, with loss and names."""
@@ -146,6 +193,8 @@ class NetworkSpec:
     targets: list[str] = field(default_factory=list)
     loss: str = "half_squared"
     matrix: dict = field(default_factory=dict)   # batch, style, reduce of a matrix network
+    #: The author's own names: ``s(z) = sigmoid(z)``, ``y' = yhat`` (read by the parser).
+    define: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict, *, oracle: bool = False) -> "NetworkSpec":
@@ -168,6 +217,9 @@ class NetworkSpec:
             raise SpecError(f"unknown loss {loss!r}", hint="use one of: " + ", ".join(LOSSES))
         inputs = _names(data.get("input", data.get("inputs")), "input")
         targets = _names(data.get("target", data.get("targets")), "target")
+        loss, targets = _upstream(data, loss, targets)
+        define = _definitions(data.get("define"))
+        default_target = [UPSTREAM if loss == "upstream" else "y"]
         if data.get("forward"):
             forward = data["forward"]
             forward = [forward] if isinstance(forward, str) else forward
@@ -177,7 +229,7 @@ class NetworkSpec:
             _check_depth(len(forward), "equations")
             _check_total_length(forward)
             return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
-                       targets=targets or ["y"], loss=loss)
+                       targets=targets or default_target, loss=loss, define=define)
         if data.get("widths"):
             widths = data["widths"]
             widths = widths.split(",") if isinstance(widths, str) else widths
@@ -186,6 +238,13 @@ class NetworkSpec:
             if isinstance(widths, list) and (extra or "softmax" in acts or any(
                     isinstance(w, str) and not w.strip().isdigit() for w in widths)
                     or oracle and _past_symbolic(widths, data)):
+                if define:
+                    raise SpecError("define is not read for matrix networks yet",
+                                    hint="write the formula with the network's own names")
+                if loss in _SCALAR_ONLY_LOSSES:
+                    raise SpecError(f"the loss {loss!r} is not available for matrix networks "
+                                    "yet", hint="use it with a chain, an MLP of numbers or "
+                                                "forward equations")
                 return cls._matrix(widths, acts, data, extra, loss, oracle=oracle)
             if not isinstance(widths, list) or not all(
                     (isinstance(w, int) and not isinstance(w, bool))
@@ -205,7 +264,7 @@ class NetworkSpec:
                 raise SpecError(f"{len(widths) - 1} layers but {len(activations)} activations")
             return cls("mlp", widths=widths, activations=activations,
                        bias=bool(data.get("bias", data.get("biases", False))),
-                       inputs=inputs, targets=targets, loss=loss)
+                       inputs=inputs, targets=targets, loss=loss, define=define)
         weights = _names(data.get("weights"), "weights")
         if not weights:
             raise SpecError("a network needs weights (a chain), widths (an MLP) or forward "
@@ -225,7 +284,8 @@ class NetworkSpec:
         if biases and len(biases) != len(weights):
             raise SpecError(f"{len(weights)} weights but {len(biases)} biases")
         return cls("chain", weights=weights, activations=activations, biases=biases,
-                   inputs=inputs or ["x"], targets=targets or ["y"], loss=loss)
+                   inputs=inputs or ["x"], targets=targets or default_target, loss=loss,
+                   define=define)
 
     @classmethod
     def _matrix(cls, widths, acts, data, extra, loss, oracle=False) -> "NetworkSpec":
@@ -294,4 +354,6 @@ class NetworkSpec:
         if self.targets:
             d["target"] = self.targets if len(self.targets) > 1 else self.targets[0]
         d["loss"] = self.loss
+        if self.define:
+            d["define"] = list(self.define)
         return d

@@ -22,6 +22,7 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
+from .indexed import combine, generic_index, indexed_namespace
 from ..errors import LimitError, NameError_, ParseError, SpecError, UsageError
 from ..guard import Timeout, budget, time_limit
 from ..core.gradients import adjoint_name, adjoint_symbol
@@ -92,6 +93,17 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
                 stage[0] = "checking a matrix formula"
                 return check_matrix(net, candidate, wrt, assume=assume, convention=convention,
                                     latex=latex, timeout=timeout)
+            generic = generic_index(net, wrt)
+            if generic is not None:
+                base, letter, values = generic
+                results = []
+                for k in values:
+                    left = (max(start + timeout - time.monotonic(), 1e-3)
+                            / (len(values) - len(results)))
+                    results.append((k, _check(net, candidate, f"{base}{k}", assume,
+                                              convention, latex, left, stage,
+                                              indexed_namespace(net.namespace, letter, k))))
+                return combine(str(wrt), letter, results)
             try:
                 return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
             except (NameError_, ParseError) as err:
@@ -154,7 +166,8 @@ def timed_out(exc: Timeout, seconds: float, *, wrt, candidate: str, convention: 
                   elapsed=seconds)
 
 
-def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Result:
+def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
+           namespace=None) -> Result:
     start = time.monotonic()
     stage[0] = "reading the formula"
     conv = get_convention(convention)
@@ -162,7 +175,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
     if isinstance(candidate, str):
         from ..parsing import parse_formula
         source = candidate
-        parsed = parse_formula(candidate, net.namespace, latex=latex, wrt=wrt)
+        parsed = parse_formula(candidate, namespace or net.namespace, latex=latex, wrt=wrt)
         if parsed.other_left is not None:
             raise ParseError("the left side is not a derivative of the loss, so the formula "
                              "is not a gradient", text=candidate, position=parsed.other_left,
@@ -181,7 +194,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
                              "dC/dw1 = ...")
     stage[0] = "computing the exact gradient"
     param = net.quantity(wrt)
-    assumptions = Assumptions.parse(assume, known=set(net.variables))
+    assumptions = Assumptions.parse(assume).resolve(net.namespace.symbols, set(net.variables))
     reference = adjoint_symbol(param)
     stage[0] = "deciding equivalence"
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,

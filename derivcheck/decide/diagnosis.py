@@ -59,8 +59,9 @@ class Mistake:
 @dataclass
 class SignFlip(Mistake):
     kind = DiagnosisKind.SIGN_FLIP
-    template = ("The sign is flipped: the loss derivative is (yhat - y), not (y - yhat). "
-                "dC/dyhat of (y - yhat)^2/2 is -(y - yhat).")
+    template = "The sign is flipped: {why}"
+    why: str = ("the loss derivative is (yhat - y), not (y - yhat). dC/dyhat of "
+                "(y - yhat)^2/2 is -(y - yhat).")
 
 
 @dataclass
@@ -273,7 +274,10 @@ def _ratio_mistakes(net, ratio) -> list[Mistake]:
         return []
     out = []
     if n < 0:
-        out.append(SignFlip())
+        squared = net.spec.loss in ("half_squared", "squared", "mse")
+        out.append(SignFlip() if squared else SignFlip(
+            why="the formula is the negative of the gradient (check the sign of the loss "
+                "derivative and of each factor)."))
     if (abs(n), d) != (1, 1):
         loss = net.spec.loss
         why = ("the loss is (y - yhat)^2 / 2 (half_squared), whose derivative has no 2"

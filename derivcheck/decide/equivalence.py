@@ -43,6 +43,7 @@ from ..core.primitives import ZeroSet, primitive_of
 from ..core.conventions import get_convention
 from ..core.graph import Role
 from .formal import K, P, FormalEvaluator, degree_bound
+from .evaluate import PointEvaluator, Undetermined, UndefinedAt
 from .search import Sampler
 from ..core.sharing import name_arguments
 from .verdict import Verdict, Witness
@@ -85,7 +86,7 @@ class _Procedure:
         self.candidate, named = name_arguments(candidate)
         self.conv = get_convention(convention)
         self.defs = {**net.definitions(self.conv), **named}
-        self.assumptions = assumptions
+        self.assumptions = assumptions.bind(self._sign_at)
         self.deadline = time.monotonic() + timeout
         self.seed = seed
         self.step0_values = [Fraction(int(c.p), int(c.q)) for c in self.conv.step0_values]
@@ -93,12 +94,20 @@ class _Procedure:
                         self.step0_values[0].numerator * pow(self.step0_values[0].denominator,
                                                              -1, P) % P)
         self.signs = assumptions.strict_signs()
-        self.sampler = Sampler(net, self.defs, assumptions, seed=seed)
+        self.sampler = Sampler(net, self.defs, self.assumptions, seed=seed)
         self.registry = {"free": {}, "offkink": {}}
         self._zero_sets: dict = {}
         self.tests = 0
         self.gate_count = 0
         self.degree = 1
+
+    def _sign_at(self, expr, point):
+        """The certified sign of a quantity of the network at ``point``, None when it
+        cannot be told (for assumptions on intermediate quantities)."""
+        try:
+            return PointEvaluator(self.defs, point).sign(expr)
+        except (Undetermined, UndefinedAt, ArithmeticError):
+            return None
 
     # -- formal side ---------------------------------------------------------------------
     def formal(self, mode, pattern=None):

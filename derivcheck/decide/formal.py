@@ -336,7 +336,11 @@ class FormalEvaluator:
             return 1, self._eval(e)
         if e in self._stripped_memo:
             return self._stripped_memo[e]
-        if e.is_Symbol:
+        if not e.is_Symbol and e in self.signs:  # an assumed sign such as yhat - y > 0
+            out = (self.signs[e], self._const(1))
+        elif not e.is_Symbol and -e in self.signs:
+            out = (-self.signs[-e], self._const(1))
+        elif e.is_Symbol:
             if e in self.signs:
                 out = (self.signs[e], self._const(1))
             elif e in self.definitions:

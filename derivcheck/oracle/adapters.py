@@ -329,6 +329,12 @@ def torch_loss(name: str, outputs, targets):
         return F.cross_entropy(outputs[None], targets[None])
     if name == "bce":
         return F.binary_cross_entropy(outputs, targets, reduction="sum")
+    if name == "l1":
+        return F.l1_loss(outputs, targets, reduction="sum")
+    if name == "none":
+        return outputs.sum()
+    if name == "upstream":
+        return (outputs * targets).sum()
     squares = F.mse_loss(outputs, targets, reduction="mean" if name == "mse" else "sum")
     return squares / 2 if name == "half_squared" else squares
 

@@ -30,7 +30,7 @@ from .. import limits
 from ..core.assumptions import Assumptions
 from ..core.conventions import FRAMEWORKS
 from ..core.graph import Role
-from ..errors import SpecError
+from ..errors import AssumptionError, SpecError
 from ..decide.evaluate import PointEvaluator
 from .exact import Oracle, exact_number, exact_point
 
@@ -54,6 +54,11 @@ def _assumptions(net, assume) -> Assumptions:
     """``assume`` (texts, triples or :class:`Assumptions`) checked against ``net``."""
     out = assume if isinstance(assume, Assumptions) else Assumptions.parse(assume)
     out.check_names(set(net.variables))
+    for b in out.bounds:
+        if b.derived:
+            raise AssumptionError(f"test points take bounds on one input, parameter or target "
+                                  f"at a time, not {b}",
+                                  hint="bound each name by a number, e.g. 'x > 0'")
     return out
 
 

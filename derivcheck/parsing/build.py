@@ -185,11 +185,13 @@ class _Build(Transformer):
 
     def derivative(self, c):
         prime, arg = c
-        if prime.value.function is not None:
+        if isinstance(prime.value.function, str):
             spec = function_named(prime.value.function)
             if mx.is_matrix(arg):
                 return mx.apply(f"{spec.name}'", lambda xs: spec.derivative(xs[0]), [arg])
             return spec.derivative(arg)
+        if prime.value.function is not None:  # a function the author defined
+            return _checked(prime.value.function.derivative(arg), prime)
         return _activation_derivative(prime, arg)
 
     def comparison(self, c):
@@ -284,6 +286,13 @@ def _matrix_product(c):
 
 
 def _call(func: Token, args: list):
+    if not isinstance(func.value, str):  # a function the author defined
+        defined = func.value
+        if len(args) != len(defined.params):
+            raise _STATE.get().error(f"{defined.name} takes {len(defined.params)} argument(s), "
+                                     f"got {len(args)}", func.start_pos,
+                                     f"as defined: {defined.text}")
+        return _checked(defined.apply(args), func)
     name = str(func.value)
     if name in MATRIX_CALLS:
         try:

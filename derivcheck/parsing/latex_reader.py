@@ -257,7 +257,7 @@ class NameReader:
     def _text(self, i: int, hi: int, out: list[Token]) -> int:
         lo, arg_hi, nxt = self._arg(i, hi)
         raw = self.text[self.lx[lo].start:self.lx[arg_hi - 1].end] if lo < arg_hi else ""
-        content = raw.strip().strip(",.;:").strip()
+        content = raw.strip().strip(",.;:").strip().replace("\\_", "_")
         start, end = self.lx[i].start, self.lx[nxt - 1].end
         if self.cases and content.lower() in _CONDITION_WORDS:
             return nxt

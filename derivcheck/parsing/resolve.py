@@ -32,11 +32,13 @@ import sympy
 from lark import Token
 
 from ..core.gradients import adjoint_name, adjoint_symbol
+from ..core.printing import plain
 from ..errors import LimitError, NameError_, ParseError
 from ..limits import MAX_NAMES
 from ..names import Namespace, did_you_mean, valid_name
 from .tokens import Notes, Unit, Word, tok
-from .vocabulary import GENERIC_ACTIVATIONS, GREEK, function_named, function_names
+from .vocabulary import (GENERIC_ACTIVATIONS, GREEK, derivative_named, function_named,
+                         function_names)
 
 __all__ = ["Resolver", "Resolved", "Prime", "refine"]
 
@@ -59,13 +61,14 @@ class Resolved:
 
 @dataclass(frozen=True)
 class Prime:
-    """A primed function: ``relu'`` (``function`` set) or ``f'`` (the layer's activation)."""
+    """A primed function: ``relu'`` (``function`` set: a name, or a function the author
+    defined) or ``f'`` (the layer's activation)."""
 
-    function: str | None
+    function: object
     letter: str
 
     def __str__(self) -> str:
-        return f"{self.function or self.letter}'"
+        return f"{self.function if isinstance(self.function, str) else self.letter}'"
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -106,7 +109,10 @@ class Resolver:
     def symbol(self, name: str, start: int, end: int) -> Resolved | None:
         """Exact, letter-case or open-namespace lookup of one plain name; None if unknown."""
         source = self._source(start, end)
+        typed = self.text[start:end]
         found = name if self.known(name) else None
+        if typed != name and self.known(typed):
+            found = typed  # h_1 read by the LaTeX front end as h1, but h_1 is the name
         if found is None and "_" in name and self.known(name.replace("_", "")):
             found = name.replace("_", "")
             self.notes.read(f"read {source} as {found}")
@@ -127,8 +133,11 @@ class Resolver:
             expr = self.ns.symbols[found] if self.known(found) else self.ns.symbol(found)
             self._symbols[found] = expr
             self.name_of.setdefault(expr, found)
-        if source != found and found == name:
+        if source != found and found == name and typed != found:
             self.notes.read(f"read {source} as {found}")
+        if found in self.ns.definitions:
+            self.notes.read(f"read {source} as {plain(self._symbols[found])} "
+                            f"({self.ns.definitions[found]})")
         return Resolved(found, self._symbols[found])
 
     def adjoint(self, quantity: Word, start: int, end: int) -> Resolved:
@@ -265,6 +274,10 @@ class Resolver:
     def prime(self, t: Token, prime: Token) -> Token:
         """``relu'``, ``\\sigma'``, ``\\tanh'``, ``f'`` as a ``DFUNC`` token."""
         name = t.value.name if t.type == "NAME" else str(t.value)
+        defined = self.ns.functions.get(name) if t.type == "NAME" else None
+        if defined is not None and len(defined.params) == 1:
+            self.notes.read(f"read {name}' as the derivative of the defined {defined.text}")
+            return tok("DFUNC", Prime(defined, name), t.start_pos, prime.end_pos)
         spec = function_named(name)
         if spec is not None and spec.min_args > 1:
             spec = None
@@ -313,6 +326,12 @@ def refine(tokens: list[Token], res: Resolver) -> list[Token]:
     while i < n:
         t = tokens[i]
         nxt = tokens[i + 1].type if i + 1 < n else None
+        if t.type == "NAME" and nxt == "PRIME" and t.value.name + "'" in res.ns.definitions:
+            end = tokens[i + 1].end_pos
+            out.append(tok("NAME", res.symbol(t.value.name + "'", t.start_pos, end),
+                           t.start_pos, end))
+            i += 2
+            continue
         if t.type in ("NAME", "FUNC") and nxt == "PRIME":
             out.append(res.prime(t, tokens[i + 1]))
             i += 2
@@ -332,11 +351,20 @@ def refine(tokens: list[Token], res: Resolver) -> list[Token]:
 
 def _name(t: Token, nxt: str | None, res: Resolver) -> list[Token]:
     name = t.value.name
+    if nxt == "_LPAR" and name in res.ns.functions:
+        defined = res.ns.functions[name]
+        res.notes.read(f"read {name}(...) as the defined {defined.text}")
+        return [_retyped(t, "FUNC", defined)]
     spec = function_named(name)
     if nxt == "_LPAR" and spec is not None and not (len(name) == 1 and res.known(name)):
         if name.lower() != spec.name:
             res.notes.read(f"read {res.text[t.start_pos:t.end_pos]} as the function {spec.name}")
         return [_retyped(t, "FUNC", spec.name)]
+    derivative = derivative_named(name) if nxt == "_LPAR" and not res.known(name) else None
+    if derivative is not None:
+        res.notes.read(f"read {res.text[t.start_pos:t.end_pos]} as {derivative.name}' "
+                       f"(the derivative of {derivative.name})")
+        return [_retyped(t, "DFUNC", Prime(derivative.name, name))]
     if (name == "e" or (name == "E" and not t.value.latex)) and not res.known(name) and (
             nxt == "POW" or not res.ns.open):
         return [_retyped(t, "CONST", "E")]

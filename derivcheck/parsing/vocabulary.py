@@ -12,6 +12,7 @@ parser its arity, its SymPy value and, for a prime such as ``relu'(z)``, its der
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -19,7 +20,8 @@ import sympy
 
 from ..core.primitives import Primitive, derivative, primitive_named, primitives
 
-__all__ = ["FunctionSpec", "function_named", "function_names", "LOSS_NAMES", "GENERIC_ACTIVATIONS",
+__all__ = ["FunctionSpec", "function_named", "function_names", "derivative_named", "LOSS_NAMES",
+           "GENERIC_ACTIVATIONS",
            "GREEK", "greek_name", "ACCENTS"]
 
 
@@ -75,6 +77,32 @@ def function_named(word: str) -> FunctionSpec | None:
     """
     found = primitive_named(word, exact=len(word) == 1)
     return FunctionSpec.of(found) if found is not None and found.formula else None
+
+
+#: How authors name an activation's derivative: ``relu_prime``, ``ReLU_Prime``, ``relu_grad``,
+#: ``relu_deriv``, ``relu_derivative``, ``drelu``, ``d_relu``.
+_DERIVATIVE_NAME = re.compile(r"^(?:d_?(?P<pre>[A-Za-z][A-Za-z0-9_]*?)|(?P<post>[A-Za-z]"
+                              r"[A-Za-z0-9_]*?)_?(?:prime|grad|deriv|derivative))$",
+                              re.IGNORECASE)
+
+
+def derivative_named(word: str) -> FunctionSpec | None:
+    """The one-argument function whose derivative ``word`` names, else None.
+
+    >>> [derivative_named(w).name for w in ("ReLU_Prime", "relu_grad", "drelu", "dsigmoid",
+    ...                                     "tanh_grad", "sigmoid_prime", "d_tanh")]
+    ['relu', 'relu', 'relu', 'sigmoid', 'tanh', 'sigmoid', 'tanh']
+    >>> derivative_named("dx") is None, derivative_named("max_grad") is None
+    (True, True)
+    """
+    m = _DERIVATIVE_NAME.match(word)
+    if not m:
+        return None
+    base = m["pre"] or m["post"]
+    spec = function_named(base) if len(base) > 1 else None
+    if spec is None or spec.min_args > 1 or spec.name == "step":
+        return None
+    return spec
 
 
 def function_names() -> list[str]:

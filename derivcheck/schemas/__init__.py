@@ -9,10 +9,13 @@
 | ``batch-output`` | one line of ``batch``'s OUT.jsonl |
 | ``question`` | a ``run`` question file (TOML, read into this shape) |
 | ``run`` | ``run --format json`` |
+| ``gradescope`` | ``batch --format gradescope`` (Gradescope's autograder results.json) |
+| ``prairielearn`` | ``batch --format prairielearn`` (PrairieLearn's external grader results) |
 | ``network`` | a network (the fields of ``--net FILE.toml``), used by the others |
 
 >>> sorted(NAMES)
-['batch-input', 'batch-output', 'check', 'gradient', 'network', 'question', 'run', 'vectors']
+['batch-input', 'batch-output', 'check', 'gradescope', 'gradient', 'network', 'prairielearn',
+ 'question', 'run', 'vectors']
 >>> schema("check")["title"]
 'derivcheck check --format json'
 >>> validate({"verdict": "error", "error": {"kind": "parse_error", "message": "expected an "
@@ -27,7 +30,7 @@ from importlib import resources
 __all__ = ["NAMES", "schema", "validate"]
 
 NAMES = ("check", "gradient", "vectors", "batch-input", "batch-output", "question", "run",
-         "network")
+         "network", "gradescope", "prairielearn")
 
 
 @lru_cache(maxsize=None)

@@ -9,7 +9,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.mark.parametrize("name", ["bench_gradients", "bench_check", "bench_oracle",
-                                  "bench_matrices", "soundness"])
+                                  "bench_matrices", "soundness", "bench_serve"])
 def test_benchmark_main_takes_argv(name):
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)

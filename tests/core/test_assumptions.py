@@ -22,7 +22,7 @@ def test_bounds_read_from_texts_and_triples(item, shown):
 
 
 @pytest.mark.parametrize("item, message", [
-    ("x == 1", "cannot read"), ("x > y", "cannot read"), ("x > 1e3", "cannot read"),
+    ("x == 1", "cannot read"), ("x > y + 1", "cannot read"), ("x > 1e3", "cannot read"),
     ("lambda > 0", "not a valid name"), (("x", "=", 1), "not one of"),
     (("x", ">", float("inf")), "not an exact finite"), (("x", ">", "ten"), "cannot read"),
     (("x", ">"), "cannot read"), (("x", ">", sympy.pi), "not an exact finite"),
@@ -62,3 +62,10 @@ def test_interval(texts, interval):
 ])
 def test_holds(point, holds):
     assert Assumptions.parse(["x > 0", "y < 3"]).holds(point) is holds
+
+
+def test_a_relation_between_two_names_is_a_bound():
+    """Issue 16: case conditions such as yhat > y (formerly refused as unreadable)."""
+    (bound,) = Assumptions.parse(["yhat > y"]).bounds
+    assert str(bound) == "yhat > y" and bound.derived
+    assert Assumptions.parse(["yhat > y"]).strict_signs() == {}  # not resolved yet

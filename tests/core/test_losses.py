@@ -32,7 +32,9 @@ def mpf(v):
 
 
 def test_loss_names_are_the_contracts():
-    assert set(LOSSES) == {"half_squared", "squared", "mse", "bce", "cross_entropy"}
+    """l1, none and upstream: issue 16 (networks authors write)."""
+    assert set(LOSSES) == {"half_squared", "squared", "mse", "bce", "cross_entropy", "l1",
+                           "none", "upstream"}
 
 
 @pytest.mark.parametrize("name, outs, ys, point, expected", [
@@ -50,6 +52,9 @@ def test_loss_names_are_the_contracts():
      -(log(Rational(1, 4)) + log(Rational(3, 4))) / 2),
     ("bce", [o1], [y1], {"o1": 1, "y1": 1}, 0),     # log(1) exactly, 0*log(0) never met
     ("cross_entropy", [o1, o2], [y1, y2], {"o1": 0, "o2": 0, "y1": 1, "y2": 0}, log(2)),
+    ("l1", [o1, o2], [y1, y2], {"o1": 3, "y1": 1, "o2": -1, "y2": 1}, 4),
+    ("none", [o1], [y1], {"o1": 3, "y1": 1}, 3),
+    ("upstream", [o1, o2], [y1, y2], {"o1": 3, "y1": 2, "o2": 5, "y2": -1}, 1),
     ("cross_entropy", [o1, o2, o3], [y1, y2, y3],
      {"o1": 1, "o2": 2, "o3": 3, "y1": 0, "y2": 0, "y3": 1},
      log(sympy.exp(1) + sympy.exp(2) + sympy.exp(3)) - 3),
@@ -118,3 +123,8 @@ def test_unknown_loss_lists_known_ones():
     with pytest.raises(SpecError) as err:
         loss_expr("l2", [o1], [y1])
     assert "half_squared" in err.value.hint
+
+
+def test_no_loss_needs_one_output():
+    with pytest.raises(SpecError, match="one output"):
+        loss_expr("none", [o1, o2], [y1, y2])

@@ -1,0 +1,247 @@
+"""Grader back ends: one student's batch results as Gradescope or PrairieLearn files.
+
+``derivcheck batch IN.jsonl -o results.json --format gradescope|prairielearn [--score P]``
+grades every answer (one JSONL line each, CONTRACT section 2) and writes one test per
+answer, named by the answer's id, with the verdict, the counterexample and the diagnosis
+in its output:
+
+* Gradescope's autograder ``results.json``: ``score`` (points), ``tests`` of
+  ``{name, score, max_score, status, output, visibility, tags}``; an answer that cannot
+  be read shows the reading error with the caret under the formula.
+* PrairieLearn's external grader results: ``score`` in [0, 1] and ``tests`` of
+  ``{name, points, max_points, message, output}``; when an answer cannot be read the
+  submission is ``"gradable": false`` with the reading errors in ``format_errors``, so a
+  typo costs the student nothing.
+
+The score policy says what each verdict earns, as a fraction of the answer's point:
+``equivalent=1,equivalent_almost_everywhere=1,not_equivalent=0,unknown=flag,error=flag``
+(the default). ``flag`` means not graded automatically: the answer earns nothing until a
+person looks, its test is tagged ``needs_review`` and the summary names it.
+
+>>> policy = parse_policy("not_equivalent=0.25")
+>>> policy["not_equivalent"], policy["unknown"]
+(0.25, 'flag')
+>>> out = gradescope([{"id": "q1", "verdict": "equivalent", "wrt": "w1", "candidate": "x",
+...                    "gradient": "x", "diagnosis": [], "counterexample": None}], {})
+>>> out["score"], out["tests"][0]["status"]
+(1.0, 'passed')
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from ..errors import DerivcheckError, ParseError
+
+__all__ = ["parse_policy", "gradescope", "prairielearn", "grade_to_file", "DEFAULT_POLICY",
+           "FORMATS", "READING_ERRORS"]
+
+#: What each verdict earns by default (a fraction of the answer's point, or "flag").
+DEFAULT_POLICY = {"equivalent": 1.0, "equivalent_almost_everywhere": 1.0,
+                  "not_equivalent": 0.0, "unknown": "flag", "error": "flag"}
+
+#: Error kinds that mean "the answer could not be read" (the student's typo, not ours).
+READING_ERRORS = ("parse_error", "unknown_name", "limit_exceeded", "assumption_error")
+
+FORMATS = ("gradescope", "prairielearn")
+
+
+class PolicyError(DerivcheckError):
+    """A --score policy that cannot be read."""
+
+    kind = "invalid_policy"
+
+
+def parse_policy(text: str | None) -> dict:
+    """The policy ``verdict=value,...`` over the defaults; a value is a number in [0, 1]
+    or ``flag``.
+
+    >>> parse_policy("unknown=0, error=flag")["unknown"]
+    0.0
+    >>> parse_policy("wrong=1")
+    Traceback (most recent call last):
+    ...
+    derivcheck.app.graders.PolicyError: error: unknown verdict 'wrong' in the score policy at column 1
+      wrong=1
+      ^
+    hint: verdicts: equivalent, equivalent_almost_everywhere, not_equivalent, unknown, error
+    """
+    policy = dict(DEFAULT_POLICY)
+    if not text:
+        return policy
+    at = 0
+    for part in text.split(","):
+        start = at + len(part) - len(part.lstrip())
+        at += len(part) + 1
+        key, sep, value = (s.strip() for s in part.partition("="))
+        if key not in policy:
+            raise PolicyError(f"unknown verdict {key!r} in the score policy", text=text,
+                              position=start, hint="verdicts: " + ", ".join(policy))
+        if not sep:
+            raise PolicyError(f"{key} needs a value: {key}=1, {key}=0.5 or {key}=flag",
+                              text=text, position=start)
+        if value == "flag":
+            policy[key] = "flag"
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not 0.0 <= number <= 1.0:
+            raise PolicyError(f"the score of {key} must be a number from 0 to 1 or 'flag'",
+                              text=text, position=start)
+        policy[key] = number
+    return policy
+
+
+# -- one answer in words ---------------------------------------------------------------------
+
+def _reading_error(record: dict, source: str | None) -> str:
+    """The error as the CLI prints it, with the caret under the formula."""
+    err = record["error"]
+    text = source if err.get("kind") in ("parse_error", "unknown_name") else None
+    return ParseError(err.get("message", ""), text=text, position=err.get("position"),
+                      hint=err.get("hint"), suggestion=err.get("suggestion")).render()
+
+
+def _explain(record: dict, source: str | None) -> str:
+    """What the student sees about one answer."""
+    if "error" in record:
+        return _reading_error(record, source)
+    lines = [f"verdict: {record['verdict']}", f"your formula (read as): {record['candidate']}"]
+    cx = record.get("counterexample")
+    if cx:
+        point = ", ".join(f"{k} = {v}" for k, v in cx["point"].items())
+        lines += [f"counterexample: at {point}",
+                  f"  your formula gives {cx['candidate']}, the gradient is {cx['expected']}"]
+    for d in record.get("diagnosis") or []:
+        lines.append(f"diagnosis ({d['kind']}): {d['message']}")
+    if record.get("reason"):
+        lines.append(f"why: {record['reason']}")
+    if record["verdict"] == "equivalent_almost_everywhere" and record.get("kink_point"):
+        kp = record["kink_point"]
+        point = ", ".join(f"{k} = {v}" for k, v in kp["point"].items())
+        lines.append(f"differs only at kinks, e.g. at {point}")
+    return "\n".join(lines)
+
+
+def _earned(record: dict, policy: dict):
+    """A fraction of the point, or "flag"."""
+    return policy["error" if "error" in record else record["verdict"]]
+
+
+def _name(record: dict) -> str:
+    ident = record.get("id")
+    return ident if isinstance(ident, str) else json.dumps(ident)
+
+
+# -- the formats --------------------------------------------------------------------------------
+
+def gradescope(records: list, sources: dict, policy: dict | None = None,
+               visibility: str = "visible") -> dict:
+    """Gradescope's ``results.json`` for ``records`` (batch output lines, in order);
+    ``sources`` maps a test name to the formula as typed (for the caret)."""
+    policy = policy or DEFAULT_POLICY
+    tests, flagged, total = [], [], 0.0
+    for record in records:
+        name = _name(record)
+        earned = _earned(record, policy)
+        output = _explain(record, sources.get(name))
+        test = {"name": name, "max_score": 1.0, "visibility": visibility}
+        if earned == "flag":
+            flagged.append(name)
+            test.update(score=0.0, status="failed", tags=["needs_review"],
+                        output="Not graded automatically: a person will look at this "
+                               "answer.\n" + output)
+        else:
+            total += earned
+            test.update(score=earned, status="passed" if earned >= 1.0 else "failed",
+                        output=output)
+        tests.append(test)
+    out = {"score": total, "output": _summary(len(records), flagged),
+           "visibility": visibility, "tests": tests}
+    if flagged:
+        out["extra_data"] = {"needs_review": flagged}
+    return out
+
+
+def prairielearn(records: list, sources: dict, policy: dict | None = None) -> dict:
+    """PrairieLearn's external grader results for ``records`` (see :func:`gradescope`)."""
+    policy = policy or DEFAULT_POLICY
+    unreadable = [r for r in records
+                  if "error" in r and r["error"].get("kind") in READING_ERRORS]
+    if unreadable:
+        return {"gradable": False,
+                "format_errors": [f"{_name(r)}: " + _reading_error(r, sources.get(_name(r)))
+                                  for r in unreadable]}
+    tests, flagged, total = [], [], 0.0
+    for record in records:
+        name = _name(record)
+        earned = _earned(record, policy)
+        test = {"name": name, "max_points": 1, "output": _explain(record, sources.get(name))}
+        if earned == "flag":
+            flagged.append(name)
+            test.update(points=0, message="Not graded automatically: a person will look "
+                                          "at this answer.")
+        else:
+            total += earned
+            test.update(points=earned, message=record["verdict"].replace("_", " "))
+        tests.append(test)
+    return {"gradable": True, "score": total / len(records) if records else 0.0,
+            "message": _summary(len(records), flagged), "tests": tests}
+
+
+def _summary(count: int, flagged: list) -> str:
+    text = f"{count} answer{'s' * (count != 1)} checked by derivcheck."
+    if flagged:
+        text += (f" Not graded automatically, for a person to look at: "
+                 f"{', '.join(flagged)}.")
+    return text
+
+
+# -- the command ------------------------------------------------------------------------------
+
+def _sources(in_path: Path) -> tuple[dict, list]:
+    """(test name -> candidate as typed, test names in input order)."""
+    sources, order = {}, []
+    with open(in_path, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError:
+                item = None
+            ident = item.get("id", number) if isinstance(item, dict) else number
+            name = ident if isinstance(ident, str) else json.dumps(ident)
+            order.append(name)
+            if isinstance(item, dict) and isinstance(item.get("candidate"), str):
+                sources.setdefault(name, item["candidate"])
+    return sources, order
+
+
+def grade_to_file(in_path, out_path, fmt: str, *, policy: dict | None = None, jobs: int = 1,
+                  timeout: float | None = None, progress=None):
+    """Grade ``in_path`` (a batch input) and write the ``fmt`` results to ``out_path``;
+    returns the batch :class:`~derivcheck.app.batch.Summary`."""
+    from ..write.files import check_writable, same_file, write_atomic
+    from .batch import run_batch
+    from .batch_files import BatchError
+    in_path, out_path = Path(in_path), Path(out_path)
+    if out_path.exists() and same_file(in_path, out_path):
+        raise BatchError(f"the output {str(out_path)!r} is the input file",
+                         hint="write the results to another file, e.g. results.json")
+    check_writable(out_path)
+    options = {} if timeout is None else {"timeout": timeout}
+    with tempfile.TemporaryDirectory(prefix="derivcheck-grader-") as tmp:
+        lines = Path(tmp) / "records.jsonl"
+        summary = run_batch(in_path, lines, jobs=jobs, progress=progress, **options)
+        records = [json.loads(line) for line in lines.read_text().splitlines() if line]
+    sources, order = _sources(in_path)
+    rank = {name: i for i, name in reversed(list(enumerate(order)))}
+    records.sort(key=lambda r: rank.get(_name(r), len(rank)))
+    result = (gradescope(records, sources, policy) if fmt == "gradescope"
+              else prairielearn(records, sources, policy))
+    write_atomic(out_path, json.dumps(result, indent=1) + "\n")
+    return summary

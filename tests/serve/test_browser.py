@@ -1,0 +1,185 @@
+"""The page in a real browser: Debian's chromium driven by playwright.
+
+Screenshots land in ``$DERIVCHECK_SCREENSHOTS`` (default: pytest's temporary directory).
+"""
+import os
+import shutil
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from .live import live_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SEED = r"\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)x"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with live_server(jobs=2, timeout=10) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert os.path.exists(CHROMIUM), "install Debian's chromium: apt-get install chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("DERIVCHECK_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def open_page(browser, width, url):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    return page, errors
+
+
+def verdict(page, text):
+    expect(page.locator("#verdict")).to_have_text(text, timeout=30_000)
+
+
+def test_type_a_formula_and_check_with_the_keyboard(server, browser, shots):
+    page, errors = open_page(browser, 1000, server + "/")
+    page.fill("#weights", "w1")
+    page.fill("#act", "relu")
+    page.fill("#wrt", "w1")
+    page.focus("#candidate")
+    page.keyboard.type("(y - relu(w1*x))*x")
+    # the live preview reads the formula as the checker will
+    expect(page.locator("#preview-math .katex")).to_be_visible(timeout=20_000)
+    expect(page.locator("#preview-status")).to_contain_text("read as plain text")
+    page.keyboard.press("Control+Enter")
+    verdict(page, "Not the gradient")
+    # both formulas typeset by KaTeX, the counterexample and the diagnosis
+    assert page.locator("#tex-candidate .katex").count() == 1
+    assert page.locator("#tex-gradient .katex").count() == 1
+    assert "Step" in page.inner_text("#tex-gradient")
+    rows = page.locator("#counterexample tbody tr")
+    assert rows.count() == 5  # x, w1, y, your formula, the gradient
+    assert "sign flip" in page.inner_text("#diagnosis")
+    # the address now holds the check, with the CLI's names
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query["weights"] == ["w1"] and query["candidate"] == ["(y - relu(w1*x))*x"]
+    assert query["wrt"] == ["w1"] and query["act"] == ["relu"]
+    page.screenshot(path=str(shots / "check-1000.png"), full_page=True)
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1000, 400])
+def test_a_shared_link_runs_the_check(server, browser, shots, width):
+    query = urllib.parse.urlencode({"weights": "W0", "act": "relu", "candidate": SEED})
+    page, errors = open_page(browser, width, f"{server}/?{query}")
+    verdict(page, "Not the gradient")
+    assert page.input_value("#candidate") == SEED
+    assert "W^{(0)} as W0" in page.inner_text("#readings")
+    assert "missing gate" in page.inner_text("#diagnosis")
+    katex_spans = page.locator("#result .katex")
+    assert katex_spans.count() >= 2
+    # nothing wider than the window: the page reads at 400 px without sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(shots / f"seed-{width}.png"), full_page=True)
+    assert errors == []
+
+
+def test_equations_and_a_correct_formula(server, browser, shots):
+    params = [("forward", "z1 = w1*x + b1"), ("forward", "h = relu(z1)"),
+              ("forward", "yhat = w2*h"), ("wrt", "w2"),
+              ("candidate", "(yhat - y)*h"), ("kink-convention", "torch")]
+    page, errors = open_page(browser, 1000, f"{server}/?{urllib.parse.urlencode(params)}")
+    verdict(page, "Correct")
+    assert page.is_checked('input[name="kind"][value="equations"]')
+    assert page.input_value("#forward").splitlines() == [v for k, v in params[:3]]
+    assert page.input_value("#kink-convention") == "torch"
+    assert errors == []
+
+
+def test_bad_input_shows_the_caret_and_selects_the_spot(server, browser, shots):
+    query = urllib.parse.urlencode({"weights": "w1", "act": "relu", "wrt": "w1",
+                                    "candidate": "x*(relu(w1*x)-y))"})
+    page, errors = open_page(browser, 400, f"{server}/?{query}")
+    verdict(page, "Your input could not be read")
+    text = page.inner_text("#error-text").splitlines()
+    assert text[1:3] == ["  x*(relu(w1*x)-y))", "                  ^"]
+    assert page.evaluate("document.activeElement.id") == "candidate"
+    assert page.evaluate("document.activeElement.selectionStart") == 16
+    page.screenshot(path=str(shots / "error-400.png"), full_page=True)
+    assert errors == []
+
+
+def test_back_button_restores_the_earlier_check(server, browser):
+    query = urllib.parse.urlencode({"weights": "w1", "act": "relu", "wrt": "w1",
+                                    "candidate": "(relu(w1*x) - y)*step(w1*x)*x"})
+    page, _ = open_page(browser, 1000, f"{server}/?{query}")
+    verdict(page, "Correct")
+    page.fill("#candidate", "(relu(w1*x) - y)*x")
+    page.click("#check")
+    verdict(page, "Not the gradient")
+    page.go_back()
+    verdict(page, "Correct")
+    assert page.input_value("#candidate") == "(relu(w1*x) - y)*step(w1*x)*x"
+
+
+@pytest.mark.pdf
+def test_download_the_sheet(server, browser):
+    query = urllib.parse.urlencode({"weights": "w1,w2", "act": "relu", "wrt": "w1",
+                                    "candidate": "x"})
+    page = browser.new_page(accept_downloads=True)
+    page.goto(f"{server}/?{query}")
+    verdict(page, "Not the gradient")
+    with page.expect_download(timeout=60_000) as info:
+        page.click("#download-sheet")
+    path = info.value.path()
+    assert info.value.suggested_filename == "sheet.pdf"
+    assert Path(path).read_bytes().startswith(b"%PDF-")
+
+
+def test_a_long_gradient_scrolls_in_its_box_not_the_page(server, browser, shots):
+    weights = ",".join(f"w{k}" for k in range(1, 15))
+    query = urllib.parse.urlencode({"weights": weights, "act": "sigmoid", "wrt": "w1",
+                                    "candidate": "dC/dz2*w2*sigmoid(z1)*x"})
+    page, errors = open_page(browser, 400, f"{server}/?{query}")
+    verdict(page, "Not the gradient")
+    assert page.locator("#tex-definitions .katex").count() == 1  # the definitions it uses
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    box = page.locator("#tex-gradient")
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth")  # it scrolls sideways
+    page.screenshot(path=str(shots / "deep-400.png"), full_page=True)
+    assert errors == []
+
+
+def tab_to(page, element_id: str, limit: int = 40) -> int:
+    """Press Tab until ``element_id`` has the focus; how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == element_id:
+            return presses
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_keyboard_alone(server, browser):
+    page, errors = open_page(browser, 1000, server + "/?weights=w1&act=relu")
+    tab_to(page, "wrt")
+    page.keyboard.type("w1")
+    tab_to(page, "candidate")
+    page.keyboard.type("(relu(w1*x) - y)*step(w1*x)*x")
+    tab_to(page, "check")
+    page.keyboard.press("Enter")
+    verdict(page, "Correct")
+    # the result takes the focus, so a screen reader reads the verdict next
+    assert page.evaluate("document.activeElement.id") == "result"
+    tab_to(page, "download-report")
+    assert errors == []
