@@ -7,7 +7,13 @@ apart), one torch float64 forward+backward on the same values (``nn.Linear`` lay
 the same network built node by node from torch scalars (what ``compare_torch`` without
 a module runs), and ``torch.autograd.gradcheck`` on the same network.
 
-Run: ``python benchmarks/bench_oracle.py``.
+Then the oracle at training sizes: a 784-128-10 ReLU MLP with biases and softmax
+cross-entropy, one example: numpy float64 forward+backward against derivcheck's exact
+point (:class:`~derivcheck.oracle.arrays.ArrayOracle`), and the exact rational part with
+python-flint ``fmpq_mat`` and with numpy object arrays of Fractions (how the backend was
+picked).
+
+Run: ``python benchmarks/bench_oracle.py [--quick]``.
 """
 from __future__ import annotations
 
@@ -98,7 +104,101 @@ def main(argv=None) -> None:
     print(f"  torch node by node (torch_forward)        {scalar * 1e3:9.2f} ms")
     print(f"  torch.autograd.gradcheck, one point       {gradcheck * 1e3:9.1f} ms")
     print(f"  exact / torch forward+backward            {exact / dense:9.1f} x  (target: 10 x)")
+    print_training_size(quick="--quick" in (argv or []))
 
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+# --- the oracle at training sizes (issue 19) ------------------------------------------------
+
+TRAIN_WIDTHS = (784, 128, 10)
+
+
+def _numpy_step(a: dict):
+    """float64 forward+backward of the 784-128-10 ReLU MLP, softmax cross-entropy."""
+    import numpy as np
+    z1 = a["W1"] @ a["X"] + a["b1"]
+    h = np.maximum(z1, 0)
+    z2 = a["W2"] @ h + a["b2"]
+    e = np.exp(z2 - z2.max(axis=0))
+    p = e / e.sum(axis=0)
+    dz2 = p - a["Y"]
+    dw2, db2 = dz2 @ h.T, dz2.sum(axis=1, keepdims=True)
+    dz1 = (a["W2"].T @ dz2) * (z1 > 0)
+    return dz1 @ a["X"].T, dz1.sum(axis=1, keepdims=True), dw2, db2
+
+
+def _rational_backends(a: dict) -> dict:
+    """The exact rational part (forward, ReLU mask, backward with a squared loss) with
+    python-flint ``fmpq_mat`` and with numpy object arrays of Fractions, conversion of the
+    float arrays included: seconds per point."""
+    from fractions import Fraction
+
+    import flint
+    import numpy as np
+
+    def fmpq(x):
+        n, d = float(x).as_integer_ratio()
+        return flint.fmpq(n, d)
+
+    def flint_step():
+        m = {k: flint.fmpq_mat(v.shape[0], v.shape[1], [fmpq(x) for x in v.ravel()])
+             for k, v in a.items()}
+        z1 = m["W1"] * m["X"] + m["b1"]
+        mask = [1 if z1[i, 0] > 0 else 0 for i in range(z1.nrows())]
+        h = flint.fmpq_mat(z1.nrows(), 1, [z1[i, 0] * mask[i] for i in range(z1.nrows())])
+        dz2 = m["W2"] * h + m["b2"] - m["Y"]
+        dw2 = dz2 * h.transpose()
+        da = m["W2"].transpose() * dz2
+        dz1 = flint.fmpq_mat(da.nrows(), 1, [da[i, 0] * mask[i] for i in range(da.nrows())])
+        return dz1 * m["X"].transpose(), dw2
+
+    def fraction_step():
+        m = {k: np.array([Fraction(float(x)) for x in v.ravel()], dtype=object)
+             .reshape(v.shape) for k, v in a.items()}
+        z1 = m["W1"] @ m["X"] + m["b1"]
+        mask = z1 > 0
+        h = np.where(mask, z1, 0)
+        dz2 = m["W2"] @ h + m["b2"] - m["Y"]
+        dz1 = (m["W2"].T @ dz2) * mask
+        return dz1 @ m["X"].T, dz2 @ h.T
+
+    return {"python-flint fmpq_mat": _per_call(flint_step, 1),
+            "numpy object Fractions": _per_call(fraction_step, 1)}
+
+
+def training_size(quick: bool = False) -> dict:
+    """Seconds per point: numpy float64, derivcheck exact (cross-entropy, arb balls),
+    derivcheck exact rational part, flint and Fraction backends; and the ratio."""
+    from derivcheck.core.network import mlp as build
+    from derivcheck.oracle.array_points import random_arrays
+    from derivcheck.oracle.arrays import ArrayOracle
+
+    net = build(list(TRAIN_WIDTHS), "relu,identity", bias=True, loss="cross_entropy",
+                oracle=True)
+    arrays = random_arrays(net, 0)
+    oracle = ArrayOracle(net, "torch")
+    oracle.gradients(arrays)                         # flint and the kink table, loaded once
+    out = {"numpy float64": _per_call(lambda: _numpy_step(arrays), 50 if quick else 500),
+           "derivcheck exact (cross-entropy)": _per_call(lambda: oracle.gradients(arrays),
+                                                         2 if quick else 10)}
+    squared = ArrayOracle(build(list(TRAIN_WIDTHS), "relu,identity", bias=True,
+                                loss="half_squared", oracle=True), "torch")
+    out["derivcheck exact (squared loss)"] = _per_call(lambda: squared.gradients(arrays),
+                                                       2 if quick else 10)
+    if not quick:
+        out.update(_rational_backends(arrays))
+    return out
+
+
+def print_training_size(quick: bool = False) -> None:
+    times = training_size(quick)
+    base = times["numpy float64"]
+    print(f"\nnetwork {'-'.join(map(str, TRAIN_WIDTHS))}, ReLU, biases, softmax cross-entropy "
+          "(101,770 parameters), one example, per point:")
+    for name, t in times.items():
+        print(f"  {name:<36} {t * 1e3:9.2f} ms  {t / base:8.1f} x numpy")
+    exact = times["derivcheck exact (cross-entropy)"]
+    print(f"  exact / numpy float64 forward+backward {exact / base:9.1f} x  (target: 50 x)")

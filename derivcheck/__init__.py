@@ -31,6 +31,12 @@ def __getattr__(name):
     if name == "Oracle":
         from .oracle.exact import Oracle
         return Oracle
+    if name == "gradcheck":
+        from .oracle.gradcheck import gradcheck
+        return gradcheck
+    if name == "strategies":
+        import importlib
+        return importlib.import_module(".strategies", __name__)
     if name in ("compare_numpy", "compare_torch"):
         from .oracle import adapters
         return getattr(adapters, name)
@@ -41,6 +47,7 @@ def __getattr__(name):
 
 
 __all__ = ["check", "assert_gradient", "chain", "mlp", "forward", "load", "from_dict",
-           "Network", "MatrixNetwork", "Oracle", "Result", "Witness", "Diagnosis",
-           "DerivcheckError", "ParseError", "SpecError", "LimitError", "get_convention", "compare_numpy",
+           "Network", "MatrixNetwork", "Oracle", "gradcheck", "Result", "Witness", "Diagnosis",
+           "DerivcheckError", "ParseError", "SpecError", "LimitError", "get_convention",
+           "compare_numpy",
            "compare_torch", "write_sheet", "__version__"]

@@ -30,6 +30,12 @@ MAX_DEPTH = 1_000
 MAX_WIDTH = 256
 #: Weights and biases of one MLP (building 10,000 takes about 2 s).
 MAX_PARAMETERS = 10_000
+#: The oracle at training sizes (test vectors, gradients at points; no symbolic work):
+#: units in one layer, weights and biases in all (a 784-128-10 MLP has 101,770), and
+#: units times examples of one batch.
+MAX_ORACLE_WIDTH = 65_536
+MAX_ORACLE_PARAMETERS = 20_000_000
+MAX_ORACLE_ACTIVATIONS = 10_000_000
 #: Scalar entries (inputs, weights, targets, pre-activations...) of one instance of a matrix
 #: network, at the sizes a check uses.
 MAX_INSTANCE_ENTRIES = 3_000

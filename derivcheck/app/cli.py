@@ -162,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0,
                    help="random seed of the points (default %(default)s): the same seed "
                         "gives the same vectors")
-    v.add_argument("-o", "--output", help="vectors.json (default: standard output)")
+    v.add_argument("--format", choices=("json", "npz"), dest="vectors_format",
+                   default="json", help="json (default) or npz: arrays by name (MLPs; "
+                                        "needs -o)")
+    v.add_argument("-o", "--output", help="vectors.json or vectors.npz (default: standard "
+                                          "output)")
     _timeout_option(v, "seconds the command may take")
 
     r = sub.add_parser("parse", help="show how a formula was read", epilog=epilog("parse"),

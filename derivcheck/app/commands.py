@@ -26,13 +26,14 @@ __all__ = ["cmd_check", "cmd_gradient", "cmd_sheet", "cmd_vectors", "cmd_parse",
            "network_from_args", "read_candidate", "within_budget"]
 
 
-def network_from_args(args):
-    """A Network from the network options (or --net)."""
+def network_from_args(args, *, oracle: bool = False):
+    """A Network from the network options (or --net); ``oracle``: for test vectors, so an
+    MLP past the symbolic limits is a matrix network within the oracle's own limits."""
     from ..core.network import build
     from ..core.spec import NetworkSpec
 
     if args.net:
-        spec = NetworkSpec.from_toml(args.net)
+        spec = NetworkSpec.from_toml(args.net, oracle=oracle)
         spec.define = spec.define + [d.strip() for d in getattr(args, "define", None) or ()]
         return build(spec)
     data = {}
@@ -56,7 +57,7 @@ def network_from_args(args):
                        ("define", getattr(args, "define", None))):
         if value:
             data[key] = value
-    return build(NetworkSpec.from_dict(data))
+    return build(NetworkSpec.from_dict(data, oracle=oracle))
 
 
 def _decode(raw: bytes, where: str) -> str:
@@ -160,14 +161,6 @@ def cmd_check(args) -> int:
     return result.exit_code
 
 
-def _scalar_only(net, what: str) -> None:
-    """A clear error where a matrix network is not supported yet."""
-    if getattr(net, "is_matrix", False):
-        raise SpecError(f"{what} is not written for matrix networks yet",
-                        hint="check formulas with 'derivcheck check'; 'derivcheck gradient' "
-                             "prints the matrix gradients")
-
-
 def _matrix_gradients(net, args) -> str:
     grads = net.gradients()
     if args.wrt:
@@ -247,15 +240,25 @@ def cmd_sheet(args) -> int:
 
 
 def cmd_vectors(args) -> int:
-    from ..oracle.vectors import make_vectors
+    """Test vectors: the scalar format for chains, equations and small MLPs; named arrays
+    (JSON, or ``--format npz``) for matrix networks and MLPs at training sizes, which are
+    built within the oracle's own limits."""
+    npz = args.vectors_format == "npz"
+    if npz and not args.output:
+        raise SpecError("--format npz needs an output file", hint="add -o vectors.npz")
     if args.output:
         _check_output(args, args.output, suffixes=())
     if args.points == 0 and not args.kinks:
         raise SpecError("--points 0 without --kinks asks for no vectors at all",
                         hint="ask for at least one point, or add --kinks")
     with within_budget(args.timeout, "computing the test vectors"):
-        net = network_from_args(args)
-        _scalar_only(net, "derivcheck vectors")
+        net = network_from_args(args, oracle=True)
+        if getattr(net, "is_matrix", False) or npz and net.spec.kind == "mlp":
+            return _array_vectors(net, args, npz)
+        if npz:
+            raise SpecError("--format npz writes the arrays of an MLP",
+                            hint="describe the network with --widths, or use JSON")
+        from ..oracle.vectors import make_vectors
         data = make_vectors(net, points=args.points, kinks=args.kinks,
                             convention=args.kink_convention, seed=args.seed)
     text = json.dumps(data, indent=1, allow_nan=False)
@@ -264,6 +267,28 @@ def cmd_vectors(args) -> int:
         print(f"{len(data['vectors'])} vectors written to {args.output}")
     else:
         print(text)
+    return 0
+
+
+def _array_vectors(net, args, npz: bool) -> int:
+    """Test vectors of a matrix network: named arrays as JSON or npz."""
+    import io
+
+    from ..oracle.array_vectors import make_array_vectors, save_npz
+    data = make_array_vectors(net, points=args.points, kinks=args.kinks,
+                              convention=args.kink_convention, seed=args.seed,
+                              arrays_out=npz)
+    if npz:
+        buffer = io.BytesIO()
+        save_npz(data, buffer)
+        write_atomic(args.output, buffer.getvalue())
+    else:
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        if not args.output:
+            print(text)
+            return 0
+        write_atomic(args.output, text + "\n")
+    print(f"{len(data['vectors'])} vectors written to {args.output}")
     return 0
 
 

@@ -160,9 +160,10 @@ class Network:
         return bw.expand(self.graph.loss)
 
 
-def from_dict(data: dict):
-    """A network from the fields of a TOML file or a batch line."""
-    return build(NetworkSpec.from_dict(data))
+def from_dict(data: dict, *, oracle: bool = False):
+    """A network from the fields of a TOML file or a batch line (``oracle``: for the
+    oracle only, within its own limits; see :meth:`NetworkSpec.from_dict`)."""
+    return build(NetworkSpec.from_dict(data, oracle=oracle))
 
 
 def build(spec: NetworkSpec):
@@ -203,10 +204,13 @@ def chain(weights, activations="relu", *, biases=None, input="x", target="y",
 
 
 def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
-        loss="half_squared", batch=None, style=None, reduce=None, define=None):
+        loss="half_squared", batch=None, style=None, reduce=None, define=None, oracle=False):
     """A fully connected network with the given layer widths (weights W{k}_{ij}); with a
     ``batch``, a ``style`` or size names among the widths, a matrix network (CONTRACT
-    section 5). ``define``: the author's own names."""
+    section 5). ``define``: the author's own names. ``oracle=True``: for the oracle only,
+    so sizes people train (``mlp([784, 128, 10], "relu,identity", bias=True,
+    loss="cross_entropy", oracle=True)``) are a matrix network within the oracle's
+    limits."""
     data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss}
     for key, value in (("batch", batch), ("style", style), ("reduce", reduce),
                        ("define", define)):
@@ -216,7 +220,7 @@ def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
         data["input"] = inputs
     if targets:
         data["target"] = targets
-    return from_dict(data)
+    return from_dict(data, oracle=oracle)
 
 
 def forward(equations, *, inputs="x", target="y", loss="half_squared",

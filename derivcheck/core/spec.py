@@ -105,6 +105,34 @@ def _check_mlp_size(widths: list[int], bias: bool) -> None:
                                                      "gradient structure")
 
 
+def _past_symbolic(widths: list, data: dict) -> bool:
+    """Whole-number widths past the symbolic path's limits."""
+    try:
+        _check_mlp_size([int(w) for w in widths], bool(data.get("bias", data.get("biases"))))
+    except (NetworkLimitError, ValueError, TypeError):
+        return True
+    return False
+
+
+def _check_oracle_size(widths: list, bias: bool, batch) -> None:
+    """The oracle's limits: units per layer, parameters, and entries of one batch."""
+    if not all(isinstance(w, int) or str(w).isdigit() for w in widths):
+        return
+    widths = [int(w) for w in widths]
+    for i, w in enumerate(widths):
+        if not 1 <= w <= limits.MAX_ORACLE_WIDTH:
+            raise NetworkLimitError(f"widths for the oracle are 1 to {limits.MAX_ORACLE_WIDTH} "
+                                    "units", position=i)
+    count = sum((a + bias) * b for a, b in zip(widths, widths[1:]))
+    if count > limits.MAX_ORACLE_PARAMETERS:
+        raise NetworkLimitError(f"more than {limits.MAX_ORACLE_PARAMETERS} weights and biases "
+                                "for the oracle", position=0)
+    m = int(batch) if isinstance(batch, int) or str(batch).isdigit() else 1
+    if m * sum(widths) > limits.MAX_ORACLE_ACTIVATIONS:
+        raise NetworkLimitError(f"more than {limits.MAX_ORACLE_ACTIVATIONS} units times "
+                                "examples for the oracle", position=0)
+
+
 def _definitions(value) -> list[str]:
     """``define``: one definition or a list of them (text), at most MAX_DEPTH, each at most
     one formula long; they are read when the network's names are.
@@ -169,8 +197,13 @@ class NetworkSpec:
     define: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "NetworkSpec":
-        """From the fields of a TOML file or a batch line (see CONTRACT section 2)."""
+    def from_dict(cls, data: dict, *, oracle: bool = False) -> "NetworkSpec":
+        """From the fields of a TOML file or a batch line (see CONTRACT section 2).
+
+        ``oracle``: the network is for the oracle only (test vectors, gradients at
+        points), so an MLP past the symbolic limits is a matrix network within the
+        oracle's own limits (:data:`derivcheck.limits.MAX_ORACLE_WIDTH`, ...).
+        """
         if not isinstance(data, dict):
             raise SpecError("a network must be an object with fields such as weights, "
                             "activations, loss or forward")
@@ -203,7 +236,8 @@ class NetworkSpec:
             acts = _split_activations(acts)
             extra = {k: data[k] for k in _MATRIX_FIELDS if data.get(k) is not None}
             if isinstance(widths, list) and (extra or "softmax" in acts or any(
-                    isinstance(w, str) and not w.strip().isdigit() for w in widths)):
+                    isinstance(w, str) and not w.strip().isdigit() for w in widths)
+                    or oracle and _past_symbolic(widths, data)):
                 if define:
                     raise SpecError("define is not read for matrix networks yet",
                                     hint="write the formula with the network's own names")
@@ -211,7 +245,7 @@ class NetworkSpec:
                     raise SpecError(f"the loss {loss!r} is not available for matrix networks "
                                     "yet", hint="use it with a chain, an MLP of numbers or "
                                                 "forward equations")
-                return cls._matrix(widths, acts, data, extra, loss)
+                return cls._matrix(widths, acts, data, extra, loss, oracle=oracle)
             if not isinstance(widths, list) or not all(
                     (isinstance(w, int) and not isinstance(w, bool))
                     or (isinstance(w, str) and w.strip().isdigit() and len(w.strip()) < 6)
@@ -254,7 +288,7 @@ class NetworkSpec:
                    define=define)
 
     @classmethod
-    def _matrix(cls, widths, acts, data, extra, loss) -> "NetworkSpec":
+    def _matrix(cls, widths, acts, data, extra, loss, oracle=False) -> "NetworkSpec":
         """An MLP with matrix names, a batch or a style (sizes may be names)."""
         for w in widths:
             if isinstance(w, bool) or not isinstance(w, (int, str)):
@@ -272,7 +306,10 @@ class NetworkSpec:
         if "batch" in extra and not isinstance(extra["batch"], (int, str)):
             raise SpecError(f"batch must be a size name or a number, got {extra['batch']!r}")
         numeric = [int(w) for w in widths if isinstance(w, int) or w.isdigit()]
-        if numeric and max(numeric) > limits.MAX_WIDTH:
+        if oracle:
+            _check_oracle_size(widths, bool(data.get("bias", data.get("biases", False))),
+                               extra.get("batch"))
+        elif numeric and max(numeric) > limits.MAX_WIDTH:
             raise NetworkLimitError(f"a width past {limits.MAX_WIDTH} units", position=0)
         _check_depth(len(widths) - 1, "layers")
         return cls("matrix", widths=widths, activations=acts,
@@ -280,7 +317,7 @@ class NetworkSpec:
                    matrix=extra)
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> "NetworkSpec":
+    def from_toml(cls, path: str | Path, *, oracle: bool = False) -> "NetworkSpec":
         """Read a ``--net FILE.toml``."""
         p = Path(path)
         try:
@@ -299,7 +336,7 @@ class NetworkSpec:
             raise SpecError(f"{p.name}: {exc}") from None
         except RecursionError:
             raise NetworkLimitError(f"{p.name} nests too deeply", position=0) from None
-        return cls.from_dict(data.get("network", data))
+        return cls.from_dict(data.get("network", data), oracle=oracle)
 
     def to_dict(self) -> dict:
         """The fields back, as JSON output shows the network."""

@@ -299,7 +299,18 @@ _PROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Oracle:
-    """Exact gradients of ``net`` under one kink convention (see the module docstring)."""
+    """Exact gradients of ``net`` under one kink convention (see the module docstring).
+
+    For a matrix network (``derivcheck.mlp([784, 128, 10], ..., oracle=True)``, or any
+    MLP with a batch or a style) this is an
+    :class:`~derivcheck.oracle.arrays.ArrayOracle`: named arrays in, named arrays out.
+    """
+
+    def __new__(cls, net=None, convention="any", **kwargs):
+        if getattr(net, "is_matrix", False):
+            from .arrays import ArrayOracle
+            return ArrayOracle(net, convention)
+        return super().__new__(cls)
 
     def __init__(self, net, convention: str | Convention = "any", *, dps: int = DEFAULT_DPS):
         self.net = net = from_dict(net) if isinstance(net, dict) else net

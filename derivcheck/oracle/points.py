@@ -64,7 +64,7 @@ def _assumptions(net, assume) -> Assumptions:
 
 def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any") -> dict:
     """A point of quarters up to 3: parameters nonzero, inputs positive, targets in
-    [0, 1] for bce and cross_entropy. ``rng`` is a :class:`random.Random` or a seed.
+    [0, 1] for bce and one-hot for cross_entropy. ``rng`` is a :class:`random.Random` or a seed.
 
     Draws again (up to 24 times, with ever smaller weights and inputs) while a sigmoid
     or tanh unit saturates, or while the point is a kink under the convention
@@ -82,10 +82,23 @@ def random_point(net, rng=None, *, assume=None, avoid_kinks: str | None = "any")
         shrink = 2 ** (attempt // 4)
         point = {s: _draw(net, s, rng, [b for b in bounds if b.symbol == s], shrink)
                  for s in net.variables}
+        _one_hot(net, point, rng, bounds)
         if not _saturated(net, point) and (avoid_kinks is None
                                            or not is_kink(net, point, avoid_kinks)):
             break
     return point
+
+
+def _one_hot(net, point: dict, rng: random.Random, bounds: list) -> None:
+    """Cross-entropy targets as a one-hot distribution (a class), unless assumptions bound
+    them: targets such as (1, 1/2) are no distribution and no label."""
+    targets = list(net.targets)
+    if net.spec.loss != "cross_entropy" or len(targets) < 2 or any(
+            b.symbol in targets for b in bounds):
+        return
+    k = rng.randrange(len(targets))
+    for i, t in enumerate(targets):
+        point[t] = Fraction(int(i == k))
 
 
 def _saturated(net, point: dict) -> bool:

@@ -9,6 +9,9 @@ SymPy and torch are imported only when a test uses the fixture.
         net = derivcheck.mlp([2, 3, 1], "relu,identity", loss="squared")
         gradient_oracle.check(net, my_backward)          # numpy-style backward pass
         gradient_oracle.check_torch(net, my_module)      # torch autograd on a module
+        gradient_oracle.check_arrays(big_net, backward)  # whole arrays: W1, b1, X, Y ...
+        gradient_oracle.check_torch_module(model, torch.nn.CrossEntropyLoss(), batch=32)
+        gradient_oracle.check_jax(net, loss_fn, params)  # jax.grad over a params pytree
         assert my_grads(point) == gradient_oracle.expected(net, point)
 
 ``check`` and ``check_torch`` test random points and one point exactly on each kink, and
@@ -132,6 +135,48 @@ class GradientOracle:
             raise AssertionError(str(result))
         return result
 
+    def _raise(self, result):
+        __tracebackhide__ = True
+        if not result:
+            raise AssertionError(str(result))
+        return result
+
+    def check_arrays(self, net, backward_fn, convention=None, points=None, kinks=True,
+                     **options):
+        """Check ``backward_fn(arrays) -> {parameter: gradient array}`` over whole arrays
+        (an MLP at any size, style names and layout: ``W1``, ``b1``, ``X``, ``Y``)."""
+        __tracebackhide__ = True
+        from derivcheck.oracle.array_compare import compare_arrays
+
+        return self._raise(compare_arrays(net, backward_fn, **self._array_options(
+            convention, points, kinks, options)))
+
+    def check_torch_module(self, model, loss_fn, batch=None, convention=None, points=None,
+                           kinks=True, **options):
+        """Check torch autograd on ``model`` (nn.Sequential or a module whose forward runs
+        its layers in order) with ``loss_fn`` (an nn loss module), mapped automatically."""
+        __tracebackhide__ = True
+        from derivcheck.oracle.torch_module import compare_torch_module
+
+        return self._raise(compare_torch_module(model, loss_fn, batch=batch,
+                                                **self._array_options(convention, points,
+                                                                      kinks, options)))
+
+    def check_jax(self, net, loss_fn, params, convention=None, points=None, kinks=True,
+                  **options):
+        """Check ``jax.grad(loss_fn)(params, X, Y)`` (see
+        :mod:`derivcheck.oracle.jax_adapter`); the convention defaults to jax's."""
+        __tracebackhide__ = True
+        from derivcheck.oracle.jax_adapter import compare_jax
+
+        opts = self._array_options(convention or "jax", points, kinks, options)
+        return self._raise(compare_jax(net, loss_fn, params, **opts))
+
+    def _array_options(self, convention, points, kinks, options) -> dict:
+        # at training sizes a point costs milliseconds, not microseconds: a few suffice
+        return dict(options, convention=convention or self.convention,
+                    points=min(self.points, 2) if points is None else points, kinks=kinks)
+
     def expected(self, net, point: dict, convention=None, **tolerances) -> ExpectedGradients:
         """The exact gradients at ``point``, to compare with ``==``."""
         return ExpectedGradients(net, point, convention or self.convention, **tolerances)
@@ -160,5 +205,8 @@ def pytest_assertrepr_compare(config, op, left, right):
             return ours.explain(other)
         adapters = sys.modules.get("derivcheck.oracle.adapters")
         if adapters is not None and isinstance(ours, adapters.Comparison):
+            return ["derivcheck comparison:", *str(ours).splitlines()]
+        arrays = sys.modules.get("derivcheck.oracle.array_compare")
+        if arrays is not None and isinstance(ours, arrays.ArrayComparison):
             return ["derivcheck comparison:", *str(ours).splitlines()]
     return None

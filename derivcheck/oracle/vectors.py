@@ -35,7 +35,8 @@ def make_vectors(net, *, points: int = 8, kinks: bool = True, convention="torch"
     oracle = Oracle(net, convention)
     vectors = []
     for point, at_kink in sample_points(net, points=points, kinks=kinks,
-                                        convention=convention, seed=seed, assume=assume):
+                                        convention=convention, seed=seed, assume=assume,
+                                        float_exact=True):
         loss, gradients = oracle.loss_and_gradients(point)
         vectors.append({
             "point": {s.name: format_value(v) for s, v in point.items()},

@@ -48,9 +48,16 @@ def test_gradient_prints_the_backward_pass(capsys):
     assert data["definitions"]["dJ/dZ1"] == "dJ/dA1 * tanh_prime(Z1)"
 
 
-def test_vectors_not_written_for_matrices_is_a_clear_error(capsys):
-    code, _, err = run(capsys, "vectors", *NG)
+def test_latex_gradients_not_written_for_matrices_is_a_clear_error(capsys):
+    code, _, err = run(capsys, "gradient", *NG, "--format", "latex")
     assert code == 2 and "not written for matrix networks" in err
+
+
+def test_vectors_of_a_matrix_network_need_numeric_widths(capsys):
+    """vectors gives named arrays for matrix networks now (CONTRACT section 5); sizes
+    given as names cannot be drawn."""
+    code, _, err = run(capsys, "vectors", *NG)
+    assert code == 2 and "widths as numbers" in err
 
 
 def test_parse_shows_the_shape(capsys):

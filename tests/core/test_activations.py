@@ -38,6 +38,18 @@ def _elu(v, a):
     return v if v > 0 else a * (mpmath.exp(v) - 1)
 
 
+
+
+def _gelu_tanh_u(v):
+    """sqrt(2/pi) (v + 0.044715 v^3), at the working precision."""
+    return mpmath.sqrt(2 / mpmath.pi) * (v + mpmath.mpf(44715) / 1000000 * v**3)
+
+
+def _gelu_tanh_slope(v):
+    t, c, k = mpmath.tanh(_gelu_tanh_u(v)), mpmath.sqrt(2 / mpmath.pi), mpmath.mpf(44715) / 10**6
+    return (1 + t) / 2 + v * (1 - t * t) * c * (1 + 3 * k * v * v) / 2
+
+
 #: Independent forward implementations (spec text -> (value, a) -> mpf).
 REFERENCE = {
     "relu": lambda v: max(v, 0),
@@ -58,6 +70,7 @@ REFERENCE = {
     "hardtanh": lambda v: min(max(v, -1), 1),
     "relu6": lambda v: min(max(v, 0), 6),
     "gelu": lambda v: v * (1 + mpmath.erf(v / mpmath.sqrt(2))) / 2,
+    "gelu_tanh": lambda v: v * (1 + mpmath.tanh(_gelu_tanh_u(v))) / 2,
     "swish": lambda v: v / (1 + mpmath.exp(-v)),
     "silu": lambda v: v / (1 + mpmath.exp(-v)),
     "hardswish": lambda v: v * min(max(v + 3, 0), 6) / 6,
@@ -84,6 +97,7 @@ REFERENCE_SLOPE = {
     "relu6": lambda v: 1 if 0 < v < 6 else 0,
     "gelu": lambda v: (1 + mpmath.erf(v / mpmath.sqrt(2))) / 2
     + v * mpmath.exp(-v * v / 2) / mpmath.sqrt(2 * mpmath.pi),
+    "gelu_tanh": _gelu_tanh_slope,
     "swish": lambda v: 1 / (1 + mpmath.exp(-v))
     + v * mpmath.exp(-v) / (1 + mpmath.exp(-v)) ** 2,
     "silu": lambda v: 1 / (1 + mpmath.exp(-v))

@@ -65,8 +65,9 @@ def test_facets_are_well_formed(prim):
         sides = prim.sides(profile)
         assert all(isinstance(s, Side) for s in sides)
         assert len(sides) == (prim.operands if prim.operands > 1 else len(prim.kinks))
-    if prim.operands == 1:
-        assert all(Rational(k).is_Rational for k in prim.kinks)
+    if prim.operands == 1:     # a number, or a parameter's name (clamp's a and b)
+        assert all(k in {p.name for p in prim.params} or Rational(k).is_Rational
+                   for k in prim.kinks)
     else:
         assert len(prim.kinks) <= 1
     assert (prim.jax is None) == (prim.torch is None)
@@ -140,10 +141,12 @@ def test_each_profile_takes_its_declared_side_on_each_kink(prim):
     tie take their left limit), from above, or the mean of the two."""
     expr = example(prim)
     eps = Rational(1, 10**9)
-    others = {Symbol(p.name): Rational(1, 4) for p in prim.params if p.default is None}
+    others = {Symbol(p.name): Rational(1 + 2 * i, 4)
+              for i, p in enumerate(prim.params) if p.default is None}
     for profile in prim.at_kink:
         for i, x in enumerate(operands(prim), 1):
-            kinks = [Rational(k) for k in prim.kinks] if prim.operands == 1 else [Rational(1, 2)]
+            kinks = [others.get(Symbol(k)) or Rational(k) for k in prim.kinks] \
+                if prim.operands == 1 else [Rational(1, 2)]
             for j, k in enumerate(kinks):
                 side = prim.sides(profile)[i - 1 if prim.operands > 1 else j]
                 point = {**others, **{s: Rational(1, 2) for s in operands(prim)}, x: k}

@@ -197,3 +197,16 @@ def test_random_points_keep_sigmoid_and_tanh_unsaturated():
         values = Oracle(net).values(random_point(net, seed))
         assert all(abs(values[S(f"z1_{j}")]) <= 3 and abs(values[S(f"z2_{j}")]) <= 6
                    for j in (1, 2, 3))
+
+
+def test_cross_entropy_targets_are_one_hot():
+    """Issue 19: cross-entropy vectors had targets such as y = (1, 1/2)."""
+    from fractions import Fraction
+
+    from derivcheck.core.network import mlp
+    from derivcheck.oracle.points import random_point
+    net = mlp([2, 3, 3], "relu,identity", loss="cross_entropy")
+    for seed in range(10):
+        point = random_point(net, seed)
+        ys = [point[t] for t in net.targets]
+        assert sorted(ys) == [Fraction(0), Fraction(0), Fraction(1)]

@@ -27,13 +27,16 @@ def _cases():
     for prim in primitives():
         if prim.torch is None or not prim.kinks:
             continue
-        params = [REQUIRED if p.default is None else Rational(p.default) for p in prim.params]
+        params = [REQUIRED + Rational(i, 2) if p.default is None else Rational(p.default)
+                  for i, p in enumerate(prim.params)]       # clamp(z, 1/4, 3/4)
+        named = {p.name: v for p, v in zip(prim.params, params)}
         if prim.operands > 1:      # the one kink is the tie of the operands
             for i in range(1, prim.operands + 1):
                 out.append((f"{prim.name} tie, d/d{i}", prim, i, [1] * prim.operands + params))
         else:
             for k in prim.kinks:
-                out.append((f"{prim.name}'({k})", prim, 1, [Rational(k), *params]))
+                at = named[k] if k in named else Rational(k)
+                out.append((f"{prim.name}'({k})", prim, 1, [at, *params]))
     return out
 
 

@@ -83,3 +83,18 @@ def test_assumptions_hold_at_every_vector():
     data = make_vectors(net, points=3, assume=["b1 >= 1", "x < 1"])
     assert all(Fraction(v["point"]["b1"]) >= 1 and Fraction(v["point"]["x"]) < 1
                for v in data["vectors"])
+
+
+def test_kink_vectors_are_float64_numbers():
+    """Issue 19: a vector labelled at_kink must be on the kink in float64 arithmetic, so
+    every value of it is a float64 number (no 34-digit bias)."""
+    from fractions import Fraction
+
+    from derivcheck.core.network import mlp
+    net = mlp([2, 3, 1], "relu,identity", bias=True)
+    data = make_vectors(net, points=2, seed=5)
+    kinks = [v for v in data["vectors"] if v["at_kink"]]
+    assert kinks
+    for v in kinks:
+        for value in v["point"].values():
+            assert Fraction(float(Fraction(value))) == Fraction(value)

@@ -74,6 +74,9 @@ def test_gradient_json_has_one_shape(capsys, argv):
     ["--weights", "w1,w2", "--act", "relu", "--kinks"],
     ["--widths", "2,2,1", "--act", "relu,identity", "--bias", "--points", "2"],
     ["--forward", "z = w*x + b", "--forward", "yhat = sigmoid(z)", "--loss", "bce"],
+    ["--widths", "3,4,2", "--act", "relu,identity", "--bias", "--batch", "2", "--loss",
+     "cross_entropy", "--kinks"],
+    ["--widths", "300,2", "--act", "tanh", "--loss", "mse"],
 ])
 def test_vectors_fit_the_schema(capsys, argv):
     schemas.validate(printed(capsys, "vectors", "--points", "2", *argv), "vectors")

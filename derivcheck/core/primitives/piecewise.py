@@ -19,7 +19,7 @@ from .base import PrimitiveFunction, Step
 from .registry import Param, Primitive, Side, ZeroSet, register
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "NecroReLU", "ELU", "SELU", "CELU", "HardTanh",
-           "ReLU6", "Absolute", "Max2", "Min2", "HardSwish", "SELU_ALPHA", "SELU_SCALE"]
+           "ReLU6", "Absolute", "Max2", "Min2", "Clamp", "HardSwish", "SELU_ALPHA", "SELU_SCALE"]
 
 L, R, MEAN = Side.LEFT, Side.RIGHT, Side.MEAN
 _F = "torch.nn.functional."
@@ -286,6 +286,28 @@ register(Primitive(
     "min", Min2, build=_fold(_min2), operands=2, variadic=True, latex=r"\min",
     kinks=("a = b",), at_kink={"torch": MEAN, "jax": MEAN, "tensorflow": (L, R)},
     torch="torch.minimum", jax="jax.numpy.minimum", doc="the smaller argument"))
+
+
+class Clamp(PrimitiveFunction):
+    """clamp(z, a, b): z limited to [a, b]; derivative Step(z - a) Step(b - z)."""
+
+    def fdiff(self, argindex=1):
+        z, lo, hi = self.args
+        if argindex != 1:
+            raise sympy.ArgumentIndexError(self, argindex)
+        return Step(z - lo) * Step(hi - z)
+
+    def decompose(self):
+        z, lo, hi = self.args
+        return lo + (z - lo) * Step(z - lo) - (z - hi) * Step(z - hi)
+
+
+# torch.clamp (and torch.clip) pass the gradient at both ends, lo <= z <= hi; jnp.clip is
+# minimum(maximum(z, lo), hi), whose ties split in half
+register(Primitive(
+    "clamp", Clamp, (Param("a"), Param("b")), aliases=("clip",), latex=_op("clamp"),
+    kinks=("a", "b"), at_kink={"torch": (R, L), "jax": MEAN},
+    torch="torch.clamp", jax="jax.numpy.clip", doc="z limited to [a, b]"))
 
 
 class HardSwish(PrimitiveFunction):

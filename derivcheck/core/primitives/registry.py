@@ -62,8 +62,8 @@ class Param:
 class Primitive:
     """Every fact about one primitive. See the module docstring.
 
-    ``kinks`` are the breakpoints in the first operand, as text (``"-1"``); a primitive of
-    two operands has one kink, the tie (``"a = b"``). ``at_kink`` maps a framework profile
+    ``kinks`` are the breakpoints in the first operand, as text (``"-1"``, or a parameter's
+    name: clamp's ``"a"``); a primitive of two operands has one kink, the tie (``"a = b"``). ``at_kink`` maps a framework profile
     (``torch``, ``jax``, ``tensorflow``, ``numpy``) to the :class:`Side` it takes on every
     kink, or to a tuple of sides: one per kink, or for two operands one per operand.
     A profile not listed computes the ``Step`` form with the profile's own Step(0).
@@ -238,7 +238,8 @@ def _build_form(cls, argindex: int, profile: str):
             side = sides[argindex - 1]
         else:
             root = -(u - slope * x) / slope
-            kinks = [Rational(k) for k in prim.kinks]
+            named = {p.name: dummies[prim.operands + i] for i, p in enumerate(prim.params)}
+            kinks = [named[k] if k in named else Rational(k) for k in prim.kinks]
             if root not in kinks:
                 raise ValueError(f"{prim.name}: {atom} ties at {root}, not a declared kink")
             side = sides[kinks.index(root)]

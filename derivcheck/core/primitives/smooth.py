@@ -17,7 +17,7 @@ from .. import hyperbolic
 from .base import GUARD, PrimitiveFunction, numeric_args
 from .registry import Primitive, ZeroSet, register
 
-__all__ = ["Sigmoid", "Softplus", "GELU", "Swish", "SiLU"]
+__all__ = ["Sigmoid", "Softplus", "GELU", "GELUTanh", "Swish", "SiLU"]
 
 
 class Sigmoid(PrimitiveFunction):
@@ -95,6 +95,37 @@ register(Primitive(
     "gelu", GELU, activation=True, latex=r"\operatorname{GELU}", zeros=ZeroSet.AT_ZERO,
     torch="torch.nn.functional.gelu", jax="jax.nn.gelu", jax_kwargs={"approximate": False},
     doc="z Phi(z), exact erf form"))
+
+
+#: GELU's tanh approximation: sqrt(2/pi) and the cubic coefficient 0.044715, exactly.
+GELU_TANH_C = sqrt(2 / sympy.pi)
+GELU_TANH_K = sympy.Rational(44715, 1000000)
+
+
+class GELUTanh(PrimitiveFunction):
+    """GELU's tanh approximation z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2: what
+    ``jax.nn.gelu`` computes by default and torch's ``gelu(approximate="tanh")``."""
+
+    @classmethod
+    def eval(cls, z):
+        return S.Zero if z.is_zero else None
+
+    def fdiff(self, argindex=1):
+        z, = self.args
+        t = hyperbolic.tanh(GELU_TANH_C * (z + GELU_TANH_K * z**3))
+        return (1 + t) / 2 + z * (1 - t**2) * GELU_TANH_C * (1 + 3 * GELU_TANH_K * z**2) / 2
+
+    def decompose(self):
+        z, = self.args
+        return z * (1 + hyperbolic.tanh(GELU_TANH_C * (z + GELU_TANH_K * z**3))) / 2
+
+
+register(Primitive(
+    "gelu_tanh", GELUTanh, aliases=("gelu_approx",), activation=True,
+    latex=r"\operatorname{gelu_tanh}", zeros=ZeroSet.AT_ZERO,
+    torch="torch.nn.functional.gelu", torch_kwargs={"approximate": "tanh"},
+    jax="jax.nn.gelu", jax_kwargs={"approximate": True},
+    doc="GELU's tanh approximation (jax.nn.gelu's default)"))
 
 
 class Swish(PrimitiveFunction):
