@@ -89,9 +89,9 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     try:
         with time_limit(timeout + limits.TIMEOUT_SLACK):
             if getattr(net, "is_matrix", False):
-                from .matrix import check_matrix
+                from .index_form import check_layers
                 stage[0] = "checking a matrix formula"
-                return check_matrix(net, candidate, wrt, assume=assume, convention=convention,
+                return check_layers(net, candidate, wrt, assume=assume, convention=convention,
                                     latex=latex, timeout=timeout)
             generic = generic_index(net, wrt)
             if generic is not None:
@@ -110,9 +110,9 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
                 view = _matrix_view(net, candidate)
                 if view is None:
                     raise
-                from .matrix import check_matrix
+                from .index_form import check_layers
                 try:
-                    return check_matrix(view, candidate, wrt, assume=assume,
+                    return check_layers(view, candidate, wrt, assume=assume,
                                         convention=convention, latex=latex, timeout=timeout)
                 except (NameError_, ParseError, SpecError):
                     raise err from None

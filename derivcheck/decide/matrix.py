@@ -74,12 +74,13 @@ _ORDER = {"not_equivalent": 0, "unknown": 1, "equivalent_almost_everywhere": 2,
 
 
 def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
-                 timeout: float = 60.0) -> Result:
-    """Judge a matrix (or entry) formula for a :class:`MatrixNetwork`."""
+                 timeout: float = 60.0, layers=None) -> Result:
+    """Judge a matrix (or entry) formula for a :class:`MatrixNetwork`; ``layers`` gives
+    layer letters their values (see :mod:`.index_form`)."""
     start = time.monotonic()
     conv = get_convention(convention)
     source = candidate
-    net, parsed, reference, wrt_name, assumed = _read(net, candidate, wrt, latex)
+    net, parsed, reference, wrt_name, assumed = _read(net, candidate, wrt, latex, layers)
     ns = net.namespace
     readings, warnings = list(parsed.readings) + assumed, list(parsed.warnings)
     expr = mx.as_mexpr(parsed.expr)
@@ -179,18 +180,22 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                   elapsed=time.monotonic() - start, **base)
 
 
-def _read(net, candidate, wrt, latex):
+def _read(net, candidate, wrt, latex, layers=None):
     """Parse the formula; without a ``--style``, in the first style whose names it uses
     (ng, cs231n, nielsen, seed), saying which was assumed."""
     from ..errors import DerivcheckError
     from ..parsing import parse_formula
+    from ..parsing.index_notation import LayerVariable
     styles = [net] if net.style_given else [net] + [net.with_style(s) for s in STYLES
                                                      if s != net.style.name]
     first_error, found = None, None
     for view in styles:
         try:
-            parsed = parse_formula(candidate, view.namespace, latex=latex, wrt=wrt)
+            parsed = parse_formula(candidate, view.namespace, latex=latex, wrt=wrt,
+                                   layers=layers)
             reference, name = _reference(view, view.namespace, wrt or parsed.wrt)
+        except LayerVariable:
+            raise
         except DerivcheckError as err:
             first_error = first_error or err
             continue

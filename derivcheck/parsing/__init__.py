@@ -31,6 +31,7 @@ from ..errors import LimitError, ParseError
 from ..limits import MAX_NESTING
 from ..names import Namespace, valid_name
 from .build import parse_tokens
+from .index_notation import LayerVariable, left_side, resolve_layers, rewrite, scalar_body
 from .latex import LatexSource
 from .plain import scan_plain
 from .resolve import Resolver, _bare_layers, refine
@@ -126,7 +127,7 @@ def _read(tokens, segment: Segment, resolver: Resolver) -> sympy.Expr:
     tokens = pair_bars(tokens)
     check_brackets(tokens, text)
     check_tokens(tokens, text)
-    expr = parse_tokens(refine(tokens, resolver), resolver)
+    expr = parse_tokens(refine(rewrite(tokens, resolver), resolver), resolver)
     if isinstance(expr, sympy.Basic):
         check_size(expr, text, segment.start)
     return expr
@@ -136,7 +137,10 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
     """The parameter a left side such as ``dC/dw2`` names, or None (with a warning)."""
     source = resolver.text[segment.start:segment.end].strip()
     try:
-        tokens = _bare_layers(drop_punctuation(fold_adjoint_slashes(tokens())), resolver)
+        tokens = _bare_layers(resolve_layers(drop_punctuation(fold_adjoint_slashes(tokens())),
+                                             resolver), resolver)
+    except LayerVariable:
+        raise
     except ParseError:
         tokens = []
     quantity = None
@@ -164,11 +168,16 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
 
 
 def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool | None = None,
-                  wrt: str | None = None) -> ParsedFormula:
+                  wrt: str | None = None, layers: dict | None = None) -> ParsedFormula:
     r"""Read a candidate formula (auto-detecting LaTeX unless ``latex`` is given).
 
     ``namespace`` says which names exist; without one every name is accepted. When ``wrt``
-    is given and a left side names another parameter, that is an error.
+    is given and a left side names another parameter, that is an error. ``layers`` gives
+    layer letters their values (``{"l": 3}`` reads ``w^l`` as ``w3``); an unbound layer
+    letter raises :class:`~.index_notation.LayerVariable`. On a matrix network, a left
+    side that names an entry with index letters (``\frac{\partial C}{\partial
+    w^3_{jk}}``) makes the formula the matrix of those entries
+    (:mod:`.index_notation`).
 
     >>> parse_formula(r"\frac{\partial C}{\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x"
     ...               ).wrt
@@ -180,6 +189,7 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
     use_latex = is_latex(text) if latex is None else latex
     notes = Notes()
     resolver = Resolver(namespace, text, notes)
+    resolver.layers, resolver.free = dict(layers or {}), {}
     with _room_to_recurse(text):
         sides = _sides(text, use_latex, notes)
         for segment, _ in sides:
@@ -187,13 +197,23 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
                 raise ParseError("one side of the equation is empty", text=text,
                                  position=segment.start,
                                  hint="write 'dC/dw1 = formula' or just the formula")
-        named = _left_side(*sides[0], resolver) if len(sides) > 1 else None
+        entry = (left_side(drop_punctuation(fold_adjoint_slashes(sides[0][1]())), resolver)
+                 if len(sides) > 1 else None)
+        if entry is not None:
+            resolver.free = entry.free
+            named = entry.name
+        else:
+            named = _left_side(*sides[0], resolver) if len(sides) > 1 else None
         if wrt is not None and named is not None and named != wrt:
             raise ParseError(f"the left side is the gradient with respect to {named}, not {wrt}",
                              text=text, position=sides[0][0].start,
                              hint="check the left side, or ask for the gradient with respect "
                              f"to {named}")
         expr = _read(sides[-1][1](), sides[-1][0], resolver)
+        if entry is not None:
+            from ..core.matrix.indexed import IndexForm
+            body = scalar_body(expr, resolver, sides[-1][0].start, "the right side")
+            expr = IndexForm(body, entry.axes, entry.leaf.shape)
     other = sides[0][0].start if len(sides) > 1 and named is None else None
     return ParsedFormula(expr, named, use_latex, notes.readings, notes.warnings, other)
 

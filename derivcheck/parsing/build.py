@@ -194,6 +194,17 @@ class _Build(Transformer):
             return _checked(prime.value.function.derivative(arg), prime)
         return _activation_derivative(prime, arg)
 
+    def indexed(self, c):
+        return c[0].value.expr
+
+    def index_sum(self, c):
+        from ..core.matrix.indexed import IndexSum
+        from .index_notation import scalar_body
+        state = _STATE.get()
+        mark = c[0].value
+        body = scalar_body(c[1], state.resolver, c[0].start_pos, f"the summand of {mark}")
+        return IndexSum(mark.letter, mark.size, body)
+
     def comparison(self, c):
         return _Comparison(c[0], str(c[1]), c[2])
 
@@ -319,7 +330,7 @@ def _activation_derivative(prime: Token, arg):
     state = _STATE.get()
     ns = state.resolver.ns
     name = state.resolver.name_of.get(arg) if not mx.is_matrix(arg) else (
-        arg.name if isinstance(arg, mx.Leaf) else None)
+        getattr(arg, "name", None))   # a matrix, or one entry of it (index notation)
     activation = ns.activations.get(name) if name else None
     activation = activation or ns.default_activation
     if activation is None:

@@ -21,6 +21,7 @@ from lark import Token
 from ..core.gradients import adjoint_name
 
 from .latex_reader import FONT_COMMANDS, TEXT_COMMANDS, NameReader, lex
+from .index_notation import SumMark
 from .plain import char_token
 from .tokens import Notes, Segment, Unit, differential, loss_differential, segments, tok
 from .vocabulary import ACCENTS, GREEK
@@ -189,10 +190,53 @@ class _Converter(NameReader):
             return i + 1
         if name in ("begin", "end"):
             return self._environment(i, hi, out, name == "begin")
+        if name == "sum":
+            return self._sum(i, hi, out)
         if name in _INDEXED:
             raise self.error(f"'{lx.text}' cannot be read: derivcheck reads scalar formulas",
                              lx.start, "write the terms out for the scalar network")
         raise self.error(f"unknown LaTeX command '{lx.text}'", lx.start, _HINT)
+
+    def _sum(self, i: int, hi: int, out: list[Token]) -> int:
+        r"""``\sum_k``, ``\sum_{\forall j}``, ``\sum_{k=1}^{n}``: one ``SUM`` token whose
+        scope index notation decides (:mod:`.index_notation`)."""
+        start = self.lx[i].start
+        j = self._skip_space(i + 1, hi)
+        while j < hi and self.lx[j].kind == "cmd" and self.lx[j].text[1:] in ("limits",
+                                                                          "nolimits"):
+            j = self._skip_space(j + 1, hi)
+        letter = lower = upper = None
+        end = self.lx[i].end
+        for _ in range(2):
+            if self._is_char(j, hi, "_") and letter is None:
+                lo, sub_hi, nxt = self._arg(j, hi)
+                items = [lx for lx in self.lx[lo:sub_hi] if lx.kind != "space"
+                         and lx.text not in ("\forall", "{", "}")]
+                if items and items[0].kind == "letter":
+                    letter = items[0].text
+                    rest = items[1:]
+                    if rest and rest[0].text == "=":
+                        lower = "".join(lx.text for lx in rest[1:])
+                        rest = []
+                    if rest:
+                        letter = None
+                if letter is None:
+                    raise self.error(r"cannot read the index of this \sum", self.lx[j].start,
+                                     r"write one index letter: \sum_k, \sum_{k=1}^{n} or "
+                                     r"\sum_{\forall j}")
+            elif self._is_char(j, hi, "^") and upper is None:
+                lo, sup_hi, nxt = self._arg(j, hi)
+                upper = (self.convert(lo, sup_hi), self.lx[lo].start if lo < sup_hi
+                         else self.lx[j].start)
+            else:
+                break
+            end = self.lx[nxt - 1].end
+            j = self._skip_space(nxt, hi)
+        if letter is None:
+            raise self.error(r"'\sum' needs its index", start,
+                             r"write the index under it: \sum_k or \sum_{k=1}^{n}")
+        out.append(tok("SUM", SumMark(letter, lower, upper, start), start, end))
+        return j
 
     def _delimiter(self, i: int, hi: int, out: list[Token], left: bool) -> int:
         j = self._skip_space(i + 1, hi)

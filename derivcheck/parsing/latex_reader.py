@@ -165,7 +165,7 @@ class NameReader:
 
     def _scripts(self, j: int, hi: int, units: list[Unit], out: list[Token]) -> int:
         """Subscripts and layer superscripts become part of the name; a power ends it."""
-        sub = layer = None
+        sub = layer = raw_layer = None
         transposes: list[Token] = []
         end = units[-1].end
         while True:
@@ -185,29 +185,49 @@ class NameReader:
                     continue
                 elif shape.startswith("layer:") and layer is None:
                     layer = shape[len("layer:"):].rstrip("'")
+                    raw_layer = self._layer_text(lo, sup_hi)
                     if shape.endswith("'"):
                         transposes.append(tok("TRANSPOSE", "T", self.lx[k].start,
                                               self.lx[nxt - 1].end))
                 else:
-                    self._emit_name(units, sub, layer, end, out)
+                    after = self._skip_space(nxt, hi)
+                    if sub is None and shape != "paren" and self._is_char(after, hi, "_"):
+                        # a_k^{2} and a^{2}_k are one name with its subscript, then the
+                        # superscript (a power, or Nielsen's layer)
+                        sub_lo, sub_hi, sub_next = self._arg(after, hi)
+                        sub = self._flat(sub_lo, sub_hi, "a subscript")
+                        self._emit_name(units, sub, layer, self.lx[sub_next - 1].end, out,
+                                        raw_layer)
+                        out.extend(transposes)
+                        self._emit_superscript(k, shape, lo, sup_hi, nxt, out)
+                        return sub_next
+                    self._emit_name(units, sub, layer, end, out, raw_layer)
                     out.extend(transposes)
                     return self._emit_superscript(k, shape, lo, sup_hi, nxt, out)
                 j = nxt
             else:
                 break
             end = self.lx[j - 1].end
-        self._emit_name(units, sub, layer, end, out)
+        self._emit_name(units, sub, layer, end, out, raw_layer)
         out.extend(transposes)
         return j
 
-    def _emit_name(self, units, sub, layer, end, out) -> None:
+    def _layer_text(self, lo: int, hi: int) -> str:
+        """A layer index as written, without its brackets or a transpose: ``k+1``."""
+        items = [lx.text for lx in self.lx[lo:hi] if lx.kind != "space"]
+        if items and items[-1] in _TRANSPOSE:
+            items = items[:-1]
+        return "".join(items[1:-1])
+
+    def _emit_name(self, units, sub, layer, end, out, raw_layer=None) -> None:
         last = units[-1]
         text = last.text + (layer or "")
         if sub:
             text += ("_" if layer or last.text[-1].isdigit() else "") + sub
+        script = (last.text, raw_layer, sub or None) if sub or raw_layer else None
         units = (*units[:-1], Unit(text, last.start, end))
-        out.append(tok("NAME", Word(units, latex=True, layered=layer is not None),
-                       units[0].start, end))
+        out.append(tok("NAME", Word(units, latex=True, layered=layer is not None,
+                                    script=script), units[0].start, end))
 
     def _superscript(self, k: int, hi: int) -> tuple[str, int, int, int]:
         """``(shape, lo, hi, next)`` of the superscript at ``k``; shape is ``paren``,

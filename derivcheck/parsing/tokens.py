@@ -46,11 +46,18 @@ class Word:
     letters when nothing else fits); ``layered`` marks a layer index (``dz^{[2]}``).
     """
 
-    __slots__ = ("units", "latex", "layered", "name")
+    __slots__ = ("units", "latex", "layered", "name", "script", "power")
 
-    def __init__(self, units: tuple[Unit, ...], latex: bool = False, layered: bool = False):
+    def __init__(self, units: tuple[Unit, ...], latex: bool = False, layered: bool = False,
+                 script: tuple | None = None):
         self.units, self.latex, self.layered = units, latex, layered
         self.name = units[0].text if len(units) == 1 else "".join(u.text for u in units)
+        #: LaTeX scripts of the last unit: (stem, layer as written or None, subscript or
+        #: None), e.g. ("z", "k+1", "j") for ``z^{(k+1)}_j`` (read by index notation).
+        self.script = script
+        #: The tokens of a superscript written after the quantity of a derivative
+        #: (``\partial w^l_{jk}``): a layer in Nielsen's notation, read by index notation.
+        self.power = None
 
     @property
     def start(self) -> int:
@@ -62,7 +69,9 @@ class Word:
 
     def rest(self) -> "Word":
         """The word without its first unit (``dz2`` -> ``z2``)."""
-        return Word(self.units[1:], self.latex, self.layered)
+        out = Word(self.units[1:], self.latex, self.layered, self.script)
+        out.power = self.power
+        return out
 
     def __str__(self) -> str:
         return self.name
@@ -170,6 +179,13 @@ def differential(tokens) -> Word | None:
     if len(tokens) == 2 and _is_name(tokens[1]) and (tokens[0].type == "PARTIAL"
                                                      or _is_name(tokens[0], "d")):
         return tokens[1].value
+    if (len(tokens) > 3 and _is_name(tokens[1]) and tokens[2].type == "POW"
+            and (tokens[0].type == "PARTIAL" or _is_name(tokens[0], "d"))
+            and tokens[1].value.latex):
+        word = Word(tokens[1].value.units, True, tokens[1].value.layered,
+                    tokens[1].value.script)
+        word.power = tokens[2:]   # w^l: index notation reads it as a layer, or refuses it
+        return word
     return None
 
 

@@ -111,6 +111,9 @@ def _walk(node: MExpr, memo: dict) -> Bound:
 
 
 def _node(node: MExpr, memo: dict) -> Bound:
+    hook = getattr(node, "index_bound", None)   # index notation (:mod:`.indexed`)
+    if hook is not None:
+        return hook(lambda n: _walk(n, memo))
     if isinstance(node, Scalar):
         return _scalar(node.value)
     if isinstance(node, Leaf):
