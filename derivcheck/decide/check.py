@@ -94,6 +94,11 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
                 return check_layers(net, candidate, wrt, assume=assume, convention=convention,
                                     latex=latex, timeout=timeout)
             generic = generic_index(net, wrt)
+            if generic is None and wrt is None and isinstance(candidate, str):
+                from ..parsing import left_side_name
+                named = left_side_name(candidate, latex)   # dC/dw_j = ...: for every j
+                generic = generic_index(net, named)
+                wrt = named if generic is not None else None
             if generic is not None:
                 base, letter, values = generic
                 results = []

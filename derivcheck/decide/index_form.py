@@ -53,7 +53,8 @@ def check_layers(net, candidate, wrt=None, **options):
         except NameError_ as err:   # no such layer: some name does not exist there
             errors.append((value, err))
     if not results:
-        raise min(errors, key=lambda ve: (ve[0] < 1, ve[0]))[1]
+        # the layer read furthest before a name was missing says most
+        raise max(errors, key=lambda ve: (ve[1].position or 0, ve[0] >= 1, -ve[0]))[1]
     return _combine(letter, results)
 
 

@@ -39,7 +39,7 @@ from .structure import check_brackets, check_size, check_text, check_tokens, pai
 from .tokens import (Notes, Segment, drop_punctuation, fold_adjoint_slashes, fold_keywords,
                      segments)
 
-__all__ = ["ParsedFormula", "parse_formula", "parse_equation", "is_latex"]
+__all__ = ["ParsedFormula", "parse_formula", "parse_equation", "is_latex", "left_side_name"]
 
 _NESTING_HINT = "name an inner part (e.g. z2) instead of nesting it"
 #: Python frames a formula nested MAX_NESTING deep may need: the LaTeX reader recurses into
@@ -204,18 +204,51 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
             named = entry.name
         else:
             named = _left_side(*sides[0], resolver) if len(sides) > 1 else None
+        if (wrt is not None and named is not None and named != wrt
+                and resolver.known(named) and resolver.known(str(wrt))
+                and resolver.ns.symbols[named] == resolver.ns.symbols[str(wrt)]):
+            named = str(wrt)   # an alias of it: w_j for w2 when j = 2 (a generic index)
         if wrt is not None and named is not None and named != wrt:
             raise ParseError(f"the left side is the gradient with respect to {named}, not {wrt}",
                              text=text, position=sides[0][0].start,
                              hint="check the left side, or ask for the gradient with respect "
                              f"to {named}")
         expr = _read(sides[-1][1](), sides[-1][0], resolver)
+        problem = getattr(resolver, "index_problem", None)
         if entry is not None:
             from ..core.matrix.indexed import IndexForm
             body = scalar_body(expr, resolver, sides[-1][0].start, "the right side")
             expr = IndexForm(body, entry.axes, entry.leaf.shape)
+            if problem is not None:   # an index over two sizes: a shape mismatch
+                expr.shape, expr.problem = None, problem[0]
+        elif problem is not None:
+            raise ParseError(problem[0].message, text=text, position=problem[1],
+                             hint="an index stands for one position")
     other = sides[0][0].start if len(sides) > 1 and named is None else None
     return ParsedFormula(expr, named, use_latex, notes.readings, notes.warnings, other)
+
+
+def left_side_name(text: str, latex: bool | None = None) -> str | None:
+    r"""The name a left side ``dC/dq =`` differentiates by, as written and not looked up
+    (``w_j``, ``wj``), or None when there is no such left side or it cannot be read.
+
+    >>> left_side_name(r"\frac{\partial C}{\partial w_j} = x_j"), left_side_name("x_j")
+    ('w_j', None)
+    """
+    from ..errors import DerivcheckError
+    if not isinstance(text, str):
+        return None
+    try:
+        sides = _sides(text, is_latex(text) if latex is None else latex, Notes())
+        if len(sides) < 2:
+            return None
+        tokens = drop_punctuation(fold_adjoint_slashes(sides[0][1]()))
+    except DerivcheckError:
+        return None
+    if len(tokens) == 1 and tokens[0].type == "ADJ":
+        word = tokens[0].value
+        return text[word.start:word.end]
+    return None
 
 
 def parse_equation(text: str) -> tuple[str, sympy.Expr]:

@@ -302,12 +302,28 @@ class _Scope:
         elif letter in self.free:
             want, where = self.free[letter]
             if want != dim:
-                raise _err(res, f"index {letter} runs over {where} ({want}) on the left side, "
-                           f"but over {what} ({dim}) here", position,
-                           "an index stands for one position: check which index goes where")
+                _mismatch(res, f"index {letter} runs over {where} ({want}) on the left side, "
+                          f"but over {what} ({dim}) at {_source(res, position)}", want, dim,
+                          position)
         else:
             raise _err(res, f"index {letter} is neither free nor summed", position,
                        _INDEX_HINT)
+
+
+def _source(res, position: int) -> str:
+    m = re.match(r"\\?[A-Za-z]+(\^\{[^}]*\}|\^[A-Za-z0-9])?(_\{[^}]*\}|_[A-Za-z0-9])?"
+                 r"(\^\{[^}]*\}|\^[A-Za-z0-9])?(\[[^\]]*\])?", res.text[position:])
+    return m.group() if m else f"column {position + 1}"
+
+
+def _mismatch(res, message: str, left, right, position: int) -> None:
+    """An index used over two sizes: the formula denotes no matrix, which the check
+    answers as a shape mismatch (never a parse error); the first one is kept."""
+    from ..core.matrix.expr import ShapeProblem
+    if getattr(res, "index_problem", None) is None:
+        res.index_problem = (ShapeProblem(message + " (an index stands for one position: "
+                                          "check which index goes where)", (left,), (right,)),
+                             position)
 
 
 def _uses(entry: Entry, scope: _Scope, res, position: int) -> None:
@@ -390,11 +406,11 @@ def _sum_size(mark: SumMark, uses: list, res):
     dims = {d for d, _, _ in uses}
     if len(dims) > 1:
         (d1, w1, _), other = uses[0], next(u for u in uses if u[0] != uses[0][0])
-        raise _err(res, f"the summed index {mark.letter} runs over {w1} ({d1}) and over "
-                   f"{other[1]} ({other[0]})", other[2],
-                   "a summed index stands for one range: check which index goes where")
+        _mismatch(res, f"the summed index {mark.letter} runs over {w1} ({d1}) and over "
+                  f"{other[1]} ({other[0]}) at {_source(res, other[2])}", d1, other[0],
+                  other[2])
     if dims:
-        implied = next(iter(dims))
+        implied = uses[0][0]
         if given is not None and given != implied:
             raise _err(res, f"the sum over {mark.letter} runs to {given}, but {mark.letter} "
                        f"indexes {uses[0][1]} ({implied})", mark.position,

@@ -211,7 +211,7 @@ class _Converter(NameReader):
             if self._is_char(j, hi, "_") and letter is None:
                 lo, sub_hi, nxt = self._arg(j, hi)
                 items = [lx for lx in self.lx[lo:sub_hi] if lx.kind != "space"
-                         and lx.text not in ("\forall", "{", "}")]
+                         and lx.text not in ("\\forall", "{", "}")]
                 if items and items[0].kind == "letter":
                     letter = items[0].text
                     rest = items[1:]
