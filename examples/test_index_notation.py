@@ -1,0 +1,48 @@
+"""Every formula of examples/index_notation.toml is judged as expected (and diagnosed so),
+and the output says how its indices and layers were read."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import derivcheck
+from derivcheck.core.network import from_dict
+
+_DATA = tomllib.loads((Path(__file__).parent / "index_notation.toml").read_text())
+_NETS: dict = {}
+
+
+def _net(name):
+    if name not in _NETS:
+        _NETS[name] = from_dict(_DATA["networks"][name])
+    return _NETS[name]
+
+
+@pytest.mark.parametrize("formula", _DATA["formulas"], ids=[f["label"] for f in _DATA["formulas"]])
+def test_formula(formula):
+    net = _net(formula["network"])
+    result = derivcheck.check(net, formula["text"])
+    assert result.verdict == formula["expect"], (result.reason, result.method_detail)
+    if "diagnosis" in formula:
+        assert formula["diagnosis"] in [d.kind for d in result.diagnosis]
+    readings = " | ".join(result.readings)
+    if getattr(net, "is_matrix", False):
+        assert "as entry [" in readings and "(free indices)" in readings, readings
+        if result.verdict == "not_equivalent":
+            cx = result.counterexample.to_json()
+            assert cx["sizes"] and cx["matrices"] and cx["entry"]
+            assert cx["candidate"] != cx["expected"]
+    else:
+        assert "as the statement for every j" in readings, readings
+
+
+@pytest.mark.parametrize("formula", [f for f in _DATA["formulas"]
+                                     if "^l" in f["text"] or "^{(k)}" in f["text"]],
+                         ids=lambda f: f["label"])
+def test_layer_letters_are_read_for_every_layer(formula):
+    result = derivcheck.check(_net(formula["network"]), formula["text"])
+    letter = "l" if "^l" in formula["text"] else "k"
+    assert any(r.startswith(f"read {letter} as every layer: {letter} = ")
+               for r in result.readings), result.readings
