@@ -21,7 +21,7 @@ each layer's verdict in the readings.
 """
 from __future__ import annotations
 
-from ..errors import NameError_, ParseError
+from ..errors import NameError_, ParseError, SpecError
 from ..parsing.index_notation import LayerVariable
 from .verdict import Verdict
 
@@ -50,7 +50,7 @@ def check_layers(net, candidate, wrt=None, **options):
                                   "formula", text=other.text, position=other.position,
                                   hint="write one layer with a letter and the others as "
                                   f"{letter}+1, {letter}-1") from None
-        except NameError_ as err:   # no such layer: some name does not exist there
+        except (NameError_, SpecError) as err:   # no such layer: a name does not exist there
             errors.append((value, err))
     if not results:
         # the layer read furthest before a name was missing says most

@@ -225,12 +225,14 @@ class _Build(Transformer):
     def cases(self, c):
         """First matching row wins: value_k [cond_k] (1 - [cond_1]) ... (1 - [cond_k-1])."""
         total, none_before = sympy.S.Zero, sympy.S.One
+        matrix = any(mx.is_matrix(x) for row in c for x in row)
+        add, mul = (mx.add, mx.mul) if matrix else (sympy.Add, sympy.Mul)
         for value, condition in c:
             if condition is None:
-                total += value * none_before
+                total = add(total, mul(value, none_before))
                 break
-            total += value * condition * none_before
-            none_before *= 1 - condition
+            total = add(total, mul(mul(value, condition), none_before))
+            none_before = mul(none_before, mx.sub(1, condition) if matrix else 1 - condition)
         else:
             _STATE.get().resolver.notes.warn("the cases have no 'otherwise' row: read as 0 where "
                                             "no condition holds")

@@ -222,7 +222,8 @@ def _bare(word: Word, text: str, res, start: int, end: int, strict: bool = True)
                        f"({stem})")
         return merged
     if strict:
-        raise NameError_(f"no quantity {stem} in the network (layer {text} = {layer})",
+        where = f" (layer {text} = {layer})" if text != layer else ""
+        raise NameError_(f"no quantity {stem} in the network{where}",
                          text=res.text, position=start,
                          hint="the formula is read for the layers where its names exist")
     return None
@@ -440,6 +441,14 @@ def _upper(mark: SumMark, res):
                                       "write a number") + "; or leave the range out")
 
 
+def _index_call(tokens: list, i: int) -> bool:
+    """``sum(k, ...)``: a sum over the index k (``sum(dZ1, axis=1)`` is none)."""
+    return (tokens[i].value.name == "sum" and i + 3 < len(tokens)
+            and tokens[i + 1].type == "_LPAR" and tokens[i + 2].type == "NAME"
+            and isinstance(tokens[i + 2].value, Word) and len(tokens[i + 2].value.name) == 1
+            and tokens[i + 3].type == "_COMMA")
+
+
 def _walk(tokens: list, res, scope: _Scope) -> list:
     """INDEXED and SUM tokens for one stretch (recursing into sum scopes)."""
     out, i = [], 0
@@ -447,7 +456,7 @@ def _walk(tokens: list, res, scope: _Scope) -> list:
         t = tokens[i]
         nxt = tokens[i + 1].type if i + 1 < len(tokens) else None
         if t.type == "SUM" or (t.type == "NAME" and isinstance(t.value, Word) and (
-                _SUM_WORD.match(t.value.name) or (t.value.name == "sum" and nxt == "_LPAR"))):
+                _SUM_WORD.match(t.value.name) or _index_call(tokens, i))):
             i = _sum(tokens, i, res, scope, out)
             continue
         if t.type == "NAME" and isinstance(t.value, Word):
@@ -508,10 +517,6 @@ def _sum(tokens, i, res, scope: _Scope, out: list) -> int:
         lo, hi = i + 1, _scope_end(tokens, i + 1)
         close = None
     elif t.value.name == "sum":     # sum(k, expr)
-        if not (i + 3 < len(tokens) and tokens[i + 2].type == "NAME"
-                and len(tokens[i + 2].value.name) == 1 and tokens[i + 3].type == "_COMMA"):
-            raise _err(res, "sum(...) needs its index first: sum(k, expr)", t.start_pos,
-                       "e.g. sum(k, W2[k,j]*dZ2[k])")
         mark = SumMark(tokens[i + 2].value.name, None, None, t.start_pos)
         close = _closing(tokens, i + 1)
         lo, hi = i + 4, close

@@ -105,7 +105,8 @@ def test_an_index_over_two_sizes_is_a_shape_problem_not_an_error():
     ("dC/dw3[j,k] = w3[5,1]", NUMBERS, 14, "index 5 is out of the dimension of w3"),
     ("dC/dw3[j,k] = w3[j]", NUMBERS, 14, "w3 is a 4 x 3 matrix: it takes 2 indices, not 1"),
     ("dC/dw3[j,j] = 1", NUMBERS, 0, "the left side needs one index letter per axis"),
-    ("delta3[j] = sum(k)", NUMBERS, 12, "sum(...) needs its index first"),
+    ("delta3[j] = sum(k)", NUMBERS, 12, "unknown function 'sum'"),
+    ("delta3[j] = sum(delta3, axis=0)", NUMBERS, 12, "unknown function 'sum'"),
 ])
 def test_bad_index_notation_is_an_error_with_its_position(text, net, position, message):
     with pytest.raises(ParseError) as info:
