@@ -137,4 +137,37 @@ def _tex(e, style):
         f = _FUNCS.get(base, rf"\operatorname{{{base}}}")
         args = ", ".join(sub(x, 0) for x in a)
         return rf"{f}{chr(39) if prime else ''}\left({args}\right)", 5
+    return _index_tex(e, style)
+
+
+def _index_tex(e, style):
+    r"""Index notation: an entry ``w^{3}_{kj}``, a sum ``\sum_{k}``, and the matrix of
+    entries over its free indices ``\left[\ldots\right]_{jk}``.
+
+    >>> from derivcheck.core.matrix.indexed import Entry, IndexForm, IndexSum
+    >>> w = mx.Leaf("w3", ("n3", "n2")); d = mx.Leaf("dC/dz3", ("n3", 1))
+    >>> body = IndexSum("k", "n3", mx.mul(Entry(w, ("k", "j")), Entry(d, ("k", None))))
+    >>> print(mlatex(IndexForm(body, ("j", None), ("n2", 1)), "nielsen"))
+    \left[\sum_{k} w^{3}_{kj} \frac{\partial C}{\partial z^{3}_{k}}\right]_{j}
+    """
+    from ..core.matrix.indexed import Entry, IndexForm, IndexSum
+    if isinstance(e, Entry):
+        where = "".join(str(i) for i in e.indices if i is not None)
+        grad = re.fullmatch(r"d([A-Za-z])/d(.+)", e.matrix.name)
+        if grad:
+            inner = _subscripted(name_tex(grad[2], style), where)
+            return rf"\frac{{\partial {grad[1]}}}{{\partial {inner}}}", 5
+        return _subscripted(name_tex(e.matrix.name, style), where), 5
+    if isinstance(e, IndexSum):
+        return rf"\sum_{{{e.letter}}} {mlatex(e.body, style, 2)}", 2
+    if isinstance(e, IndexForm):
+        free = "".join(a for a in e.axes if a is not None)
+        return rf"\left[{mlatex(e.body, style, 0)}\right]_{{{free}}}", 5
     return str(e), 5
+
+
+def _subscripted(tex: str, where: str) -> str:
+    """``tex`` with the subscript ``where`` (grouped when it has one already)."""
+    if not where:
+        return tex
+    return rf"{{{tex}}}_{{{where}}}" if "_" in tex else rf"{tex}_{{{where}}}"
