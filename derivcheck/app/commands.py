@@ -295,21 +295,45 @@ def _array_vectors(net, args, npz: bool) -> int:
 def cmd_parse(args) -> int:
     from ..names import Namespace
     from ..parsing import parse_formula
+    from ..parsing.index_notation import LayerVariable
     has_net = any(getattr(args, k) for k in ("weights", "widths", "forward", "net"))
     with within_budget(args.timeout, "reading the formula"):
-        ns = network_from_args(args).namespace if has_net else Namespace.free()
-        parsed = parse_formula(read_candidate(args.candidate), ns,
-                               latex=True if args.latex else None)
-        expr = _shown(parsed.expr)
-    print(f"read as {'LaTeX' if parsed.latex else 'plain text'}:")
-    if parsed.wrt:
-        print(f"  left side names: dC/d{parsed.wrt}")
-    print(f"  {expr}")
-    for r in parsed.readings:
-        print(f"  note: {r}")
-    for w in parsed.warnings:
-        print(f"  warning: {w}")
+        net = network_from_args(args) if has_net else None
+        ns = net.namespace if net is not None else Namespace.free()
+        text = read_candidate(args.candidate)
+        latex = True if args.latex else None
+        try:
+            readings = [(None, parse_formula(text, ns, latex=latex))]
+        except LayerVariable as unbound:   # w^l: one reading per layer that exists
+            readings = _layer_readings(net, text, latex, unbound)
+    for layer, parsed in readings:
+        head = f" ({layer})" if layer else ""
+        print(f"read as {'LaTeX' if parsed.latex else 'plain text'}{head}:")
+        if parsed.wrt:
+            gradient = ns.roles.get(parsed.wrt) == "gradient"
+            print(f"  left side names: {'' if gradient else 'dC/d'}{parsed.wrt}")
+        print(f"  {_shown(parsed.expr)}")
+        for r in parsed.readings:
+            print(f"  note: {r}")
+        for w in parsed.warnings:
+            print(f"  warning: {w}")
     return 0
+
+
+def _layer_readings(net, text, latex, unbound) -> list:
+    """(``l = 2``, reading) for every layer where the formula's names exist."""
+    from ..errors import NameError_
+    from ..parsing import parse_formula
+    out = []
+    for value in range(0, getattr(net, "L", -2) + 2):
+        try:
+            out.append((f"{unbound.letter} = {value}", parse_formula(
+                text, net.namespace, latex=latex, layers={unbound.letter: value})))
+        except NameError_:
+            continue
+    if not out:
+        raise unbound
+    return out
 
 
 def _shown(expr) -> str:

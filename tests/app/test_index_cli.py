@@ -37,3 +37,11 @@ def test_bad_indices_are_errors_with_a_position(capsys, formula, position):
     data = json.loads(out)
     assert code == 2 and "Traceback" not in out + err
     assert data["verdict"] == "error" and data["error"]["position"] == position
+
+
+def test_parse_reads_a_layer_letter_at_every_layer(capsys):
+    code, out, _ = run(capsys, "parse", *NIELSEN,
+                       r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k")
+    assert code == 0
+    assert "read as LaTeX (l = 2):" in out and "left side names: delta2" in out
+    assert "[j] sum_k w3[k,j] * delta3[k]   (n2 x 1)" in out
