@@ -79,3 +79,37 @@ def test_a_generic_index_on_the_left_side_is_the_statement_for_every_j(text, ver
     r = derivcheck.check(net, text)
     assert r.verdict == verdict
     assert r.readings[0] == "read w_j as the statement for every j: checked w1, w2, w3 one by one"
+
+
+SOUND_NET = MatrixNetwork(["n0", "n1", "n2"], "relu,identity", "half_squared", batch="m",
+                          bias=True, style="ng")
+
+
+@pytest.mark.parametrize("text,key", [
+    ("dW1[j,k] = 1/m * sum(i, dZ1[j,i] * X[k,i])", ("W", 1)),
+    ("db1_j = sum_i dZ1_ji / m", ("b", 1)),
+    (r"dW2[j,k] = \frac{1}{m} \sum_i (A2[j,i] - Y[j,i]) A1[k,i]", ("W", 2)),
+])
+def test_equivalent_index_forms_hold_at_sizes_never_tried(text, key):
+    """Checked independently: each entry agrees with sympy.diff of the substituted loss."""
+    import random
+    from fractions import Fraction
+
+    import numpy as np
+    import sympy
+
+    from derivcheck.decide.evaluate import PointEvaluator
+    r = derivcheck.check(SOUND_NET, text)
+    assert r.verdict == "equivalent"
+    rng = random.Random(11)
+    for sizes in ({"n0": 1, "n1": 1, "n2": 1, "m": 1}, {"n0": 3, "n1": 2, "n2": 2, "m": 7}):
+        assert f"m in [{sizes['m']}" not in r.method_detail
+        inst = SOUND_NET.instance(sizes)
+        net = inst.true_network
+        point = {s: Fraction(rng.randint(-9, 9), rng.randint(1, 4)) for s in inst.leaves()}
+        loss = net.loss()
+        cand = np.asarray(r.candidate_expr.evaluate(inst.env("true")), dtype=object)
+        param = inst.styled(key, inst.array(key))
+        for idx in np.ndindex(param.shape):
+            want = PointEvaluator({}, point)(sympy.diff(loss, param[idx]))
+            assert PointEvaluator(net.definitions(), point)(cand[idx]) == want, (sizes, idx)
