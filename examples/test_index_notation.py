@@ -39,10 +39,10 @@ def test_formula(formula):
 
 
 @pytest.mark.parametrize("formula", [f for f in _DATA["formulas"]
-                                     if "^l" in f["text"] or "^{(k)}" in f["text"]],
+                                     if "^l" in f["text"] or "^{(k)}" in f["text"] or "^{[l]}" in f["text"]],
                          ids=lambda f: f["label"])
 def test_layer_letters_are_read_for_every_layer(formula):
     result = derivcheck.check(_net(formula["network"]), formula["text"])
-    letter = "l" if "^l" in formula["text"] else "k"
+    letter = "k" if "^{(k)}" in formula["text"] else "l"
     assert any(r.startswith(f"read {letter} as every layer: {letter} = ")
                for r in result.readings), result.readings

@@ -275,6 +275,20 @@ def _latex_entry(t: Token, res):
     return (leaf, _indices_of(sub)) if leaf is not None else None
 
 
+def _known_base(t: Token, res) -> None:
+    """A left side with index letters names a matrix the network has (``dW^{[l]}_{jk}``
+    at a layer l with no such matrix is an unknown name, which a reading for every layer
+    skips)."""
+    word: Word = t.value
+    if word.script and word.script[2] and any(c.isalpha() for c in word.script[2]):
+        stem, layer, _ = word.script
+        name = "".join(u.text for u in word.units[:-1]) + stem + (layer or "")
+        if _matrix(res, name) is None:
+            raise NameError_(f"no matrix {name} in the network", text=res.text,
+                             position=t.start_pos, hint="index notation names an entry of "
+                             "a matrix of the network, e.g. W^{[1]}_{jk}")
+
+
 def _adjoint_leaf(res, word: Word, position: int):
     """dC/dq for the quantity named by ``word`` (its layer already a number)."""
     stem, layer, _ = word.script
@@ -607,6 +621,7 @@ def left_side(tokens: list, res) -> IndexLeft | None:
                     name, leaf = found.name, res.ns.adjoints[found.name]
                     indices, rest = brackets
     elif t.type == "NAME":
+        _known_base(t, res)
         found = _latex_entry(t, res)
         brackets = _bracket_indices(tokens, 1)
         plain = _PLAIN_INDEXED.match(word.name)
