@@ -39,7 +39,7 @@ def test_formula(formula):
 
 
 @pytest.mark.parametrize("formula", [f for f in _DATA["formulas"]
-                                     if "^l" in f["text"] or "^{(k)}" in f["text"] or "^{[l]}" in f["text"]],
+                                     if any(s in f["text"] for s in ("^l", "^{(k)}", "^{[l]}"))],
                          ids=lambda f: f["label"])
 def test_layer_letters_are_read_for_every_layer(formula):
     result = derivcheck.check(_net(formula["network"]), formula["text"])

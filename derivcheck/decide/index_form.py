@@ -16,8 +16,11 @@ each layer's verdict in the readings.
 >>> from derivcheck.core.matrix.network import MatrixNetwork
 >>> net = MatrixNetwork(["n0", "n1", "n2"], "sigmoid", style="nielsen")
 >>> r = check_layers(net, r"\frac{\partial C}{\partial w^l_{jk}} = a^{l-1}_k \delta^l_j")
->>> r.verdict.value, r.readings[:3]
-('equivalent', ['read l as every layer: l = 2, 3 (checked one by one)', 'l = 2: equivalent', 'l = 3: equivalent'])
+>>> r.verdict.value
+'equivalent'
+>>> r.readings[:3]  # doctest: +NORMALIZE_WHITESPACE
+['read l as every layer: l = 2, 3 (checked one by one)', 'l = 2: equivalent',
+ 'l = 3: equivalent']
 """
 from __future__ import annotations
 

@@ -38,51 +38,20 @@ from lark import Token
 
 from ..core.matrix.expr import Leaf
 from ..core.matrix.indexed import Entry
-from ..core.matrix.names import MatrixNames
 from ..core.matrix.shapes import show
 from ..errors import NameError_, ParseError
-from .tokens import CLOSERS, OPENERS, Unit, Word, tok
+from .index_sums import (SUM_WORD, SumMark, closing, index_call, mismatch, scope_end,
+                         source_at, sum_size)
+from .layer_letters import LayerVariable, is_matrix_ns, merge_layers, resolve_layers
+from .tokens import Word, tok
 
 __all__ = ["SumMark", "LayerVariable", "IndexLeft", "rewrite", "left_side", "is_matrix_ns",
            "resolve_layers", "scalar_body"]
 
-_OPERAND_END = frozenset({"NAME", "NUMBER", "CONST", "ADJ", "INDEXED", "TRANSPOSE",
-                          "_RPAR", "_RBRACK", "_RGROUP", "_BAR_CLOSE"})
-_TERM_END = frozenset({"CMP", "EQUAL", "_COMMA", "_AMP", "_ROWSEP", "_CASES_END", "KWARG"})
-_LAYER_TEXT = re.compile(r"^(?P<letter>[a-zA-Z])(?:(?P<sign>[+-])(?P<shift>\d+))?$")
 _PLAIN_INDEXED = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9]*?)_(?P<sub>[A-Za-z0-9]*[A-Za-z]"
                             r"[A-Za-z0-9]*)$")
-_SUM_WORD = re.compile(r"^sum_(?P<letter>[A-Za-z])$")
 _INDEX_HINT = ("give every index letter a meaning: free (on the left side, e.g. "
                "dC/dw^l_{jk} =) or summed (\\sum_k ...)")
-
-
-@dataclass
-class SumMark:
-    """A sum as written: its letter, the lower bound's text, the upper bound's tokens and
-    their position (or None), and where the sum starts; ``size`` once it is known."""
-
-    letter: str
-    lower: str | None
-    upper: tuple | None
-    position: int
-    size: object = None
-
-    def __str__(self) -> str:
-        return f"sum_{self.letter}"
-
-
-class LayerVariable(ParseError):
-    """A layer written with a letter (``w^l``, ``z^{(k+1)}``) and no value given for it: the
-    caller reads the formula once for every layer (``letter``)."""
-
-    kind = "parse_error"
-
-    def __init__(self, letter: str, text: str, position: int):
-        super().__init__(f"the layer {letter} is a letter: the formula is read for every "
-                         "layer", text=text, position=position,
-                         hint="write a layer number, or check the formula with a network")
-        self.letter = letter
 
 
 @dataclass
@@ -107,126 +76,8 @@ class _Indexed:
         return self.expr.text()
 
 
-def is_matrix_ns(ns) -> bool:
-    """True for the names of a matrix network (where index notation is read)."""
-    return isinstance(getattr(ns, "symbols", None), MatrixNames)
-
-
 def _err(res, message, position, hint=None):
     return ParseError(message, text=res.text, position=position, hint=hint)
-
-
-# -- layers -----------------------------------------------------------------------------
-def _layer_value(text: str, res, position: int) -> str:
-    """The layer number a written layer stands for (``l+1`` with l = 2 is ``3``); numbers
-    and ``L`` stay as they are."""
-    text = text.strip()
-    if text.isdigit() or text == "L":
-        return text
-    m = _LAYER_TEXT.match(text)
-    if m is None:
-        raise _err(res, f"cannot read the layer {text}", position,
-                   "write a layer as a number, a letter, or a letter plus or minus a number "
-                   "(l+1)")
-    letter = m["letter"]
-    layers = getattr(res, "layers", None) or {}
-    if letter not in layers:
-        raise LayerVariable(letter, res.text, position)
-    value = layers[letter] + (int(m["shift"]) if m["sign"] == "+" else
-                              -int(m["shift"]) if m["sign"] else 0)
-    if value < 0:
-        raise NameError_(f"layer {text} is {value} here: no such layer", text=res.text,
-                         position=position, hint="layers are counted from the input")
-    return str(value)
-
-
-def _group_text(tokens: list, i: int):
-    """(text, next index) of a superscript after POW at ``i - 1``: ``{l+1}``, ``3``, ``l``;
-    None when it is no layer."""
-    if i < len(tokens) and tokens[i].type in ("NUMBER", "NAME"):
-        return str(tokens[i].value), i + 1
-    if i < len(tokens) and tokens[i].type == "_LGROUP":
-        j, parts = i + 1, []
-        while j < len(tokens) and tokens[j].type in ("NUMBER", "NAME", "ADDOP"):
-            parts.append(str(tokens[j].value))
-            j += 1
-        if j < len(tokens) and tokens[j].type == "_RGROUP" and parts:
-            return "".join(parts), j + 1
-    return None
-
-
-def _renamed(word: Word, layer: str | None, start: int, end: int) -> Word:
-    """``word`` with its layer written as a number (``z^{(k+1)}_j`` -> ``z3_j``)."""
-    stem, _, sub = word.script or (word.units[-1].text, None, None)
-    text = stem + (layer or "")
-    if sub:
-        text += ("_" if layer or stem[-1].isdigit() else "") + sub
-    units = (*word.units[:-1], Unit(text, word.units[-1].start, end))
-    out = Word(units, word.latex, word.layered or layer is not None, (stem, layer, sub))
-    return out
-
-
-def _has_letter(text) -> bool:
-    return text is not None and any(c.isalpha() and c != "L" for c in text)
-
-
-def _layers(tokens: list, res) -> list:
-    """Layer letters replaced by their values; Nielsen's bare superscripts on indexed names
-    and with letters merged into the name (``w^{l+1}_{kj}`` -> ``w3_kj``)."""
-    bare = getattr(res.ns, "layer_superscripts", False)
-    out, i = [], 0
-    while i < len(tokens):
-        t = tokens[i]
-        if t.type in ("NAME", "ADJ") and isinstance(t.value, Word):
-            word = t.value
-            script = word.script
-            if script and _has_letter(script[1]):
-                layer = _layer_value(script[1], res, t.start_pos)
-                word = _renamed(word, layer, t.start_pos, t.end_pos)
-            power = word.power if t.type == "ADJ" else None
-            if power is not None:
-                found = _group_text(power, 1) if bare else None
-                if found is None or found[1] != len(power):
-                    raise _err(res, "cannot read the superscript of the quantity of this "
-                               "derivative", t.start_pos, "write the layer as w^{(l)} or, "
-                               "in Nielsen's style (--style nielsen), w^l")
-                word = _bare(word, found[0], res, t.start_pos, t.end_pos)
-                word.power = None
-            elif (bare and t.type == "NAME" and i + 1 < len(tokens)
-                  and tokens[i + 1].type == "POW"):
-                found = _group_text(tokens, i + 2)
-                if found is not None and (_has_letter(found[0]) or (
-                        word.script and word.script[2] and not word.script[1])):
-                    end = max(t.end_pos, tokens[found[1] - 1].end_pos)
-                    merged = _bare(word, found[0], res, t.start_pos, end,
-                                   strict=_has_letter(found[0]))
-                    if merged is not None:
-                        out.append(tok("NAME", merged, t.start_pos, end))
-                        i = found[1]
-                        continue
-            if word is not t.value:
-                t = tok(t.type, word, t.start_pos, t.end_pos)
-        out.append(t)
-        i += 1
-    return out
-
-
-def _bare(word: Word, text: str, res, start: int, end: int, strict: bool = True):
-    """``word`` with Nielsen's bare superscript ``text`` as its layer; None (or, when
-    ``strict``, an error) when no such name is known."""
-    layer = _layer_value(text, res, start)
-    merged = _renamed(word, layer, start, end)
-    stem = "".join(u.text for u in word.units[:-1]) + merged.script[0] + layer
-    if res.known(stem):
-        res.notes.read(f"read {res.text[start:end]} with the superscript {text} as the layer "
-                       f"({stem})")
-        return merged
-    if strict:
-        where = f" (layer {text} = {layer})" if text != layer else ""
-        raise NameError_(f"no quantity {stem} in the network{where}",
-                         text=res.text, position=start,
-                         hint="the formula is read for the layers where its names exist")
-    return None
 
 
 # -- entries ----------------------------------------------------------------------------
@@ -317,28 +168,12 @@ class _Scope:
         elif letter in self.free:
             want, where = self.free[letter]
             if want != dim:
-                _mismatch(res, f"index {letter} runs over {where} ({want}) on the left side, "
-                          f"but over {what} ({dim}) at {_source(res, position)}", want, dim,
+                mismatch(res, f"index {letter} runs over {where} ({want}) on the left side, "
+                          f"but over {what} ({dim}) at {source_at(res, position)}", want, dim,
                           position)
         else:
             raise _err(res, f"index {letter} is neither free nor summed", position,
                        _INDEX_HINT)
-
-
-def _source(res, position: int) -> str:
-    m = re.match(r"\\?[A-Za-z]+(\^\{[^}]*\}|\^[A-Za-z0-9])?(_\{[^}]*\}|_[A-Za-z0-9])?"
-                 r"(\^\{[^}]*\}|\^[A-Za-z0-9])?(\[[^\]]*\])?", res.text[position:])
-    return m.group() if m else f"column {position + 1}"
-
-
-def _mismatch(res, message: str, left, right, position: int) -> None:
-    """An index used over two sizes: the formula denotes no matrix, which the check
-    answers as a shape mismatch (never a parse error); the first one is kept."""
-    from ..core.matrix.expr import ShapeProblem
-    if getattr(res, "index_problem", None) is None:
-        res.index_problem = (ShapeProblem(message + " (an index stands for one position: "
-                                          "check which index goes where)", (left,), (right,)),
-                             position)
 
 
 def _uses(entry: Entry, scope: _Scope, res, position: int) -> None:
@@ -347,36 +182,6 @@ def _uses(entry: Entry, scope: _Scope, res, position: int) -> None:
             what = (f"the {('rows', 'columns')[axis]} of {entry.matrix.name}"
                     if len(entry.matrix.shape) == 2 else f"the entries of {entry.matrix.name}")
             scope.use(i, d, what, position, res)
-
-
-def _scope_end(tokens: list, i: int) -> int:
-    """The end of the term a ``\\sum`` at ``i - 1`` reaches over."""
-    depth, j = 0, i
-    while j < len(tokens):
-        k = tokens[j].type
-        if k in OPENERS:
-            depth += 1
-        elif k in CLOSERS:
-            if depth == 0:
-                return j
-            depth -= 1
-        elif depth == 0 and (k in _TERM_END or (
-                k == "ADDOP" and j > i and tokens[j - 1].type in _OPERAND_END)):
-            return j
-        j += 1
-    return j
-
-
-def _closing(tokens: list, i: int) -> int:
-    depth = 0
-    for j in range(i, len(tokens)):
-        if tokens[j].type in OPENERS:
-            depth += 1
-        elif tokens[j].type in CLOSERS:
-            depth -= 1
-            if depth == 0:
-                return j
-    return len(tokens) - 1
 
 
 def _bracket_indices(tokens: list, i: int):
@@ -410,67 +215,13 @@ def _indexed_token(leaf, indices, res, scope, start, end) -> Token:
     return tok("INDEXED", _Indexed(entry), start, end)
 
 
-def _sum_size(mark: SumMark, uses: list, res):
-    """The range of a sum: the size of the axes its letter indexes, or the one given."""
-    given = None
-    if mark.lower is not None and mark.lower.strip() != "1":
-        raise _err(res, f"the sum over {mark.letter} starts at {mark.lower}", mark.position,
-                   "index notation counts from 1: write \\sum_{k=1}^{n}")
-    if mark.upper is not None:
-        given = _upper(mark, res)
-    dims = {d for d, _, _ in uses}
-    if len(dims) > 1:
-        (d1, w1, _), other = uses[0], next(u for u in uses if u[0] != uses[0][0])
-        _mismatch(res, f"the summed index {mark.letter} runs over {w1} ({d1}) and over "
-                  f"{other[1]} ({other[0]}) at {_source(res, other[2])}", d1, other[0],
-                  other[2])
-    if dims:
-        implied = uses[0][0]
-        if given is not None and given != implied:
-            raise _err(res, f"the sum over {mark.letter} runs to {given}, but {mark.letter} "
-                       f"indexes {uses[0][1]} ({implied})", mark.position,
-                       "give the range of the axis the index runs over, or leave it out")
-        res.notes.read(f"read the sum over {mark.letter} as running over {uses[0][1]} "
-                       f"(1..{implied})")
-        return implied
-    if given is None:
-        raise _err(res, f"the sum over {mark.letter} has no range: {mark.letter} indexes no "
-                   "entry, so its range is not implied", mark.position,
-                   "give the range: \\sum_{k=1}^{n}")
-    return given
-
-
-def _upper(mark: SumMark, res):
-    tokens, position = mark.upper
-    tokens = _layers(list(tokens), res)
-    if len(tokens) == 1 and tokens[0].type == "NUMBER" and str(tokens[0].value).isdigit():
-        return int(str(tokens[0].value))
-    if len(tokens) == 1 and tokens[0].type == "NAME":
-        name = tokens[0].value.name
-        if res.ns.roles.get(name) == "size":
-            return name
-    raise _err(res, "cannot read the upper end of this sum as a size of the network",
-               position, "sizes: " + (", ".join(k for k, r in res.ns.roles.items()
-                                               if r == "size") or "the widths are numbers: "
-                                      "write a number") + "; or leave the range out")
-
-
-def _index_call(tokens: list, i: int) -> bool:
-    """``sum(k, ...)``: a sum over the index k (``sum(dZ1, axis=1)`` is none)."""
-    return (tokens[i].value.name == "sum" and i + 3 < len(tokens)
-            and tokens[i + 1].type == "_LPAR" and tokens[i + 2].type == "NAME"
-            and isinstance(tokens[i + 2].value, Word) and len(tokens[i + 2].value.name) == 1
-            and tokens[i + 3].type == "_COMMA")
-
-
 def _walk(tokens: list, res, scope: _Scope) -> list:
     """INDEXED and SUM tokens for one stretch (recursing into sum scopes)."""
     out, i = [], 0
     while i < len(tokens):
         t = tokens[i]
-        nxt = tokens[i + 1].type if i + 1 < len(tokens) else None
         if t.type == "SUM" or (t.type == "NAME" and isinstance(t.value, Word) and (
-                _SUM_WORD.match(t.value.name) or _index_call(tokens, i))):
+                SUM_WORD.match(t.value.name) or index_call(tokens, i))):
             i = _sum(tokens, i, res, scope, out)
             continue
         if t.type == "NAME" and isinstance(t.value, Word):
@@ -528,15 +279,15 @@ def _sum(tokens, i, res, scope: _Scope, out: list) -> int:
     t = tokens[i]
     if t.type == "SUM":
         mark = t.value
-        lo, hi = i + 1, _scope_end(tokens, i + 1)
+        lo, hi = i + 1, scope_end(tokens, i + 1)
         close = None
     elif t.value.name == "sum":     # sum(k, expr)
         mark = SumMark(tokens[i + 2].value.name, None, None, t.start_pos)
-        close = _closing(tokens, i + 1)
+        close = closing(tokens, i + 1)
         lo, hi = i + 4, close
     else:                           # sum_k expr
-        mark = SumMark(_SUM_WORD.match(t.value.name)["letter"], None, None, t.start_pos)
-        lo, hi = i + 1, _scope_end(tokens, i + 1)
+        mark = SumMark(SUM_WORD.match(t.value.name)["letter"], None, None, t.start_pos)
+        lo, hi = i + 1, scope_end(tokens, i + 1)
         close = None
     letter = mark.letter
     if letter in scope.free:
@@ -550,7 +301,7 @@ def _sum(tokens, i, res, scope: _Scope, out: list) -> int:
                    "write the summand after the sum")
     scope.summed[letter] = []
     inner = _walk(tokens[lo:hi], res, scope)
-    mark.size = _sum_size(mark, scope.summed.pop(letter), res)
+    mark.size = sum_size(mark, scope.summed.pop(letter), res)
     end = tokens[hi - 1].end_pos
     out.append(tok("SUM", mark, t.start_pos, end))
     out.append(tok("_LPAR", "(", tokens[lo].start_pos, tokens[lo].start_pos))
@@ -560,23 +311,6 @@ def _sum(tokens, i, res, scope: _Scope, out: list) -> int:
 
 
 # -- the two entry points ---------------------------------------------------------------
-def resolve_layers(tokens: list, res) -> list:
-    """Layer letters and Nielsen's bare layers of a matrix network made numbers; on other
-    namespaces, a sum or a superscript on a derivative's quantity is refused clearly."""
-    if not is_matrix_ns(res.ns):
-        for t in tokens:
-            if t.type == "SUM":
-                raise _err(res, "'\\sum' cannot be read here: index notation is read for "
-                           "matrix networks", t.start_pos,
-                           "describe the network with --widths (e.g. --widths n0,n1,n2 "
-                           "--style nielsen), or write the terms out for the scalar network")
-            if t.type == "ADJ" and isinstance(t.value, Word) and t.value.power is not None:
-                raise _err(res, "cannot read the superscript of the quantity of this "
-                           "derivative", t.start_pos, "write a layer as w^{(1)} or w_1")
-        return tokens
-    return _layers(tokens, res)
-
-
 def rewrite(tokens: list, res) -> list:
     """Tokens with index notation made explicit (see the module docstring); on other
     namespaces, a sum is refused clearly and everything else passes unchanged."""
@@ -603,7 +337,7 @@ def left_side(tokens: list, res) -> IndexLeft | None:
     ``\\delta^l_j``, ``dC/dW2[j,k]``, ``dW1[j,k]``), or None when it names no entry."""
     if not is_matrix_ns(res.ns) or not tokens:
         return None
-    tokens = _layers(tokens, res)
+    tokens = merge_layers(tokens, res)
     t = tokens[0]
     if not isinstance(t.value, Word):
         return None

@@ -21,7 +21,7 @@ from lark import Token
 from ..core.gradients import adjoint_name
 
 from .latex_reader import FONT_COMMANDS, TEXT_COMMANDS, NameReader, lex
-from .index_notation import SumMark
+from .index_sums import SumMark
 from .plain import char_token
 from .tokens import Notes, Segment, Unit, differential, loss_differential, segments, tok
 from .vocabulary import ACCENTS, GREEK
