@@ -14,9 +14,11 @@ answer's ``\frac{\partial C}{\partial r^{(k)}_i} = \sum_{\forall j} \frac{\parti
 * A **sum** (``\sum_k``, ``\sum_{\forall j}``, ``\sum_{k=1}^{n}``, plain ``sum_k`` and
   ``sum(k, ...)``) runs over one letter; its range is the size of the axes the letter
   indexes (implied), or given, and then it must be that size. ``\sum_k`` reaches to the end
-  of its term (the next ``+`` or ``-`` outside brackets), as it is read in print.
+  of its term (the next ``+`` or ``-`` outside brackets), as it is read in print
+  (:mod:`.index_sums`).
 * A **layer letter** (``w^l``, ``\delta^{l+1}``, ``z^{(k+1)}``) stands for every layer:
-  read with a value given (:class:`LayerVariable` says which letter is unbound).
+  read with a value given (:class:`LayerVariable` says which letter is unbound;
+  :mod:`.layer_letters`).
 
 :func:`rewrite` turns such tokens into ``INDEXED`` and ``SUM`` tokens for the grammar;
 misuse is a :class:`~derivcheck.errors.ParseError` with the position.
