@@ -31,7 +31,8 @@ from ..errors import LimitError, ParseError
 from ..limits import MAX_NESTING
 from ..names import Namespace, valid_name
 from .build import parse_tokens
-from .index_notation import LayerVariable, left_side, resolve_layers, rewrite, scalar_body
+from .index_notation import (LayerVariable, is_matrix_ns, left_side, resolve_layers, rewrite,
+                             scalar_body)
 from .latex import LatexSource
 from .plain import scan_plain
 from .resolve import Resolver, _bare_layers, refine
@@ -167,6 +168,20 @@ def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
     return name
 
 
+def _entry_left(side, resolver: Resolver):
+    """The entry an index-notation left side names (matrix networks only), or None; a
+    left side that cannot even be tokenized is left to :func:`_left_side` to refuse."""
+    if not is_matrix_ns(resolver.ns):
+        return None
+    try:
+        tokens = drop_punctuation(fold_adjoint_slashes(side[1]()))
+    except LayerVariable:
+        raise
+    except ParseError:
+        return None
+    return left_side(tokens, resolver)
+
+
 def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool | None = None,
                   wrt: str | None = None, layers: dict | None = None) -> ParsedFormula:
     r"""Read a candidate formula (auto-detecting LaTeX unless ``latex`` is given).
@@ -197,8 +212,7 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
                 raise ParseError("one side of the equation is empty", text=text,
                                  position=segment.start,
                                  hint="write 'dC/dw1 = formula' or just the formula")
-        entry = (left_side(drop_punctuation(fold_adjoint_slashes(sides[0][1]())), resolver)
-                 if len(sides) > 1 else None)
+        entry = _entry_left(sides[0], resolver) if len(sides) > 1 else None
         if entry is not None:
             resolver.free = entry.free
             named = entry.name
