@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ParseError
-from .layer_letters import merge_layers
+from .layer_letters import layer_value, merge_layers
 from .tokens import CLOSERS, OPENERS, Word
 
 __all__ = ["SumMark", "scope_end", "closing", "index_call", "SUM_WORD", "sum_size",
@@ -124,8 +124,13 @@ def sum_size(mark: SumMark, uses: list, res):
     return given
 
 
+_WIDTH = re.compile(r"^n_?\{?(?P<layer>[A-Za-z0-9+-]+)\}?$")
+
+
 def _upper(mark: SumMark, res):
-    tokens, position = mark.upper
+    """The size a sum's upper end gives: a number, a size name of the network, or
+    ``n_{l+1}``, the width of a layer (the style's numbering)."""
+    tokens, position, raw = mark.upper
     tokens = merge_layers(list(tokens), res)
     if len(tokens) == 1 and tokens[0].type == "NUMBER" and str(tokens[0].value).isdigit():
         return int(str(tokens[0].value))
@@ -133,10 +138,27 @@ def _upper(mark: SumMark, res):
         name = tokens[0].value.name
         if res.ns.roles.get(name) == "size":
             return name
+    width = _WIDTH.match(raw.replace(" ", ""))
+    if width is not None:
+        found = _width(layer_value(width["layer"], res, position), res)
+        if found is not None:
+            res.notes.read(f"read {raw} as the width of layer {found[1]} ({found[0]})")
+            return found[0]
     raise _err(res, "cannot read the upper end of this sum as a size of the network",
                position, "sizes: " + (", ".join(k for k, r in res.ns.roles.items()
                                                if r == "size") or "the widths are numbers: "
                                       "write a number") + "; or leave the range out")
+
+
+def _width(layer: str, res):
+    """(size, layer) of layer ``layer`` as the style numbers it: the units of its
+    activations (``a3``, ``A^{[3]}``, ``r3``; the input for the first), or None."""
+    for stem in ("a", "A", "r", "z", "Z"):
+        leaf = res.ns.symbols.get(stem + layer) if res.known(stem + layer) else None
+        key = getattr(leaf, "key", ())
+        if key and isinstance(key[0], tuple) and leaf.shape:
+            return (leaf.shape[-1] if key[1] == "T" else leaf.shape[0]), layer
+    return None
 
 
 def index_call(tokens: list, i: int) -> bool:

@@ -226,8 +226,9 @@ class _Converter(NameReader):
                                      r"\sum_{\forall j}")
             elif self._is_char(j, hi, "^") and upper is None:
                 lo, sup_hi, nxt = self._arg(j, hi)
-                upper = (self.convert(lo, sup_hi), self.lx[lo].start if lo < sup_hi
-                         else self.lx[j].start)
+                where = self.lx[lo].start if lo < sup_hi else self.lx[j].start
+                raw = self.text[where:self.lx[sup_hi - 1].end] if lo < sup_hi else ""
+                upper = (self.convert(lo, sup_hi), where, raw)
             else:
                 break
             end = self.lx[nxt - 1].end

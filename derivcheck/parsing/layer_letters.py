@@ -24,7 +24,7 @@ from ..core.matrix.names import MatrixNames
 from ..errors import NameError_, ParseError
 from .tokens import Unit, Word, tok
 
-__all__ = ["LayerVariable", "resolve_layers", "is_matrix_ns", "merge_layers"]
+__all__ = ["LayerVariable", "resolve_layers", "is_matrix_ns", "merge_layers", "layer_value"]
 
 _LAYER_TEXT = re.compile(r"^(?P<letter>[a-zA-Z])(?:(?P<sign>[+-])(?P<shift>\d+))?$")
 
@@ -52,7 +52,7 @@ def _err(res, message, position, hint=None):
     return ParseError(message, text=res.text, position=position, hint=hint)
 
 
-def _layer_value(text: str, res, position: int) -> str:
+def layer_value(text: str, res, position: int) -> str:
     """The layer number a written layer stands for (``l+1`` with l = 2 is ``3``); numbers
     and ``L`` stay as they are."""
     text = text.strip()
@@ -116,7 +116,7 @@ def merge_layers(tokens: list, res) -> list:
             word = t.value
             script = word.script
             if script and _has_letter(script[1]):
-                layer = _layer_value(script[1], res, t.start_pos)
+                layer = layer_value(script[1], res, t.start_pos)
                 word = _renamed(word, layer, t.start_pos, t.end_pos)
             power = word.power if t.type == "ADJ" else None
             if power is not None:
@@ -149,7 +149,7 @@ def merge_layers(tokens: list, res) -> list:
 def _bare(word: Word, text: str, res, start: int, end: int, strict: bool = True):
     """``word`` with Nielsen's bare superscript ``text`` as its layer; None (or, when
     ``strict``, an error) when no such name is known."""
-    layer = _layer_value(text, res, start)
+    layer = layer_value(text, res, start)
     merged = _renamed(word, layer, start, end)
     stem = "".join(u.text for u in word.units[:-1]) + merged.script[0] + layer
     if res.known(stem):

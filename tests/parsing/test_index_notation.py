@@ -47,6 +47,17 @@ def test_bp2_in_every_notation_reads_the_same(text):
     assert "read the sum over k as running over the rows of w3 (1..n3)" in f.readings
 
 
+def test_a_range_may_be_the_width_of_a_layer():
+    f = read(r"\delta^l_j = \sum_{k=1}^{n_{l+1}} w^{l+1}_{kj} \delta^{l+1}_k",
+             MatrixNetwork([2, 3, 4], "sigmoid", style="nielsen"), layers={"l": 2})
+    assert "read n_{l+1} as the width of layer 3 (4)" in f.readings
+    with pytest.raises(ParseError) as info:
+        read(r"\delta^2_j = \sum_{k=1}^{n_{2}} w^{3}_{kj} \delta^{3}_k",
+             MatrixNetwork([2, 3, 4], "sigmoid", style="nielsen"))
+    assert info.value.message == ("the sum over k runs to 3, but k indexes the rows of w3 "
+                                  "(4)")
+
+
 def test_a_sum_reaches_to_the_end_of_its_term():
     f = read(r"\delta^3_j = \sum_k w^3_{jk} a^2_k + b^3_j", NIELSEN)
     assert f.expr.text() == "[j] sum_k w3[j,k] * a2[k] + b3[j]"
