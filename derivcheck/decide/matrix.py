@@ -34,6 +34,11 @@ The argument that a few sizes stand for all:
    rational functions, hence at every size; at smaller sizes the sides are the same sums
    over fewer patterns, each with equal coefficients.
 
+Candidates in index notation (:mod:`derivcheck.core.matrix.indexed`) are already in that
+form: entries of leaves at index letters, sums over an index (one more index over its
+size; one more degree when a term of the summand ignores the index), elementwise
+functions of entries; their bounds come from the same walk.
+
 So: identity at the atom level (tested as in the scalar case, modulo 2^61 - 1) on that grid
 of sizes means equal for every size. A formula that hard-codes a size (``/5`` for ``1/m``)
 differs at some value of the grid. Sizes given as numbers are the network's own and are
