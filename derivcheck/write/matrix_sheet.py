@@ -266,8 +266,11 @@ def _witness(w, style):
 
 def _value(v) -> str:
     from .latex import latex_value
-    if isinstance(v, str):
-        return rf"\text{{{v}}}".replace("_", r"\_")
+    if isinstance(v, str):   # "no value: ..." may quote the formula: escaped
+        from .render import tex_escape
+        if len(v) > 40:   # a sentence: wrapped beside the equals sign
+            return rf"\text{{\parbox[t]{{0.7\linewidth}}{{\raggedright {tex_escape(v)}}}}}"
+        return rf"\text{{{tex_escape(v)}}}"
     try:
         import numpy as np
         arr = np.asarray(v, dtype=object)
