@@ -43,6 +43,7 @@ from ..core import functions as F
 from ..core.conventions import get_convention
 from ..core.graph import Role
 from .formal import K, P, FormalEvaluator, degree_bound
+from .regions import RegionSolver
 from .search import Sampler
 from ..core.sharing import name_arguments
 from .verdict import Verdict, Witness
@@ -54,6 +55,8 @@ MAX_REGIONS = 4096
 AIM_TRIES = 4
 #: Leaves pinned to 0, one at a time, for a kink no rational point reaches unpinned.
 MAX_PINS = 6
+#: Seconds the SMT solver may take for one question (less when the check's time is short).
+SMT_BUDGET = 20.0
 
 
 @dataclass
@@ -99,6 +102,8 @@ class _Procedure:
         self.tests = 0
         self.gate_count = 0
         self.degree = 1
+        self.smt = RegionSolver(self.defs, assumptions, self.step0_values)
+        self.smt_empty = 0       # sign regions the SMT solver proved hold no difference
 
     # -- formal side ---------------------------------------------------------------------
     def formal(self, mode, pattern=None):
@@ -154,6 +159,9 @@ class _Procedure:
         detail = (f"equal off the kinks on all {regions.regions} sign regions searched "
                   f"(identity test modulo 2^61-1 at {K} random points per region; "
                   f"{self.error_bound()})")
+        if self.smt_empty:
+            detail += (f"; on {self.smt_empty} of them the formulas differ as functions but "
+                       "the SMT solver z3 proved no point of the region makes them differ")
         kink = Outcome(kink=kink_seen) if kink_seen else self.kinks(root)
         if kink.decision:
             return kink.decision
@@ -166,6 +174,21 @@ class _Procedure:
             return Decision(Verdict.EQUIVALENT, "identity_test",
                             detail + f"; equal on each of the {surfaces} kink surfaces too "
                             "(identity test on the surface, gates and Step(0) free)")
+        answer = self.smt.search([], self.reference, self.candidate, timeout=self.budget())
+        if answer.status == "empty":
+            return Decision(Verdict.EQUIVALENT, "symbolic",
+                            detail + "; equal everywhere, kinks included, for every allowed "
+                            "Step(0): proved by the SMT solver z3 (nonlinear real arithmetic, "
+                            "no point where the formulas differ" +
+                            ("; transcendental values abstracted" if answer.abstracted
+                             else "") + ")")
+        found = self.smt_witness(answer, off_kink=False) if answer.status == "point" else None
+        if found is not None and found.on_kink:
+            return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
+                            detail + "; differs at a kink found by the SMT solver z3, checked "
+                            "by exact evaluation", kink_point=found.witness)
+        if found is not None:
+            return self.refuted(found.witness, "by the SMT solver (z3)")
         return Decision(Verdict.UNKNOWN, "identity_test", detail,
                         reason="the formulas are equal off the kinks (proved), but their "
                                "equality on the kinks was neither proved nor refuted: "
@@ -265,6 +288,16 @@ class _Procedure:
             if found is not None:
                 return Outcome(self.refuted(found, "inside a sign region where the formulas "
                                                    "differ"))
+            answer = self.smt.search(self.region_targets(fe, pattern), self.reference,
+                                     self.candidate, timeout=self.budget())
+            if answer.status == "empty":
+                self.smt_empty += 1
+                continue
+            found = self.smt_witness(answer, off_kink=True)
+            if found is not None:
+                return Outcome(self.refuted(found.witness, "by the SMT solver (z3) inside a "
+                                                           "sign region where the formulas "
+                                                           "differ"))
             unreached += 1
         if unreached:
             return Outcome(Decision(
@@ -274,9 +307,29 @@ class _Procedure:
                        "network's structure and assumptions)"))
         return Outcome(regions=leaves)
 
-    def witness_in(self, fe, pattern):
+    @staticmethod
+    def region_targets(fe, pattern) -> list:
+        """(gate argument, sign) for the gates ``pattern`` fixes, inner gates first."""
         order = sorted(pattern, key=lambda k: fe.gates[k].order)
-        targets = [(fe.gates[k].expr, 1 if pattern[k] else -1) for k in order]
+        return [(fe.gates[k].expr, 1 if pattern[k] else -1) for k in order]
+
+    def budget(self) -> float:
+        """Seconds the SMT solver may take for one question: what is left of the check's
+        time, at most SMT_BUDGET."""
+        return min(SMT_BUDGET, self.deadline - time.monotonic())
+
+    def smt_witness(self, answer, *, off_kink: bool):
+        """The SMT solver's point (or a rational approximation of it) re-checked by exact
+        evaluation: a Found (off the kinks when ``off_kink``), or None."""
+        for point in answer.points:
+            full = {**self.sampler.random_point(), **point}
+            found = self.compare(full)
+            if found and (not off_kink or not found.on_kink):
+                return found
+        return None
+
+    def witness_in(self, fe, pattern):
+        targets = self.region_targets(fe, pattern)
         for _ in range(AIM_TRIES):
             point = self.sampler.aim(targets)
             if point is None:
