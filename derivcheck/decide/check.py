@@ -96,9 +96,12 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
     left = start + timeout - time.monotonic()
     if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         try:
-            with time_limit(min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)):
+            budget = min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)
+            with time_limit(budget):
                 diagnosis = diagnose(net, param, expr, convention=conv,
-                                     verdict=decision.verdict, signs=assumptions.strict_signs())
+                                     verdict=decision.verdict, assumptions=assumptions,
+                                     counterexample=decision.counterexample,
+                                     timeout=0.9 * budget)
         except Timeout:
             warnings.append("the mistake was not diagnosed: the time budget ran out")
     shown, definitions = gradient_display(net, param, conv)

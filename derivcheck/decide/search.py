@@ -213,7 +213,9 @@ class Sampler:
             live = self.live(point, zeros)
             depends = bool(zeros) and len(step0_values) > 1
             names = {str(s): v for s, v in point.items()}
-            return Found(Witness(names, k, r, step0=c if depends or live else None),
+            dead = [str(g) for g in zeros if g not in live]
+            return Found(Witness(names, k, r, step0=c if depends or live else None,
+                                 dead=dead if not live else []),
                          on_kink=bool(live))
         return None
 

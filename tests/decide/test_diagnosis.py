@@ -29,8 +29,9 @@ CASES = [  # (id, loss, candidate for dC/dw1, [(kind, layer)])
     ("no w2", "half_squared", RIGHT / w2, [("missing_factor", 2)]),
     ("no w2 anywhere", "half_squared", x**3 + w1, [("reused_last_layer_formula", None)]),
     ("a gate of its own", "half_squared", RIGHT * Step(w2 - 1), [("extra_gate", None)]),
-    # every gate of this one is a gate of the gradient: no "extra gate" (it claimed one)
-    ("no x", "half_squared", RIGHT / x, [("unexplained", None)]),
+    # every gate of this one is a gate of the gradient: no "extra gate" (it claimed one);
+    # the input factor of dC/dw1 = dC/dz1 * x is a factor of the chain rule like w2
+    ("no x", "half_squared", RIGHT / x, [("missing_factor", 1)]),
 ]
 
 
@@ -52,7 +53,7 @@ def test_every_kind_has_one_class_with_a_filled_template():
     assert all(issubclass(cls, Mistake) and cls.kind == kind for kind, cls in MISTAKES.items())
     fields = {"z": "z1", "layer": 1, "a": "a1", "act": "relu", "used": "tanh'(z1)",
               "right": "relu'(z1)", "factor": "w2", "why": "w", "arg": "x", "missing": "w2",
-              "wrt": "w1"}
+              "wrt": "w1", "where": "Unit 1 is dead, so ", "values": "0", "others": "1/2"}
     for cls in MISTAKES.values():
         names = cls.__dataclass_fields__
         message = cls(**{k: v for k, v in fields.items() if k in names}).message
