@@ -42,7 +42,7 @@ import sympy
 from ..core import functions as F
 from ..core.conventions import get_convention
 from ..core.graph import Role
-from .formal import K, P, FormalEvaluator, degree_bound
+from .formal import K, P, FormalEvaluator, _same_sign_as, degree_bound
 from .regions import RegionSolver
 from .search import Sampler
 from ..core.sharing import name_arguments
@@ -106,15 +106,28 @@ class _Procedure:
         self.smt_empty = 0       # sign regions the SMT solver proved hold no difference
 
     # -- formal side ---------------------------------------------------------------------
-    def formal(self, mode, pattern=None):
-        fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {}, c_value=self.c_fixed,
+    def c_residues(self) -> list:
+        """Step(0) as residues: the convention's one value, or the atom (None) followed by
+        each allowed value (an identity for every real c is more than is asked)."""
+        if self.c_fixed is not None:
+            return [self.c_fixed]
+        return [None] + [v.numerator * pow(v.denominator, -1, P) % P
+                         for v in self.step0_values]
+
+    def formal_each_c(self) -> bool:
+        """Identical everywhere for each allowed Step(0) taken on its own."""
+        return all(self.formal("free", c=c)[1] for c in self.c_residues()[1:])
+
+    def formal(self, mode, pattern=None, c="fixed"):
+        c = self.c_fixed if c == "fixed" else c
+        fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {}, c_value=c,
                              signs=self.signs, seed=self.seed, registry=self.registry[mode])
         self.tests += 1
         try:
             same = fe.value(self.reference) == fe.value(self.candidate)
         except ZeroDivisionError:
             fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {},
-                                 c_value=self.c_fixed, signs=self.signs, seed=self.seed + 7,
+                                 c_value=c, signs=self.signs, seed=self.seed + 7,
                                  registry={})
             same = fe.value(self.reference) == fe.value(self.candidate)
         self.gate_count = max(self.gate_count, len(fe.gates))
@@ -138,7 +151,7 @@ class _Procedure:
     # -- the steps -------------------------------------------------------------------------
     def run(self) -> Decision:
         root, same = self.formal("free")
-        if same:
+        if same or (self.c_fixed is None and self.formal_each_c()):
             return Decision(Verdict.EQUIVALENT, "identity_test",
                             "identical as rational functions of the inputs, parameters, "
                             "every gate value and Step(0), tested modulo 2^61-1 at "
@@ -370,9 +383,9 @@ class _Procedure:
 
     def surface_equal(self, arg, leaf) -> bool:
         """Is ``arg`` = s * leaf + r with s a nonzero constant, and are the sides equal
-        (formally) at leaf = -r/s?"""
-        def at(values):
-            return FormalEvaluator(self.defs, mode="free", c_value=self.c_fixed,
+        (formally) at leaf = -r/s, for Step(0) an atom or else for each allowed value?"""
+        def at(values, c=self.c_fixed):
+            return FormalEvaluator(self.defs, mode="free", c_value=c,
                                    signs=self.signs, seed=self.seed,
                                    registry=self.registry["free"], overrides={leaf: values})
 
@@ -388,12 +401,16 @@ class _Procedure:
                 for g0, g2, s, t0, t2 in zip(g[0], g[2], slope, t[0], t[2])):
             return False  # not affine in this leaf, or the slope depends on other leaves
         root = tuple((t0 - g0 * pow(s, -1, P)) % P for g0, s, t0 in zip(g[0], slope, t[0]))
-        fe = at(root)
-        self.tests += 1
-        try:
-            return fe.value(self.reference) == fe.value(self.candidate)
-        except ZeroDivisionError:
-            return False
+        def equal(c) -> bool:
+            fe = at(root, c)
+            self.tests += 1
+            try:
+                return fe.value(self.reference) == fe.value(self.candidate)
+            except ZeroDivisionError:
+                return False
+
+        cs = self.c_residues()
+        return equal(cs[0]) or (len(cs) > 1 and all(equal(c) for c in cs[1:]))
 
     def kinks(self, root) -> Outcome:
         """A kink point where the sides differ (or a counterexample met near one)."""
@@ -487,6 +504,8 @@ def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
             if any(not (a.is_Number and a != 0) for a in f.args[1:]):
                 return None  # a parameter that may be 0 (leaky_relu(z, a)) or unknown
             stack.append(f.args[0])
+        elif _same_sign_as(f, definitions) is not None:
+            stack.append(_same_sign_as(f, definitions)[1])  # exp(u) - 1 = 0 exactly where u = 0
         elif f.is_Add:
             out.append(f)
         else:

@@ -45,6 +45,9 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
 
 __all__ = ["RegionSolver", "SmtAnswer", "available"]
 
+#: Abstracted exponentials related pairwise by monotonicity (quadratic in their number).
+MAX_MONOTONE = 40
+
 
 def available() -> bool:
     """Is the SMT solver installed?
@@ -82,6 +85,7 @@ class RegionSolver:
         self._memo: dict = {}
         self._leaves: dict = {}
         self._side: list = []        # facts about abstracted values
+        self._exps: list = []        # (argument, value) of each abstracted exp
         self.abstracted = False
         self.c = z3.Real("step0") if z3 else None
 
@@ -142,12 +146,18 @@ class RegionSolver:
         return self._abstract(e)
 
     def _exp(self, arg):
-        u = self._term(arg)
-        key = ("exp", arg)
+        """exp(u) as a fresh real: positive, 1 at u = 0, above 1 + u, and increasing in u
+        (so equal where the arguments are equal, however they are written)."""
+        u = z3.simplify(self._term(arg))
+        key = ("exp", u.sexpr())
         if key not in self._memo:
             v = self._fresh()
             self._side += [v > 0, z3.Implies(u == 0, v == 1), z3.Implies(u > 0, v > 1),
                            z3.Implies(u < 0, v < 1), v >= 1 + u]
+            for u2, v2 in self._exps[:MAX_MONOTONE]:
+                self._side += [z3.Implies(u == u2, v == v2), z3.Implies(u < u2, v < v2),
+                               z3.Implies(u > u2, v > v2)]
+            self._exps.append((u, v))
             self._memo[key] = v
         return self._memo[key]
 
