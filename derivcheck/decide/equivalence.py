@@ -434,7 +434,7 @@ class _Procedure:
         # a kink no rational point reaches lies at an irrational value of every leaf it is
         # affine in (-b2 - w2 softplus(u) = 0): pin one other leaf to 0 and aim again
         for target in unreached:
-            for leaf in sorted(self.sampler.deps(target), key=str)[:MAX_PINS]:
+            for leaf in self.pin_order(target)[:MAX_PINS]:
                 if self.timed_out():
                     return Outcome()
                 point = self.sampler.aim([(target, 0)], pinned={leaf: Fraction(0)},
@@ -443,6 +443,15 @@ class _Procedure:
                 if found.decision or found.kink:
                     return found
         return Outcome()
+
+    def pin_order(self, target) -> list:
+        """Leaves to pin to 0 for a kink of ``target``: those of its own equation first
+        (w4 in a3 w4 + b4 = 0: pinned, it removes the irrational a3), then the rest."""
+        own = target
+        while own.is_Symbol and own in self.defs:
+            own = self.defs[own]
+        direct = {s for s in own.free_symbols if s not in self.defs}
+        return sorted(self.sampler.deps(target), key=lambda s: (s not in direct, str(s)))
 
     def check_kink(self, point) -> Outcome:
         """At a point aimed at a kink: decided if the sides differ off every kink there,
