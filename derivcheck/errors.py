@@ -15,7 +15,7 @@ hint: a ')' is probably missing
 from __future__ import annotations
 
 __all__ = ["DerivcheckError", "ParseError", "NameError_", "SpecError", "LimitError",
-           "NetworkLimitError", "AssumptionError", "UsageError", "PdfError"]
+           "NetworkLimitError", "AssumptionError", "UsageError", "PdfError", "OutputError"]
 
 
 class DerivcheckError(Exception):
@@ -112,3 +112,11 @@ class PdfError(DerivcheckError):
     """pdflatex missing or failing."""
 
     kind = "pdf_error"
+
+
+class OutputError(DerivcheckError):
+    """An output that cannot be written (a read-only folder, a folder as the output path,
+    a full disk, an output that is also the input)."""
+
+    kind = "output_error"
+

@@ -5,8 +5,9 @@ through ``SIGALRM``; elsewhere (another thread, or a platform without ``setitime
 a no-op and callers rely on their own deadlines or on a separate process
 (:mod:`derivcheck.app.batch`). The alarm re-fires every :data:`REPEAT` seconds until the
 block is left, so a ``Timeout`` swallowed by a broad ``except`` inside a library is raised
-again. :func:`timeout_reason` says, from a ``Timeout``'s traceback, what was running
-and what had been tried.
+again. A ``Timeout`` has a ``stage`` slot that the code it interrupted may fill in (what
+it was doing); the timer itself knows nothing of what runs inside it.
+:func:`budget` checks a budget a user gave.
 
 >>> with time_limit(5):
 ...     sum(range(10))
@@ -26,38 +27,33 @@ import threading
 import time
 from contextlib import contextmanager
 
-__all__ = ["Timeout", "time_limit", "interrupted_stage", "timeout_reason", "unknown_result",
-           "REPEAT"]
+__all__ = ["Timeout", "time_limit", "budget", "REPEAT"]
 
 #: Seconds between repeated alarms once the budget has run out.
 REPEAT = 0.1
 
-#: Module prefix -> what derivcheck was doing there; the innermost match wins, except
-#: that a diagnosis (which runs the decision procedure again) is reported as such.
-_STAGES = (
-    ("derivcheck.parsing", "reading the formula"),
-    ("derivcheck.core.spec", "building the network"),
-    ("derivcheck.core.network", "building the network"),
-    ("derivcheck.core.graph", "building the network"),
-    ("derivcheck.core.gradients", "computing the exact gradient"),
-    ("derivcheck.decide.equivalence", "deciding equivalence"),
-    ("derivcheck.decide.formal", "identity testing of both sides per sign region"),
-    ("derivcheck.decide.search", "searching for a counterexample point"),
-    ("derivcheck.decide.evaluate", "evaluating both sides exactly at a point"),
-    ("derivcheck.decide.diagnosis", "diagnosing the mistake"),
-)
 
-#: What had been tried before each stage, for the reason a timeout gives.
-_TRIED = {
-    "starting up": "nothing yet",
-    "reading the formula": "nothing yet",
-    "building the network": "nothing yet",
-    "computing the exact gradient": "the formula was read",
-    "deciding equivalence": "the formula was read and the exact gradient computed; the "
-                            "decision procedure (identity test, random points, sign regions, "
-                            "kinks) did not finish",
-    "diagnosing the mistake": "the verdict was reached, but naming the mistake did not finish",
-}
+def budget(seconds) -> float:
+    """``seconds`` as a time budget: a positive finite number up to
+    :data:`~derivcheck.limits.MAX_TIMEOUT`; ValueError (saying why) otherwise.
+
+    >>> budget("2.5"), budget(60)
+    (2.5, 60.0)
+    >>> budget("nan")
+    Traceback (most recent call last):
+    ValueError: must be a positive number of seconds, not 'nan'
+    """
+    from .limits import MAX_TIMEOUT
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(seconds, bool) or not (0 < value < float("inf")):
+        raise ValueError(f"must be a positive number of seconds, not {str(seconds)!r}")
+    if value > MAX_TIMEOUT:
+        raise ValueError(f"must be at most {MAX_TIMEOUT:g} seconds (one day), not "
+                         f"{str(seconds)!r}")
+    return value
 
 
 class Timeout(BaseException):
@@ -67,6 +63,8 @@ class Timeout(BaseException):
     def __init__(self, seconds: float):
         super().__init__(f"time budget of {seconds:g} s ran out")
         self.seconds = seconds
+        #: What the interrupted code was doing, when it said so (None: not known).
+        self.stage: str | None = None
 
 
 def _alarm_available() -> bool:
@@ -105,45 +103,3 @@ def time_limit(seconds: float | None):
         if old_delay > 0:
             left = old_delay - (time.monotonic() - started)
             signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), REPEAT)
-
-
-def interrupted_stage(exc: BaseException) -> str:
-    """What was running when ``exc`` was raised, from its traceback.
-
-    >>> interrupted_stage(Timeout(1))
-    'starting up'
-    """
-    found = []
-    tb = exc.__traceback__
-    while tb is not None:
-        module = tb.tb_frame.f_globals.get("__name__", "")
-        found += [label for prefix, label in _STAGES if module.startswith(prefix)][:1]
-        tb = tb.tb_next
-    if "diagnosing the mistake" in found:
-        return "diagnosing the mistake"
-    return found[-1] if found else "starting up"
-
-
-def timeout_reason(exc: Timeout) -> str:
-    """The ``reason`` of an ``unknown`` verdict for a budget that ran out.
-
-    >>> timeout_reason(Timeout(2))
-    'the time budget of 2 s ran out while starting up (tried: nothing yet)'
-    """
-    stage = interrupted_stage(exc)
-    tried = _TRIED.get(stage, _TRIED["deciding equivalence"])
-    return f"the time budget of {exc.seconds:g} s ran out while {stage} (tried: {tried})"
-
-
-def unknown_result(exc: Timeout, *, wrt, candidate: str, convention: str, assumptions=()):
-    """The ``unknown`` :class:`~derivcheck.decide.verdict.Result` a command answers with when
-    its budget ran out.
-
-    >>> r = unknown_result(Timeout(1), wrt="w1", candidate="x", convention="any")
-    >>> r.verdict, r.exit_code, r.method
-    ('unknown', 3, 'none')
-    """
-    from .decide.verdict import Result
-    return Result(verdict="unknown", wrt=wrt or "?", candidate=candidate, gradient="",
-                  method="none", kink_convention=convention, assumptions=list(assumptions),
-                  reason=timeout_reason(exc), source=candidate, elapsed=exc.seconds)

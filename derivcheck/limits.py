@@ -32,8 +32,11 @@ MAX_WIDTH = 256
 MAX_PARAMETERS = 10_000
 #: Tree size up to which a gradient is printed fully substituted (--expand).
 MAX_EXPANDED_SIZE = 20_000
-#: Default wall-clock budget for one check, in seconds.
+#: Default wall-clock budget, in seconds, of one check, one batch item, and every other
+#: command (``--timeout``).
 DEFAULT_TIMEOUT = 60.0
+#: Largest ``--timeout`` accepted, in seconds (one day).
+MAX_TIMEOUT = 86_400.0
 #: Seconds a check spends at most on naming the mistake, once the verdict is reached.
 DIAGNOSIS_BUDGET = 5.0
 #: Mutations of the correct derivation tried when naming a mistake (a wide MLP has one
@@ -44,7 +47,27 @@ MAX_MUTANTS = 400
 TIMEOUT_SLACK = 1.0
 #: Bytes in one line of a batch input file.
 MAX_BATCH_LINE = 1_000_000
+#: Bytes of a longer line still read to find its id (past this, its id is null).
+MAX_BATCH_SCAN = 32_000_000
+#: Characters in a batch id; integer ids have at most MAX_DIGITS digits.
+MAX_ID_LENGTH = 1_000
 #: Seconds a batch worker gets beyond the timeout to answer before it is killed.
 BATCH_GRACE = 3.0
 #: Address space of one batch worker process, in bytes (a runaway item fails alone).
 WORKER_MEMORY = 4 * 1024**3
+#: Random points ``derivcheck vectors --points`` writes at most.
+MAX_POINTS = 1_000
+#: Kink sites (units with a kink) ``derivcheck vectors --kinks`` places a point on at most;
+#: on a network with many parameters, at most KINK_WORK / parameters of them (each site
+#: costs several exact backward passes), but at least MIN_KINK_POINTS.
+MAX_KINK_POINTS = 64
+KINK_WORK = 40_000
+MIN_KINK_POINTS = 4
+#: Bytes in a question file (``derivcheck run``).
+MAX_QUESTION_SIZE = 1_000_000
+#: Formulas, and networks, in one question file.
+MAX_QUESTION_FORMULAS = 500
+MAX_QUESTION_NETWORKS = 50
+#: Units of one MLP layer a derivation sheet writes out; wider layers show these and a
+#: summary of the rest.
+SHEET_UNITS = 3

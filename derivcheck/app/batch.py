@@ -1,19 +1,21 @@
 """Grade many submissions: JSON lines in, JSON lines out (``derivcheck batch``).
 
 Each input line is ``{"id": ..., "network": {...}, "wrt": ..., "candidate": ...,
-"assume": [...], "kink_convention": ...}``; each output line is ``{"id": ..., <the check
-JSON>}`` or ``{"id": ..., "error": {...}}`` (CONTRACT section 2). Submissions are graded in
-worker processes: one that runs past its time budget, or kills its process, gets an
-error record (kind ``timeout`` or ``crash``) and its worker is replaced; no other
-submission is lost. Records are written and flushed as they finish, so a killed run
-keeps everything done so far, and a re-run skips the ids already in the output (a
-truncated last line is cut off first).
+"assume": [...], "kink_convention": ...}``; each output line is ``{"id": ..., "line": N,
+<the check JSON>}`` or ``{"id": ..., "line": N, "error": {...}}`` (CONTRACT section 2).
+Submissions are graded in worker processes: one that runs past its time budget, or kills
+its process, gets an error record (kind ``timeout`` or ``crash``) and its worker is
+replaced; no other submission is lost. Records are written and flushed as they finish, so
+a killed run keeps everything done so far, and a re-run grades only the lines still
+missing (:mod:`derivcheck.app.batch_files`): after any sequence of kills and resumes the
+output holds exactly one record per non-blank input line.
 
 Error kinds of the batch itself: ``invalid_json`` (a line that is no JSON object; its id
-is the line number unless an ``"id"`` can still be read), ``invalid_item`` (missing or
-mistyped fields), ``duplicate_id``, ``timeout``, ``crash``, ``internal_error``; the
-other kinds are the ``check`` command's (``parse_error``, ``network_error``, ...).
-Blank lines are skipped.
+is null), ``invalid_item`` (missing or mistyped fields; a line without a usable id has id
+null), ``duplicate_id`` (the later of two lines with one id, on every run),
+``limit_exceeded`` (a line past the size limit), ``timeout``, ``crash``,
+``internal_error``; the other kinds are the ``check`` command's (``parse_error``,
+``network_error``, ...). Blank lines are skipped.
 
 >>> import json, tempfile, pathlib
 >>> tmp = pathlib.Path(tempfile.mkdtemp())
@@ -33,7 +35,6 @@ import heapq
 import json
 import multiprocessing
 import os
-import re
 import signal
 import sys
 import time
@@ -45,17 +46,41 @@ from pathlib import Path
 
 from .. import limits
 from ..errors import DerivcheckError
+from ..guard import budget
+from .batch_files import BatchError, Output, count_lines, error_record, read_lines
+from .fields import INTEGER, TABLE, TEXT, TEXTS, Field, validate
 
-__all__ = ["run_batch", "grade_item", "Summary", "BatchError"]
+__all__ = ["run_batch", "grade_item", "Summary", "BatchError", "FIELDS", "INPUT_FORMAT"]
 
-#: Fields an input line may have.
-FIELDS = ("id", "network", "wrt", "candidate", "assume", "kink_convention")
+#: The fields of an input line (the id is checked when the line is read).
+ITEM = (
+    Field("id", (TEXT, INTEGER), about="the submission's id, checked when its line is read"),
+    Field("network", TABLE, required=True, about="the fields of a network file"),
+    Field("wrt", TEXT, about="the parameter, e.g. \"w1\""),
+    Field("candidate", TEXT, required=True, about="the formula"),
+    Field("assume", TEXTS, about='conditions such as "x > 0"'),
+    Field("kink_convention", TEXT, about='"any", "torch", "0", ...'),
+)
+FIELDS = tuple(f.name for f in ITEM)
 
+#: What ``derivcheck batch --help`` and the README say about the input.
+INPUT_FORMAT = """\
+input: one JSON object per line (blank lines are skipped):
+  {"id": "s17", "network": {"weights": ["w1", "w2"], "activations": "relu"},
+   "wrt": "w1", "candidate": "(relu(w2*relu(w1*x)) - y)*...", "assume": ["x > 0"],
+   "kink_convention": "any"}
+  id          a string or an integer, unique in the file (required)
+  network     the fields of a network file: weights, activations, biases, widths, forward,
+              input, target, loss (required)
+  candidate   the formula, plain or LaTeX (required)
+  wrt         the parameter (optional when the formula starts with dC/dw1 =)
+  assume      a list of conditions, or one condition as a string (optional)
+  kink_convention  any (default), 0, 1, 1/2, torch, jax, tensorflow (optional)
 
-class BatchError(DerivcheckError):
-    """A batch that cannot run at all (unreadable input, workers that cannot start)."""
-
-    kind = "batch_error"
+output: one JSON object per non-blank input line, in the order they finish:
+  {"id": ..., "line": N, <the check JSON>} or {"id": ..., "line": N, "error": {...}}
+  A line that cannot be read has "id": null; a repeated id is an error for the later line.
+  Running the same command again grades only the lines not yet in the output."""
 
 
 class ItemError(DerivcheckError):
@@ -64,34 +89,14 @@ class ItemError(DerivcheckError):
     kind = "invalid_item"
 
 
-def _error(kind: str, message: str, position: int | None = None) -> dict:
-    return {"error": {"kind": kind, "message": message, "position": position}}
-
-
 # -- one submission (runs in a worker) -------------------------------------------------------
 
 def _fields(item: dict):
     """(wrt, candidate, assumptions, convention) of an input line, type-checked."""
-    unknown = sorted(set(item) - set(FIELDS))
-    if unknown:
-        raise ItemError(f"unknown field(s): {', '.join(map(repr, unknown))}",
-                        hint="fields: " + ", ".join(FIELDS))
-    if not isinstance(item.get("network"), dict):
-        raise ItemError("'network' must be an object with the fields of a network file",
-                        hint='e.g. "network": {"weights": ["w1", "w2"], "activations": "relu"}')
-    candidate, wrt = item.get("candidate"), item.get("wrt")
-    if not isinstance(candidate, str):
-        raise ItemError("'candidate' must be a string (the formula)")
-    if wrt is not None and not isinstance(wrt, str):
-        raise ItemError("'wrt' must be a string (the parameter) or absent")
-    assume = item.get("assume") or []
-    assume = [assume] if isinstance(assume, str) else assume
-    if not isinstance(assume, list) or not all(isinstance(a, str) for a in assume):
-        raise ItemError("'assume' must be a list of strings such as \"x > 0\"")
-    convention = item.get("kink_convention") or "any"
-    if not isinstance(convention, str):
-        raise ItemError("'kink_convention' must be a string such as \"any\" or \"torch\"")
-    return wrt, candidate, assume, convention
+    given = {k: v for k, v in item.items() if v is not None or k in ("network", "candidate")}
+    values = validate(given, ITEM, "the submission", ItemError)
+    return (values.get("wrt"), values["candidate"], values.get("assume", []),
+            values.get("kink_convention") or "any")
 
 
 @lru_cache(maxsize=16)
@@ -105,32 +110,35 @@ def grade_item(item: dict, timeout: float = limits.DEFAULT_TIMEOUT) -> dict:
     """The output record of one input line, without its id: the check JSON or an error.
 
     >>> net = {"weights": ["w1"], "activations": "relu"}
-    >>> item = {"network": net, "wrt": "w1", "candidate": "x*(relu(w1*x)-y)*step(w1*x)"}
+    >>> item = {"id": 1, "network": net, "wrt": "w1", "candidate": "x*(relu(w1*x)-y)*step(w1*x)"}
     >>> grade_item(item)["verdict"]
     'equivalent'
-    >>> grade_item({"network": {"weights": ["os.system"]}, "candidate": "1"})["error"]["kind"]
+    >>> grade_item({"id": 1, "network": {"weights": ["os.system"]}, "candidate": "1"})["error"]["kind"]
     'network_error'
-    >>> grade_item({"network": net, "candidate": 3})["error"]["kind"]
+    >>> grade_item({"id": 1, "network": net, "candidate": 3})["error"]["kind"]
     'invalid_item'
     """
-    from ..decide.check import check
-    from ..guard import Timeout, time_limit, timeout_reason
+    from ..decide.check import check, timeout_reason
+    from ..guard import Timeout, time_limit
+    stage = "reading the submission"
     try:
         with time_limit(timeout + limits.TIMEOUT_SLACK):
             wrt, candidate, assume, convention = _fields(item)
+            stage = "building the network"
             net = _network(json.dumps(item["network"], sort_keys=True))
+            stage = "starting the check"
             return check(net, candidate, wrt, assume=assume, convention=convention,
                          timeout=timeout).to_json()
     except Timeout as exc:
-        return _error("timeout", timeout_reason(exc))
+        return error_record("timeout", timeout_reason(exc.stage or stage, timeout))
     except DerivcheckError as err:
         return err.to_json()
     except RecursionError:
-        return _error("limit_exceeded", "the input is nested too deeply to process")
+        return error_record("limit_exceeded", "the input is nested too deeply to process")
     except MemoryError:
-        return _error("limit_exceeded", "the submission needs more memory than allowed")
+        return error_record("limit_exceeded", "the submission needs more memory than allowed")
     except Exception as exc:  # a bug of ours: recorded, never fatal to the batch
-        return _error("internal_error", f"{type(exc).__name__}: {exc}")
+        return error_record("internal_error", f"{type(exc).__name__}: {exc}")
 
 
 def _worker(conn, grade, timeout: float) -> None:
@@ -151,84 +159,8 @@ def _worker(conn, grade, timeout: float) -> None:
         conn.send((record, time.monotonic() - start))
 
 
-# -- input and output files ------------------------------------------------------------------
-
-_ID = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,30})')
-
-
 def _key(ident) -> str:
     return json.dumps(ident, sort_keys=True)
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _read_line(number: int, raw: bytes):
-    """(id, item, None) for a good line, (id, None, error record) for a bad one, None
-    for a blank line."""
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        return number, None, _error("invalid_json", f"not UTF-8: {exc.reason}", exc.start)
-    if not text.strip():
-        return None
-    try:
-        obj = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        found = _ID.search(text)
-        ident = json.loads(found.group(1)) if found else number
-        return ident, None, _error("invalid_json", f"line {number}: {exc.msg}", exc.pos)
-    except (ValueError, RecursionError) as exc:
-        msg = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
-        return number, None, _error("invalid_json", f"line {number}: {msg}")
-    if not isinstance(obj, dict):
-        return number, None, _error("invalid_json", f"line {number}: expected a JSON object "
-                                    "{\"id\": ..., \"network\": ..., \"candidate\": ...}", 0)
-    return obj.get("id", number), obj, None
-
-
-def _input_lines(path: Path):
-    """(line number, bytes) of every line, a line past the limit as (number, None)."""
-    with open(path, "rb") as fh:
-        number = 0
-        while raw := fh.readline(limits.MAX_BATCH_LINE + 1):
-            number += 1
-            if len(raw) > limits.MAX_BATCH_LINE and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):
-                    raw = fh.readline(1 << 20)
-                yield number, None
-            else:
-                yield number, raw
-
-
-def _count_lines(path: Path) -> int:
-    count, last = 0, b"\n"
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
-
-
-def _done_ids(path: Path) -> set[str]:
-    """Keys of the ids already in OUT, after cutting off a truncated last line."""
-    if not path.exists():
-        return set()
-    with open(path, "r+b") as fh:
-        data = fh.read()
-        cut = data.rfind(b"\n") + 1
-        if cut < len(data):
-            fh.truncate(cut)
-    done = set()
-    for line in data[:cut].splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and "id" in record:
-            done.add(_key(record["id"]))
-    return done
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -240,6 +172,8 @@ class Summary:
     verdicts: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     skipped: int = 0
+    #: Error records among the skipped ones (written by an earlier run).
+    skipped_errors: int = 0
     elapsed: float = 0.0
     _slow: list = field(default_factory=list)
 
@@ -285,7 +219,7 @@ class Summary:
 
 
 class _Slot:
-    """One worker process, and the submission it is grading (``job``)."""
+    """One worker process, and the line it is grading (``job``)."""
 
     def __init__(self, ctx, grade, timeout: float):
         self.conn, child = ctx.Pipe()
@@ -296,9 +230,9 @@ class _Slot:
         self.job = None
         self.deadline = 0.0
 
-    def give(self, job, item, seconds: float) -> None:
+    def give(self, job, seconds: float) -> None:
         self.job, self.deadline = job, time.monotonic() + seconds
-        self.conn.send(item)
+        self.conn.send(job.item)
 
     def stop(self) -> None:
         self.proc.kill()
@@ -315,94 +249,123 @@ def _context():
     return ctx
 
 
+def worker_count(jobs: int, todo: int) -> int:
+    """Workers for ``jobs`` requested (0: one per core) and ``todo`` lines: never more
+    than the cores this process may use, nor than the lines to grade, nor fewer than 1.
+
+    >>> worker_count(1, 100), worker_count(64, 1), worker_count(0, 0)
+    (1, 1, 1)
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
+    return max(1, min(jobs if jobs > 0 else cores, cores, todo))
+
+
 def run_batch(in_path, out_path, *, jobs: int = 1, timeout: float = limits.DEFAULT_TIMEOUT,
               progress: bool | None = True, grade=grade_item) -> Summary:
-    """Grade every line of ``in_path`` into ``out_path`` with ``jobs`` worker processes
-    (0: one per CPU).
+    """Grade every line of ``in_path`` into ``out_path`` with up to ``jobs`` worker
+    processes (0: one per core; see :func:`worker_count`).
 
-    ``timeout`` is each submission's budget in seconds; a worker that has not answered
+    ``timeout`` is each submission's budget in seconds (positive, finite, at most
+    :data:`~derivcheck.limits.MAX_TIMEOUT`); a worker that has not answered
     ``limits.TIMEOUT_SLACK + limits.BATCH_GRACE`` seconds later is killed.
     ``grade(item, timeout) -> record`` grades one line (a module-level function, so
     workers can import it).
     ``progress``: a tqdm bar on standard error (None: only on a terminal).
+    Raises :class:`BatchError` when the batch cannot run at all, and
+    :class:`~derivcheck.errors.OutputError` when the output cannot be written on (the
+    records written so far stay whole; running again resumes).
     """
     from tqdm import tqdm
-    in_path, out_path = Path(in_path), Path(out_path)
+    try:
+        timeout = budget(timeout)
+    except ValueError as exc:
+        raise BatchError(f"the timeout {exc}") from None
+    if not isinstance(jobs, int) or jobs < 0:
+        raise BatchError(f"the number of workers must be 0 (one per core) or more, not {jobs!r}")
+    in_path = Path(in_path)
     if not in_path.is_file():
         raise BatchError(f"cannot read batch input {str(in_path)!r}: no such file")
+    try:
+        total = count_lines(in_path)
+    except OSError as exc:
+        raise BatchError(f"cannot read batch input {str(in_path)!r}: {exc.strerror}") from None
     started, summary = time.monotonic(), Summary()
     hard_timeout = timeout + limits.TIMEOUT_SLACK + limits.BATCH_GRACE
-    done = _done_ids(out_path)
-    bar = tqdm(total=_count_lines(in_path), unit="line", file=sys.stderr,
+    out = Output(out_path, in_path)
+    summary.skipped_errors = out.errors
+    bar = tqdm(total=total, unit="line", file=sys.stderr,
                disable=None if progress is None else not progress)
-    workers = jobs if jobs > 0 else os.cpu_count() or 1
+    workers = worker_count(jobs, total - len(out.done))
     slots: list[_Slot] = []
-    with open(out_path, "a", encoding="utf-8") as out:
-        def write(ident, record, seconds=0.0):
-            out.write(json.dumps({"id": ident, **record}) + "\n")
-            out.flush()
-            summary.add(ident, record, seconds)
-            bar.update(1)
 
-        def finish(slot, record, seconds):
-            write(slot.job, record, seconds)
-            slot.job = None
+    def write(line, record, seconds=0.0):
+        out.write(line.ident, line.number, record)
+        summary.add(line.ident if line.ident is not None else f"line {line.number}", record,
+                    seconds)
+        bar.update(1)
 
-        jobs_left = _jobs(in_path, done, summary, write, bar)
+    def finish(slot, record, seconds):
+        write(slot.job, record, seconds)
+        slot.job = None
+
+    try:
+        jobs_left = _jobs(in_path, out, summary, write, bar)
         pending, ctx = next(jobs_left, None), _context()
-        try:
-            while pending is not None or any(s.job is not None for s in slots):
-                idle = [s for s in slots if s.ready and s.job is None]
-                while pending is not None and idle:
-                    idle.pop().give(pending[0], pending[1], hard_timeout)
-                    pending = next(jobs_left, None)
-                if pending is not None and len(slots) < workers:
-                    slots.append(_Slot(ctx, grade, timeout))
-                busy = [s.deadline for s in slots if s.job is not None]
-                wait([s.conn for s in slots] + [s.proc.sentinel for s in slots],
-                     timeout=max(0.0, min(busy) - time.monotonic()) if busy else None)
-                for slot in list(slots):
-                    if _collect(slot, finish, hard_timeout):
-                        slots.remove(slot)
-        finally:
-            for slot in slots:
-                slot.stop()
-            bar.close()
+        while pending is not None or any(s.job is not None for s in slots):
+            idle = [s for s in slots if s.ready and s.job is None]
+            while pending is not None and idle:
+                idle.pop().give(pending, hard_timeout)
+                pending = next(jobs_left, None)
+            if pending is not None and len(slots) < workers:
+                slots.append(_Slot(ctx, grade, timeout))
+            busy = [s.deadline for s in slots if s.job is not None]
+            wait([s.conn for s in slots] + [s.proc.sentinel for s in slots],
+                 timeout=max(0.0, min(busy) - time.monotonic()) if busy else None)
+            for slot in list(slots):
+                if _collect(slot, finish, timeout, hard_timeout):
+                    slots.remove(slot)
+    finally:
+        for slot in slots:
+            slot.stop()
+        bar.close()
+        out.close()
     summary.elapsed = time.monotonic() - started
     return summary
 
 
-def _jobs(in_path: Path, done: set, summary: Summary, write, bar):
-    """Submissions still to grade, as (id, item); bad, duplicate and done lines are
-    written or counted on the way."""
-    seen = set()
-    for number, raw in _input_lines(in_path):
-        read = (_read_line(number, raw) if raw is not None else
-                (number, None, _error("limit_exceeded", f"line {number} is longer than "
-                                      f"{limits.MAX_BATCH_LINE} bytes", limits.MAX_BATCH_LINE)))
-        if read is None:
-            bar.update(1)
-            continue
-        ident, item, record = read
-        key = _key(ident)
-        if key in done:
+def _jobs(in_path: Path, out: Output, summary: Summary, write, bar):
+    """Lines still to grade; bad, duplicate and done lines are written or counted on the
+    way. Every line's id is registered, done or not, so a duplicate is found on every
+    run."""
+    first: dict[str, int] = {}
+    last = 0
+    for line in read_lines(in_path):
+        bar.update(line.number - last - 1)  # the blank lines skipped
+        last = line.number
+        key = _key(line.ident) if line.ident is not None else None
+        repeated = key is not None and key in first
+        if key is not None and not repeated:
+            first[key] = line.number
+        done = line.number in out.done or (
+            not repeated and key in out.legacy)
+        if done:
             summary.skipped += 1
             bar.update(1)
-        elif key in seen:
-            write(ident, _error("duplicate_id", f"line {number}: id {key} was used by an "
-                                "earlier line"))
-        elif record is not None:
-            seen.add(key)
-            write(ident, record)
+        elif repeated:
+            write(line, error_record("duplicate_id", f"line {line.number}: id {key} was "
+                                     f"used by line {first[key]}"))
+        elif line.error is not None:
+            write(line, line.error)
         else:
-            seen.add(key)
-            yield ident, item
+            yield line
+    bar.update(max(0, (bar.total or 0) - last))
 
 
 _NOTHING = object()
 
 
-def _collect(slot: _Slot, finish, timeout: float) -> bool:
+def _collect(slot: _Slot, finish, timeout: float, hard_timeout: float) -> bool:
     """Take the slot's answer, or record its crash or timeout; True when the slot's
     worker is gone (and must be replaced)."""
     dead = False
@@ -419,12 +382,14 @@ def _collect(slot: _Slot, finish, timeout: float) -> bool:
             raise BatchError("a worker process could not start")
         slot.stop()
         if slot.job is not None:
-            finish(slot, _error("crash", "the worker grading this submission died (exit "
-                                f"code {slot.proc.exitcode})"), 0.0)
+            finish(slot, error_record("crash", "the worker grading this submission died "
+                                      f"(exit code {slot.proc.exitcode})"), 0.0)
         return True
     if slot.job is not None and time.monotonic() > slot.deadline:
         slot.stop()
-        finish(slot, _error("timeout", f"no answer within {timeout:g} s; the worker was "
-                            "stopped"), timeout)
+        finish(slot, error_record(
+            "timeout", f"the time budget of {timeout:g} s ran out and grading did not stop "
+            f"within {hard_timeout - timeout:g} s more, so its worker was stopped"),
+            hard_timeout)
         return True
     return False

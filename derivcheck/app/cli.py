@@ -1,19 +1,36 @@
-"""The ``derivcheck`` command: a thin shell over the API (parse args, call, format).
+"""The ``derivcheck`` command: parse the arguments, dispatch to the command's function
+(:data:`COMMANDS`), and turn every failure a user or a disk can cause into a message and
+an exit code.
 
-Exit codes: 0 equivalent (or almost everywhere), 1 not equivalent, 2 bad input,
-3 unknown, 4 internal error.
+Exit codes: 0 equivalent (or almost everywhere), 1 not equivalent, 2 bad input or an
+output that cannot be written, 3 unknown, 4 internal error (a bug of ours); a closed
+pipe (``derivcheck ... | head``) ends the command quietly with 141, as for SIGPIPE.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-from .. import __version__
-from ..errors import DerivcheckError, SpecError
-from ..limits import DEFAULT_TIMEOUT, MAX_TEXT_LENGTH
+from .. import __version__, limits
+from ..errors import DerivcheckError
+from ..guard import budget
+from . import commands, question
+from .batch import INPUT_FORMAT
 
-__all__ = ["main", "build_parser", "network_from_args"]
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+#: Command name -> the function that runs it (``args -> exit code``).
+COMMANDS = {
+    "check": commands.cmd_check,
+    "gradient": commands.cmd_gradient,
+    "sheet": commands.cmd_sheet,
+    "vectors": commands.cmd_vectors,
+    "parse": commands.cmd_parse,
+    "batch": commands.cmd_batch,
+    "run": question.cmd_run,
+}
 
 EPILOG = """\
 networks:
@@ -32,9 +49,37 @@ examples:
   derivcheck parse '\\sigma'(z^{(1)}) \\cdot W^{(1)}_{12}'
   derivcheck run examples/seed_003.toml --out out
 
-exit codes: 0 equivalent / equivalent_almost_everywhere, 1 not_equivalent, 2 bad input,
-3 unknown, 4 internal error.
+exit codes: 0 equivalent / equivalent_almost_everywhere, 1 not_equivalent, 2 bad input
+or an output that cannot be written, 3 unknown, 4 internal error. check --report: when the
+report cannot be written, the verdict is still printed and the exit code is 2.
+every command takes --timeout SECONDS (default 60; at most one day).
 """
+
+
+def _seconds(text: str) -> float:
+    """argparse type of --timeout: a positive finite number of seconds, at most a day."""
+    try:
+        return budget(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _count(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        return value
+    return parse
+
+
+def _timeout_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--timeout", type=_seconds, default=limits.DEFAULT_TIMEOUT,
+                   metavar="SECONDS", help=f"{what} (default %(default)g; positive, at most "
+                                           f"{limits.MAX_TIMEOUT:g})")
 
 
 def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -55,44 +100,11 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g.add_argument("--net", metavar="FILE.toml", help="read the network from a TOML file")
 
 
-def network_from_args(args):
-    """A Network from the network options (or --net)."""
-    from ..core.network import Network
-    from ..core.spec import NetworkSpec
+BATCH_EXIT = """
 
-    if args.net:
-        spec = NetworkSpec.from_toml(args.net)
-        return Network(spec)
-    data = {}
-    if args.forward:
-        data["forward"] = args.forward
-    elif args.widths:
-        data["widths"] = args.widths
-        data["bias"] = args.bias
-    elif args.weights:
-        data["weights"] = args.weights
-    else:
-        raise SpecError("no network given",
-                        hint="describe it with --weights (a chain), --widths (an MLP), "
-                             "--forward (equations) or --net FILE.toml; see --help")
-    for key, value in (("activations", args.act), ("biases", args.biases),
-                       ("input", args.input), ("target", args.target), ("loss", args.loss)):
-        if value:
-            data[key] = value
-    return Network(NetworkSpec.from_dict(data))
-
-
-def _read_candidate(text: str) -> str:
-    """CANDIDATE, ``-`` (standard input) or ``@FILE``."""
-    if text == "-":
-        text = sys.stdin.read(MAX_TEXT_LENGTH + 1)
-    elif text.startswith("@"):
-        try:
-            with open(text[1:], encoding="utf-8") as fh:
-                text = fh.read(MAX_TEXT_LENGTH + 1)
-        except OSError as exc:
-            raise SpecError(f"cannot read {text[1:]!r}: {exc.strerror}") from None
-    return text.strip()
+exit codes: 0 every line got its record (errors included), 1 with --fail-on-error when
+some record is an error, 2 the batch could not run (input unreadable, output is the input
+or cannot be written; what was written stays whole and running again resumes)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,8 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--report", metavar="OUT.tex|OUT.pdf", help="write a LaTeX/PDF report")
     c.add_argument("--latex", action="store_true", help="read the candidate as LaTeX")
-    c.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help="seconds before the answer is 'unknown' (default %(default)s)")
+    _timeout_option(c, "seconds before the answer is 'unknown'")
     c.add_argument("candidate", help="the formula; '-' reads standard input, @FILE a file")
 
     g = sub.add_parser("gradient", help="print exact gradients", epilog=EPILOG,
@@ -126,35 +137,47 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=("text", "json", "latex"), default="text")
     g.add_argument("--kink-convention", default="any")
     g.add_argument("--expand", action="store_true", help="substitute everything")
+    _timeout_option(g, "seconds the command may take")
 
     s = sub.add_parser("sheet", help="write a LaTeX derivation sheet", formatter_class=fmt)
     _network_options(s)
     s.add_argument("-o", "--output", default="sheet.pdf", help="sheet.tex or sheet.pdf")
     s.add_argument("--kink-convention", default="any")
     s.add_argument("--assume", action="append", default=[], metavar="COND")
+    _timeout_option(s, "seconds the command may take")
 
     v = sub.add_parser("vectors", help="write exact test vectors (JSON)", formatter_class=fmt)
     _network_options(v)
-    v.add_argument("--points", type=int, default=8)
-    v.add_argument("--kinks", action="store_true", help="add points exactly on kinks")
+    v.add_argument("--points", type=_count(0, limits.MAX_POINTS), default=8,
+                   help=f"random points (default %(default)s, at most {limits.MAX_POINTS})")
+    v.add_argument("--kinks", action="store_true",
+                   help="add points exactly on kinks (on at most "
+                        f"{limits.MAX_KINK_POINTS} units, fewer on a network with many "
+                        "parameters, spread over it)")
     v.add_argument("--kink-convention", default="torch")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("-o", "--output", help="vectors.json (default: standard output)")
+    _timeout_option(v, "seconds the command may take")
 
     r = sub.add_parser("parse", help="show how a formula was read")
     _network_options(r)
     r.add_argument("--latex", action="store_true")
     r.add_argument("candidate")
+    _timeout_option(r, "seconds the command may take")
 
     b = sub.add_parser("batch", help="grade many submissions (JSON lines)",
+                       formatter_class=fmt, epilog=INPUT_FORMAT + BATCH_EXIT,
                        description="Grade every line of IN.jsonl into OUT.jsonl; re-running "
-                                   "skips the ids already in OUT.jsonl.")
+                                   "grades only the lines not yet in OUT.jsonl.")
     b.add_argument("input", metavar="IN.jsonl")
-    b.add_argument("-o", "--output", required=True, metavar="OUT.jsonl")
-    b.add_argument("-j", "--jobs", type=int, default=1,
-                   help="worker processes (0: one per CPU; default %(default)s)")
-    b.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help="seconds per submission (default %(default)s)")
+    b.add_argument("-o", "--output", required=True, metavar="OUT.jsonl",
+                   help="the results (not the input file itself)")
+    b.add_argument("-j", "--jobs", type=_count(0, 1024), default=1,
+                   help="worker processes (0: one per core; never more than the cores or the "
+                        "lines; default %(default)s)")
+    _timeout_option(b, "seconds per submission")
+    b.add_argument("--fail-on-error", action="store_true",
+                   help="exit 1 when some line got an error record")
     b.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only on a terminal anyway)")
 
@@ -162,39 +185,66 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("question", metavar="QUESTION.toml")
     q.add_argument("--out", default="out", help="folder for sheets and reports")
     q.add_argument("--format", choices=("text", "json"), default="text")
+    _timeout_option(q, "seconds per formula and per sheet")
     return p
 
 
 def main(argv=None) -> int:
     """Entry point; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
+    try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 2
+    except BrokenPipeError:  # --help | head
+        return _pipe_closed()
     json_mode = getattr(args, "format", "text") == "json"
     try:
-        from . import commands
-        return getattr(commands, f"cmd_{args.command}")(args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _pipe_closed()
     except DerivcheckError as err:
-        if json_mode:
-            print(json.dumps(err.to_json()))
-        else:
-            print(err.render(), file=sys.stderr)
-        return 2
+        return _fail(json_mode, err.to_json(), err.render(), 2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except RecursionError:
-        msg = "the input is nested too deeply to process"
-        print(json.dumps({"error": {"kind": "limit_exceeded", "message": msg,
-                                    "position": None}}) if json_mode else f"error: {msg}",
-              file=sys.stdout if json_mode else sys.stderr)
-        return 2
+    except (RecursionError, MemoryError):
+        msg = "the input is too large or nested too deeply to process"
+        return _fail(json_mode, _error("limit_exceeded", msg), f"error: {msg}", 2)
+    except OSError as exc:  # a file or a disk: the user's to fix, not a bug
+        msg = f"{exc.strerror or exc}" + (f": {exc.filename!r}" if exc.filename else "")
+        return _fail(json_mode, _error("os_error", msg), f"error: {msg}", 2)
     except Exception as exc:  # a bug of ours: say so plainly, never a traceback
         msg = f"internal error: {type(exc).__name__}: {exc}. Please report this input."
-        print(json.dumps({"error": {"kind": "internal_error", "message": msg,
-                                    "position": None}}) if json_mode else msg,
-              file=sys.stdout if json_mode else sys.stderr)
-        return 4
+        return _fail(json_mode, _error("internal_error", msg), msg, 4)
 
+
+def _error(kind: str, message: str) -> dict:
+    return {"error": {"kind": kind, "message": message, "position": None}}
+
+
+def _fail(json_mode: bool, data: dict, text: str, code: int) -> int:
+    """Print an error (JSON on standard output, or text on standard error)."""
+    try:
+        if json_mode:
+            print(json.dumps(data))
+            sys.stdout.flush()
+        else:
+            print(text, file=sys.stderr)
+    except BrokenPipeError:
+        return _pipe_closed()
+    return code
+
+
+def _pipe_closed() -> int:
+    """Standard output was closed by the reader (``| head``): stop quietly, and point
+    standard output at /dev/null so the interpreter's last flush cannot complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 141

@@ -1,52 +1,163 @@
-"""One function per CLI command: call the API, print, return the exit code."""
+"""One function per CLI command: read the inputs, call the API within the command's time
+budget, print, return the exit code.
+
+The command functions own their inputs: :func:`network_from_args` builds the network from
+the network options and :func:`read_candidate` reads a formula given as text, ``-`` or
+``@FILE``. Files are written whole or not at all (:mod:`derivcheck.write.files`); an output
+that cannot be written is an :class:`~derivcheck.errors.OutputError` (exit 2), checked
+before any long work where that is possible.
+"""
 from __future__ import annotations
 
 import json
 import sys
-import tomllib
-from pathlib import Path
+from contextlib import contextmanager
 
-from ..decide.check import check, gradient_display
-from .cli import _read_candidate, network_from_args
-from ..errors import DerivcheckError, SpecError
+from .. import limits
 from ..core.graph import Role
 from ..core.printing import plain
+from ..decide.check import check, gradient_display, timed_out
+from ..errors import DerivcheckError, LimitError, OutputError, ParseError, SpecError
+from ..guard import Timeout, time_limit
+from ..write.files import check_writable, same_file, write_atomic
 from ..write.textout import format_gradients, format_result
 
 __all__ = ["cmd_check", "cmd_gradient", "cmd_sheet", "cmd_vectors", "cmd_parse", "cmd_batch",
-           "cmd_run"]
+           "network_from_args", "read_candidate", "within_budget"]
 
 
-def _write_output(source: str, path: str) -> str:
+def network_from_args(args):
+    """A Network from the network options (or --net)."""
+    from ..core.network import Network
+    from ..core.spec import NetworkSpec
+
+    if args.net:
+        return Network(NetworkSpec.from_toml(args.net))
+    data = {}
+    if args.forward:
+        data["forward"] = args.forward
+    elif args.widths:
+        data["widths"] = args.widths
+        data["bias"] = args.bias
+    elif args.weights:
+        data["weights"] = args.weights
+    else:
+        raise SpecError("no network given",
+                        hint="describe it with --weights (a chain), --widths (an MLP), "
+                             "--forward (equations) or --net FILE.toml; see --help")
+    for key, value in (("activations", args.act), ("biases", args.biases),
+                       ("input", args.input), ("target", args.target), ("loss", args.loss)):
+        if value:
+            data[key] = value
+    return Network(NetworkSpec.from_dict(data))
+
+
+def _decode(raw: bytes, where: str) -> str:
+    if len(raw) > 4 * (limits.MAX_TEXT_LENGTH + 1):
+        raise LimitError(f"{where} holds more than {limits.MAX_TEXT_LENGTH} characters, the "
+                         "limit for one formula", position=limits.MAX_TEXT_LENGTH)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"{where} is not UTF-8 text: byte {exc.start} cannot be read "
+                         f"({exc.reason})", hint="save the file as UTF-8") from None
+
+
+def read_candidate(text: str) -> str:
+    """CANDIDATE, ``-`` (standard input) or ``@FILE``, as text (UTF-8 only)."""
+    cap = 4 * (limits.MAX_TEXT_LENGTH + 1) + 1
+    if text == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        text = (_decode(stream.read(cap), "standard input") if stream is not None
+                else sys.stdin.read(limits.MAX_TEXT_LENGTH + 1))
+    elif text.startswith("@"):
+        try:
+            with open(text[1:], "rb") as fh:
+                text = _decode(fh.read(cap), repr(text[1:]))
+        except OSError as exc:
+            raise SpecError(f"cannot read {text[1:]!r}: {exc.strerror}") from None
+    return text.strip()
+
+
+@contextmanager
+def within_budget(seconds: float, doing: str):
+    """Run the block within ``seconds`` (the user's ``--timeout``); past it, a
+    :class:`LimitError` that says what was running."""
+    try:
+        with time_limit(seconds):
+            yield
+    except Timeout:
+        raise LimitError(f"the time budget of {seconds:g} s (--timeout) ran out while "
+                         f"{doing}", hint="give more time with --timeout, or a smaller "
+                                          "network") from None
+
+
+def _inputs_of(args) -> list[str]:
+    """Files the command reads: its network file and an @FILE formula."""
+    files = [args.net] if getattr(args, "net", None) else []
+    candidate = getattr(args, "candidate", None) or ""
+    return files + ([candidate[1:]] if candidate.startswith("@") else [])
+
+
+def _check_output(args, path: str, suffixes=(".tex", ".pdf")) -> str:
+    """Refuse, before any work, an output that is an input or cannot be written."""
+    for source in _inputs_of(args):
+        if same_file(path, source):
+            raise OutputError(f"the output {path!r} is the input file {source!r}",
+                              hint="write to another file")
+    check_writable(path)
+    if suffixes and not path.lower().endswith(suffixes):
+        raise OutputError(f"cannot tell what to write from the name {path!r}",
+                          hint="give a file name ending in " + " or ".join(suffixes))
+    return path
+
+
+def _write_document(source: str, path: str) -> str:
     """Write LaTeX (.tex) or compile it (.pdf); returns what was written."""
     from ..write.pdf import write_tex_or_pdf
     return str(write_tex_or_pdf(source, path))
 
 
 def cmd_check(args) -> int:
-    from ..guard import Timeout, time_limit, unknown_result
-    from ..limits import TIMEOUT_SLACK
-    candidate = _read_candidate(args.candidate)
+    """Judge a candidate. When ``--report`` cannot be written, the verdict is still
+    printed and the exit code is 2 (the report was asked for and is missing)."""
+    if args.report:
+        _check_output(args, args.report)
+    candidate = read_candidate(args.candidate)
     try:
-        with time_limit(args.timeout + TIMEOUT_SLACK):
+        with time_limit(args.timeout + limits.TIMEOUT_SLACK):
             result = check(network_from_args(args), candidate, args.wrt, assume=args.assume,
                            convention=args.kink_convention,
                            latex=True if args.latex else None, timeout=args.timeout)
     except Timeout as exc:
-        result = unknown_result(exc, wrt=args.wrt, candidate=candidate,
-                                convention=args.kink_convention, assumptions=args.assume)
+        result = timed_out(exc, args.timeout, wrt=args.wrt, candidate=candidate,
+                           convention=args.kink_convention, assumptions=args.assume)
     if args.format == "json":
-        print(json.dumps(result.to_json(), indent=1))
+        print(json.dumps(result.to_json(), indent=1, allow_nan=False))
     else:
         print(format_result(result))
     if args.report and result.network is not None:
         from ..write.report import report_source
-        written = _write_output(report_source(result), args.report)
+        try:
+            with within_budget(args.timeout, "writing the report"):
+                written = _write_document(report_source(result), args.report)
+        except DerivcheckError as err:
+            print(err.render(), file=sys.stderr)
+            print(f"the verdict above stands ({result.verdict}); the report was not written",
+                  file=sys.stderr)
+            return 2
         print(f"report written to {written}", file=sys.stderr)
     return result.exit_code
 
 
 def cmd_gradient(args) -> int:
+    with within_budget(args.timeout, "computing the gradients"):
+        text = _gradients(args)
+    print(text)
+    return 0
+
+
+def _gradients(args) -> str:
     net = network_from_args(args)
     params = [net.parameter(w) for w in args.wrt] if args.wrt else net.params
     bw = net.backward(args.kink_convention)
@@ -67,8 +178,7 @@ def cmd_gradient(args) -> int:
         rows = [f"{latex(k)} &= {latex(v)}" for k, v in defs.items()]
         rows += [f"\\frac{{\\partial C}}{{\\partial {latex(k)}}} &= {latex(v)}"
                  for k, v in grads.items()]
-        print("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
-        return 0
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
     text = {str(k): plain(v) for k, v in grads.items()}
     shown_defs = {str(k): plain(v) for k, v in defs.items()}
     if args.format == "json":
@@ -76,29 +186,35 @@ def cmd_gradient(args) -> int:
                if len(text) == 1 else {"gradients": text})
         out["definitions"] = shown_defs
         out["kink_convention"] = args.kink_convention
-        print(json.dumps(out, indent=1))
-    else:
-        print(format_gradients(text, shown_defs))
-    return 0
+        return json.dumps(out, indent=1)
+    return format_gradients(text, shown_defs)
 
 
 def cmd_sheet(args) -> int:
     from ..write.sheet import sheet_source
-    net = network_from_args(args)
-    written = _write_output(sheet_source(net, args.kink_convention, assume=args.assume),
-                            args.output)
+    _check_output(args, args.output)
+    with within_budget(args.timeout, "writing the sheet"):
+        net = network_from_args(args)
+        written = _write_document(sheet_source(net, args.kink_convention, assume=args.assume),
+                                  args.output)
     print(f"sheet written to {written}")
     return 0
 
 
 def cmd_vectors(args) -> int:
     from ..oracle.vectors import make_vectors
-    net = network_from_args(args)
-    data = make_vectors(net, points=args.points, kinks=args.kinks,
-                        convention=args.kink_convention, seed=args.seed)
-    text = json.dumps(data, indent=1)
     if args.output:
-        Path(args.output).write_text(text + "\n")
+        _check_output(args, args.output, suffixes=())
+    if args.points == 0 and not args.kinks:
+        raise SpecError("--points 0 without --kinks asks for no vectors at all",
+                        hint="ask for at least one point, or add --kinks")
+    with within_budget(args.timeout, "computing the test vectors"):
+        net = network_from_args(args)
+        data = make_vectors(net, points=args.points, kinks=args.kinks,
+                            convention=args.kink_convention, seed=args.seed)
+    text = json.dumps(data, indent=1, allow_nan=False)
+    if args.output:
+        write_atomic(args.output, text + "\n")
         print(f"{len(data['vectors'])} vectors written to {args.output}")
     else:
         print(text)
@@ -109,13 +225,15 @@ def cmd_parse(args) -> int:
     from ..names import Namespace
     from ..parsing import parse_formula
     has_net = any(getattr(args, k) for k in ("weights", "widths", "forward", "net"))
-    ns = network_from_args(args).namespace if has_net else Namespace.free()
-    parsed = parse_formula(_read_candidate(args.candidate), ns,
-                           latex=True if args.latex else None)
+    with within_budget(args.timeout, "reading the formula"):
+        ns = network_from_args(args).namespace if has_net else Namespace.free()
+        parsed = parse_formula(read_candidate(args.candidate), ns,
+                               latex=True if args.latex else None)
+        expr = plain(parsed.expr)
     print(f"read as {'LaTeX' if parsed.latex else 'plain text'}:")
     if parsed.wrt:
         print(f"  left side names: dC/d{parsed.wrt}")
-    print(f"  {plain(parsed.expr)}")
+    print(f"  {expr}")
     for r in parsed.readings:
         print(f"  note: {r}")
     for w in parsed.warnings:
@@ -124,57 +242,11 @@ def cmd_parse(args) -> int:
 
 
 def cmd_batch(args) -> int:
+    """Exit 0 when every line got its record (errors included), 1 with ``--fail-on-error``
+    when some record is an error, 2 when the batch could not run (or its output could not
+    be written on; what was written stays, and running again resumes)."""
     from .batch import run_batch
     summary = run_batch(args.input, args.output, jobs=args.jobs, timeout=args.timeout,
                         progress=False if args.no_progress else None)
     print(summary.text())
-    return 0
-
-
-def cmd_run(args) -> int:
-    """Check every formula of a question file; write a sheet per network and a report
-    per formula into ``--out``."""
-    from ..core.network import from_dict
-    path = Path(args.question)
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"cannot read question file {str(path)!r}: {exc}") from None
-    nets = {name: from_dict(spec) for name, spec in data.get("networks", {}).items()}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(data.get("title", path.stem))
-    met, results = 0, []
-    for i, f in enumerate(data.get("formulas", []), 1):
-        if f.get("network") not in nets:
-            raise SpecError(f"formula {i} names network {f.get('network')!r}, which the file "
-                            f"does not define", hint="known: " + ", ".join(nets))
-        label, expect = f.get("label", f"formula {i}"), f.get("expect")
-        print(f"\n{i}. {label}\n   {f['text']}")
-        try:
-            r = check(nets[f["network"]], f["text"], f.get("wrt"),
-                      assume=f.get("assume", data.get("assume", [])),
-                      convention=f.get("kink_convention", "any"))
-        except DerivcheckError as err:
-            ok = expect == err.kind
-            print("   " + err.render().replace("\n", "\n   ") + _mark(expect, ok))
-        else:
-            ok = expect is None or expect == r.verdict
-            print("   " + format_result(r).replace("\n", "\n   ") + _mark(expect, ok))
-            from ..write.report import report_source
-            _write_output(report_source(r), str(out / f"report-{i}.pdf"))
-        met += ok
-        results.append(f)
-    from ..write.sheet import sheet_source
-    for name in data.get("sheets", list(nets)):
-        _write_output(sheet_source(nets[name], assume=data.get("assume", [])),
-                      str(out / f"sheet-{name}.pdf"))
-    n = len(results)
-    print(f"\n{met} of {n} formulas judged as expected; sheets and reports in {out}/")
-    return 0 if met == n else 1
-
-
-def _mark(expect, ok: bool) -> str:
-    if expect is None:
-        return ""
-    return "\n   [as expected]" if ok else f"\n   [EXPECTED {expect}]"
+    return 1 if args.fail_on_error and (summary.errors or summary.skipped_errors) else 0

@@ -22,13 +22,27 @@ from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from .diagnosis import diagnose
 from .equivalence import decide
-from ..errors import LimitError, SpecError
-from ..guard import Timeout, time_limit
+from ..errors import LimitError, ParseError, SpecError, UsageError
+from ..guard import Timeout, budget, time_limit
 from ..core.gradients import adjoint_symbol
 from ..core.printing import plain
 from .verdict import Result, Verdict
 
-__all__ = ["check", "gradient_display"]
+__all__ = ["check", "gradient_display", "timeout_reason", "timed_out"]
+
+#: What had been done before each stage of a check, for the reason a timeout gives.
+_DONE = {
+    "reading the submission": "nothing yet",
+    "building the network": "nothing yet",
+    "starting the check": "the network was built",
+    "reading the formula": "the network was built",
+    "computing the exact gradient": "the formula was read",
+    "deciding equivalence": "the formula was read and the exact gradient computed; the "
+                            "decision procedure (identity test, random points, sign regions, "
+                            "kinks) did not finish",
+    "diagnosing the mistake": "the verdict was reached, but naming the mistake did not finish",
+    "printing the gradient": "the verdict was reached",
+}
 
 #: Networks up to this many equations show gradients fully substituted.
 SHOW_EXPANDED = 12
@@ -59,25 +73,67 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
 
     ``assume``: bounds such as ``"x > 0"``; ``convention``: kink convention name;
     ``latex``: force (True) or forbid (False) the LaTeX reader, None to detect;
-    ``timeout``: seconds for the decision and the diagnosis (in the main thread, a
+    ``timeout``: seconds for the decision and the diagnosis, a positive finite number up
+    to :data:`~derivcheck.limits.MAX_TIMEOUT` (in the main thread, a
     diagnosis still running then is dropped with a warning; the verdict stays).
     """
     try:
-        return _check(net, candidate, wrt, assume, convention, latex, timeout)
+        timeout = budget(timeout)
+    except ValueError as exc:
+        raise UsageError(f"the timeout {exc}") from None
+    stage = ["starting the check"]
+    try:
+        return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
+    except Timeout as exc:  # an outer budget: say what was running
+        exc.stage = exc.stage or stage[0]
+        raise
     except RecursionError:
         raise LimitError("the formula or the network nests too deeply to process",
                          position=0, hint="name inner parts (z2, a1, ...) instead of "
                                           "nesting them") from None
 
 
-def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
+def timeout_reason(stage: str | None, seconds: float) -> str:
+    """The reason given when a budget of ``seconds`` (as the user set it) ran out while
+    ``stage`` was running.
+
+    >>> timeout_reason("deciding equivalence", 1)[:64]
+    'the time budget of 1 s ran out while deciding equivalence (done:'
+    """
+    stage = stage or "starting the check"
+    done = _DONE.get(stage, "nothing that can be reported")
+    return f"the time budget of {seconds:g} s ran out while {stage} (done: {done})"
+
+
+def timed_out(exc: Timeout, seconds: float, *, wrt, candidate: str, convention: str,
+              assumptions=()) -> Result:
+    """The ``unknown`` :class:`Result` a command answers with when its budget of
+    ``seconds`` ran out (``exc`` says where).
+
+    >>> r = timed_out(Timeout(2), 1, wrt="w1", candidate="x", convention="any")
+    >>> r.verdict, r.exit_code, r.reason[:33]
+    ('unknown', 3, 'the time budget of 1 s ran out wh')
+    """
+    return Result(verdict="unknown", wrt=wrt or "?", candidate=candidate, gradient="",
+                  method="none", kink_convention=convention, assumptions=list(assumptions),
+                  reason=timeout_reason(exc.stage, seconds), source=candidate,
+                  elapsed=seconds)
+
+
+def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Result:
     start = time.monotonic()
+    stage[0] = "reading the formula"
     conv = get_convention(convention)
     readings, warnings, source = [], [], ""
     if isinstance(candidate, str):
         from ..parsing import parse_formula
         source = candidate
         parsed = parse_formula(candidate, net.namespace, latex=latex, wrt=wrt)
+        if parsed.other_left is not None:
+            raise ParseError("the left side is not a derivative of the loss, so the formula "
+                             "is not a gradient", text=candidate, position=parsed.other_left,
+                             hint="start with dC/dw1 = or \\frac{\\partial C}{\\partial w_1} "
+                                  "=, or give the formula alone")
         expr, readings, warnings = parsed.expr, list(parsed.readings), list(parsed.warnings)
         wrt = wrt or parsed.wrt
     else:
@@ -87,14 +143,17 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
         raise SpecError("which parameter is this the gradient of?",
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
                              "dC/dw1 = ...")
+    stage[0] = "computing the exact gradient"
     param = net.parameter(wrt)
     assumptions = Assumptions.parse(assume, known=set(net.variables))
     reference = adjoint_symbol(param)
+    stage[0] = "deciding equivalence"
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=timeout)
     diagnosis = []
     left = start + timeout - time.monotonic()
     if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
+        stage[0] = "diagnosing the mistake"
         try:
             budget = min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)
             with time_limit(budget):
@@ -104,6 +163,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout) -> Result:
                                      timeout=0.9 * budget)
         except Timeout:
             warnings.append("the mistake was not diagnosed: the time budget ran out")
+    stage[0] = "printing the gradient"
     shown, definitions = gradient_display(net, param, conv)
     return Result(
         verdict=decision.verdict, wrt=str(param), candidate=plain(expr),

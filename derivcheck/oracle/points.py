@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy
 from sympy import Symbol
 
+from .. import limits
 from ..core.assumptions import Assumptions
 from ..core.conventions import PROFILES
 from ..core.graph import Role
@@ -213,7 +215,14 @@ def is_kink(net, point: dict, convention="any") -> bool:
     True
     """
     conventions = convention if isinstance(convention, tuple) else (convention,)
-    return any(Oracle(net, c).at_kink(point) for c in conventions)
+    return any(_oracle(net, c).at_kink(point) for c in conventions)
+
+
+@lru_cache(maxsize=8)
+def _oracle(net, convention) -> Oracle:
+    """One oracle per network and convention: building one for a wide network takes
+    seconds, and kink placement asks many times."""
+    return Oracle(net, convention)
 
 
 def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
@@ -238,7 +247,8 @@ def kink_points(net, point: dict, convention="any", *, sites=None) -> dict:
 def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
                   seed=0, assume=None, float_exact: bool = False) -> list[tuple[dict, bool]]:
     """``points`` random points, then (with ``kinks``) one point on each kink site where
-    that is solvable, each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
+    that is solvable (at most :data:`~derivcheck.limits.MAX_KINK_POINTS` sites, fewer on a
+    network with many parameters, spread evenly over it), each as ``(point, at_kink)``: ``at_kink`` under ``convention``; a
     site is placed whenever the gradient there depends on the Step(0) value or on the
     framework profile (|z| at 0 is a kink for jax only). With ``float_exact``, kink
     points are kept only when every exact value, inputs to activations included, is a
@@ -259,6 +269,10 @@ def sample_points(net, *, points: int = 8, kinks: bool = True, convention="any",
     if not kinks:
         return out
     remaining = list(kink_sites(net))
+    most = max(limits.MIN_KINK_POINTS, min(limits.MAX_KINK_POINTS,
+                                            limits.KINK_WORK // max(1, len(net.params))))
+    if len(remaining) > most:  # a wide network: sites spread evenly
+        remaining = remaining[::-(-len(remaining) // most)]
     for attempt in range(points + 4):
         if not remaining:
             break

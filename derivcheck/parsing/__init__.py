@@ -71,6 +71,9 @@ class ParsedFormula:
     latex: bool
     readings: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Position of a left side that is not a derivative of the loss (``z1 = ...``), which
+    #: a check refuses rather than grade the right side alone; None when there is none.
+    other_left: int | None = None
 
 
 _LATEX_SIGNS = re.compile(r"\\[A-Za-z,;:!{}| ]|[\^_]\{|\$|(?<![A-Za-z0-9_])[A-Za-z]_[A-Za-z0-9]"
@@ -186,7 +189,8 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
                              hint="check the left side, or ask for the gradient with respect "
                              f"to {named}")
         expr = _read(sides[-1][1](), sides[-1][0], resolver)
-    return ParsedFormula(expr, named, use_latex, notes.readings, notes.warnings)
+    other = sides[0][0].start if len(sides) > 1 and named is None else None
+    return ParsedFormula(expr, named, use_latex, notes.readings, notes.warnings, other)
 
 
 def parse_equation(text: str) -> tuple[str, sympy.Expr]:

@@ -43,7 +43,7 @@ __all__ = ["parse_tokens", "MAX_POWER_DIGITS"]
 #: Digits all numeric powers of one formula may produce together (``2^{1000}`` uses 302).
 MAX_POWER_DIGITS = 10 * MAX_EXPONENT
 
-_NUMBER = re.compile(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
+_NUMBER = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 _UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 _ZERO_HINT = "a gradient formula is defined everywhere: check the denominators and logarithms"
 _NUMBER_HINT = "write the number with fewer digits, or as a fraction"
@@ -201,8 +201,10 @@ def _check_exponent(base, exponent, op: Token) -> None:
     state = _STATE.get()
     p, q = abs(exponent.p), exponent.q
     if p > MAX_EXPONENT or q > MAX_EXPONENT:
-        raise LimitError(f"the exponent {exponent} is beyond the limit of {MAX_EXPONENT}",
-                         text=state.text, position=op.start_pos,
+        what = (f"the exponent {exponent} is beyond the limit of {MAX_EXPONENT}" if p > q else
+                f"the exponent {exponent} takes a root of degree {q}, beyond the limit of "
+                f"{MAX_EXPONENT} on the numerator and denominator of exponents")
+        raise LimitError(what, text=state.text, position=op.start_pos,
                          hint="such powers are not part of a gradient; check the formula")
     if base.is_Rational:
         if base == 0 and exponent < 0:

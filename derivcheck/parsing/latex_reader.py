@@ -24,7 +24,7 @@ __all__ = ["Lx", "lex", "NameReader", "TEXT_COMMANDS", "FONT_COMMANDS"]
 _LEX = re.compile(r"""
     (?P<cmd>\\[A-Za-z]+\*?)
   | (?P<sym>\\[^A-Za-z])
-  | (?P<num>\d+(?:\.\d+)?|\.\d+)
+  | (?P<num>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)
   | (?P<letter>[A-Za-z])
   | (?P<space>\s+|~|\$)
   | (?P<comment>%[^\n]*)
@@ -76,7 +76,7 @@ _INDICATOR_FOLLOWERS = frozenset({"[", "(", "_", "\\{", "\\left", "\\lbrace", "\
                                   "\\bigl", "\\Bigl"})
 _CONDITION_WORDS = frozenset({"if", "for", "when", "where", ""})
 _OTHERWISE_WORDS = frozenset({"otherwise", "else", "elsewhere", "o.w"})
-_LAYER = re.compile(r"\d+|[A-Za-z][A-Za-z0-9]*(?:[+-]\d+)?")
+_LAYER = re.compile(r"[0-9]+|[A-Za-z][A-Za-z0-9]*(?:[+-][0-9]+)?")
 _TRANSPOSE = frozenset({"T", "\\top", "\\intercal", "\\mathsf{T}", "\\mathrm{T}", "\\text{T}",
                         "\\mathsfT", "\\mathrmT"})
 

@@ -23,7 +23,7 @@ __all__ = ["scan_plain", "char_token"]
 
 _SCAN = re.compile(r"""
     (?P<space>\s+)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<ident>[A-Za-z][A-Za-z0-9_]*)
   | (?P<pow>\*\*)
   | (?P<cmp>>=|<=)

@@ -10,6 +10,7 @@ See :func:`check_brackets`.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import sympy
 
@@ -177,6 +178,21 @@ _STRAY = {
 }
 
 
+def _ascii_form(ch: str) -> str | None:
+    """The ASCII digit or letter a non-ASCII one stands for (fullwidth ``１``, ``ｘ``,
+    Arabic-Indic ``١``), or None.
+
+    >>> _ascii_form("\uff11"), _ascii_form("\u0661"), _ascii_form("\uff58"), _ascii_form("#")
+    ('1', '1', 'x', None)
+    """
+    if len(ch) != 1 or ch.isascii():
+        return None
+    if unicodedata.digit(ch, None) is not None:
+        return str(unicodedata.digit(ch))
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if len(folded) == 1 and folded.isascii() and folded.isalnum() else None
+
+
 def check_tokens(tokens: list[Token], text: str, kinds=tuple(_STRAY)) -> None:
     """Report the first token of the given ``kinds`` that no grammar rule can read.
 
@@ -192,6 +208,9 @@ def check_tokens(tokens: list[Token], text: str, kinds=tuple(_STRAY)) -> None:
             src = _source(t, text)
             if t.type == "ERROR" and src == "\\":
                 hint = "this looks like LaTeX: read it as LaTeX (latex=True, --latex)"
+            elif t.type == "ERROR" and _ascii_form(src):
+                hint = (f"write it as the ASCII character '{_ascii_form(src)}': digits and "
+                        "letters of other scripts and widths are not read")
             raise ParseError(message.format(src=src), text=text, position=t.start_pos,
                              hint=hint.format(src=src))
 
@@ -207,7 +226,7 @@ def check_size(expr, text: str, position: int) -> None:
     >>> check_size((x**1000)**3, "(x^1000)^3", 0)
     Traceback (most recent call last):
     ...
-    derivcheck.errors.LimitError: error: the formula has a power x^3000, past the limit of 1000...
+    derivcheck.errors.LimitError: error: the formula has a power x^3000: an exponent past the limit of 1000...
     """
     degree = {}
     for e in sympy.postorder_traversal(expr):
@@ -220,9 +239,13 @@ def check_size(expr, text: str, position: int) -> None:
             d = 0
         elif e.is_Pow and e.exp.is_Rational:
             if max(abs(e.exp.p), e.exp.q) > MAX_EXPONENT:
-                raise LimitError(f"the formula has a power {_short_power(e)}, past the limit of "
-                                 f"{MAX_EXPONENT}", text=text, position=position,
-                                 hint="powers written one inside another multiply")
+                what = ("a root of degree " + str(e.exp.q) if e.exp.q > abs(e.exp.p) else
+                        "an exponent")
+                raise LimitError(f"the formula has a power {_short_power(e)}: {what} past the "
+                                 f"limit of {MAX_EXPONENT} on exponents", text=text,
+                                 position=position,
+                                 hint="powers and roots written one inside another (nested "
+                                      "\\sqrt, (x^a)^b) multiply their exponents")
             d = degree[e.base] * abs(e.exp.p)
         elif e.is_Mul:
             d = sum(degree[a] for a in e.args)

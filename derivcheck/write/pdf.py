@@ -16,14 +16,21 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import PdfError
+from .files import write_atomic
 
-__all__ = ["compile_pdf", "write_tex_or_pdf", "log_excerpt", "TIMEOUT"]
+__all__ = ["compile_pdf", "write_tex_or_pdf", "log_excerpt", "clean_stale", "TIMEOUT",
+           "STALE"]
 
 #: Seconds one pdflatex run may take.
 TIMEOUT = 120
+#: Age in seconds past which a ``derivcheck-tex-*`` working folder is a killed run's
+#: leftover (a live one is at most two pdflatex runs old).
+STALE = 4 * TIMEOUT
+_PREFIX = "derivcheck-tex-"
 _INSTALL = ("install TeX Live, e.g. `apt-get install texlive-latex-recommended "
             "texlive-pictures`; or ask for a .tex file instead, which needs no TeX")
 _RERUN = ("Rerun to get", "Label(s) may have changed")
@@ -49,6 +56,35 @@ def log_excerpt(log: str, tail: int = 15) -> str:
     return "\n".join(out if out else lines[-tail:])
 
 
+def clean_stale(folder=None, *, age: float = STALE) -> int:
+    """Remove ``derivcheck-tex-*`` folders older than ``age`` seconds from ``folder``
+    (the temporary directory); returns how many were removed.
+
+    >>> import tempfile, os, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "derivcheck-tex-old").mkdir(); os.utime(d / "derivcheck-tex-old", (0, 0))
+    >>> (d / "derivcheck-tex-new").mkdir()
+    >>> clean_stale(d), sorted(p.name for p in d.iterdir())
+    (1, ['derivcheck-tex-new'])
+    """
+    folder = Path(folder or tempfile.gettempdir())
+    removed, now = 0, time.time()
+    try:
+        entries = list(folder.glob(_PREFIX + "*"))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            st = entry.lstat()
+            if (entry.is_dir() and not entry.is_symlink() and now - st.st_mtime > age
+                    and st.st_uid == os.getuid()):
+                shutil.rmtree(entry)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def compile_pdf(tex_source: str, out_path, *, timeout: float = TIMEOUT) -> Path:
     """Compile ``tex_source`` with pdflatex (twice when the log asks for a rerun) and
     write the PDF to ``out_path``; returns its path. Raises :class:`PdfError`.
@@ -64,7 +100,8 @@ def compile_pdf(tex_source: str, out_path, *, timeout: float = TIMEOUT) -> Path:
         raise PdfError("pdflatex was not found, so no PDF can be made", hint=_INSTALL)
     out_path = Path(out_path)
     env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
-    with tempfile.TemporaryDirectory(prefix="derivcheck-tex-") as tmp:
+    clean_stale()
+    with tempfile.TemporaryDirectory(prefix=_PREFIX) as tmp:
         work = Path(tmp)
         (work / "doc.tex").write_text(tex_source, encoding="utf-8")
         for _ in range(2):
@@ -84,8 +121,7 @@ def compile_pdf(tex_source: str, out_path, *, timeout: float = TIMEOUT) -> Path:
                                hint="the .tex output shows the full document")
             if not any(marker in log for marker in _RERUN):
                 break
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(work / "doc.pdf", out_path)
+        write_atomic(out_path, (work / "doc.pdf").read_bytes())
     return out_path
 
 
@@ -102,8 +138,6 @@ def write_tex_or_pdf(source: str, path) -> Path:
     if suffix == ".pdf":
         return compile_pdf(source, path)
     if suffix == ".tex":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source, encoding="utf-8")
-        return path
+        return write_atomic(path, source)
     raise PdfError(f"cannot tell what to write from the name {path.name!r}",
                    hint="give a file name ending in .tex or .pdf")

@@ -172,15 +172,30 @@ class _Sheet:
     # ---- sections -----------------------------------------------------------------
 
     def forward_rows(self) -> list:
-        rows, gap = [], False
+        rows, gap, units = [], False, self._shown_units()
         for node in self.graph.nodes:
             if node.layer is not None and node.layer not in self.shown:
                 if not gap:
                     rows.append(r"&\;\;\vdots")
                     gap = True
                 continue
+            if node.symbol not in units:
+                if rows[-1] != r"&\;\;\vdots":
+                    rows.append(r"&\;\;\vdots")
+                continue
             rows.append(align_row(self.name(node.symbol), self.ordered(node.expr, True)))
         return rows
+
+    def _shown_units(self) -> set:
+        """Symbols of the units written out: every unit of a narrow layer; of a layer wider
+        than ``limits.SHEET_UNITS``, its first units and its last (the rest are summarised,
+        so a wide network's sheet stays short and quick to make)."""
+        layers: dict = {}
+        for node in self.graph.nodes:
+            layers.setdefault((node.layer, node.role), []).append(node.symbol)
+        keep = limits.SHEET_UNITS
+        return {s for nodes in layers.values()
+                for s in (nodes if len(nodes) <= keep else nodes[:keep - 1] + nodes[-1:])}
 
     def loss_rows(self) -> list:
         rows = []
@@ -214,15 +229,28 @@ class _Sheet:
     def layer(self, k: int) -> dict:
         """Layer ``k``'s steps (1) into its pre-activations, (2) back to the quantities
         they use, (3) onto its parameters, as tagged align rows."""
-        pre = [n for n in self.graph.nodes if n.layer == k and n.role == Role.PRE]
-        act = [n for n in self.graph.nodes if n.layer == k and n.role == Role.ACT]
+        every = [n for n in self.graph.nodes if n.layer == k and n.role == Role.PRE]
+        units = self._shown_units()
+        pre = [n for n in every if n.symbol in units]
+        act = [n for n in self.graph.nodes if n.layer == k and n.role == Role.ACT
+               and n.symbol in units]
         used = dict.fromkeys(s for n in pre + act for s in sorted(n.expr.free_symbols, key=str))
         back = [s for s in used if s in self.bw.adjoints and s not in {n.symbol for n in pre}]
         params = [p for p in self.graph.params if p in used]
+        keep = limits.SHEET_UNITS
+        all_back, all_params = len(back), len(params)
+        if len(back) > keep:
+            back = back[:keep - 1] + back[-1:]
+        if len(params) > keep:
+            params = params[:keep - 1] + params[-1:]
         rows = [self.adjoint_row(n.symbol, 1) for n in pre]
         rows += [self.adjoint_row(s, 2) for s in back]
         rows += [self.adjoint_row(p, 3) for p in params]
         title = f"Layer {k}" + (" (output)" if k == self.depth else "")
+        if len(pre) < len(every) or len(back) < all_back or len(params) < all_params:
+            title += (f": {len(every)} units; rows shown for {len(pre)} of them, "
+                      f"{len(back)} of {all_back} inputs and {len(params)} of the parameters "
+                      "they use, the others follow the same pattern")
         return {"title": title, "rows": rows, "params": params}
 
     def gradients(self, layers) -> tuple[str, str]:
@@ -359,9 +387,11 @@ def _base(symbol) -> str:
 
 def _name_list(symbols) -> str:
     r"""Names in LaTeX, shortened to ``first, second, \ldots, last`` past six."""
-    names = [latex(s) for s in symbols]
-    if len(names) > 6:
-        names = names[:2] + [r"\ldots"] + names[-1:]
+    symbols = list(symbols)
+    if len(symbols) > 6:
+        names = [latex(s) for s in symbols[:2]] + [r"\ldots", latex(symbols[-1])]
+    else:
+        names = [latex(s) for s in symbols]
     return ", ".join(names) if names else r"\text{none}"
 
 

@@ -30,12 +30,17 @@ def write_lines(path: Path, lines) -> Path:
 
 
 def records(path: Path) -> dict:
-    """id (as JSON) -> record; fails on a duplicate id."""
-    out = {}
+    """id (as JSON) -> record, for records with an id that are not duplicate errors;
+    fails on a line written twice or an id graded twice."""
+    out, lines = {}, set()
     for line in path.read_text().splitlines():
         record = json.loads(line)
+        assert record["line"] not in lines, f"line {record['line']} written twice"
+        lines.add(record["line"])
+        if record["id"] is None or record.get("error", {}).get("kind") == "duplicate_id":
+            continue
         key = json.dumps(record["id"])
-        assert key not in out, f"duplicate id {key}"
+        assert key not in out, f"id {key} graded twice"
         out[key] = record
     return out
 
@@ -56,8 +61,9 @@ EXPECTED = {
     '"unknown-name"': "error:unknown_name", '"unclosed"': "error:parse_error",
     '"bad-network"': "error:network_error", '"bad-field"': "error:invalid_item",
     '"typo"': "error:invalid_item", '"limit"': "error:limit_exceeded", "7": "not_equivalent",
-    "11": "error:invalid_json", '"torn"': "error:invalid_json", "13": "error:invalid_json",
 }
+#: Lines that cannot be read: id null (CONTRACT section 2), never a real id.
+UNREADABLE = {11, 12, 13}
 
 
 def outcome(record: dict) -> str:
@@ -70,16 +76,22 @@ def test_mixed_batch(tmp_path, jobs):
     summary = run_batch(src, tmp_path / "out.jsonl", jobs=jobs, timeout=30, progress=False)
     lines = (tmp_path / "out.jsonl").read_text().splitlines()
     assert len(lines) == len(MIXED) - 2  # blank lines are skipped
-    found = {}
+    found, by_line = {}, {}
     for line in lines:
         record = json.loads(line)
-        assert list(record)[0] == "id"
-        found.setdefault(json.dumps(record["id"]), []).append(outcome(record))
-    # workers finish in any order: the duplicate's error may be written before the
-    # first "right" is judged
+        assert list(record)[:2] == ["id", "line"]
+        by_line[record["line"]] = record
+        if record["id"] is not None:
+            found.setdefault(json.dumps(record["id"]), []).append(outcome(record))
+    assert sorted(by_line) == [n for n, x in enumerate(MIXED, 1) if x not in ("", "   ")]
+    # the duplicate is the later line, whatever order the workers finish in
+    assert outcome(by_line[1]) == "equivalent"
+    assert outcome(by_line[len(MIXED)]) == "error:duplicate_id"
     assert sorted(found.pop('"right"')) == ["equivalent", "error:duplicate_id"]
     assert {k: v[0] for k, v in found.items()} == {k: v for k, v in EXPECTED.items()
                                                    if k != '"right"'}
+    assert all(by_line[n]["id"] is None and outcome(by_line[n]) == "error:invalid_json"
+               for n in UNREADABLE)
     assert summary.verdicts == {"equivalent": 2, "not_equivalent": 2}
     assert summary.errors["invalid_json"] == 3 and summary.errors["duplicate_id"] == 1
     assert summary.graded == len(lines) and summary.skipped == 0
@@ -119,8 +131,8 @@ def test_new_lines_are_graded_on_a_rerun(tmp_path):
 def test_a_torn_last_line_is_repaired(tmp_path):
     src = write_lines(tmp_path / "in.jsonl", [item("a"), item("b"), item("c")])
     out = tmp_path / "out.jsonl"
-    out.write_text(json.dumps({"id": "a", "verdict": "equivalent"}) + "\n"
-                   + '{"id": "b", "verdict": "equiv')
+    out.write_text(json.dumps({"id": "a", "line": 1, "verdict": "equivalent"}) + "\n"
+                   + '{"id": "b", "line": 2, "verdict": "equiv')
     summary = run_batch(src, out, progress=False)
     assert summary.skipped == 1 and summary.graded == 2
     assert set(records(out)) == {'"a"', '"b"', '"c"'}
@@ -139,7 +151,9 @@ def test_hostile_lines(tmp_path):
     assert time.monotonic() - start < 30
     out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(out) == len(lines)
-    assert out[0]["id"] == 1 and out[0]["error"]["kind"] == "limit_exceeded"
+    # the long line is read for its id only
+    assert out[0]["id"] == "long" and out[0]["error"]["kind"] == "limit_exceeded"
+    assert [r["id"] for r in out[1:]] == [None] * (len(lines) - 1)
     assert all("error" in r for r in out)
     assert summary.errors["limit_exceeded"] == 1
 
@@ -252,7 +266,8 @@ def test_cli_batch(tmp_path):
                              "--timeout", "20")
     assert code == 0
     assert "3 submissions graded" in stdout and "error: invalid_json" in stdout
-    assert len(records(tmp_path / "out.jsonl")) == 3
+    assert len(records(tmp_path / "out.jsonl")) == 2
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 3
     code, stdout, _, _ = cli("batch", str(src), "-o", str(tmp_path / "out.jsonl"))
     assert code == 0 and "3 already in the output" in stdout
 

@@ -152,9 +152,14 @@ def test_tex_primitives_in_candidates_are_never_executed(text):
 
 
 def test_tex_in_a_candidate_is_escaped_in_reports():
+    """A left side that is no derivative is refused (issue 14: the right side is never
+    graded alone); text that reaches a report as a warning is escaped."""
     from derivcheck.write.report import report_source
-    result = check(NET, r"\catcode`\^=7 x", "w1")
-    assert result.warnings  # the left side was read as text and reported
+    with pytest.raises(DerivcheckError) as info:
+        check(NET, r"\catcode`\^=7 x", "w1")
+    assert info.value.position == 0 and "not a derivative" in info.value.message
+    result = check(NET, "x", "w1")
+    result.warnings.append(r"the left side \catcode`\^=7 was not read")
     source = report_source(result)
     assert not re.search(r"(?<!\\textbackslash\{\})\\catcode", source)
 
