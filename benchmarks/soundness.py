@@ -30,6 +30,7 @@ there is any.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing as mp
 import random
@@ -47,7 +48,10 @@ from sympy import Rational, Symbol  # noqa: E402
 
 from derivcheck.decide.check import check  # noqa: E402
 from derivcheck.errors import DerivcheckError  # noqa: E402
-from derivcheck.core.functions import IsNonNeg, IsPos, Step, decompose  # noqa: E402
+from derivcheck.core.functions import (IsNonNeg, IsPos, ReLU, Sigmoid, Step,  # noqa: E402
+                                       decompose)
+from derivcheck.core.gradients import adjoint_symbol  # noqa: E402
+from derivcheck.decide.mutants import substitutions  # noqa: E402
 from derivcheck.core.network import chain, mlp  # noqa: E402
 from derivcheck.core.printing import plain  # noqa: E402
 
@@ -132,12 +136,43 @@ def mutate(rng: random.Random, net, wrt, truth, kind: str):
     if kind == "added_term":
         leaf = rng.choice(net.inputs + net.params)
         return g + Rational(1, rng.choice([7, 1000])) * leaf
+    return _mutate_more(rng, net, g, gates, kind)
+
+
+def _mutate_more(rng: random.Random, net, g, gates, kind: str):
+    """The families of issue 16: gates written with a sign-definite factor or a monotone
+    function of their argument, ReLUs written as their linear piece, gates multiplied by
+    themselves, a quantity written for another, an inner gate of a bias-free chain dropped
+    (a dead unit zeroes the next pre-activation)."""
+    if kind == "normalised_gate" and gates:
+        s = rng.choice(gates)
+        a, leaf = s.args[0], rng.choice(net.inputs + net.params)
+        return g.xreplace({s: Step(rng.choice([a * (1 + leaf**2), a * sympy.exp(leaf),
+                                                sympy.exp(a) - 1, sympy.tanh(a), 3 * a,
+                                                a * Sigmoid(leaf)]))})
+    if kind == "linear_piece":
+        relus = sorted(g.atoms(ReLU), key=str)
+        if relus:
+            r = rng.choice(relus)
+            return g.xreplace({r: r.args[0]})
+    if kind == "idempotent_gate" and gates:
+        s = rng.choice(gates)
+        a = s.args[0]
+        return g.xreplace({s: rng.choice([s**2, s * Step(2 * a), s * (1 - Step(-a)), s**3])})
+    if kind == "wrong_factor":
+        edits = list(itertools.islice(substitutions(g, _leaves(net)), 400))
+        return rng.choice(edits)[0] if edits else None
+    if kind == "dead_unit" and net.spec.kind == "chain" and not net.spec.biases \
+            and len(gates) >= 2:
+        inner = min(gates, key=lambda s: (sympy.count_ops(s), str(s)))
+        return g.xreplace({inner: sympy.S.One})
     return None
 
 
 KINDS = ["same", "sympy_diff", "decomposed", "expanded", "drop_gate", "flip_gate",
          "complement_gate", "kink_term", "sign_flip", "factor", "weight_one", "other_param",
-         "convention", "swapped_activation", "added_term"]
+         "convention", "swapped_activation", "added_term", "normalised_gate", "linear_piece",
+         "idempotent_gate", "wrong_factor", "dead_unit"]
 
 
 # -- independent evaluation ----------------------------------------------------------------
@@ -318,6 +353,41 @@ def verify(result, truth, candidate, net, rng, tally: Counter) -> str | None:
     return None
 
 
+def _expanded(expr, definitions: dict):
+    """``expr`` with every defined name replaced, down to the leaves."""
+    for _ in range(200):
+        new = expr.xreplace(definitions)
+        if new == expr:
+            return expr
+        expr = new
+    raise ValueError("definitions do not bottom out")
+
+
+def verify_diagnosis(result, truth, candidate, net, wrt, rng, tally: Counter) -> str | None:
+    """None if the printed diagnosis holds up, else what is wrong with it. Its evidence is
+    re-checked by SymPy alone at generic points: the candidate equals ``ratio`` times the
+    derivation with the named steps edited (``changes``), or the candidate with the
+    mistakes undone (``fixed``) equals ``ratio`` times the true gradient."""
+    e = result.explanation
+    if result.verdict != "not_equivalent" or e is None:
+        return None
+    kinds = [m.kind for m in e.mistakes]
+    r = Rational(*e.ratio)
+    defs = net.definitions()
+    if e.changes is not None:
+        lhs, rhs = candidate, r * _expanded(adjoint_symbol(wrt), {**defs, **e.changes})
+    elif e.fixed is not None:
+        lhs, rhs = _expanded(e.fixed, defs), r * truth
+    else:
+        return None  # decided (dead unit) or said as a guess / unexplained
+    tally["diagnoses_checked"] += 1
+    for p in generic_points(rng, _leaves(net), lhs, rhs):
+        for c in C_VALUES:
+            if differ(value_at(lhs, p, c), value_at(rhs, p, c)):
+                return f"diagnosis {kinds} not verified: its evidence fails at {p}, Step(0)={c}"
+    return None
+
+
 # -- running ---------------------------------------------------------------------------------
 
 def run_case(args):
@@ -349,13 +419,14 @@ def run_case(args):
     seconds = time.perf_counter() - start
     tally = Counter()
     try:
-        wrong = verify(result, truth, candidate, net, rng, tally)
+        wrong = verify(result, truth, candidate, net, rng, tally) or verify_diagnosis(
+            result, truth, candidate, net, wrt, rng, tally)
     except Exception as exc:  # noqa: BLE001 - counted as unverified, and reported
         wrong = None
         tally["skipped"] = f"{type(exc).__name__}: {exc}"
     return dict(index=index, kind=kind, verdict=result.verdict, seconds=seconds, wrong=wrong,
                 desc=desc, wrt=str(wrt), candidate=plain(candidate), reason=result.reason,
-                **tally)
+                diagnosis=[d.kind.value for d in result.diagnosis], **tally)
 
 
 def main(argv=None) -> int:
@@ -424,6 +495,7 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
         print(f"soundness stress run: {len(rows)} cases, seed {seed}, {jobs} worker(s), "
               f"{wall:.0f} s wall")
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
+    print(f"unknown rate: {100 * verdicts['unknown'] / max(1, len(rows)):.2f}%")
     print(f"check time: median {statistics.median(times) * 1000:.0f} ms, "
           f"p99 {times[int(0.99 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s")
     names = ["equivalent", "equivalent_almost_everywhere", "not_equivalent", "unknown"]
@@ -441,6 +513,11 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
         print(f"verification: {compared} point comparisons by SymPy alone, {lost} not "
               f"evaluable by it; the verdict's own evidence confirmed in "
               f"{sum(r.get('evidence', 0) for r in decided)} of {len(decided)} decided cases")
+        checked = sum(r.get("diagnoses_checked", 0) for r in rows)
+        explained = Counter(k for r in rows if r["verdict"] == "not_equivalent"
+                            for k in r.get("diagnosis", [])[:1])
+        print(f"diagnoses: {checked} printed with evidence re-checked by SymPy alone; first "
+              "kinds: " + ", ".join(f"{k} {v}" for k, v in explained.most_common()))
         for r in rows:
             if r.get("skipped"):
                 print(f"verification skipped, case {r['index']}: {r['skipped']}")

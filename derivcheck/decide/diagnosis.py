@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
@@ -48,19 +49,43 @@ from .mistakes import (MISTAKES, ConstantFactor, ConventionOnly, DeadUnitConvent
 from .mutants import mutants, pairs, substitutions
 from .verdict import Diagnosis, Verdict
 
-__all__ = ["diagnose", "Mistake", "MISTAKES", "MissingFactor"]
+__all__ = ["diagnose", "explain", "Explanation", "Mistake", "MISTAKES", "MissingFactor"]
 
 _FRAMEWORKS = ("torch", "jax", "tensorflow")
 
 
-def diagnose(net, wrt: Symbol, candidate, *, convention="any",
-             verdict=Verdict.NOT_EQUIVALENT, signs=None, assumptions=None,
-             counterexample=None, timeout: float = limits.DIAGNOSIS_BUDGET) -> list[Diagnosis]:
+@dataclass
+class Explanation:
+    """The verified mistakes and their evidence, for anyone who wants to check them
+    independently: the derivation's edited definitions (``changes``) the candidate equals
+    ``ratio`` times, or the candidate with the mistakes undone (``fixed``) that equals
+    ``ratio`` times the true gradient; both None when the evidence is a decision
+    (``dead_unit_convention``, ``convention_only``) or there is none (a guess,
+    ``unexplained``)."""
+
+    mistakes: list
+    changes: dict | None = None
+    fixed: object = None
+    ratio: tuple = (1, 1)
+
+    def diagnoses(self) -> list[Diagnosis]:
+        return [m.diagnosis() for m in self.mistakes]
+
+
+def diagnose(net, wrt: Symbol, candidate, **options) -> list[Diagnosis]:
     """Verified diagnoses for ``candidate`` as a gradient of ``wrt`` (most specific
-    first); ``counterexample`` is the decision's witness, when it has one."""
+    first); the options are :func:`explain`'s."""
+    return explain(net, wrt, candidate, **options).diagnoses()
+
+
+def explain(net, wrt: Symbol, candidate, *, convention="any",
+            verdict=Verdict.NOT_EQUIVALENT, signs=None, assumptions=None,
+            counterexample=None, timeout: float = limits.DIAGNOSIS_BUDGET) -> Explanation:
+    """The :class:`Explanation` of ``candidate``; ``counterexample`` is the decision's
+    witness, when it has one."""
     conv = get_convention(convention)
     if verdict == Verdict.EQUIVALENT_ALMOST_EVERYWHERE:
-        return [ConventionOnly().diagnosis()]
+        return Explanation([ConventionOnly()])
     deadline = time.monotonic() + timeout
     if assumptions is None:
         from ..core.assumptions import Assumptions
@@ -68,11 +93,11 @@ def diagnose(net, wrt: Symbol, candidate, *, convention="any",
     signs = signs if signs is not None else assumptions.strict_signs()
     dead = _dead_unit(net, wrt, candidate, conv, assumptions, counterexample, deadline)
     if dead is not None:
-        return [dead.diagnosis()]
+        return Explanation([dead])
     found = _Matcher(net, wrt, candidate, conv, signs, deadline).explain()
     if found is None:
         found = _structural(net, conv, wrt, candidate, assumptions, deadline)
-    return [m.diagnosis() for m in found]
+    return found
 
 
 class _Matcher:
@@ -124,7 +149,8 @@ class _Matcher:
                        self.flat)
         if ratio is None:
             return None
-        return _ratio_mistakes(self.net, ratio) + mutant.mistakes
+        mistakes = _ratio_mistakes(self.net, ratio) + mutant.mistakes
+        return Explanation(mistakes, changes=mutant.changes, ratio=ratio) if mistakes else None
 
     def _substituted(self):
         """One quantity of the network written in place of another."""
@@ -144,8 +170,9 @@ class _Matcher:
                 continue
             ratio = _ratio_of(ref, k)
             if ratio is not None:
-                return _ratio_mistakes(self.net, ratio) + [
-                    WrongFactor(used=str(used), right=str(right), fixed=edited)]
+                return Explanation(_ratio_mistakes(self.net, ratio) + [
+                    WrongFactor(used=str(used), right=str(right), fixed=edited)],
+                    fixed=edited, ratio=ratio)
         return None
 
 
@@ -259,7 +286,7 @@ def _upstream(net, symbol) -> set:
 
 # -- structural evidence ---------------------------------------------------------------------
 
-def _structural(net, conv, wrt, candidate, assumptions, deadline) -> list[Mistake]:
+def _structural(net, conv, wrt, candidate, assumptions, deadline) -> Explanation:
     """When no edit explains it: parameters never mentioned (a guess, with that
     evidence), or a gate whose removal makes the formula right (decided)."""
     from .search import Sampler
@@ -269,9 +296,12 @@ def _structural(net, conv, wrt, candidate, assumptions, deadline) -> list[Mistak
     used = sampler.deps(candidate) & set(net.params)
     missing = sorted(needed - used - {wrt}, key=str)
     if missing:
-        return [ReusedLastLayerFormula(missing=", ".join(map(str, missing)), wrt=str(wrt))]
+        return Explanation([ReusedLastLayerFormula(missing=", ".join(map(str, missing)),
+                                                   wrt=str(wrt))])
     extra = _extra_gate(net, conv, wrt, candidate, assumptions, deadline)
-    return [extra] if extra is not None else [Unexplained()]
+    if extra is not None:
+        return Explanation([extra], fixed=extra.fix(candidate))
+    return Explanation([Unexplained()])
 
 
 def _extra_gate(net, conv, wrt, candidate, assumptions, deadline):

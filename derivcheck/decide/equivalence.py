@@ -118,6 +118,18 @@ class _Procedure:
         """Identical everywhere for each allowed Step(0) taken on its own."""
         return all(self.formal("free", c=c)[1] for c in self.c_residues()[1:])
 
+    def formal_plain(self) -> bool:
+        """Identical everywhere with gate arguments compared as written (only assumed
+        signs taken out): a spelling whose positive factors one side's gates show and the
+        other's hide is still met."""
+        fe = FormalEvaluator(self.defs, mode="free", c_value=self.c_fixed, signs=self.signs,
+                             seed=self.seed, registry={}, structural=False)
+        self.tests += 1
+        try:
+            return fe.value(self.reference) == fe.value(self.candidate)
+        except ZeroDivisionError:
+            return False
+
     def formal(self, mode, pattern=None, c="fixed"):
         c = self.c_fixed if c == "fixed" else c
         fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {}, c_value=c,
@@ -151,7 +163,7 @@ class _Procedure:
     # -- the steps -------------------------------------------------------------------------
     def run(self) -> Decision:
         root, same = self.formal("free")
-        if same or (self.c_fixed is None and self.formal_each_c()):
+        if same or (self.c_fixed is None and self.formal_each_c()) or self.formal_plain():
             return Decision(Verdict.EQUIVALENT, "identity_test",
                             "identical as rational functions of the inputs, parameters, "
                             "every gate value and Step(0), tested modulo 2^61-1 at "

@@ -98,6 +98,7 @@ class FormalEvaluator:
     registry: dict | None = None  # gate classes shared by evaluators that must agree
     known: dict | None = None     # values of symbols already evaluated elsewhere
     overrides: dict | None = None  # leaf symbol -> residues to use instead of random ones
+    structural: bool = True       # take out factors positive by structure (exp, sigmoid)
 
     def __post_init__(self):
         self._values: dict = dict(self.known or {})
@@ -362,6 +363,8 @@ class FormalEvaluator:
         where ``u`` does, with its sign), so Step(w x), Step(z1) with z1 = w x, and
         Step(w) are one gate when x > 0, and Step(w2 a1) is Step(w2) when a1 is a
         sigmoid. Exact at every point, the kinks included."""
+        if not self.structural and not self.signs:
+            return 1, self._eval(e)
         if e in self._stripped_memo:
             return self._stripped_memo[e]
         out = None
@@ -387,7 +390,7 @@ class FormalEvaluator:
             if n < 0 and 0 in v:
                 raise ZeroDivisionError("a denominator vanished at a random point")
             out = (s ** (n % 2) if s < 0 else 1, tuple(pow(x, n, P) for x in v))
-        else:
+        elif self.structural:
             inner = _same_sign_as(e, self.definitions)
             if inner is not None:
                 s, v = self._stripped(inner[1], depth)
@@ -404,6 +407,8 @@ class FormalEvaluator:
             return self._stripped_memo[key]
         if e.is_Number:
             out = bool(e > 0)
+        elif not self.structural:
+            out = self.signs.get(e) == 1
         elif e.is_Symbol:
             out = self.signs.get(e) == 1 or (
                 e in self.definitions and depth < STRIP_DEPTH
@@ -414,10 +419,13 @@ class FormalEvaluator:
             out = all(self._positive(a, depth) for a in e.args)
         elif e.is_Pow and e.args[1].is_Integer:
             out = self._positive(e.args[0], depth)
-        elif e.func is sympy.log and e.args[0].is_Add:
+        elif e.func is sympy.log:
             # log(1 + t) with t > 0 (softplus): its argument exceeds 1
-            out = any(a.is_Number and a >= 1 for a in e.args[0].args) and all(
-                self._positive(a, depth) for a in e.args[0].args)
+            arg = e.args[0]
+            while arg.is_Symbol and arg in self.definitions and depth < STRIP_DEPTH:
+                arg, depth = _decomposed(self.definitions[arg]), depth + 1
+            out = arg.is_Add and any(a.is_Number and a >= 1 for a in arg.args) and all(
+                self._positive(a, depth) for a in arg.args)
         else:
             out = False
         self._stripped_memo[key] = out

@@ -127,6 +127,7 @@ class Result:
     candidate_expr: object = None
     gradient_expr: object = None
     network: object = None
+    explanation: object = None  # the diagnosis's evidence (decide.diagnosis.Explanation)
     elapsed: float = 0.0
 
     def __post_init__(self):
