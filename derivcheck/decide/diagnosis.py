@@ -171,7 +171,8 @@ class _Matcher:
             ratio = _ratio_of(ref, k)
             if ratio is not None:
                 return Explanation(_ratio_mistakes(self.net, ratio) + [
-                    WrongFactor(used=str(used), right=str(right), fixed=edited)],
+                    WrongFactor(used=str(used), right=str(right), fixed=edited,
+                                original=self.candidate)],
                     fixed=edited, ratio=ratio)
         return None
 
@@ -295,7 +296,7 @@ def _structural(net, conv, wrt, candidate, assumptions, deadline) -> Explanation
     needed = sampler.deps(adjoint_symbol(wrt)) & set(net.params)
     used = sampler.deps(candidate) & set(net.params)
     missing = sorted(needed - used - {wrt}, key=str)
-    if missing:
+    if missing and used:  # a formula with no parameter at all (0) is no layer's formula
         return Explanation([ReusedLastLayerFormula(missing=", ".join(map(str, missing)),
                                                    wrt=str(wrt))])
     extra = _extra_gate(net, conv, wrt, candidate, assumptions, deadline)

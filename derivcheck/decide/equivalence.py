@@ -55,6 +55,17 @@ MAX_REGIONS = 4096
 AIM_TRIES = 4
 #: Leaves pinned to 0, one at a time, for a kink no rational point reaches unpinned.
 MAX_PINS = 6
+#: Counterexamples over at most this many leaves are simplified coordinate by coordinate.
+SIMPLIFY_LEAVES = 24
+_SIMPLE = [Fraction(n, d) for n, d in ((0, 1), (1, 1), (-1, 1), (1, 2), (-1, 2), (2, 1), (-2, 1))]
+
+
+def _height(v: Fraction) -> int:
+    """How hard a number is to check by hand: 0 for 0, else max(|numerator|, denominator)
+    plus one for a sign."""
+    return 0 if v == 0 else max(abs(v.numerator), v.denominator) + (v < 0)
+
+
 #: Seconds the SMT solver may take for one question (less when the check's time is short).
 SMT_BUDGET = 20.0
 
@@ -102,7 +113,8 @@ class _Procedure:
         self.tests = 0
         self.gate_count = 0
         self.degree = 1
-        self.smt = RegionSolver(self.defs, assumptions, self.step0_values)
+        self.smt = RegionSolver(self.defs, assumptions, self.step0_values,
+                                domain=self.sampler.domain)
         self.smt_empty = 0       # sign regions the SMT solver proved hold no difference
 
     # -- formal side ---------------------------------------------------------------------
@@ -286,6 +298,7 @@ class _Procedure:
         return out
 
     def refuted(self, witness, how) -> Decision:
+        witness = self.simpler(witness)
         return Decision(Verdict.NOT_EQUIVALENT, "identity_test",
                         f"counterexample {how}, re-checked by exact evaluation of both sides",
                         counterexample=witness)
@@ -331,6 +344,30 @@ class _Procedure:
                        "no point inside them was found (they may be empty under the "
                        "network's structure and assumptions)"))
         return Outcome(regions=leaves)
+
+    def simpler(self, witness):
+        """The counterexample with each coordinate, in turn, replaced by the simplest
+        small number that keeps it a counterexample of the same kind (off the kinks, and
+        independent of Step(0) if it was): numbers people check by hand."""
+        if not all(isinstance(v, Fraction) for v in witness.point.values()) or \
+                len(witness.point) > SIMPLIFY_LEAVES:
+            return witness
+        point = {s: witness.point[str(s)] for s in self.sampler.leaves
+                 if str(s) in witness.point}
+        if len(point) != len(witness.point):
+            return witness
+        kind, targets = self.sampler.domain
+        for leaf in [s for s in point if kind == "any" or s not in targets]:
+            for v in _SIMPLE:
+                if self.timed_out() or _height(v) >= _height(point[leaf]):
+                    break
+                trial = {**point, leaf: v}
+                found = self.compare(trial)
+                if found and not found.on_kink and (witness.step0 is not None or
+                                                    found.witness.step0 is None):
+                    point, witness = trial, found.witness
+                    break
+        return witness
 
     @staticmethod
     def region_targets(fe, pattern) -> list:

@@ -150,9 +150,14 @@ class WrongFactor(Mistake):
     used: str
     right: str
     fixed: object = field(default=None, repr=False)
+    original: object = field(default=None, repr=False)
 
     def fix(self, candidate):
-        return self.fixed
+        """The edit, on the candidate it was found in (or a constant multiple of it)."""
+        if self.fixed is None or self.original is None:
+            return None
+        q = sympy.cancel(candidate / self.original)
+        return q * self.fixed if q.is_number else None
 
 
 @dataclass

@@ -77,8 +77,9 @@ class SmtAnswer:
 class RegionSolver:
     """z3 terms for one network's definitions, the assumptions and Step(0)'s values."""
 
-    def __init__(self, definitions: dict, assumptions, step0_values):
+    def __init__(self, definitions: dict, assumptions, step0_values, domain=("any", [])):
         self.definitions = definitions
+        self.domain = domain
         self.assumptions = assumptions
         self.step0_values = [Fraction(v) if not isinstance(v, sympy.Basic) else
                              Fraction(int(v.p), int(v.q)) for v in step0_values]
@@ -196,12 +197,29 @@ class RegionSolver:
                    z3.Or([self.c == z3.RealVal(f"{v.numerator}/{v.denominator}")
                           for v in self.step0_values]))
         started = time.monotonic()
+        preferred = self._domain()
+        if preferred:  # a point inside the loss's domain first: believable
+            solver.push()
+            solver.add(*preferred)
+            if solver.check() == z3.sat:
+                return SmtAnswer("point", self._points(solver.model()), self.abstracted)
+            solver.pop()
+            solver.set("timeout", max(1, int((timeout - (time.monotonic() - started)) * 1000)))
         result = solver.check()
         if result == z3.unsat:
             return SmtAnswer("empty", abstracted=self.abstracted)
         if result != z3.sat or time.monotonic() - started > timeout:
             return SmtAnswer("unknown", abstracted=self.abstracted)
         return SmtAnswer("point", self._points(solver.model()), self.abstracted)
+
+    def _domain(self) -> list:
+        """The loss's domain for its targets (bce: [0, 1]; cross-entropy: a distribution)."""
+        kind, targets = self.domain
+        if kind == "any" or not targets:
+            return []
+        ts = [self._leaves.setdefault(t, z3.Real(t.name)) for t in targets]
+        out = [z3.And(t >= 0, t <= 1) for t in ts]
+        return out + ([z3.Sum(ts) == 1] if kind == "one_hot" else [])
 
     def _signed(self, expr, sign):
         t = self.term(expr)
