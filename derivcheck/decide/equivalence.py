@@ -206,11 +206,21 @@ class _Procedure:
             return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
                             detail + "; differs at a kink, checked by exact evaluation",
                             kink_point=kink.kink)
-        surfaces = self.kink_surfaces(root)
-        if surfaces is not None:
+        surfaces, left = self.kink_surfaces(root)
+        if not left:
             return Decision(Verdict.EQUIVALENT, "identity_test",
                             detail + f"; equal on each of the {surfaces} kink surfaces too "
                             "(identity test on the surface, gates and Step(0) free)")
+        pieces = self.smt_kinks(left)
+        if isinstance(pieces, Decision):
+            return pieces
+        if pieces is not None:
+            return Decision(Verdict.EQUIVALENT, "identity_test",
+                            detail + f"; equal on the kink set too: on {surfaces} of its "
+                            "pieces by the identity test on the surface (gates and Step(0) "
+                            f"free), on {pieces} by the SMT solver z3 (nonlinear real "
+                            "arithmetic: no point of the piece and no allowed Step(0) where "
+                            "they differ)")
         answer = self.smt.search([], self.reference, self.candidate, timeout=self.budget())
         if answer.status == "empty":
             return Decision(Verdict.EQUIVALENT, "symbolic",
@@ -229,7 +239,10 @@ class _Procedure:
         return Decision(Verdict.UNKNOWN, "identity_test", detail,
                         reason="the formulas are equal off the kinks (proved), but their "
                                "equality on the kinks was neither proved nor refuted: "
-                               "no kink point where they differ was found")
+                               "no kink point where they differ was found" +
+                               ("; the time budget ran out while the SMT solver z3 was "
+                                "deciding the kinks" if self.timed_out() else
+                                "; the SMT solver z3 could not decide them"))
 
     def suspects(self) -> Outcome:
         """Aim where a wrong formula most often shows: every unit alive, and every unit
@@ -412,23 +425,24 @@ class _Procedure:
     def kink_surfaces(self, root):
         """Prove equality on every kink surface g = 0. The zero set of g is split into
         pieces, one per factor (through definitions, products and activations whose zero
-        set is known); each piece is solved for a leaf the factor is affine in with a
-        constant slope, so the solution covers the whole piece, and identity is tested
-        there with every other gate, and Step(0), free. The number of pieces, or None when
-        one is not covered (then nothing is claimed)."""
-        count = 0
+        set is known); each piece is solved for a leaf the factor is affine in, so that
+        the solution covers the whole piece, and identity is tested there with every
+        other gate, and Step(0), free. (pieces proved, pieces left): a gate whose zero
+        set is not known is left whole."""
+        proved, left = 0, []
         for info in sorted(root.gates.values(), key=lambda g: g.order):
             factors = self.zero_set(info.expr)
             if factors is None:
-                return None
+                left.append(info.expr)
+                continue
             for factor in factors:
-                if self.timed_out():
-                    return None
-                if not any(self.surface_equal(factor, leaf)
-                           for leaf in sorted(self.sampler.deps(factor), key=str)):
-                    return None
-                count += 1
-        return count
+                if not self.timed_out() and any(
+                        self.surface_equal(factor, leaf)
+                        for leaf in sorted(self.sampler.deps(factor), key=str)):
+                    proved += 1
+                else:
+                    left.append(factor)
+        return proved, left
 
     def surface_equal(self, arg, leaf) -> bool:
         """Is ``arg`` = s * leaf + r with s a nonzero constant, and are the sides equal
@@ -445,10 +459,15 @@ class _Procedure:
             return False
         slope = [(g1 - g0) * pow((t1 - t0) % P, -1, P) % P
                  for g0, g1, t0, t1 in zip(g[0], g[1], t[0], t[1])]
-        if 0 in slope or len(set(slope)) != 1 or any(
-                (g0 + s * (t2 - t0) - g2) % P
-                for g0, g2, s, t0, t2 in zip(g[0], g[2], slope, t[0], t[2])):
-            return False  # not affine in this leaf, or the slope depends on other leaves
+        if 0 in slope or any((g0 + s * (t2 - t0) - g2) % P
+                             for g0, g2, s, t0, t2 in zip(g[0], g[2], slope, t[0], t[2])):
+            return False  # not affine in this leaf
+        if len(set(slope)) != 1:
+            # a slope that depends on other leaves may vanish on the piece, unless the
+            # rest is a nonzero constant (w x - 6 = 0 forces w != 0): x = 6 / w covers it
+            rest = {(g0 - s * t0) % P for g0, s, t0 in zip(g[0], slope, t[0])}
+            if len(rest) != 1 or 0 in rest:
+                return False
         root = tuple((t0 - g0 * pow(s, -1, P)) % P for g0, s, t0 in zip(g[0], slope, t[0]))
         def equal(c) -> bool:
             fe = at(root, c)
@@ -492,6 +511,32 @@ class _Procedure:
                 if found.decision or found.kink:
                     return found
         return Outcome()
+
+    def smt_kinks(self, pieces):
+        """Each piece of the kink set asked of z3 (a leaf piece substituted by 0, which
+        shrinks the question): the number of pieces when every one is proved to hold no
+        difference, a Decision when one has a point re-checked exactly, else None."""
+        count = 0
+        for piece in pieces:
+            if self.timed_out():
+                return None
+            leaf = piece.is_Symbol and piece not in self.defs
+            answer = self.smt.search([] if leaf else [(piece, 0)], self.reference,
+                                     self.candidate, timeout=self.budget(),
+                                     pinned={piece: 0} if leaf else None)
+            if answer.status == "point":
+                found = self.smt_witness(answer, off_kink=False)
+                if found is not None and found.on_kink:
+                    return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
+                                    "equal off the kinks; differs at a kink found by the "
+                                    "SMT solver z3, checked by exact evaluation",
+                                    kink_point=found.witness)
+                if found is not None:
+                    return self.refuted(found.witness, "by the SMT solver (z3)")
+            if answer.status != "empty":
+                return None
+            count += 1
+        return count
 
     def pin_order(self, target) -> list:
         """Leaves to pin to 0 for a kink of ``target``: those of its own equation first

@@ -180,37 +180,48 @@ class RegionSolver:
         return z3.FreshReal("t")
 
     # -- questions ---------------------------------------------------------------------------
-    def search(self, targets, reference, candidate, *, timeout: float = 5.0) -> SmtAnswer:
+    def search(self, targets, reference, candidate, *, timeout: float = 5.0,
+               pinned: dict | None = None) -> SmtAnswer:
         """A point where every ``(expr, sign)`` of ``targets`` has that sign (+1, -1, 0)
         and ``reference`` differs from ``candidate`` for some allowed Step(0), inside the
-        assumptions; ``empty`` when there is none (a proof)."""
+        assumptions, with the leaves of ``pinned`` at their values (substituted, so the
+        question shrinks); ``empty`` when there is none (a proof)."""
         if z3 is None or timeout <= 0:
             return SmtAnswer("unknown")
         try:
             facts = [self._signed(t, s) for t, s in targets]
             facts.append(self.term(reference) != self.term(candidate))
-        except (TypeError, ValueError, z3.Z3Exception):
+        except (TypeError, ValueError, z3.Z3Exception, RecursionError):
             return SmtAnswer("unknown")  # something z3 cannot express
+        facts += [*self._side, *self._bounds(),
+                  z3.Or([self.c == _real(v) for v in self.step0_values])]
+        pinned = {k: Fraction(v) for k, v in (pinned or {}).items()}
+        if pinned:
+            pairs = [(self._leaves.setdefault(k, z3.Real(k.name)), _real(v))
+                     for k, v in pinned.items()]
+            facts = [z3.simplify(z3.substitute(f, *pairs)) for f in facts]
         solver = z3.SolverFor("QF_NRA") if not self.abstracted else z3.Solver()
         solver.set("timeout", max(1, int(timeout * 1000)))
-        solver.add(*facts, *self._side, *self._bounds(),
-                   z3.Or([self.c == z3.RealVal(f"{v.numerator}/{v.denominator}")
-                          for v in self.step0_values]))
+        solver.add(*facts)
         started = time.monotonic()
         preferred = self._domain()
         if preferred:  # a point inside the loss's domain first: believable
             solver.push()
             solver.add(*preferred)
             if solver.check() == z3.sat:
-                return SmtAnswer("point", self._points(solver.model()), self.abstracted)
+                return SmtAnswer("point", self._points(solver.model(), pinned),
+                                 self.abstracted)
             solver.pop()
-            solver.set("timeout", max(1, int((timeout - (time.monotonic() - started)) * 1000)))
+            left = timeout - (time.monotonic() - started)
+            if left <= 0:
+                return SmtAnswer("unknown", abstracted=self.abstracted)
+            solver.set("timeout", max(1, int(left * 1000)))
         result = solver.check()
         if result == z3.unsat:
             return SmtAnswer("empty", abstracted=self.abstracted)
         if result != z3.sat or time.monotonic() - started > timeout:
             return SmtAnswer("unknown", abstracted=self.abstracted)
-        return SmtAnswer("point", self._points(solver.model()), self.abstracted)
+        return SmtAnswer("point", self._points(solver.model(), pinned), self.abstracted)
 
     def _domain(self) -> list:
         """The loss's domain for its targets (bce: [0, 1]; cross-entropy: a distribution)."""
@@ -233,12 +244,14 @@ class RegionSolver:
                         "<": v < _real(b.value), "<=": v <= _real(b.value)}[b.op])
         return out
 
-    def _points(self, model) -> list:
+    def _points(self, model, pinned=None) -> list:
         """The model's leaves as Fractions: exact when rational, else approximations at
         10, 20 and 40 digits (an open region keeps its points under small moves)."""
-        exact, approx = {}, []
+        exact, approx = dict(pinned or {}), []
         irrational = {}
         for leaf, v in self._leaves.items():
+            if leaf in exact:
+                continue
             val = model.eval(v, model_completion=True)
             if z3.is_rational_value(val):
                 exact[leaf] = Fraction(val.numerator_as_long(), val.denominator_as_long())
