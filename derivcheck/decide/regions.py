@@ -28,6 +28,7 @@ exact evaluation, and nothing is concluded from a point that fails that check.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -46,7 +47,9 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
 __all__ = ["RegionSolver", "SmtAnswer", "available"]
 
 #: Abstracted exponentials related pairwise by monotonicity (quadratic in their number).
-MAX_MONOTONE = 40
+MAX_MONOTONE = 12
+#: Questions with more abstracted transcendental values than this are not asked.
+MAX_ABSTRACTED = 40
 
 
 def available() -> bool:
@@ -193,6 +196,8 @@ class RegionSolver:
             facts.append(self.term(reference) != self.term(candidate))
         except (TypeError, ValueError, z3.Z3Exception, RecursionError):
             return SmtAnswer("unknown")  # something z3 cannot express
+        if len(self._exps) > MAX_ABSTRACTED:
+            return SmtAnswer("unknown", abstracted=True)
         facts += [*self._side, *self._bounds(),
                   z3.Or([self.c == _real(v) for v in self.step0_values])]
         pinned = {k: Fraction(v) for k, v in (pinned or {}).items()}
@@ -208,7 +213,7 @@ class RegionSolver:
         if preferred:  # a point inside the loss's domain first: believable
             solver.push()
             solver.add(*preferred)
-            if solver.check() == z3.sat:
+            if _check(solver, timeout) == z3.sat:
                 return SmtAnswer("point", self._points(solver.model(), pinned),
                                  self.abstracted)
             solver.pop()
@@ -216,7 +221,7 @@ class RegionSolver:
             if left <= 0:
                 return SmtAnswer("unknown", abstracted=self.abstracted)
             solver.set("timeout", max(1, int(left * 1000)))
-        result = solver.check()
+        result = _check(solver, timeout - (time.monotonic() - started))
         if result == z3.unsat:
             return SmtAnswer("empty", abstracted=self.abstracted)
         if result != z3.sat or time.monotonic() - started > timeout:
@@ -266,6 +271,22 @@ class RegionSolver:
                 point[leaf] = Fraction(a.numerator_as_long(), a.denominator_as_long())
             approx.append(point)
         return approx
+
+
+def _check(solver, seconds: float):
+    """``solver.check()`` stopped after ``seconds`` whatever it is doing (z3's own timeout
+    is not honoured inside every tactic): interrupted from a timer thread, it answers
+    unknown."""
+    if seconds <= 0:
+        return z3.unknown
+    timer = threading.Timer(seconds, solver.ctx.interrupt)
+    timer.start()
+    try:
+        return solver.check()
+    except z3.Z3Exception:
+        return z3.unknown
+    finally:
+        timer.cancel()
 
 
 def _real(v: Fraction):
