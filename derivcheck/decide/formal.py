@@ -256,8 +256,25 @@ class FormalEvaluator:
                 rest = e.func(*e.args[1:])
                 stack.append((coeff * int(c.p) * pow(int(c.q), -1, P) % P, rest))
                 continue
+            spread = self._distributed(e) if e.is_Mul and len(out) + len(stack) < 16 else None
+            if spread is not None:  # w2 (w1 x + b1) = w2 w1 x + w2 b1: exp of each term
+                stack.extend((coeff, t) for t in spread)
+                continue
             out.append((coeff, e))
         return out
+
+    def _distributed(self, mul):
+        """The terms of a product with one factor a sum (directly or through a
+        definition), distributed; None when no factor is a sum."""
+        for i, f in enumerate(mul.args):
+            d = f
+            for _ in range(STRIP_DEPTH):
+                if d.is_Symbol and d in self.definitions:
+                    d = _decomposed(self.definitions[d])
+            if d.is_Add and len(d.args) <= 8:
+                others = mul.args[:i] + mul.args[i + 1:]
+                return [sympy.Mul(*others, t) for t in d.args]
+        return None
 
     def _exp_class(self, v: tuple) -> tuple:
         """(residues of exp(t), degree) for a term t with residues ``v``: exp(q h) = E_h^q,
