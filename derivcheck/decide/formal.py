@@ -264,14 +264,14 @@ class FormalEvaluator:
         return out
 
     def _distributed(self, mul):
-        """The terms of a product with one factor a sum (directly or through a
-        definition), distributed; None when no factor is a sum."""
+        """The terms of a product with one factor a sum without gates (directly or
+        through a definition: an affine layer), distributed; None when there is none."""
         for i, f in enumerate(mul.args):
             d = f
             for _ in range(STRIP_DEPTH):
                 if d.is_Symbol and d in self.definitions:
                     d = _decomposed(self.definitions[d])
-            if d.is_Add and len(d.args) <= 8:
+            if d.is_Add and len(d.args) <= 8 and not d.has(Step, IsPos, IsNonNeg):
                 others = mul.args[:i] + mul.args[i + 1:]
                 return [sympy.Mul(*others, t) for t in d.args]
         return None
