@@ -1,23 +1,40 @@
 # derivcheck: `make run` checks the seed question's formulas and writes a derivation
 # sheet; `make test` runs the whole test suite. Each creates the virtual environment
 # it needs (.venv) and, where it can, installs TeX Live for the PDF parts.
+# `make run` installs derivcheck alone (no PyTorch); `make test` adds the test and
+# torch extras. Each install is a stamp in .venv.
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-STAMP  := $(VENV)/.installed
+BASE   := $(VENV)/.installed-base
+FULL   := $(VENV)/.installed-test
 
-.PHONY: run test test-fast bench examples tex venv clean
+.PHONY: run test test-fast bench examples tex venv venv-test clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q 'torch==2.13.0' || $(PIP) install -q 'torch>=2.2'
-	$(PIP) install -q -e '.[test,torch]'
-	touch $(STAMP)
 
-venv: $(STAMP)
+# Plain installs (an editable one of this layout makes setuptools print a notice),
+# redone when the sources change; `python -m pytest` imports the checkout itself.
+SOURCES := $(wildcard derivcheck/*.py derivcheck/*/*.py derivcheck/*/*.lark \
+             derivcheck/*/*.json derivcheck/*/*.toml templates/*.tex)
+
+$(BASE): pyproject.toml $(SOURCES) | $(VENV)/bin/python
+	$(PIP) install -q .
+	touch $(BASE)
+
+# torch from the pinned local build first: a plain `torch` would download the CUDA one.
+$(FULL): $(BASE)
+	$(PIP) install -q 'torch==2.13.0' || $(PIP) install -q 'torch>=2.2'
+	$(PIP) install -q '.[test,torch]'
+	touch $(FULL)
+
+venv: $(BASE)
+
+venv-test: $(FULL)
 
 # TeX Live and poppler (pdflatex, pdftotext, pdftoppm) from Debian, when missing.
 tex:
@@ -31,17 +48,17 @@ tex:
 run: venv tex
 	$(VENV)/bin/derivcheck run examples/seed_003.toml --out out
 
-test: venv tex
+test: venv-test tex
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-fast: venv
+test-fast: venv-test
 	$(PY) -m pytest -q -x -m "not slow" -p no:cacheprovider
 
-bench: venv
+bench: venv-test
 	$(PY) benchmarks/run.py
 
-examples: venv tex
+examples: venv-test tex
 	$(PY) examples/regenerate.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build dist *.egg-info

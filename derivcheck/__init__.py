@@ -11,20 +11,29 @@ w2*x*(-y + ReLU(w2*ReLU(w1*x)))*Step(w1*x)*Step(w2*ReLU(w1*x))
 """
 __version__ = "0.1.0"
 
-from .decide.check import check
+from .decide.check import assert_gradient, check
 from .core.conventions import get_convention
-from .errors import DerivcheckError, ParseError, SpecError
+from .errors import DerivcheckError, LimitError, ParseError, SpecError
 from .core.network import Network, chain, forward, from_dict, load, mlp
 from .decide.verdict import Diagnosis, Result, Witness
 
 
-def __getattr__(name):  # the oracle pulls in more; load it on first use
+def __getattr__(name):
+    """Loaded on first use: the oracle, the framework adapters and the sheet writer pull
+    in more (numpy or torch when used, Jinja)."""
     if name == "Oracle":
         from .oracle.exact import Oracle
         return Oracle
-    raise AttributeError(name)
+    if name in ("compare_numpy", "compare_torch"):
+        from .oracle import adapters
+        return getattr(adapters, name)
+    if name == "write_sheet":
+        from .write.sheet import write_sheet
+        return write_sheet
+    raise AttributeError(f"module 'derivcheck' has no attribute {name!r}")
 
 
-__all__ = ["check", "chain", "mlp", "forward", "load", "from_dict", "Network", "Oracle",
-           "Result", "Witness", "Diagnosis", "DerivcheckError", "ParseError", "SpecError",
-           "get_convention", "__version__"]
+__all__ = ["check", "assert_gradient", "chain", "mlp", "forward", "load", "from_dict",
+           "Network", "Oracle", "Result", "Witness", "Diagnosis", "DerivcheckError",
+           "ParseError", "SpecError", "LimitError", "get_convention", "compare_numpy",
+           "compare_torch", "write_sheet", "__version__"]

@@ -14,8 +14,21 @@ hint: a ')' is probably missing
 """
 from __future__ import annotations
 
-__all__ = ["DerivcheckError", "ParseError", "NameError_", "SpecError", "LimitError",
-           "NetworkLimitError", "AssumptionError", "UsageError", "PdfError", "OutputError"]
+__all__ = ["error_json", "DerivcheckError", "ParseError", "NameError_", "SpecError",
+           "LimitError", "NetworkLimitError", "AssumptionError", "UsageError", "PdfError",
+           "OutputError"]
+
+
+def error_json(kind: str, message: str, position: int | None = None, *,
+               hint: str | None = None, suggestion: str | None = None) -> dict:
+    """The JSON of an error, in the one shape every command prints.
+
+    >>> error_json("limit_exceeded", "too deep")["verdict"]
+    'error'
+    """
+    return {"verdict": "error",
+            "error": {"kind": kind, "message": message, "position": position,
+                      "hint": hint, "suggestion": suggestion}}
 
 
 class DerivcheckError(Exception):
@@ -52,13 +65,13 @@ class DerivcheckError(Exception):
         return "\n".join(lines)
 
     def to_json(self) -> dict:
-        """``{"error": {...}}`` per the contract."""
-        body = {"kind": self.kind, "message": self.message, "position": self.position}
-        if self.hint:
-            body["hint"] = self.hint
-        if self.suggestion:
-            body["suggestion"] = self.suggestion
-        return {"error": body}
+        """``{"verdict": "error", "error": {...}}`` per the contract, every key present.
+
+        >>> SpecError("no network given").to_json()["error"]["hint"] is None
+        True
+        """
+        return error_json(self.kind, self.message, self.position, hint=self.hint,
+                          suggestion=self.suggestion)
 
     def __str__(self) -> str:
         return self.render()

@@ -24,6 +24,12 @@ __all__ = ["Namespace", "valid_name", "did_you_mean", "NAME_RE"]
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
+#: An MLP weight entry: ``W1_21`` (input 2, unit 1) or ``W1_2_1`` past 9 units.
+_ENTRY = re.compile(r"^(?P<base>[A-Za-z]\w*?\d+)_(?:(?P<i>\d)(?P<j>\d)|(?P<i2>\d+)_(?P<j2>\d+))$")
+#: ``delta``, ``delta2``, ``\delta^{(2)}`` once markup is dropped.
+_DELTA = re.compile(r"^(?:delta|Delta)(?P<layer>\d*)$")
+
+
 def valid_name(name: str) -> bool:
     """True for names derivcheck accepts as symbol names (never a Python keyword, so
     printed formulas stay readable by other tools).
@@ -99,7 +105,39 @@ class Namespace:
 
     def closest(self, name: str) -> str | None:
         """The closest known name, for "did you mean"."""
-        return did_you_mean(name, self.symbols)
+        return self.suggest(name)[0]
+
+    def suggest(self, name: str) -> tuple[str | None, str | None]:
+        """(the name meant, a hint explaining why) for an unknown ``name``.
+
+        MLP weights are indexed input, unit (``W1_21`` joins input 2 to unit 1), so a
+        swapped pair is offered as such; ``delta`` (dC/dz in Nielsen's notation) is
+        offered as the dC/dz names of the network.
+
+        >>> ns = Namespace(symbols={n: sympy.Symbol(n) for n in ("W1_11", "W1_21", "z2_1")},
+        ...                activations={"z2_1": None}, adjoints={"z2_1": sympy.Symbol("dC/dz2_1")})
+        >>> ns.suggest("W1_12")
+        ('W1_21', 'indices are input, unit: W1_21 joins input 2 to unit 1')
+        >>> ns.suggest(r"\\delta_2")[0]
+        'dC/dz2_1'
+        """
+        entry = _ENTRY.match(name)
+        if entry:
+            base, i, j = entry["base"], entry["i"] or entry["i2"], entry["j"] or entry["j2"]
+            swapped = f"{base}_{j}{i}" if entry["i"] else f"{base}_{j}_{i}"
+            if swapped in self.symbols:
+                return swapped, (f"indices are input, unit: {swapped} joins input {j} to "
+                                 f"unit {i}")
+        delta = _DELTA.match(re.sub(r"[\\{}()\[\]^_ ]", "", name))
+        if delta:
+            layer = delta["layer"]
+            zs = dict.fromkeys([*self.activations, *(q for q in self.adjoints if q[:1] in "zZ")])
+            pre = [self.adjoints[z].name for z in zs if z in self.adjoints and (
+                not layer or re.fullmatch(rf"[A-Za-z]+{layer}(_\d+)*", z))]
+            if pre:
+                return pre[0], ("delta means dC/dz, the loss's derivative by a "
+                                "pre-activation: write " + ", ".join(pre[:6]))
+        return did_you_mean(name, self.symbols), None
 
     def parameters(self) -> list[str]:
         return [k for k, r in self.roles.items() if r == "parameter"]

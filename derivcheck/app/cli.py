@@ -14,10 +14,11 @@ import os
 import sys
 
 from .. import __version__, limits
-from ..errors import DerivcheckError
+from ..errors import DerivcheckError, error_json
 from ..guard import budget
 from . import commands, question
 from .batch import INPUT_FORMAT
+from .helptext import EPILOG, KINK_HELP, VECTORS_KINK_HELP, epilog
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -31,29 +32,6 @@ COMMANDS = {
     "batch": commands.cmd_batch,
     "run": question.cmd_run,
 }
-
-EPILOG = """\
-networks:
-  a chain      --weights w1,w2,w3 --act relu [--biases b1,b2,b3] [--loss half_squared]
-  per layer    --weights W0,W1 --act relu,sigmoid --loss bce
-  an MLP       --widths 2,3,1 --act relu,identity [--bias]
-  equations    --forward "z1 = w1*x + b1" --forward "h = relu(z1)" --forward "yhat = w2*h"
-  a file       --net network.toml   (the same fields: weights, activations, widths, forward...)
-
-examples:
-  derivcheck check --weights w1 --act relu --wrt w1 --assume "x > 0" "(y - relu(w1*x))*x"
-  derivcheck check --weights W0 --act relu '\\frac{\\partial C}{\\partial W^{(0)}} = (ReLU(W^{(0)}x) - y)Step(W^{(0)}x)x'
-  derivcheck gradient --weights w1,w2,w3 --act relu --format json
-  derivcheck sheet --weights w3,w2,w1 --act relu -o sheet.pdf
-  derivcheck vectors --widths 2,3,1 --act relu,identity --kinks --kink-convention torch
-  derivcheck parse '\\sigma'(z^{(1)}) \\cdot W^{(1)}_{12}'
-  derivcheck run examples/seed_003.toml --out out
-
-exit codes: 0 equivalent / equivalent_almost_everywhere, 1 not_equivalent, 2 bad input
-or an output that cannot be written, 3 unknown, 4 internal error. check --report: when the
-report cannot be written, the verdict is still printed and the exit code is 2.
-every command takes --timeout SECONDS (default 60; at most one day).
-"""
 
 
 def _seconds(text: str) -> float:
@@ -89,7 +67,8 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
                    help="one activation for all layers or one per layer: relu | "
                         "relu,sigmoid,leaky_relu(0.01) | prelu(a)")
     g.add_argument("--biases", help="chain biases, one per layer: b1,b2,b3")
-    g.add_argument("--widths", help="MLP layer widths: 2,3,1")
+    g.add_argument("--widths", help="MLP layer widths, input first: 2,3,1; weight W0_ij joins "
+                                    "input i to unit j of layer 1 (W0_i_j past 9 units)")
     g.add_argument("--bias", action="store_true", help="MLP: a bias per unit")
     g.add_argument("--forward", action="append", metavar="EQUATION",
                    help='explicit forward equation "z1 = w1*x + b1" (repeat; the last '
@@ -116,53 +95,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"derivcheck {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("check", help="judge a candidate gradient formula", epilog=EPILOG,
-                       formatter_class=fmt)
+    c = sub.add_parser("check", help="judge a candidate gradient formula",
+                       epilog=epilog("check"), formatter_class=fmt)
     _network_options(c)
-    c.add_argument("--wrt", help="the parameter (may also come from a left side dC/dw1 =)")
+    c.add_argument("--wrt", help="the parameter (default: named by a left side dC/dw1 = ..., "
+                                 "or the network's only parameter)")
     c.add_argument("--assume", action="append", default=[], metavar="COND",
                    help="a bound such as 'x > 0' (repeatable)")
-    c.add_argument("--kink-convention", default="any",
-                   help="any (default), 0, 1, 1/2, torch, jax, tensorflow")
+    c.add_argument("--kink-convention", default="any", help=KINK_HELP)
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--report", metavar="OUT.tex|OUT.pdf", help="write a LaTeX/PDF report")
-    c.add_argument("--latex", action="store_true", help="read the candidate as LaTeX")
+    c.add_argument("--latex", action="store_true",
+                   help="read the candidate as LaTeX (default: detected)")
     _timeout_option(c, "seconds before the answer is 'unknown'")
-    c.add_argument("candidate", help="the formula; '-' reads standard input, @FILE a file")
+    c.add_argument("candidate", help="the formula (may start with '-'); '-' alone reads "
+                                     "standard input, @FILE a file")
 
-    g = sub.add_parser("gradient", help="print exact gradients", epilog=EPILOG,
+    g = sub.add_parser("gradient", help="print exact gradients", epilog=epilog("gradient"),
                        formatter_class=fmt)
     _network_options(g)
     g.add_argument("--wrt", action="append", help="parameter (repeatable; default: all)")
     g.add_argument("--format", choices=("text", "json", "latex"), default="text")
-    g.add_argument("--kink-convention", default="any")
+    g.add_argument("--kink-convention", default="any", help=KINK_HELP)
     g.add_argument("--expand", action="store_true", help="substitute everything")
     _timeout_option(g, "seconds the command may take")
 
-    s = sub.add_parser("sheet", help="write a LaTeX derivation sheet", formatter_class=fmt)
+    s = sub.add_parser("sheet", help="write a LaTeX derivation sheet", epilog=epilog("sheet"),
+                       formatter_class=fmt)
     _network_options(s)
     s.add_argument("-o", "--output", default="sheet.pdf", help="sheet.tex or sheet.pdf")
-    s.add_argument("--kink-convention", default="any")
-    s.add_argument("--assume", action="append", default=[], metavar="COND")
+    s.add_argument("--kink-convention", default="any", help=KINK_HELP)
+    s.add_argument("--assume", action="append", default=[], metavar="COND",
+                   help="a bound such as 'x > 0' (repeatable)")
     _timeout_option(s, "seconds the command may take")
 
-    v = sub.add_parser("vectors", help="write exact test vectors (JSON)", formatter_class=fmt)
+    v = sub.add_parser("vectors", help="write exact test vectors (JSON)",
+                       epilog=epilog("vectors"), formatter_class=fmt)
     _network_options(v)
     v.add_argument("--points", type=_count(0, limits.MAX_POINTS), default=8,
-                   help=f"random points (default %(default)s, at most {limits.MAX_POINTS})")
+                   help=f"random points (default %(default)s, at most {limits.MAX_POINTS}), "
+                        "plus the kink points of --kinks")
     v.add_argument("--kinks", action="store_true",
                    help="add points exactly on kinks (on at most "
                         f"{limits.MAX_KINK_POINTS} units, fewer on a network with many "
                         "parameters, spread over it)")
-    v.add_argument("--kink-convention", default="torch")
-    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--kink-convention", default="torch", help=VECTORS_KINK_HELP)
+    v.add_argument("--seed", type=int, default=0,
+                   help="random seed of the points (default %(default)s): the same seed "
+                        "gives the same vectors")
     v.add_argument("-o", "--output", help="vectors.json (default: standard output)")
     _timeout_option(v, "seconds the command may take")
 
-    r = sub.add_parser("parse", help="show how a formula was read")
+    r = sub.add_parser("parse", help="show how a formula was read", epilog=epilog("parse"),
+                       formatter_class=fmt)
     _network_options(r)
-    r.add_argument("--latex", action="store_true")
-    r.add_argument("candidate")
+    r.add_argument("--latex", action="store_true",
+                   help="read the candidate as LaTeX (default: detected)")
+    r.add_argument("candidate", help="the formula (may start with '-'); '-' alone reads "
+                                     "standard input, @FILE a file")
     _timeout_option(r, "seconds the command may take")
 
     b = sub.add_parser("batch", help="grade many submissions (JSON lines)",
@@ -181,19 +171,47 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown only on a terminal anyway)")
 
-    q = sub.add_parser("run", help="check every formula of a question file and write sheets")
-    q.add_argument("question", metavar="QUESTION.toml")
+    q = sub.add_parser("run", help="check every formula of a question file and write sheets",
+                       epilog=epilog("run", networks=False), formatter_class=fmt)
+    q.add_argument("question", metavar="QUESTION.toml", nargs="?",
+                   help="the question file (networks, formulas, expected verdicts)")
+    q.add_argument("--example", choices=("seed",),
+                   help="a question file shipped with derivcheck instead: seed (the seed "
+                        "question, examples/seed_003.toml)")
     q.add_argument("--out", default="out", help="folder for sheets and reports")
     q.add_argument("--format", choices=("text", "json"), default="text")
     _timeout_option(q, "seconds per formula and per sheet")
     return p
 
 
+def _formulas_as_operands(argv: list[str]) -> list[str]:
+    """A formula such as ``-(y - yhat)*x`` is an operand, not an option: argparse takes a
+    word with a space for an operand, so such words get a leading space (stripped when
+    the formula is read). Only ``check`` and ``parse`` take formulas; their only short
+    option is ``-h``.
+
+    >>> _formulas_as_operands(["check", "--wrt", "w1", "-x*w1", "-", "-h", "--", "-y"])
+    ['check', '--wrt', 'w1', ' -x*w1', '-', '-h', '--', '-y']
+    >>> _formulas_as_operands(["sheet", "-o", "s.tex"])
+    ['sheet', '-o', 's.tex']
+    """
+    if not argv or argv[0] not in ("check", "parse"):
+        return argv
+    out, rest = [], False
+    for word in argv:
+        rest = rest or word == "--"
+        formula = (not rest and word.startswith("-") and not word.startswith("--")
+                   and word not in ("-", "-h"))
+        out.append(" " + word if formula else word)
+    return out
+
+
 def main(argv=None) -> int:
     """Entry point; returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_formulas_as_operands(
+            list(sys.argv[1:] if argv is None else argv)))
         if not args.command:
             parser.print_help()
             return 2
@@ -213,24 +231,20 @@ def main(argv=None) -> int:
         return 130
     except (RecursionError, MemoryError):
         msg = "the input is too large or nested too deeply to process"
-        return _fail(json_mode, _error("limit_exceeded", msg), f"error: {msg}", 2)
+        return _fail(json_mode, error_json("limit_exceeded", msg), f"error: {msg}", 2)
     except OSError as exc:  # a file or a disk: the user's to fix, not a bug
         msg = f"{exc.strerror or exc}" + (f": {exc.filename!r}" if exc.filename else "")
-        return _fail(json_mode, _error("os_error", msg), f"error: {msg}", 2)
+        return _fail(json_mode, error_json("os_error", msg), f"error: {msg}", 2)
     except Exception as exc:  # a bug of ours: say so plainly, never a traceback
         msg = f"internal error: {type(exc).__name__}: {exc}. Please report this input."
-        return _fail(json_mode, _error("internal_error", msg), msg, 4)
-
-
-def _error(kind: str, message: str) -> dict:
-    return {"error": {"kind": kind, "message": message, "position": None}}
+        return _fail(json_mode, error_json("internal_error", msg), msg, 4)
 
 
 def _fail(json_mode: bool, data: dict, text: str, code: int) -> int:
     """Print an error (JSON on standard output, or text on standard error)."""
     try:
         if json_mode:
-            print(json.dumps(data))
+            print(json.dumps(data, indent=1))
             sys.stdout.flush()
         else:
             print(text, file=sys.stderr)

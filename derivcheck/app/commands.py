@@ -182,11 +182,8 @@ def _gradients(args) -> str:
     text = {str(k): plain(v) for k, v in grads.items()}
     shown_defs = {str(k): plain(v) for k, v in defs.items()}
     if args.format == "json":
-        out = ({"wrt": next(iter(text)), "gradient": next(iter(text.values()))}
-               if len(text) == 1 else {"gradients": text})
-        out["definitions"] = shown_defs
-        out["kink_convention"] = args.kink_convention
-        return json.dumps(out, indent=1)
+        return json.dumps({"gradients": text, "definitions": shown_defs,
+                           "kink_convention": args.kink_convention}, indent=1)
     return format_gradients(text, shown_defs)
 
 

@@ -120,7 +120,7 @@ def read_question(path) -> tuple[dict, dict, list]:
 def cmd_run(args) -> int:
     """Exit 0 when every formula was judged as expected, 1 when one was not, 2 when the
     question file is unusable or a file could not be written (the others are written)."""
-    data, nets, formulas = read_question(args.question)
+    data, nets, formulas = read_question(_question_path(args))
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -128,7 +128,7 @@ def cmd_run(args) -> int:
         raise OutputError(f"cannot make the folder {str(out)!r}: {exc.strerror}",
                           hint="choose another --out") from None
     run = _Run(args, out, text=args.format == "text")
-    run.title = data.get("title", Path(args.question).stem)
+    run.title = data.get("title", _question_path(args).stem)
     run.say(run.title)
     for i, f in enumerate(formulas, 1):
         run.formula(i, f, nets[f["network"]], data.get("assume", []))
@@ -144,6 +144,17 @@ def cmd_run(args) -> int:
         run.write(path, f"writing the sheet of {key}",
                   lambda key=key: sheet_source(nets[key], assume=data.get("assume", [])))
     return run.finish()
+
+
+def _question_path(args) -> Path:
+    """QUESTION.toml, or the shipped question ``--example`` names."""
+    if args.example:
+        from ..examples import example_path
+        return Path(str(example_path(args.example)))
+    if args.question:
+        return Path(args.question)
+    raise QuestionError("no question file given",
+                        hint="derivcheck run QUESTION.toml, or derivcheck run --example seed")
 
 
 class _Run:

@@ -19,11 +19,14 @@ from .conventions import Convention, get_convention
 from ..errors import SpecError, UsageError
 from .gradients import Backward, adjoint_symbol, backward
 from .graph import Graph, build_graph
+from .printing import plain
 from ..names import Namespace, did_you_mean
 from .spec import NetworkSpec
 
 __all__ = ["Network", "chain", "mlp", "forward", "load", "from_dict"]
 
+#: Forward equations a network's repr shows.
+SHOWN_EQUATIONS = 20
 #: What :meth:`Network.gradient` can show.
 _FORMS = ("expanded", "inline", "named")
 
@@ -37,7 +40,19 @@ class Network:
         self._backward: dict[str, Backward] = {}
 
     def __repr__(self) -> str:
-        return f"Network({self.spec.to_dict()!r})"
+        """Its fields, then its forward equations (the first :data:`SHOWN_EQUATIONS`).
+
+        >>> chain(weights=["w1"], activations="relu")
+        Network({'weights': ['w1'], 'activations': ['relu'], 'input': 'x', 'target': 'y', 'loss': 'half_squared'})
+          z1 = w1*x
+          a1 = relu(z1)
+          C = (y - a1)**2/2
+        """
+        nodes = self.graph.nodes
+        lines = [f"  {n.symbol} = {plain(n.expr)}" for n in nodes[:SHOWN_EQUATIONS]]
+        if len(nodes) > SHOWN_EQUATIONS:
+            lines.append(f"  ... ({len(nodes) - SHOWN_EQUATIONS} more equations)")
+        return "\n".join([f"Network({self.spec.to_dict()!r})", *lines])
 
     @property
     def params(self) -> list[Symbol]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import decimal
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 import sympy
@@ -76,8 +77,12 @@ class PlainPrinter(StrPrinter):
 _INDEX = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=4096)
 def _backprop_order(factor):
-    """Sort key: numbers, then sums (the loss factor), then by layer, highest first."""
+    """Sort key: numbers, then sums (the loss factor), then by layer, highest first.
+
+    Cached: a deep gradient prints the same factors at every level of nesting, and the
+    key's ``str`` is as long as the factor."""
     indices = [int(m) for s in factor.free_symbols for m in _INDEX.findall(s.name)[:1]]
     layer = max(indices, default=-1)
     return (not factor.is_Number, not factor.is_Add, -layer,

@@ -24,11 +24,11 @@ from .diagnosis import explain
 from .equivalence import decide
 from ..errors import LimitError, ParseError, SpecError, UsageError
 from ..guard import Timeout, budget, time_limit
-from ..core.gradients import adjoint_symbol
+from ..core.gradients import adjoint_name, adjoint_symbol
 from ..core.printing import plain
 from .verdict import Result, Verdict
 
-__all__ = ["check", "gradient_display", "timeout_reason", "timed_out"]
+__all__ = ["check", "assert_gradient", "gradient_display", "timeout_reason", "timed_out"]
 
 #: What had been done before each stage of a check, for the reason a timeout gives.
 _DONE = {
@@ -73,20 +73,28 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
 
     ``assume``: bounds such as ``"x > 0"``; ``convention``: kink convention name;
     ``latex``: force (True) or forbid (False) the LaTeX reader, None to detect;
-    ``timeout``: seconds for the decision and the diagnosis, a positive finite number up
-    to :data:`~derivcheck.limits.MAX_TIMEOUT` (in the main thread, a
-    diagnosis still running then is dropped with a warning; the verdict stays).
+    ``timeout``: seconds for the whole check, reading and printing included, a positive
+    finite number up to :data:`~derivcheck.limits.MAX_TIMEOUT` (in the main thread: past
+    it, and :data:`~derivcheck.limits.TIMEOUT_SLACK` more, the verdict is ``unknown``
+    with what was running; a diagnosis still running at the budget is dropped with a
+    warning, and the verdict stays).
     """
     try:
         timeout = budget(timeout)
     except ValueError as exc:
         raise UsageError(f"the timeout {exc}") from None
-    stage = ["starting the check"]
+    stage, start = ["starting the check"], time.monotonic()
     try:
-        return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
-    except Timeout as exc:  # an outer budget: say what was running
+        with time_limit(timeout + limits.TIMEOUT_SLACK):
+            return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
+    except Timeout as exc:
         exc.stage = exc.stage or stage[0]
-        raise
+        if time.monotonic() - start < timeout:  # an outer, shorter budget: its owner answers
+            raise
+        return timed_out(exc, timeout, wrt=str(wrt) if wrt else None,
+                         candidate=candidate if isinstance(candidate, str) else plain(candidate),
+                         convention=getattr(convention, "name", convention),
+                         assumptions=[assume] if isinstance(assume, str) else assume)
     except RecursionError:
         raise LimitError("the formula or the network nests too deeply to process",
                          position=0, hint="name inner parts (z2, a1, ...) instead of "
@@ -139,6 +147,8 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
     else:
         expr = candidate
         source = plain(expr)
+    if wrt is None and len(net.params) == 1:
+        wrt = str(net.params[0])
     if wrt is None:
         raise SpecError("which parameter is this the gradient of?",
                         hint="pass --wrt (e.g. --wrt w1) or start the formula with "
@@ -149,7 +159,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
     reference = adjoint_symbol(param)
     stage[0] = "deciding equivalence"
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
-                      timeout=timeout)
+                      timeout=max(start + timeout - time.monotonic(), 1e-3))
     diagnosis, explanation = [], None
     left = start + timeout - time.monotonic()
     if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
@@ -174,4 +184,26 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage) -> Re
         reason=decision.reason, readings=readings, warnings=warnings, definitions=definitions,
         source=source, candidate_expr=expr, gradient_expr=shown, network=net,
         explanation=explanation, elapsed=time.monotonic() - start)
+
+
+def assert_gradient(net, candidate, wrt=None, **kw) -> Result:
+    """Check ``candidate`` as dC/d``wrt`` (keywords as :func:`check`) and raise
+    ``AssertionError`` unless it is ``equivalent`` or ``equivalent_almost_everywhere``;
+    the message is the verdict, the counterexample and the diagnosis, as the
+    ``check`` command prints them. Returns the result when it passes.
+
+    >>> from derivcheck.core.network import chain
+    >>> net = chain(weights=["w1"], activations="relu")
+    >>> assert_gradient(net, "(relu(w1*x) - y)*step(w1*x)*x", wrt="w1")
+    <Result equivalent: dC/dw1 = (relu(w1*x) - y)*step(w1*x)*x>
+    >>> assert_gradient(net, "(y - relu(w1*x))*x", wrt="w1", assume=["x > 0"])
+    Traceback (most recent call last):
+    AssertionError: dC/dw1 = (y - relu(w1*x))*x is not the gradient: not_equivalent...
+    """
+    result = check(net, candidate, wrt, **kw)
+    if not result:
+        raise AssertionError(f"{adjoint_name(result.wrt)} = {result.candidate} is not the "
+                             f"gradient: "
+                             f"{result}")
+    return result
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 
+from ..core.gradients import adjoint_name
 from ..core.printing import format_value
 
 __all__ = ["Result", "Witness", "Diagnosis", "Verdict", "DiagnosisKind", "VERDICTS",
@@ -77,11 +78,8 @@ class Witness:
     def to_json(self) -> dict:
         out = {"point": {k: format_value(v) for k, v in self.point.items()},
                "candidate": format_value(self.candidate),
-               "expected": format_value(self.expected)}
-        if self.step0 is not None:
-            out["step0"] = format_value(self.step0)
-        if self.dead:
-            out["zero_on_region"] = list(self.dead)
+               "expected": format_value(self.expected),
+               "step0": None if self.step0 is None else format_value(self.step0)}
         return out
 
 
@@ -98,13 +96,10 @@ class Diagnosis:
         self.kind = DiagnosisKind(self.kind)
 
     def to_json(self) -> dict:
-        out = {"kind": self.kind.value, "message": self.message}
-        if self.layer is not None:
-            out["layer"] = self.layer
-        return out
+        return {"kind": self.kind.value, "message": self.message, "layer": self.layer}
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
     """What :func:`derivcheck.check` returns."""
 
@@ -137,8 +132,45 @@ class Result:
     def exit_code(self) -> int:
         return self.verdict.exit_code
 
+    # -- how a result shows itself: ``assert check(...)``, print, repr, Jupyter ----------
+    # (the text and HTML come from derivcheck.write, imported when a result is shown)
+
+    def __bool__(self) -> bool:
+        """True only for ``equivalent`` and ``equivalent_almost_everywhere``, so
+        ``assert derivcheck.check(...)`` fails on a wrong formula (and on ``unknown``).
+
+        >>> bool(Result(verdict="not_equivalent", wrt="w1", candidate="x", gradient="y",
+        ...             method="symbolic", kink_convention="any"))
+        False
+        """
+        return self.verdict in (Verdict.EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE)
+
+    def __repr__(self) -> str:
+        """Short: the verdict, the parameter and the formula.
+
+        >>> Result(verdict="equivalent", wrt="w1", candidate="x*y", gradient="x*y",
+        ...        method="symbolic", kink_convention="any")
+        <Result equivalent: dC/dw1 = x*y>
+        """
+        text = self.candidate if len(self.candidate) <= 60 else self.candidate[:57] + "..."
+        return f"<Result {self.verdict}: {adjoint_name(self.wrt)} = {text}>"
+
+    def __str__(self) -> str:
+        """The text ``derivcheck check`` prints."""
+        from ..write.textout import format_result
+        return format_result(self)
+
+    def _repr_html_(self) -> str:
+        from ..write.notebook import result_html
+        return result_html(self)
+
+    def _repr_latex_(self) -> str:
+        from ..write.notebook import result_latex
+        return result_latex(self)
+
     def to_json(self) -> dict:
-        """The contract's JSON object."""
+        """The contract's JSON object: every key always present (``None``, ``[]`` or
+        ``{}`` when empty), whatever the verdict."""
         out = {
             "verdict": self.verdict.value,
             "wrt": self.wrt,
@@ -150,15 +182,10 @@ class Result:
             "method": self.method,
             "kink_convention": self.kink_convention,
             "assumptions": list(self.assumptions),
+            "method_detail": self.method_detail,
+            "reason": self.reason,
+            "definitions": dict(self.definitions),
+            "readings": list(self.readings),
+            "warnings": list(self.warnings),
         }
-        if self.method_detail:
-            out["method_detail"] = self.method_detail
-        if self.reason:
-            out["reason"] = self.reason
-        if self.definitions:
-            out["definitions"] = dict(self.definitions)
-        if self.readings:
-            out["readings"] = list(self.readings)
-        if self.warnings:
-            out["warnings"] = list(self.warnings)
         return out

@@ -97,9 +97,11 @@ class Resolver:
 
     def _error(self, message: str, start: int, name: str | None = None, hint: str | None = None):
         known = self.ns.known()
-        return NameError_(message, text=self.text, position=start,
-                          suggestion=self.ns.closest(name) if name else None,
-                          hint=hint or (f"known names: {_known_list(known)}" if known else None))
+        suggestion, why = self.ns.suggest(name) if name else (None, None)
+        listed = f"known names: {_known_list(known)}" if known else None
+        hint = hint or ("; ".join(filter(None, (why, listed))) or None)
+        return NameError_(message, text=self.text, position=start, suggestion=suggestion,
+                          hint=hint)
 
     def symbol(self, name: str, start: int, end: int) -> Resolved | None:
         """Exact, letter-case or open-namespace lookup of one plain name; None if unknown."""

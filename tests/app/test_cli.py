@@ -67,7 +67,7 @@ def test_gradient_json_single_and_all(capsys):
     assert data["definitions"]["dC/dz3"] == "(a3 - y)*step(z3)"
     assert "dC/dz3" in data["definitions"]["dC/dz2"]
     code, out, _ = run(capsys, "gradient", *ONE, "--wrt", "w1", "--format", "json")
-    assert json.loads(out)["gradient"] == "(relu(w1*x) - y)*step(w1*x)*x"
+    assert json.loads(out)["gradients"] == {"w1": "(relu(w1*x) - y)*step(w1*x)*x"}
 
 
 def test_no_network_is_a_clear_error(capsys):

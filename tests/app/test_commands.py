@@ -47,7 +47,7 @@ def test_gradient_json_single_has_every_definition_it_uses(capsys):
     assert main(["gradient", "--weights", ws, "--act", "relu", "--wrt", "w1",
                  "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    names = {t for t in data["gradient"].replace("(", " ").replace(")", " ")
+    names = {t for t in data["gradients"]["w1"].replace("(", " ").replace(")", " ")
              .replace("*", " ").replace("-", " ").split() if t[0] in "az"}
     assert names - {"x", "y", "step"} <= set(data["definitions"]) | {f"w{i}" for i in range(16)}
     assert data["definitions"]["a15"] == "relu(z15)"

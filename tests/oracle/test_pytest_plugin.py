@@ -18,7 +18,8 @@ HAS_TORCH = "torch" in sys.modules
 
 pytest_plugins = ["pytester"]
 
-PLUGIN = Path(__file__).resolve().parents[2] / "derivcheck" / "oracle" / "pytest_plugin.py"
+#: The plugin's file, wherever derivcheck is imported from (the checkout or a wheel).
+PLUGIN = Path(importlib.util.find_spec("derivcheck.oracle.pytest_plugin").origin)
 
 #: A user's test module: a chain y = relu(w2 relu(w1 x)) and a hand-written backward
 #: pass whose ReLU mask is MASK ("z > 0": Step(0) = 0; "z >= 0": Step(0) = 1).
