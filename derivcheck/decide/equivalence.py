@@ -67,7 +67,10 @@ def _height(v: Fraction) -> int:
 
 
 #: Seconds the SMT solver may take for one question (less when the check's time is short).
-SMT_BUDGET = 20.0
+SMT_BUDGET = 10.0
+#: Share of the check's time the SMT solver may take in all (so an undecidable formula
+#: answers unknown well within its timeout).
+SMT_SHARE = 0.4
 
 
 @dataclass
@@ -116,6 +119,7 @@ class _Procedure:
         self.smt = RegionSolver(self.defs, assumptions, self.step0_values,
                                 domain=self.sampler.domain)
         self.smt_empty = 0       # sign regions the SMT solver proved hold no difference
+        self.smt_total, self.smt_spent = SMT_SHARE * timeout, 0.0
 
     # -- formal side ---------------------------------------------------------------------
     def c_residues(self) -> list:
@@ -221,7 +225,7 @@ class _Procedure:
                             f"free), on {pieces} by the SMT solver z3 (nonlinear real "
                             "arithmetic: no point of the piece and no allowed Step(0) where "
                             "they differ)")
-        answer = self.smt.search([], self.reference, self.candidate, timeout=self.budget())
+        answer = self.ask([])
         if answer.status == "empty":
             return Decision(Verdict.EQUIVALENT, "symbolic",
                             detail + "; equal everywhere, kinks included, for every allowed "
@@ -339,8 +343,7 @@ class _Procedure:
             if found is not None:
                 return Outcome(self.refuted(found, "inside a sign region where the formulas "
                                                    "differ"))
-            answer = self.smt.search(self.region_targets(fe, pattern), self.reference,
-                                     self.candidate, timeout=self.budget())
+            answer = self.ask(self.region_targets(fe, pattern))
             if answer.status == "empty":
                 self.smt_empty += 1
                 continue
@@ -389,9 +392,19 @@ class _Procedure:
         return [(fe.gates[k].expr, 1 if pattern[k] else -1) for k in order]
 
     def budget(self) -> float:
-        """Seconds the SMT solver may take for one question: what is left of the check's
-        time, at most SMT_BUDGET."""
-        return min(SMT_BUDGET, self.deadline - time.monotonic())
+        """Seconds the SMT solver may take for one question: at most SMT_BUDGET, what is
+        left of its share of the check's time, and what is left of that time."""
+        return min(SMT_BUDGET, self.smt_total - self.smt_spent,
+                   self.deadline - time.monotonic())
+
+    def ask(self, targets, **options):
+        """The SMT solver's answer for ``targets`` and a difference of the sides."""
+        started = time.monotonic()
+        try:
+            return self.smt.search(targets, self.reference, self.candidate,
+                                   timeout=self.budget(), **options)
+        finally:
+            self.smt_spent += time.monotonic() - started
 
     def smt_witness(self, answer, *, off_kink: bool):
         """The SMT solver's point (or a rational approximation of it) re-checked by exact
@@ -521,9 +534,8 @@ class _Procedure:
             if self.timed_out():
                 return None
             leaf = piece.is_Symbol and piece not in self.defs
-            answer = self.smt.search([] if leaf else [(piece, 0)], self.reference,
-                                     self.candidate, timeout=self.budget(),
-                                     pinned={piece: 0} if leaf else None)
+            answer = self.ask([] if leaf else [(piece, 0)],
+                              pinned={piece: 0} if leaf else None)
             if answer.status == "point":
                 found = self.smt_witness(answer, off_kink=False)
                 if found is not None and found.on_kink:
