@@ -81,7 +81,7 @@ def _in_finalizer(frame, depth: int = 4) -> bool:
     """
     while frame is not None and depth:
         code = frame.f_code
-        if code.co_name == "__del__" or code.co_name.endswith("_gc_callback") or (
+        if code.co_name == "__del__" or code.co_name.endswith("gc_callback") or (
                 code.co_filename.endswith(("weakref.py", "_weakrefset.py"))
                 and code.co_name in ("remove", "_remove")):
             return True
