@@ -320,7 +320,7 @@ def _bare_layers(tokens: list[Token], res: Resolver) -> list[Token]:
 
 def refine(tokens: list[Token], res: Resolver) -> list[Token]:
     """Resolve every name token (see the module docstring); other tokens pass unchanged."""
-    tokens = _bare_layers(tokens, res)
+    tokens = _primed_groups(_bare_layers(tokens, res))
     out: list[Token] = []
     i, n = 0, len(tokens)
     while i < n:
@@ -345,6 +345,23 @@ def refine(tokens: list[Token], res: Resolver) -> list[Token]:
             out.append(_retyped(t, "ADJ", res.adjoint(t.value, t.start_pos, t.end_pos)))
         else:
             out.append(t)
+        i += 1
+    return out
+
+
+def _primed_groups(tokens: list[Token]) -> list[Token]:
+    """``{y}'`` (LaTeX's way of priming a name, also typed in plain text) as ``y'``: the
+    braces around a lone name before a prime go."""
+    out, i = [], 0
+    while i < len(tokens):
+        if (tokens[i].type == "_LGROUP" and i + 3 < len(tokens)
+                and tokens[i + 1].type in ("NAME", "FUNC") and tokens[i + 2].type == "_RGROUP"
+                and tokens[i + 3].type == "PRIME"):
+            name = tokens[i + 1]
+            out.append(tok(name.type, name.value, tokens[i].start_pos, tokens[i + 2].end_pos))
+            i += 3
+            continue
+        out.append(tokens[i])
         i += 1
     return out
 
