@@ -266,15 +266,29 @@ class FormalEvaluator:
     def _distributed(self, mul):
         """The terms of a product with one factor a sum without gates (directly or
         through a definition: an affine layer), distributed; None when there is none."""
-        for i, f in enumerate(mul.args):
-            d = f
+        factors = self._flat_factors(mul)
+        for i, d in enumerate(factors):
+            if d.is_Add and len(d.args) <= 8 and not d.has(Step, IsPos, IsNonNeg):
+                others = factors[:i] + factors[i + 1:]
+                return [sympy.Mul(*others, t) for t in d.args]
+        return None
+
+    def _flat_factors(self, mul) -> list:
+        """The factors of a product, each followed through definitions, products among
+        them flattened: ``w2 a1`` with a1 = swish(z1) = z1 / (1 + exp(-z1)) and z1 = w1 x
+        + b1 is w2, w1 x + b1 and 1 / (1 + exp(-z1)), as ``w2 swish(w1 x + b1)`` written
+        out is, so that both spellings split into the same additive terms."""
+        out, stack = [], list(mul.args)
+        while stack:
+            d = stack.pop()
             for _ in range(STRIP_DEPTH):
                 if d.is_Symbol and d in self.definitions:
                     d = _decomposed(self.definitions[d])
-            if d.is_Add and len(d.args) <= 8 and not d.has(Step, IsPos, IsNonNeg):
-                others = mul.args[:i] + mul.args[i + 1:]
-                return [sympy.Mul(*others, t) for t in d.args]
-        return None
+            if d.is_Mul and len(out) + len(stack) < 16:
+                stack.extend(d.args)
+            else:
+                out.append(d)
+        return out
 
     def _exp_class(self, v: tuple) -> tuple:
         """(residues of exp(t), degree) for a term t with residues ``v``: exp(q h) = E_h^q,

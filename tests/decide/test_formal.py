@@ -80,3 +80,19 @@ def test_rational_reconstruct_refuses_large_ones():
 ])
 def test_degree_bound(expr, defs, bound):
     assert degree_bound(expr, defs) == bound
+
+
+def test_a_product_through_definitions_splits_into_the_same_exp_terms_as_written_out():
+    # exp(-z2) with z2 = w2 a1 + b2 and a1 = swish(w1 x + b1): the defined side and the
+    # written-out side (w2 swish(b1 + w1 x) = w2 (b1 + w1 x) / (1 + exp(-b1 - w1 x)))
+    # must meet (soundness run seed 20261129 cases 16, 164, 580: the correct gradient
+    # itself was unknown)
+    from derivcheck.core.functions import Sigmoid, Softplus, Swish
+    from derivcheck.core.network import chain
+    net = chain(["w1", "w2"], ["swish", "softplus"], loss="mse", biases=["b1", "b2"])
+    b1, b2, w1, w2, x, y = sympy.symbols("b1 b2 w1 w2 x y")
+    z2 = b2 + w2 * Swish(b1 + w1 * x)
+    written = (2 * Softplus(z2) - 2 * y) * Sigmoid(z2) * Swish(b1 + w1 * x)
+    fe = FormalEvaluator(net.definitions(), mode="free")
+    assert fe.value(sympy.Symbol("dC/dw2")) == fe.value(written)
+    assert fe.value(sympy.Symbol("dC/dw2")) != fe.value(written * Sigmoid(z2))
