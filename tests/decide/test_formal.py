@@ -96,3 +96,18 @@ def test_a_product_through_definitions_splits_into_the_same_exp_terms_as_written
     fe = FormalEvaluator(net.definitions(), mode="free")
     assert fe.value(sympy.Symbol("dC/dw2")) == fe.value(written)
     assert fe.value(sympy.Symbol("dC/dw2")) != fe.value(written * Sigmoid(z2))
+
+
+def test_a_gated_sum_behind_a_definition_is_kept_whole_as_written_out():
+    # exp(z3) with z3 = w3 a2 + b3, a2 = swish(z2), z2 = w2 a1 + b2 and a1 = relu(z1):
+    # z2 holds a gate only through a1; written out it shows it. Both sides must keep it
+    # whole (soundness run seed 20261129 case 547: the correct gradient was unknown)
+    from derivcheck.core.functions import Softplus, Swish
+    from derivcheck.core.network import chain
+    net = chain(["w1", "w2", "w3"], ["relu", "swish", "softplus"], loss="squared",
+                biases=["b1", "b2", "b3"])
+    b1, b2, b3, w1, w2, w3, x = sympy.symbols("b1 b2 b3 w1 w2 w3 x")
+    written = Softplus(b3 + w3 * Swish(b2 + w2 * ReLU(b1 + w1 * x)))
+    for mode in ("free", "offkink"):
+        fe = FormalEvaluator(net.definitions(), mode=mode)
+        assert fe.value(sympy.Symbol("a3")) == fe.value(written)
