@@ -246,7 +246,7 @@ class FormalEvaluator:
             coeff, e = stack.pop()
             if e.is_Symbol and e in self.definitions:
                 d = _decomposed(self.definitions[e])
-                if d.is_Add or (d.is_Mul and d.args[0].is_Rational) or d.is_Symbol:
+                if d.is_Add or d.is_Mul or d.is_Symbol:  # a product may distribute
                     stack.append((coeff, d))
                     continue
             if e.is_Add:

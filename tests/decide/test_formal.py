@@ -111,3 +111,18 @@ def test_a_gated_sum_behind_a_definition_is_kept_whole_as_written_out():
     for mode in ("free", "offkink"):
         fe = FormalEvaluator(net.definitions(), mode=mode)
         assert fe.value(sympy.Symbol("a3")) == fe.value(written)
+
+
+def test_a_named_product_in_an_exponent_splits_as_the_definition_it_names():
+    # name_arguments turns exp(w2 leaky_relu(b1 + w1 x)) into exp(_u2) with _u2 a
+    # product: it must split into the same terms as exp(z2) = exp(w2 a1 + b2) (soundness
+    # run seed 20261129 case 63: an expanded correct ELU gradient was unknown)
+    from derivcheck.core.functions import LeakyReLU
+    from derivcheck.core.network import chain
+    net = chain(["w1", "w2"], ["leaky_relu(1/10)", "elu"], loss="squared", biases=["b1", "b2"])
+    b1, b2, w1, w2, x = sympy.symbols("b1 b2 w1 w2 x")
+    u1, u2 = sympy.symbols("_u1 _u2")
+    defs = {**net.definitions(), u1: b1 + w1 * x, u2: w2 * LeakyReLU(u1, sympy.Rational(1, 10))}
+    for mode in ("free", "offkink"):
+        fe = FormalEvaluator(defs, mode=mode)
+        assert fe.value(sympy.exp(b2) * sympy.exp(u2)) == fe.value(sympy.exp(sympy.Symbol("z2")))
