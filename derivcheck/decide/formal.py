@@ -104,7 +104,6 @@ class FormalEvaluator:
         self._values: dict = dict(self.known or {})
         self._exp_classes: dict = {}
         self._stripped_memo: dict = {}
-        self._gated: dict = {}
         self._memo: dict = {}
         # key -> GateInfo; shared through ``registry`` so that a gate's orientation
         # (which of Step(g), Step(-g) is "s") is the same in every evaluator of a search
@@ -265,28 +264,14 @@ class FormalEvaluator:
         return out
 
     def _distributed(self, mul):
-        """The terms of a product with one factor a sum without gates (directly or
+        """The terms of a product with one factor a sum (directly or
         through a definition: an affine layer), distributed; None when there is none."""
         factors = self._flat_factors(mul)
         for i, d in enumerate(factors):
-            if d.is_Add and len(d.args) <= 8 and not self._has_gate(d):
+            if d.is_Add and len(d.args) <= 8:
                 others = factors[:i] + factors[i + 1:]
                 return [sympy.Mul(*others, t) for t in d.args]
         return None
-
-    def _has_gate(self, e) -> bool:
-        """Does ``e`` hold a gate, directly or through a definition (z2 = w2 a1 + b2 with
-        a1 = relu(z1) does, as b2 + w2 relu(z1) written out does)?"""
-        if e.has(Step, IsPos, IsNonNeg):
-            return True
-        for s in _symbols_of(e):
-            if s in self.definitions:
-                if s not in self._gated:
-                    self._gated[s] = False  # a definition never refers to itself
-                    self._gated[s] = self._has_gate(_decomposed(self.definitions[s]))
-                if self._gated[s]:
-                    return True
-        return False
 
     def _flat_factors(self, mul) -> list:
         """The factors of a product, each followed through definitions, products among

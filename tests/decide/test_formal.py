@@ -126,3 +126,19 @@ def test_a_named_product_in_an_exponent_splits_as_the_definition_it_names():
     for mode in ("free", "offkink"):
         fe = FormalEvaluator(defs, mode=mode)
         assert fe.value(sympy.exp(b2) * sympy.exp(u2)) == fe.value(sympy.exp(sympy.Symbol("z2")))
+
+
+def test_sums_split_alike_whether_their_gates_show_or_hide_behind_a_definition():
+    # exp(z4) with z4 = w4 a3 + b4, a3 = z3 = w3 a2 + b3 (identity), a2 = hardtanh(z2):
+    # written out expanded, exp(w4 b3) exp(w4 w3 hardtanh(...)) exp(b4) (soundness run
+    # seed 20261129 case 283)
+    from derivcheck.core.functions import HardTanh, Swish
+    from derivcheck.core.network import chain
+    net = chain(["w1", "w2", "w3", "w4"], ["swish", "hardtanh", "identity", "elu"],
+                loss="mse", biases=["b1", "b2", "b3", "b4"])
+    b1, b2, b3, b4, w1, w2, w3, w4, x = sympy.symbols("b1 b2 b3 b4 w1 w2 w3 w4 x")
+    h = HardTanh(b2 + w2 * Swish(b1 + w1 * x))
+    written = sympy.exp(w4 * b3) * sympy.exp(b4) * sympy.exp(w4 * w3 * h)
+    for mode in ("free", "offkink"):
+        fe = FormalEvaluator(net.definitions(), mode=mode)
+        assert fe.value(sympy.exp(sympy.Symbol("z4"))) == fe.value(written)
