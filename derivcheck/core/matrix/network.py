@@ -50,7 +50,7 @@ class MatrixNetwork:
     is_matrix = True
 
     def __init__(self, widths, activations, loss="half_squared", *, batch=None, style=None,
-                 bias=False, reduce=None, convention="any"):
+                 bias=False, reduce=None, convention="any", labels=False):
         self.widths = [_dim(w) for w in widths]
         if len(self.widths) < 2:
             raise SpecError("widths need an input and an output layer", hint="e.g. 4,3,2")
@@ -74,7 +74,8 @@ class MatrixNetwork:
         style = "ng" if style is None else style
         self.style: Style = style_named(style) if isinstance(style, str) else style
         self._options = dict(widths=widths, activations=activations, loss=loss, batch=batch,
-                             bias=bias, reduce=reduce, convention=convention)
+                             style=self.style, bias=bias, reduce=reduce,
+                             convention=convention, labels=labels)
         self.bias = bool(bias)
         self.reduce = reduce or "mean"
         if self.reduce not in ("mean", "sum"):
@@ -83,25 +84,50 @@ class MatrixNetwork:
             raise SpecError("cross_entropy needs at least two classes",
                             hint="use bce for one sigmoid output")
         self.convention = get_convention(convention)
+        self.labels = bool(labels)
+        if self.labels and loss != "cross_entropy":
+            raise SpecError(f"class labels are targets of cross_entropy, not of {loss}",
+                            hint="use --loss cross_entropy with --labels, or drop --labels")
 
     @classmethod
     def from_spec(cls, spec) -> "MatrixNetwork":
         """From a :class:`~derivcheck.core.spec.NetworkSpec` of kind ``matrix``."""
         extra = spec.matrix
         return cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
-                   style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"))
+                   style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"),
+                   labels=bool(extra.get("labels")))
 
     def with_style(self, style: str) -> "MatrixNetwork":
         """The same network seen in another style."""
-        o = self._options
-        return MatrixNetwork(o["widths"], o["activations"], o["loss"], batch=o["batch"],
-                             style=style, bias=o["bias"], reduce=o["reduce"],
-                             convention=o["convention"])
+        return self._copy(style=style)
+
+    def with_convention(self, convention) -> "MatrixNetwork":
+        """The same network whose backward pass takes activation derivatives under
+        ``convention`` (relu'(0) = 0 under torch): the reference a check compares with
+        must be the derivative the true network has under the check's convention.
+
+        >>> net = MatrixNetwork([2, 3, 1], "relu")
+        >>> net.with_convention("torch").convention.name, net.with_convention("any") is net
+        ('torch', True)
+        """
+        conv = get_convention(convention)
+        return self if conv == self.convention else self._copy(convention=conv.name)
+
+    def _copy(self, **changes) -> "MatrixNetwork":
+        o = {**self._options, **changes}
+        out = MatrixNetwork(o["widths"], o["activations"], o["loss"], batch=o["batch"],
+                            style=o["style"], bias=o["bias"], reduce=o["reduce"],
+                            convention=o["convention"], labels=o["labels"])
+        if "style" not in changes:
+            out.style_given = self.style_given
+        return out
 
     @property
     def spec(self):
         from ..spec import NetworkSpec
         extra = {"style": self.style.name, "reduce": self.reduce}
+        if self.labels:
+            extra["labels"] = True
         if self.has_batch:
             extra["batch"] = self.batch
         acts = [a if isinstance(a, str) else a.label() for a in self.acts]
@@ -392,8 +418,9 @@ class MatrixNetwork:
         dims = ", ".join(str(w) for w in self.widths)
         acts = ", ".join(a if isinstance(a, str) else a.label() for a in self.acts)
         batch = f", batch {self.batch}" if self.has_batch else ""
+        labels = ", class labels" if self.labels else ""
         return (f"widths {dims}{batch}; activations {acts}; loss {self.loss} "
-                f"({self.reduce}); style {self.style.name}")
+                f"({self.reduce}{labels}); style {self.style.name}")
 
 
 def _dim(value):
