@@ -48,6 +48,8 @@ class MatrixNetwork:
     """A fully connected network with widths (numbers or size names) and a batch."""
 
     is_matrix = True
+    #: The spec of the explicit equations this network was read from (None: widths).
+    source_spec = None
 
     def __init__(self, widths, activations, loss="half_squared", *, batch=None, style=None,
                  bias=False, reduce=None, convention="any", labels=False):
@@ -91,8 +93,20 @@ class MatrixNetwork:
 
     @classmethod
     def from_spec(cls, spec) -> "MatrixNetwork":
-        """From a :class:`~derivcheck.core.spec.NetworkSpec` of kind ``matrix``."""
+        """From a :class:`~derivcheck.core.spec.NetworkSpec` of kind ``matrix`` (an MLP
+        given by widths, or explicit matrix equations with shapes)."""
         extra = spec.matrix
+        if spec.forward:
+            from ...parsing.matrix_equations import network_from_equations  # the one grammar
+            from .equations import parse_shapes
+            shapes = parse_shapes({k: list(v) for k, v in extra.get("shapes", {}).items()},
+                                  "shape")
+            return network_from_equations(
+                spec.forward, shapes, loss=spec.loss, where="--forward",
+                input_name=spec.inputs[0] if spec.inputs else None,
+                target=spec.targets[0] if spec.targets else None, batch=extra.get("batch"),
+                style=extra.get("style"), reduce=extra.get("reduce"),
+                labels=bool(extra.get("labels")), spec=spec)
         return cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
                    style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"),
                    labels=bool(extra.get("labels")))
@@ -120,10 +134,13 @@ class MatrixNetwork:
                             convention=o["convention"], labels=o["labels"])
         if "style" not in changes:
             out.style_given = self.style_given
+        out.source_spec = self.source_spec
         return out
 
     @property
     def spec(self):
+        if self.source_spec is not None:
+            return self.source_spec
         from ..spec import NetworkSpec
         extra = {"style": self.style.name, "reduce": self.reduce}
         if self.labels:
