@@ -83,7 +83,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     net, parsed, reference, wrt_name, assumed = _read(net, candidate, wrt, latex)
     ns = net.namespace
     readings, warnings = list(parsed.readings) + assumed, list(parsed.warnings)
-    expr = mx.as_mexpr(parsed.expr)
+    expr = net.with_probabilities(mx.as_mexpr(parsed.expr))
     for name in dict.fromkeys(_used_names(expr) + [reference.name]):
         leaf = ns.symbols.get(name)
         if isinstance(leaf, mx.Leaf) and leaf.description:

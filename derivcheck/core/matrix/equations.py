@@ -36,7 +36,7 @@ from ..styles import STYLES, Style, style_named
 from . import expr as mx
 
 __all__ = ["Equation", "GivenShape", "parse_shapes", "parse_shape", "build_network",
-           "is_affine"]
+           "is_affine", "softmax_of"]
 
 _SIZE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}")
 #: Names of the input when no --input says which operand of the first product it is.
@@ -118,7 +118,7 @@ def parse_shape(text, where: str = "--shape", name: str | None = None) -> GivenS
     left, right = full.split("=", 1)
     given.name = left.strip()
     if not valid_name(given.name):
-        raise given.error(f"{given.name!r} is not a name", 0, hint="e.g. --shape W1=n1,n0")
+        raise given.error(f"{given.name!r} is not a name", hint="e.g. --shape W1=n1,n0")
     given.starts = (0,)
     dims, starts, offset = [], [], len(left) + 1
     for piece in right.split(","):
@@ -168,7 +168,7 @@ def parse_shapes(items, where: str = "--shape") -> dict:
                         f"{items!r}", hint='e.g. shape = {X = "n0,m", W1 = "n1,n0"}')
     for given in pairs:
         if given.name in out:
-            raise given.error(f"{given.name} is given two shapes", 0)
+            raise given.error(f"{given.name} is given two shapes")
         out[given.name] = given
     return out
 
@@ -229,11 +229,9 @@ def _activation(node) -> tuple | None:
     ``Z`` (identity); None for anything else."""
     if isinstance(node, mx.Leaf):
         return "identity", node
-    if isinstance(node, mx.Elementwise) and node.op == "/":
-        top, bottom = node.args
-        if _same_exp(top, bottom):
-            return f"softmax@{bottom.axis}", top.args[0]
-        return None
+    found = softmax_of(node)
+    if found is not None:
+        return f"softmax@{found[1]}", found[0]
     if not (isinstance(node, mx.Elementwise) and node.op == "call"):
         return None
     args = list(node.args)
@@ -249,6 +247,14 @@ def _activation(node) -> tuple | None:
         return None
     text = node.label + (f"({', '.join(str(v) for v in numbers)})" if numbers else "")
     return text, matrices[0]
+
+
+def softmax_of(node) -> tuple | None:
+    """(the quantity, the axis) of ``softmax(Z)`` or ``np.exp(Z) / np.sum(np.exp(Z),
+    axis=a, keepdims=True)``, else None."""
+    if isinstance(node, mx.Elementwise) and node.op == "/" and _same_exp(*node.args):
+        return node.args[0].args[0], node.args[1].axis
+    return None
 
 
 def _is_exp(node) -> bool:
@@ -473,7 +479,7 @@ def build_network(equations: list[Equation], shapes: dict, *, loss="half_squared
     for name, given in shapes.items():
         if name not in roles:
             hint = "quantities: " + ", ".join(roles)
-            raise given.error(f"{name} is no quantity of the equations", 0, hint=hint)
+            raise given.error(f"{name} is no quantity of the equations", hint=hint)
         if roles[name][0] == "b" and layout == "rows" and len(given.dims) == 1:
             bias_rank = 1
     if layout == "rows" and not any(roles[n][0] == "b" for n in shapes):

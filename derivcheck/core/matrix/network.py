@@ -35,7 +35,7 @@ from ..losses import LOSSES
 from ..styles import Style, style_named
 from . import expr as mx
 from .expr import Leaf, MExpr, Scalar
-from .layout import pushed
+from .layout import mapped, pushed
 from .shapes import show
 
 __all__ = ["MatrixNetwork", "KINDS"]
@@ -216,6 +216,8 @@ class MatrixNetwork:
         name = name or self.name(key)
         shape = self.styled_shape(key)
         what = KINDS[key[0]] + (f" of layer {key[1]}" if len(key) > 1 else "")
+        if key == ("Y",) and self.labels:
+            what = "the one-hot targets of the class labels y"
         return Leaf(name, shape, key=(key, self.view(key)),
                     description=f"{name} -> {what}, {_a(show(shape))}")
 
@@ -425,6 +427,36 @@ class MatrixNetwork:
 
         visit(expr, set())
         return out
+
+    def with_probabilities(self, expr: MExpr) -> MExpr:
+        """``expr`` with the softmax of the last pre-activation over the classes
+        (``softmax(Z2)``, ``np.exp(scores) / np.sum(np.exp(scores), axis=1,
+        keepdims=True)``) read as the network's probabilities: the same value, and the form
+        the backward pass uses, so the proof for every size applies to it.
+
+        >>> net = MatrixNetwork(["n0", "n1", "c"], "relu,identity", "cross_entropy", batch="m")
+        >>> from derivcheck.parsing import parse_formula
+        >>> net.with_probabilities(parse_formula("softmax(Z2) - Y", net.namespace).expr).text()
+        'P - Y'
+        """
+        if self.loss != "cross_entropy" and not self.softmax_output:
+            return expr
+        from .equations import softmax_of
+        key = ("A", self.L) if self.softmax_output else ("P",)
+        axes = (0, -2) if self.style.layout == "columns" else (1, -1)
+        logits = ("Z", self.L)
+
+        def swap(node):
+            found = softmax_of(node)
+            if found is None:
+                return node
+            arg, axis = found
+            if (isinstance(arg, Leaf) and arg.key and arg.key[0] == logits and axis in axes
+                    and arg.shape == self.styled_shape(logits)):
+                return self.leaf(key)
+            return node
+
+        return mapped(expr, swap)
 
     def instance(self, sizes: dict):
         """The network at concrete sizes (see :mod:`.instance`)."""
