@@ -210,3 +210,12 @@ def test_a_formula_right_only_for_one_hot_targets_is_never_a_false_verdict(cs_cl
     r = derivcheck.check(cs_classes, "(P * np.sum(Y, axis=1, keepdims=True) - Y) / N",
                          "dscores")
     assert r.verdict in ("unknown", "equivalent")
+
+
+def test_softmax_of_the_pre_activation_is_not_the_probabilities_after_tanh():
+    """P = softmax(tanh(Z2)) here: reading softmax(Z2) as P would be a false equivalent."""
+    net = MatrixNetwork(["n0", "n1", "c"], "relu,tanh", "cross_entropy", batch="m")
+    assert derivcheck.check(net, "dZ2 = (softmax(Z2) - Y) * (1 - A2**2)").verdict == (
+        "not_equivalent")
+    right = derivcheck.check(net, "dZ2 = (softmax(A2) - Y) * (1 - A2**2)")
+    assert right.verdict == "equivalent" and "for every size" in right.method_detail

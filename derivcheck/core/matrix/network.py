@@ -442,18 +442,23 @@ class MatrixNetwork:
         if self.loss != "cross_entropy" and not self.softmax_output:
             return expr
         from .equations import softmax_of
-        key = ("A", self.L) if self.softmax_output else ("P",)
+        L = self.L
+        if self.softmax_output:                      # A_L = softmax(Z_L)
+            of = {("Z", L): ("A", L)}
+        else:                                        # P = softmax(A_L), A_L = g(Z_L)
+            of = {("A", L): ("P",)}
+            if self.acts[-1].name == "identity":
+                of[("Z", L)] = ("P",)
         axes = (0, -2) if self.style.layout == "columns" else (1, -1)
-        logits = ("Z", self.L)
 
         def swap(node):
             found = softmax_of(node)
             if found is None:
                 return node
             arg, axis = found
-            if (isinstance(arg, Leaf) and arg.key and arg.key[0] == logits and axis in axes
-                    and arg.shape == self.styled_shape(logits)):
-                return self.leaf(key)
+            key = arg.key[0] if isinstance(arg, Leaf) and len(arg.key) == 2 else None
+            if key in of and axis in axes and arg.shape == self.styled_shape(key):
+                return self.leaf(of[key])
             return node
 
         return mapped(expr, swap)
