@@ -324,7 +324,7 @@ class NetworkSpec:
     def _matrix_equations(cls, forward, shapes, data, extra, loss, define) -> "NetworkSpec":
         """Explicit matrix equations with shapes (CONTRACT section 5); the shapes are
         validated here, the equations when the network is built."""
-        from .matrix.equations import parse_shapes
+        from .matrix.declared import parse_shapes
         if define:
             raise SpecError("define is not read for matrix equations yet",
                             hint="write the equations with names of their own")

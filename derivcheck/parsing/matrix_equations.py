@@ -19,7 +19,7 @@ hint: e.g. Z1 = W1 @ X + b1
 from __future__ import annotations
 
 from ..core.matrix import expr as mx
-from ..core.matrix.equations import Equation, is_affine
+from ..core.matrix.layers import Equation, is_affine
 from ..errors import ParseError
 from ..names import Namespace, valid_name
 from . import _check_input, _read, _room_to_recurse, _slice

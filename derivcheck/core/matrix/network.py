@@ -98,7 +98,7 @@ class MatrixNetwork:
         extra = spec.matrix
         if spec.forward:
             from ...parsing.matrix_equations import network_from_equations  # the one grammar
-            from .equations import parse_shapes
+            from .declared import parse_shapes
             shapes = parse_shapes({k: list(v) for k, v in extra.get("shapes", {}).items()},
                                   "shape")
             return network_from_equations(
@@ -441,7 +441,7 @@ class MatrixNetwork:
         """
         if self.loss != "cross_entropy" and not self.softmax_output:
             return expr
-        from .equations import softmax_of
+        from .layers import softmax_of
         L = self.L
         if self.softmax_output:                      # A_L = softmax(Z_L)
             of = {("Z", L): ("A", L)}
