@@ -133,6 +133,19 @@ def _check_oracle_size(widths: list, bias: bool, batch) -> None:
                                 "examples for the oracle", position=0)
 
 
+def _matrix_extra(data: dict) -> dict:
+    """The matrix fields given (``labels = false`` is not given).
+
+    >>> _matrix_extra({"batch": "m", "labels": False, "reduce": None})
+    {'batch': 'm'}
+    """
+    out = {k: data[k] for k in _MATRIX_FIELDS if data.get(k) is not None
+           and data.get(k) is not False}
+    if "labels" in out and out["labels"] is not True:
+        raise SpecError(f"labels must be true or false, got {out['labels']!r}")
+    return out
+
+
 def _definitions(value) -> list[str]:
     """``define``: one definition or a list of them (text), at most MAX_DEPTH, each at most
     one formula long; they are read when the network's names are.
@@ -229,7 +242,7 @@ class NetworkSpec:
             _check_depth(len(forward), "equations")
             _check_total_length(forward)
             shapes = data.get("shape", data.get("shapes"))
-            extra = {k: data[k] for k in _MATRIX_FIELDS if data.get(k) not in (None, False)}
+            extra = _matrix_extra(data)
             if shapes is not None or extra:
                 return cls._matrix_equations(forward, shapes, data, extra, loss, define)
             return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
@@ -238,7 +251,7 @@ class NetworkSpec:
             widths = data["widths"]
             widths = widths.split(",") if isinstance(widths, str) else widths
             acts = _split_activations(acts)
-            extra = {k: data[k] for k in _MATRIX_FIELDS if data.get(k) is not None}
+            extra = _matrix_extra(data)
             if isinstance(widths, list) and (extra or "softmax" in acts or any(
                     isinstance(w, str) and not w.strip().isdigit() for w in widths)
                     or oracle and _past_symbolic(widths, data)):
@@ -342,8 +355,6 @@ class NetworkSpec:
                 raise SpecError(f"{key} must be a name, got {extra[key]!r}")
         if "batch" in extra and not isinstance(extra["batch"], (int, str)):
             raise SpecError(f"batch must be a size name or a number, got {extra['batch']!r}")
-        if "labels" in extra and extra["labels"] is not True:
-            raise SpecError(f"labels must be true or false, got {extra['labels']!r}")
         extra["shapes"] = {name: list(g.dims) for name, g in given.items()}
         inputs = _names(data.get("input", data.get("inputs")), "input")
         targets = _names(data.get("target", data.get("targets")), "target")
