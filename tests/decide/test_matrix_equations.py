@@ -114,3 +114,19 @@ def test_reduce_mean_or_sum(reduce, right, wrong):
 def test_a_product_that_does_not_fit_is_a_verdict(cs_eq):
     r = derivcheck.check(cs_eq, "dW2 = H @ dscores")
     assert r.verdict == "not_equivalent" and "H.T @ dscores" in r.diagnosis[0].message
+
+
+@pytest.mark.parametrize("text,verdict", [
+    (r"\delta^{(3)} = (a^{(3)} - y) \odot \sigma'(z^{(3)})", "equivalent"),
+    (r"\delta^2 = ((w^3)^T \delta^3) \odot \sigma'(z^2)", "equivalent"),
+    (r"\delta^2 = (w^3 \delta^3) \odot \sigma'(z^2)", "not_equivalent"),
+    ("dC/dw3 = delta3 @ a2.T", "equivalent"),
+])
+def test_nielsen_equations_keep_the_style_s_delta(text, verdict):
+    """--style nielsen on equations: its delta names and bare layer superscripts, with the
+    equations' own names (lowercase x, so the target is y)."""
+    net = from_dict({"forward": ["z2 = w2 @ x + b2", "a2 = sigmoid(z2)", "z3 = w3 @ a2 + b3",
+                                 "a3 = sigmoid(z3)"],
+                     "shape": {"x": "n1,1", "w2": "n2,n1", "w3": "n3,n2"}, "style": "nielsen"})
+    assert net.name(("Y",)) == "y" and not net.has_batch
+    assert derivcheck.check(net, text).verdict == verdict

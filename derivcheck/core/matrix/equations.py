@@ -75,7 +75,7 @@ def build_network(equations: list[Equation], shapes: dict, *, loss="half_squared
                 f"classes are axis {class_axis}", last.Z,
                 hint=f"softmax({last.Z}, axis={class_axis})")
         last.act = "softmax"
-    target = target or "Y"
+    target = target or ("y" if input_name.islower() else "Y")     # x with y, X with Y
     out_name = last.A or fresh("Yhat", equations, {input_name: 1, target: 1})
     roles = {input_name: ("X",), target: ("Y",)}
     for l, layer in enumerate(layers, 1):
@@ -162,7 +162,9 @@ def _layout_text(layer: Layer) -> str:
 
 
 def _equations_style(style, layout, weights, bias, names, reduce) -> Style:
-    """The equations' own names and layout, with a style's meaning of gradient names.
+    """The equations' own names and layout, with a style's meaning of gradient names
+    (with ``--style``, its own gradient names too: Nielsen's ``delta3``, cs231n's
+    ``dhidden``).
     Without ``--style`` the layout picks it: examples as columns read as deeplearning.ai
     writes them (``dZ1`` the per-example gradients stacked, ``dW1`` the gradient of the
     mean cost), examples as rows as cs231n does (every ``dQ`` a gradient of the loss)."""
@@ -183,6 +185,6 @@ def _equations_style(style, layout, weights, bias, names, reduce) -> Style:
                    f"{w1} is {'outputs x inputs' if weights == 'out_in' else 'inputs x outputs'}; "
                    f"dQ is the gradient of the cost {base.loss} ({cost} over the examples)"
                    f"{stacked}")
+    own = {} if style is not None else {"gradient_aliases": {}, "gradient_names": {}}
     return dataclasses.replace(base, weights=weights, bias=bias, names=dict(names),
-                               aliases={}, gradient_aliases={}, gradient_names={},
-                               description=description)
+                               aliases={}, description=description, **own)
