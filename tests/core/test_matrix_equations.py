@@ -112,6 +112,7 @@ def test_bad_shapes(text, kind, at):
 
 @pytest.mark.parametrize("equations,message,at", [
     (["Z1 = W1 * X + b1", "A1 = relu(Z1)"], "cannot read", "W1"),
+    (["Z1 = W1 @ X + b1", "A1 = np.exp(Z1)"], "unknown activation 'exp'", "Z1"),
     (["Z1 = W1 @ X + b1", "A1 = relu(Z2)"], "applied to the pre-activation Z1", "Z2"),
     (["Z1 = W1 @ X + b1", "Z1 = relu(Z1)"], "defined twice", None),
     (["Z1 = W1 @ X + b1", "A1 = relu(Z1)", "Z2 = A1 @ W2 + b2", "A2 = relu(Z2)"],

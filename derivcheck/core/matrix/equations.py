@@ -29,6 +29,7 @@ import dataclasses
 
 from ... import limits
 from ...errors import NetworkLimitError, SpecError
+from ..activations import parse_activation
 from ..styles import STYLES, Style, style_named
 from .declared import GivenShape, Sizes, parse_shape, parse_shapes, pattern, show_var, what
 from .layers import Equation, Layer, fresh, is_affine, read_layers, softmax_of
@@ -62,6 +63,12 @@ def build_network(equations: list[Equation], shapes: dict, *, loss="half_squared
     last = layers[-1]
     if last.A is None:
         last.act = "identity"
+    for layer in layers:
+        if layer.act and not layer.act.startswith("softmax"):
+            try:
+                parse_activation(layer.act)
+            except SpecError as err:
+                raise layer.act_equation.error(err.message, layer.Z, hint=err.hint) from None
     for layer in layers[:-1]:
         if layer.act and layer.act.startswith("softmax"):
             raise layer.act_equation.error("softmax is read as the last layer's activation only",

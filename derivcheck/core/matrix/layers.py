@@ -14,7 +14,7 @@ from . import expr as mx
 __all__ = ["Equation", "Layer", "read_layers", "is_affine", "softmax_of", "fresh"]
 
 #: Names of the input when no --input says which operand of the first product it is.
-_INPUT_NAMES = ("X", "x", "A0", "a0", "A^0", "input")
+_INPUT_NAMES = ("X", "x", "A0", "a0", "input")
 
 
 @dataclass
