@@ -145,13 +145,23 @@ class Sizes:
 
 
 def what(var) -> str:
+    """A size variable in words.
+
+    >>> what("m"), what(("n", 0)), what(("n", 2))
+    ('the number of examples', 'the input size', 'the width of layer 2')
+    """
     if var == "m":
         return "the number of examples"
     return "the input size" if var[1] == 0 else f"the width of layer {var[1]}"
 
 
 def pattern(role, layout, weights, bias_rank=2) -> tuple:
-    """The shape of a quantity in terms of the size variables."""
+    """The shape of a quantity (``("W", 2)``, ``("X",)``, ``("Y", ("n", L))``) in terms of
+    the size variables, in a layout.
+
+    >>> pattern(("W", 2), "columns", "out_in"), pattern(("b", 1), "rows", "in_out", 1)
+    ((('n', 2), ('n', 1)), (('n', 1),))
+    """
     kind = role[0]
     cols = layout == "columns"
     if kind == "X":
@@ -173,6 +183,11 @@ def pattern(role, layout, weights, bias_rank=2) -> tuple:
 
 
 def show_var(v) -> str:
+    """How a size variable is written in a hint: ``n1``, ``m``, ``1``.
+
+    >>> [show_var(v) for v in (("n", 1), "m", 1)]
+    ['n1', 'm', '1']
+    """
     if v == 1:
         return "1"
     return "m" if v == "m" else f"n{v[1]}"
