@@ -121,7 +121,14 @@ def _activation(node) -> tuple | None:
 
 def softmax_of(node) -> tuple | None:
     """(the quantity, the axis) of ``softmax(Z)`` or ``np.exp(Z) / np.sum(np.exp(Z),
-    axis=a, keepdims=True)``, else None."""
+    axis=a, keepdims=True)``, else None.
+
+    >>> import sympy
+    >>> z = mx.Leaf("Z2", ("c", "m"))
+    >>> e = mx.apply("exp", sympy.exp, [z])
+    >>> softmax_of(mx.div(e, mx.total(e, 0, True))) == (z, 0), softmax_of(mx.div(e, z))
+    (True, None)
+    """
     if isinstance(node, mx.Elementwise) and node.op == "/" and _same_exp(*node.args):
         return node.args[0].args[0], node.args[1].axis
     return None
@@ -240,6 +247,11 @@ def read_layers(equations: list[Equation], input_name: str | None) -> tuple[list
 
 
 def fresh(name: str, equations, defined) -> str:
+    """``name``, or ``name_``, ``name__``... if the equations or ``defined`` take it.
+
+    >>> fresh("Z1", [], {"Z1": 1})
+    'Z1_'
+    """
     taken = {e.name for e in equations} | set(defined)
     while name in taken:
         name += "_"
