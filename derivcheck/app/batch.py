@@ -71,7 +71,9 @@ input: one JSON object per line (blank lines are skipped):
    "kink_convention": "any"}
   id          a string or an integer, unique in the file (required)
   network     the fields of a network file: weights, activations, biases, widths, forward,
-              input, target, loss, upstream, define (required)
+              shape, input, target, loss, upstream, define, batch, style, reduce, labels
+              (required; matrix equations: {"forward": ["Z1 = W1 @ X + b1", ...],
+              "shape": {"X": "n0,m", "W1": "n1,n0"}})
   candidate   the formula, plain or LaTeX (required)
   wrt         the parameter (optional when the formula starts with dC/dw1 =)
   assume      a list of conditions, or one condition as a string (optional)
