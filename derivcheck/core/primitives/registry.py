@@ -82,7 +82,8 @@ class Primitive:
     latex: str | None = None                     # LaTeX head (None: SymPy's or the printer's)
     kinks: tuple[str, ...] = ()
     at_kink: Mapping[str, object] = field(default_factory=dict)
-    zeros: ZeroSet | None = None                 # None: not known (the decision says unknown)
+    zeros: ZeroSet | Callable | None = None      # None: not known (the decision says unknown);
+    #                                              or (args) -> ZeroSet | None per application
     output_form: Callable | None = None          # (a) -> derivative written with the output a
     torch: str | None = None                     # dotted name of the torch operation
     torch_kwargs: Mapping[str, object] = field(default_factory=dict)
@@ -95,6 +96,16 @@ class Primitive:
     exp_form: tuple | None = None                # a rational function of u = exp(z): the
     #                                              numerator's and denominator's coefficients
     doc: str = ""
+
+    def zero_set(self, args) -> ZeroSet | None:
+        """How an application to ``args`` vanishes (see :class:`ZeroSet`).
+
+        >>> z = sympy.Symbol("z")
+        >>> maximum = primitive_named("max")
+        >>> maximum.zero_set((z, 0)), maximum.zero_set((z, 1))
+        (<ZeroSet.REGION: 'region'>, None)
+        """
+        return self.zeros(tuple(args)) if callable(self.zeros) else self.zeros
 
     @property
     def names(self) -> tuple[str, ...]:
