@@ -5,7 +5,7 @@ The cases of issue 19 (ball arithmetic): a 3-layer sigmoid chain with the bce lo
 rational point at 60 digits (the default) and at 200 bits (61 digits) with
 :class:`~derivcheck.decide.evaluate.PointEvaluator`; printed: milliseconds per point and
 the largest relative error bound it certifies. Run with ``PYTHONPATH`` on the tree to
-measure (``python benchmarks/bench_evaluate.py``), once per tree to compare two
+measure (``python benchmarks/bench_evaluate.py [--quick]``), once per tree to compare two
 implementations.
 """
 from __future__ import annotations
@@ -39,12 +39,12 @@ def point(net) -> dict:
     return out
 
 
-def measure(net, dps: int, repeat: int = 20) -> tuple[float, float]:
+def measure(net, dps: int, repeat: int = 20, rounds: int = 7) -> tuple[float, float]:
     """(seconds per point for every gradient, the largest relative error bound)."""
     grads = [net.gradient(p) for p in net.params]
     at = point(net)
     best, worst = float("inf"), 0.0
-    for _ in range(3):
+    for _ in range(rounds):
         t = time.perf_counter()
         for _ in range(repeat):
             ev = PointEvaluator(net.definitions(), at, dps=dps)
@@ -57,13 +57,14 @@ def measure(net, dps: int, repeat: int = 20) -> tuple[float, float]:
     return best, worst
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    quick = "--quick" in (argv or [])
     print(f"{'network':<24} {'digits':>6} {'ms/point':>10} {'max rel. error bound':>22}")
     for name, net in cases():
         for dps in (60, 61):      # 61 digits: 200 bits
-            seconds, bound = measure(net, dps)
+            seconds, bound = measure(net, dps, *((2, 1) if quick else ()))
             print(f"{name:<24} {dps:>6} {seconds * 1e3:>10.2f} {bound:>22.3e}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

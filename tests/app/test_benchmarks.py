@@ -10,7 +10,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 @pytest.mark.parametrize("name", ["bench_gradients", "bench_check", "bench_oracle",
                                   "bench_matrices", "soundness", "soundness_matrices",
-                                  "bench_serve"])
+                                  "bench_serve", "bench_evaluate"])
 def test_benchmark_main_takes_argv(name):
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
