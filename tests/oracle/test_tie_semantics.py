@@ -155,3 +155,15 @@ def test_a_relu_network_still_accepts_max_0_z_in_a_candidate():
         result = derivcheck.check(net, f"(max(0, w1*x) - y)*{gate}*x", wrt="w1",
                                   convention=convention)
         assert result.verdict == "equivalent", (convention, str(result))
+
+
+def test_vectors_on_the_issue_network_give_torchs_value_at_the_tie(capsys):
+    import json
+
+    from derivcheck.app.cli import main
+    assert main(["vectors", "--forward", "z1 = w1*x", "--forward", "yhat = max(z1, 0)",
+                 "--input", "x", "--target", "y", "--kinks", "--points", "1"]) == 0
+    vectors = json.loads(capsys.readouterr().out)["vectors"]
+    on_tie = [v for v in vectors if v["at_kink"]]
+    assert [v["point"]["w1"] for v in on_tie] == ["0"]
+    assert on_tie[0]["gradient"]["w1"] == "77/32"        # 2.40625, torch.maximum's

@@ -1,6 +1,6 @@
-"""Piecewise primitives: the ReLU family, clamps, |z|, max and min, each class followed by
-its registration (names, parameters, heads, kinks, the side each framework takes on a
-kink, zero set, torch and jax operations).
+"""Piecewise primitives: the ReLU family, clamps, |z|, max and min, threshold and where,
+each class followed by its registration (names, parameters, heads, kinks, the side each
+framework takes on a kink, zero set, torch and jax operations).
 
 >>> z = sympy.Symbol("z")
 >>> sympy.diff(ReLU(z), z)
