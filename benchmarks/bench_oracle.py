@@ -107,9 +107,6 @@ def main(argv=None) -> None:
     print_training_size(quick="--quick" in (argv or []))
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:])
-
 
 # --- the oracle at training sizes (issue 19) ------------------------------------------------
 
@@ -232,3 +229,7 @@ def vectors_command() -> tuple[float, float]:
                                                                    .parent.parent)})
         seconds = time.perf_counter() - t
     return seconds, int(done.stdout.split()[-1]) / 1024
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
