@@ -176,9 +176,9 @@ def _tie(expr):
         if prim.operands == 2:
             return term.args[0] - term.args[1], (Fraction(0),)
         named = {p.name: a for p, a in zip(prim.params, term.args[prim.operands:])}
-        points = [named.get(k, k) for k in prim.kinks]
-        if all(sympy.Rational(b).is_Rational for b in points):
-            return term.args[0], tuple(Fraction(str(sympy.Rational(b))) for b in points)
+        points = [sympy.sympify(named.get(k, k)) for k in prim.kinks]
+        if all(b.is_Rational for b in points):   # not where a parameter places the kink
+            return term.args[0], tuple(Fraction(int(b.p), int(b.q)) for b in points)
     return None
 
 

@@ -167,3 +167,26 @@ def test_vectors_on_the_issue_network_give_torchs_value_at_the_tie(capsys):
     on_tie = [v for v in vectors if v["at_kink"]]
     assert [v["point"]["w1"] for v in on_tie] == ["0"]
     assert on_tie[0]["gradient"]["w1"] == "77/32"        # 2.40625, torch.maximum's
+
+
+@pytest.mark.parametrize("w1", [Fraction(-2, 7), Fraction(4, 7), Fraction(1, 7)])
+def test_clamp_with_bounds_that_are_parameters_against_torch_and_jax(w1):
+    """clamp(z, lo, hi) with lo and hi learnable: on each end torch gives the gradient to
+    z (none to the bound), jnp.clip splits it in half."""
+    net = _net("clamp(z1, lo, hi)")
+    point = {**_point(w1), "lo": Fraction(-1, 2), "hi": Fraction(1)}
+    leaves = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True)
+              for k, v in point.items()}
+    yhat = torch.clamp(leaves["w1"] * leaves["x"], leaves["lo"], leaves["hi"])
+    ((yhat - leaves["y"]) ** 2 / 2).backward()
+    mine = Oracle(net, "torch").gradients(point)
+    for p in ("w1", "lo", "hi"):
+        assert float(mine[p]) == leaves[p].grad.item(), p
+
+    jax = pytest.importorskip("jax")
+    with jax.enable_x64(True):
+        def loss(w, lo, hi):
+            return (jax.numpy.clip(w * float(X), lo, hi) - float(Y)) ** 2 / 2
+        theirs = jax.grad(loss, argnums=(0, 1, 2))(float(w1), -0.5, 1.0)
+    mine = Oracle(net, "jax").gradients(point)
+    assert [float(mine[p]) for p in ("w1", "lo", "hi")] == [float(t) for t in theirs]

@@ -284,13 +284,14 @@ register(Primitive(
 
 
 class Clamp(PrimitiveFunction):
-    """clamp(z, a, b): z limited to [a, b]; derivative Step(z - a) Step(b - z)."""
+    """clamp(z, a, b): z limited to [a, b]; derivative Step(z - a) Step(b - z), and
+    1 - Step(z - a) and 1 - Step(b - z) in the bounds (when a name gives them)."""
 
     def fdiff(self, argindex=1):
         z, lo, hi = self.args
-        if argindex != 1:
-            raise sympy.ArgumentIndexError(self, argindex)
-        return Step(z - lo) * Step(hi - z)
+        if argindex == 1:
+            return Step(z - lo) * Step(hi - z)
+        return 1 - (Step(z - lo) if argindex == 2 else Step(hi - z))
 
     def decompose(self):
         z, lo, hi = self.args
@@ -309,13 +310,14 @@ register(Primitive(
 class Threshold(PrimitiveFunction):
     """threshold(z, t, v): z where z > t, the value v otherwise (torch's ``F.threshold``);
     threshold(z, 0, 0) is ReLU(z). Its value at z = t is v; its derivative
-    Step(z - t), whose value at t every framework takes from below (0)."""
+    Step(z - t), whose value at t every framework takes from below (0); in v
+    1 - Step(z - t)."""
 
     def fdiff(self, argindex=1):
         z, t, _ = self.args
-        if argindex != 1:
-            raise sympy.ArgumentIndexError(self, argindex)
-        return Step(z - t)
+        if argindex == 2:
+            return S.Zero           # a jump, not a slope, moves with t
+        return Step(z - t) if argindex == 1 else 1 - Step(z - t)
 
     def decompose(self):
         z, t, v = self.args

@@ -234,11 +234,12 @@ def _build_form(cls, argindex: int, profile: str):
 
     prim = primitive_of(cls)
     sides = prim.sides(profile) if prim is not None else None
-    if sides is None or argindex > prim.operands:
+    if sides is None or (argindex > prim.operands and prim.operands > 1):
         return None
     dummies = [sympy.Dummy(f"x{i}") for i in range(prim.operands + len(prim.params))]
     d = cls(*dummies, evaluate=False).fdiff(argindex)
-    x = dummies[argindex - 1]
+    # a parameter's derivative (clamp's bounds) ties where the operand meets a kink
+    x = dummies[min(argindex, prim.operands) - 1]
     replace = {}
     for atom in d.atoms(Step):
         u = atom.args[0]
