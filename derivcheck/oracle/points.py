@@ -176,7 +176,7 @@ def _tie(expr):
         if prim.operands == 2:
             return term.args[0] - term.args[1], (Fraction(0),)
         named = {p.name: a for p, a in zip(prim.params, term.args[prim.operands:])}
-        points = [sympy.sympify(named.get(k, k)) for k in prim.kinks]
+        points = [named[k] if k in named else sympy.Rational(k) for k in prim.kinks]
         if all(b.is_Rational for b in points):   # not where a parameter places the kink
             return term.args[0], tuple(Fraction(int(b.p), int(b.q)) for b in points)
     return None
