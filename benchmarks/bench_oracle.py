@@ -107,9 +107,6 @@ def main(argv=None) -> None:
     print_training_size(quick="--quick" in (argv or []))
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:])
-
 
 # --- the oracle at training sizes (issue 19) ------------------------------------------------
 
@@ -202,3 +199,37 @@ def print_training_size(quick: bool = False) -> None:
         print(f"  {name:<36} {t * 1e3:9.2f} ms  {t / base:8.1f} x numpy")
     exact = times["derivcheck exact (cross-entropy)"]
     print(f"  exact / numpy float64 forward+backward {exact / base:9.1f} x  (target: 50 x)")
+    seconds, megabytes = vectors_command()
+    print(f"\nderivcheck vectors {' '.join(VECTORS_ARGS)}:")
+    print(f"  {seconds:.1f} s with start-up (target: 10 s), {megabytes:.0f} MB peak memory "
+          "(target: 1024 MB)")
+
+
+#: The command of issue 19's target: 2 points (and the kink points), torch's convention.
+VECTORS_ARGS = ("--widths", "784,128,10", "--act", "relu,identity", "--loss", "cross_entropy",
+                "--bias", "--points", "2", "--kinks", "--kink-convention", "torch",
+                "--format", "npz")
+
+
+def vectors_command() -> tuple[float, float]:
+    """(wall seconds, peak resident megabytes) of ``derivcheck vectors`` on the
+    784-128-10 network, in a fresh process (start-up included)."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "vectors.npz")
+        code = ("import resource, sys; from derivcheck.app.cli import main; "
+                "main(sys.argv[1:]); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code, "vectors", *VECTORS_ARGS, "-o", out],
+                              capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve()
+                                                                   .parent.parent)})
+        seconds = time.perf_counter() - t
+    return seconds, int(done.stdout.split()[-1]) / 1024
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -633,7 +633,7 @@ def _zeros(f) -> ZeroSet | None:
     argument does, or on a whole region (whose inside the region search covers, and whose
     edge is the kink of the argument's own gate); None when not known."""
     primitive = primitive_of(f)
-    return None if primitive is None else primitive.zeros
+    return None if primitive is None else primitive.zero_set(f.args)
 
 
 def decide(net, reference, candidate, *, convention="any", assumptions, timeout: float = 60.0,

@@ -1,7 +1,8 @@
 """Exact evaluation of expressions at a point.
 
 Rational points through piecewise-rational parts stay exact :class:`fractions.Fraction`;
-transcendental parts (exp, log, erf, pi) switch to mpmath at a stated precision. Step
+transcendental parts (exp, log, erf, pi) are computed as balls (python-flint ``arb``) at a
+stated precision, with rigorous error bounds. Step
 takes the given value at 0 (the kink convention), the Iverson brackets their fixed ones.
 
 Expressions are first rewritten by :func:`derivcheck.core.functions.decompose`, so only a
@@ -23,6 +24,8 @@ from functools import lru_cache
 
 import mpmath
 import sympy
+from flint import arb, ctx, fmpq
+from mpmath.libmp import from_man_exp
 from sympy import Symbol
 
 from ..core.functions import IsNonNeg, IsPos, Step, decompose
@@ -92,38 +95,88 @@ def _mpf(v):
     return v
 
 
-#: Relative error bounds past this are "no digit is known" (signs undetermined).
+#: Relative error bounds past this are "no digit is known" (error() reports inf).
 _LOST = 1e-3
 
 
-def _certain_sign(v, rel) -> int:
-    """The sign of a value whose relative error is at most ``rel`` (0 for exact values);
-    Undetermined when the error bound does not exclude 0."""
+def _bits(dps: int) -> int:
+    """Working precision in bits for ``dps`` digits, with a few guard bits."""
+    return int(dps * 3.3219280948873626) + 8
+
+
+def _ball(v):
+    """An exact Fraction as an arb ball (a dyadic one exactly, others to the precision)."""
+    return arb(fmpq(v.numerator, v.denominator))
+
+
+def _ball_of_mpf(v, rel: float = 0.0):
+    """An mpmath number (exactly) as a ball, widened by the relative error ``rel``."""
+    sign, man, exp, _ = v._mpf_
+    if not man and exp:                                  # inf or nan
+        return arb(0, math.inf)
+    b = arb((-man if sign else man, exp))
+    if rel == math.inf:
+        return arb(b, math.inf)
+    return arb(b, (abs(b) * rel).upper()) if rel else b
+
+
+def _value(v):
+    """The value a caller sees: a Fraction, or the ball's midpoint as an exact mpmath
+    number; Undetermined when not even the midpoint is finite."""
+    if isinstance(v, Fraction):
+        return v
+    mid = v.mid()
+    if not mid.is_finite():
+        raise Undetermined("the value is not finite at this precision")
+    man, exp = mid.man_exp()
+    return mpmath.mp.make_mpf(from_man_exp(int(man), int(exp)))  # exactly, not rounded
+
+
+def _rel(v) -> float:
+    """A bound on the relative error of ``_value(v)``: 0 when exact, inf when no digit
+    is certain."""
+    if isinstance(v, Fraction):
+        return 0.0
+    if not v.is_finite() or v.contains(0):
+        return math.inf
+    rad = v.rad()
+    if rad == 0:
+        return 0.0
+    rel = float((rad / abs(v.mid())).upper())
+    return math.inf if rel >= _LOST else max(rel, 1e-300)
+
+
+def _certain_sign(v) -> int:
+    """The sign of an exact value or of every point of a ball; Undetermined when the
+    ball holds 0 (a value computed with rounding is never taken for an exact 0)."""
     if isinstance(v, Fraction):
         return (v > 0) - (v < 0)
-    if not v or rel >= 0.5:
-        raise Undetermined("a step argument is within rounding of 0")
-    return 1 if v > 0 else -1
+    if v > 0:
+        return 1
+    if v < 0:
+        return -1
+    raise Undetermined("a step argument is within rounding of 0")
 
 
 class PointEvaluator:
-    """Values at one point, each with a certified bound on its relative error.
+    """Values at one point, each with a certified bound on its error.
 
     ``definitions`` (symbol -> expression, each using only earlier symbols) are
     evaluated on demand; ``point`` gives the leaves; ``step0`` is Step(0).
 
-    Exact values are :class:`~fractions.Fraction`; an inexact one (an mpmath number) comes
-    with a bound on its relative error (:meth:`error`), propagated operation by
-    operation (a running error analysis). A gate's side is taken only when that bound
-    excludes 0, so cancellation never flips a sign: HardTanh of 1e-89, written
-    -1 + (z + 1), is undetermined at 60 digits instead of being a kink, and a
-    transcendental value never becomes an exact 0 or 1.
+    Exact values are :class:`~fractions.Fraction`; an inexact one is computed as a ball
+    (python-flint ``arb``: a midpoint and a rigorous radius, propagated operation by
+    operation) and shown as its midpoint, an mpmath number, with a bound on its relative
+    error (:meth:`error`). A gate's side is taken only when the ball excludes 0, so
+    cancellation never flips a sign: HardTanh of 1e-89, written -1 + (z + 1), is
+    undetermined at 60 digits instead of being a kink, and a transcendental value never
+    becomes an exact 0 or 1.
 
     >>> from sympy import exp, Symbol
     >>> z = Symbol("z")
     >>> ev = PointEvaluator({}, {z: Fraction(-1, 10**70)})
-    >>> ev(exp(z) - 1), ev.error(exp(z) - 1)  # -1e-70 is lost in 60 digits
-    (mpf('0.0'), inf)
+    >>> ev.error(exp(z) - 1)  # -1e-70 is lost in 60 digits
+    inf
     >>> ev.error(exp(z)) < 1e-58
     True
     """
@@ -136,36 +189,38 @@ class PointEvaluator:
         self.errors: dict = {}  # symbol -> relative error bound of its inexact value
         self.step0 = to_fraction(step0)
         self.dps = dps
-        # one rounding (mpmath rounds correctly; a few ulps for its functions), as a
-        # float: past 300 digits 1e-300 overestimates it, which keeps the bounds sound
-        self._ulp = 4.0 * 10.0 ** -min(dps - 1, 300)
+        self._prec = _bits(dps)
+        self._balls: dict = {}  # symbol -> (its shown value, its ball)
         self._memo: dict = {}
         self.gate_values: list = []  # (argument, value) of every Step/Iverson met
 
     def __call__(self, expr):
         """The value of ``expr`` (Fraction or mpmath number)."""
-        with mpmath.workdps(self.dps):
-            return self._eval(_decomposed(_basic(expr)))[0]
+        with mpmath.workdps(self.dps), ctx.workprec(self._prec):
+            return _value(self._eval(_decomposed(_basic(expr))))
 
     def error(self, expr) -> float:
-        """A bound on the relative error of ``expr``'s value (0.0 when it is exact; at
-        least 1e-3 means no digit is certain). Evaluates ``expr`` if needed."""
-        with mpmath.workdps(self.dps):
-            return self._eval(_decomposed(_basic(expr)))[1]
+        """A bound on the relative error of ``expr``'s value (0.0 when it is exact; inf
+        when no digit is certain). Evaluates ``expr`` if needed."""
+        with mpmath.workdps(self.dps), ctx.workprec(self._prec):
+            return _rel(self._eval(_decomposed(_basic(expr))))
 
     def sign(self, expr) -> int:
         """The certified sign of ``expr``'s value; Undetermined when its error bound does
         not exclude 0."""
-        with mpmath.workdps(self.dps):
-            return _certain_sign(*self._eval(_decomposed(_basic(expr))))
+        with mpmath.workdps(self.dps), ctx.workprec(self._prec):
+            return _certain_sign(self._eval(_decomposed(_basic(expr))))
 
     def define(self, symbol, expr):
         """Evaluate ``expr`` and give its value (and error bound) to ``symbol``."""
-        with mpmath.workdps(self.dps):
-            value, rel = self._eval(_decomposed(_basic(expr)))
+        with mpmath.workdps(self.dps), ctx.workprec(self._prec):
+            ball = self._eval(_decomposed(_basic(expr)))
+            value = _value(ball)
+            rel = _rel(ball)
         self.values[symbol] = value
         if rel:
             self.errors[symbol] = rel
+            self._balls[symbol] = (value, ball)
         return value
 
     def symbol(self, s: Symbol):
@@ -195,150 +250,145 @@ class PointEvaluator:
         return _defined(self.values[s])
 
     def _eval(self, e):
-        """(value, relative error bound) of a decomposed expression."""
+        """The value of a decomposed expression: a Fraction or an arb ball."""
         if e.is_Symbol:
             v = self.symbol(e)
+            if isinstance(v, Fraction):
+                return v
+            known = self._balls.get(e)
+            if known is not None and known[0] is v:
+                return known[1]
             # a value set from outside (a leaf given as an mpmath number) is taken as given
-            return v, self.errors.get(e, 0.0)
+            return _ball_of_mpf(v, self.errors.get(e, 0.0))
         if e.is_Rational:
-            return Fraction(int(e.p), int(e.q)), 0.0
+            return Fraction(int(e.p), int(e.q))
         out = self._memo.get(e)
         if out is None:
-            v, rel = self._eval_compound(e)
-            if not isinstance(v, Fraction) and (not v or rel >= _LOST):
-                rel = math.inf  # nothing is known about it, not even its sign
-            out = self._memo[e] = (v, rel)
+            out = self._memo[e] = self._eval_compound(e)
         return out
 
     def _eval_compound(self, e):
         if e.is_Add:
             vals = [self._eval(a) for a in e.args]
-            if all(isinstance(v, Fraction) for v, _ in vals):
-                return sum((v for v, _ in vals), Fraction(0)), 0.0
-            total = mpmath.fsum([_mpf(v) for v, _ in vals])
-            if any(r == math.inf for _, r in vals):
-                return total, math.inf
-            # the terms' absolute errors (an exact term is rounded once on conversion),
-            # plus fsum's one rounding of the exact sum
-            spread = mpmath.fsum([abs(_mpf(v)) * (r or self._ulp) for v, r in vals])
-            if not total:
-                return total, math.inf
-            return total, float(spread / abs(total)) + self._ulp
+            if all(isinstance(v, Fraction) for v in vals):
+                return sum(vals, Fraction(0))
+            total = arb(0)
+            exact = sum((v for v in vals if isinstance(v, Fraction)), Fraction(0))
+            if exact:
+                total = _ball(exact)
+            for v in vals:
+                if not isinstance(v, Fraction):
+                    total += v
+            return total
         if e.is_Mul:
-            out, rel = Fraction(1), 0.0
             vals, undefined = [], None
             for a in e.args:  # an exact 0 factor makes the product 0, defined or not
                 try:
-                    v, r = self._eval(a)
+                    v = self._eval(a)
                 except UndefinedAt as exc:
                     undefined = undefined or exc
                     continue
                 if isinstance(v, Fraction) and v == 0:
-                    return Fraction(0), 0.0
-                vals.append((v, r))
+                    return Fraction(0)
+                vals.append(v)
             if undefined is not None:
                 raise undefined
-            for v, r in vals:
-                if isinstance(out, Fraction) and isinstance(v, Fraction):
-                    out = out * v
+            exact, out = Fraction(1), None
+            for v in vals:
+                if isinstance(v, Fraction):
+                    exact *= v
                 else:
-                    out = _mpf(out) * _mpf(v)  # an exact operand is rounded once too
-                    rel = rel + r + rel * r + 2 * self._ulp
-            return out, rel
+                    out = v if out is None else out * v
+            if out is None:
+                return exact
+            return out if exact == 1 else out * _ball(exact)
         if e.is_Pow:
             return self._pow(e.args[0], e.args[1])
         f = e.func
         if f in (Step, IsPos, IsNonNeg):
-            v, r = self._eval(e.args[0])
-            self.gate_values.append((e.args[0], v))
-            s = _certain_sign(v, r)
+            v = self._eval(e.args[0])
+            self.gate_values.append((e.args[0], _value(v) if not isinstance(v, Fraction)
+                                     else v))
+            s = _certain_sign(v)
             if f is Step:
-                return (Fraction(1) if s > 0 else Fraction(0) if s < 0 else self.step0), 0.0
-            return Fraction(1 if s > 0 or (s == 0 and f is IsNonNeg) else 0), 0.0
+                return Fraction(1) if s > 0 else Fraction(0) if s < 0 else self.step0
+            return Fraction(1 if s > 0 or (s == 0 and f is IsNonNeg) else 0)
         if f is sympy.log and e.args[0].is_Add and Fraction(1) in _constant(e.args[0]):
             # log(1 + x) as log1p(x): softplus(-246) is 1e-107, not log(1.0) = 0
-            x, r = self._eval(e.args[0] - 1)
-            if isinstance(x, Fraction) and x == 0:
-                return Fraction(0), 0.0
-            if x <= -1:
+            x = self._eval(e.args[0] - 1)
+            if isinstance(x, Fraction):
+                if x == 0:
+                    return Fraction(0)
+                if x <= -1:
+                    raise UndefinedAt("log of a non-positive number")
+                x = _ball(x)
+            elif x <= -1:
                 raise UndefinedAt("log of a non-positive number")
-            y = mpmath.log1p(_mpf(x))
-            cond = abs(_mpf(x)) / (abs(1 + _mpf(x)) * abs(y)) if y else math.inf
-            return y, self._through(float(cond), r)
+            return x.log1p()
         smooth = primitive_of(f)
         if smooth is not None and smooth.mpmath is not None:
-            v, r = self._eval(e.args[0])
+            v = self._eval(e.args[0])
             if isinstance(v, Fraction):
                 if any(v == Fraction(p) for p in smooth.poles):
                     raise UndefinedAt(f"{smooth.mpmath}({v}) is undefined")
                 at, value = smooth.exact_at or (None, None)
                 if v == at:
-                    return Fraction(value), 0.0  # exp(0) = 1, log(1) = 0, cosh(0) = 1, ...
-            return self._smooth(smooth.mpmath, v, r)
+                    return Fraction(value)  # exp(0) = 1, log(1) = 0, cosh(0) = 1, ...
+            return self._smooth(smooth.mpmath, v)
+        if e is sympy.pi:
+            return arb.pi()
+        if e is sympy.E:
+            return arb(1).exp()
+        if isinstance(e, sympy.Float):
+            return _ball_of_mpf(mpmath.mpf(e._mpf_))
         if e.is_Number or e.is_NumberSymbol:
-            return mpmath.mpf(sympy.N(e, self.dps + 5)), self._ulp
+            v = mpmath.mpf(sympy.N(e, self.dps + 5))
+            return _ball_of_mpf(v, 10.0 ** -(self.dps + 3))
         raise UndefinedAt(f"cannot evaluate {f.__name__}")
 
-    def _through(self, cond: float, rel: float) -> float:
-        """A function's relative error: its argument's, times the condition number
-        |z f'(z) / f(z)| (doubled, as first order), plus the function's own rounding."""
-        if rel == math.inf or cond == math.inf:
-            return math.inf
-        return 2.0 * cond * rel + self._ulp if rel else self._ulp
-
-    def _smooth(self, name: str, v, r):
-        """exp, log, erf or a hyperbolic function (by name) of ``v``, with its bound."""
-        x = _mpf(v)
+    def _smooth(self, name: str, v):
+        """exp, log, erf or a hyperbolic function (by name) of ``v``, as a ball."""
+        x = _ball(v) if isinstance(v, Fraction) else v
         if name in ("exp", "sinh", "cosh", "tanh", "sech", "coth", "csch") and \
-                abs(x) > MAX_EXP_ARGUMENT:
-            raise UndefinedAt(f"{name} of a number too large to evaluate")
-        if name == "log" and x <= 0:
-            raise UndefinedAt("log of a non-positive number")
-        y = getattr(mpmath, name)(x)
-        if name == "exp":
-            cond = abs(x)
-        elif name == "log":
-            cond = 1 / abs(y) if y else math.inf
-        elif name == "erf":
-            cond = abs(x) * 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x) / abs(y)
-        else:  # the hyperbolic functions: |z f'/f| is at most 1 + |z| for each
-            cond = 1 + abs(x)
-        return y, self._through(float(cond), r)
+                not abs(x) <= MAX_EXP_ARGUMENT:
+            if abs(x) > MAX_EXP_ARGUMENT:
+                raise UndefinedAt(f"{name} of a number too large to evaluate")
+            raise Undetermined(f"{name} of a number not known to be small enough")
+        if name == "log" and not x > 0:
+            if x <= 0:
+                raise UndefinedAt("log of a non-positive number")
+            raise Undetermined("log of a number within rounding of 0")
+        return getattr(x, name)()
 
     def _pow(self, base_expr, exponent):
-        base, rb = self._eval(base_expr)
+        base = self._eval(base_expr)
         if exponent.is_Integer:
             n = int(exponent)
-            if base == 0 and n < 0:
-                raise UndefinedAt("division by zero")
             if isinstance(base, Fraction):
-                return base ** n, 0.0
-            if rb == math.inf:
-                return _mpf(base) ** n, math.inf
-            # (1 + r)^k - 1 and 1/(1 - r)^k - 1 are at most 1.0011 k r while k r < 1e-3
-            # (1 + r is 1.0 in floating point: the bound must not be computed as such)
-            k = abs(n)
-            grow = 1.0011 * k * rb if k * rb < _LOST else math.inf
-            return _mpf(base) ** n, grow + self._ulp * (2 + math.log2(k + 1))
-        e, re_ = self._eval(exponent)
-        if base == 0:
-            if e > 0:
-                return Fraction(0), 0.0
-            raise UndefinedAt("division by zero")
-        if base < 0:
-            raise UndefinedAt("a non-integer power of a negative number")
-        if isinstance(base, Fraction) and isinstance(e, Fraction) and e.denominator == 2:
-            num, den = base.numerator, base.denominator
-            rn, rd = _isqrt_exact(num), _isqrt_exact(den)
-            if rn is not None and rd is not None:
-                return Fraction(rn, rd) ** (2 * e), 0.0
-        y = mpmath.power(_mpf(base), _mpf(e))
-        if rb == math.inf or re_ == math.inf:
-            return y, math.inf
-        # d(b^e)/b^e = e db/b + e log(b) de/e
-        first = abs(_mpf(e)) * (rb + self._ulp) + abs(_mpf(e) * mpmath.log(_mpf(base))) * (
-            re_ + self._ulp)
-        return y, 2.0 * float(first) + self._ulp
+                if base == 0 and n < 0:
+                    raise UndefinedAt("division by zero")
+                return base ** n
+            return base ** n
+        e = self._eval(exponent)
+        if isinstance(base, Fraction):
+            if base == 0:
+                if e > 0:
+                    return Fraction(0)
+                raise UndefinedAt("division by zero")
+            if base < 0:
+                raise UndefinedAt("a non-integer power of a negative number")
+            if isinstance(e, Fraction) and e.denominator == 2:
+                rn, rd = _isqrt_exact(base.numerator), _isqrt_exact(base.denominator)
+                if rn is not None and rd is not None:
+                    return Fraction(rn, rd) ** (2 * e)
+            base = _ball(base)
+        elif not base > 0:
+            if base < 0:
+                raise UndefinedAt("a non-integer power of a negative number")
+            raise Undetermined("a power of a number within rounding of 0")
+        if isinstance(e, Fraction) and e.denominator == 2 and e.numerator == 1:
+            return base.sqrt()
+        return base ** (_ball(e) if isinstance(e, Fraction) else e)
 
 
 def _constant(add) -> set:

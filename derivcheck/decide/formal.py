@@ -245,7 +245,7 @@ class FormalEvaluator:
             coeff, e = stack.pop()
             if e.is_Symbol and e in self.definitions:
                 d = _decomposed(self.definitions[e])
-                if d.is_Add or (d.is_Mul and d.args[0].is_Rational) or d.is_Symbol:
+                if d.is_Add or d.is_Mul or d.is_Symbol:  # a product may distribute
                     stack.append((coeff, d))
                     continue
             if e.is_Add:
@@ -264,17 +264,36 @@ class FormalEvaluator:
         return out
 
     def _distributed(self, mul):
-        """The terms of a product with one factor a sum without gates (directly or
-        through a definition: an affine layer), distributed; None when there is none."""
-        for i, f in enumerate(mul.args):
-            d = f
+        """The terms of a product with one factor a sum none of whose terms is gated (a
+        gate among its factors, through definitions: b2 + w2 relu(z1) is, b3 + w3
+        hardtanh(z2) is not), directly or through a definition, distributed; None when
+        there is none. Definitions are followed in both tests, so a sum and its written-out
+        spelling split alike."""
+        factors = self._flat_factors(mul.args)
+        for i, d in enumerate(factors):
+            if d.is_Add and len(d.args) <= 8 and not any(
+                    f.func in (Step, IsPos, IsNonNeg)
+                    for t in d.args for f in self._flat_factors([t])):
+                others = factors[:i] + factors[i + 1:]
+                return [sympy.Mul(*others, t) for t in d.args]
+        return None
+
+    def _flat_factors(self, args) -> list:
+        """The factors of a product, each followed through definitions, products among
+        them flattened: ``w2 a1`` with a1 = swish(z1) = z1 / (1 + exp(-z1)) and z1 = w1 x
+        + b1 is w2, w1 x + b1 and 1 / (1 + exp(-z1)), as ``w2 swish(w1 x + b1)`` written
+        out is, so that both spellings split into the same additive terms."""
+        out, stack = [], list(args)
+        while stack:
+            d = stack.pop()
             for _ in range(STRIP_DEPTH):
                 if d.is_Symbol and d in self.definitions:
                     d = _decomposed(self.definitions[d])
-            if d.is_Add and len(d.args) <= 8 and not d.has(Step, IsPos, IsNonNeg):
-                others = mul.args[:i] + mul.args[i + 1:]
-                return [sympy.Mul(*others, t) for t in d.args]
-        return None
+            if d.is_Mul and len(out) + len(stack) < 16:
+                stack.extend(d.args)
+            else:
+                out.append(d)
+        return out
 
     def _exp_class(self, v: tuple) -> tuple:
         """(residues of exp(t), degree) for a term t with residues ``v``: exp(q h) = E_h^q,

@@ -24,6 +24,7 @@ from fractions import Fraction
 import mpmath
 import sympy
 
+from ..core.functions import IsNonNeg, IsPos, Step, decompose
 from .evaluate import DEFAULT_DPS, PointEvaluator, Undetermined, UndefinedAt, _mpf, is_exact
 from .verdict import Witness
 
@@ -69,6 +70,7 @@ class Sampler:
         self.leaves = list(dict.fromkeys(net.variables))
         self.rng = random.Random(seed)
         self._deps: dict = {}
+        self._gates: dict = {}
         self.domain = target_domain(net)
 
     # -- points -------------------------------------------------------------------------
@@ -245,6 +247,7 @@ class Sampler:
                 continue
             # every inexact gate value was certified nonzero: only exact zeros are kinks
             zeros = list(dict.fromkeys(g for g, v in ev.gate_values if is_exact(v) and v == 0))
+            zeros += self._unmet_zeros(ev, reference, candidate)
             live = self.live(point, zeros)
             depends = bool(zeros) and len(step0_values) > 1
             names = {str(s): v for s, v in point.items()}
@@ -253,6 +256,43 @@ class Sampler:
                                  dead=dead if not live else []),
                          on_kink=bool(live))
         return None
+
+    def _unmet_zeros(self, ev, reference, candidate) -> list:
+        """Gate arguments the evaluation skipped (a factor after an exact 0: relu(w1 x) is
+        w1 x Step(w1 x), and Step is not reached at w1 x = 0) that are 0, or too close to
+        0 to tell, at the point: a kink there is a kink all the same, and the unit after
+        it is dead on one side of it only."""
+        met = {g for g, _ in ev.gate_values}
+        out = []
+        for g in self.gate_arguments(reference, candidate):
+            if g in met:
+                continue
+            try:
+                if ev.sign(g) == 0:
+                    out.append(g)
+            except Undetermined:
+                out.append(g)
+            except (UndefinedAt, ArithmeticError, KeyError):
+                continue
+        return out
+
+    def gate_arguments(self, *exprs) -> list:
+        """Every gate argument in ``exprs`` and the definitions they use, decomposed."""
+        key = tuple(exprs)
+        if key not in self._gates:
+            out, stack, seen = [], [decompose(e) for e in exprs], set()
+            while stack:
+                e = stack.pop()
+                if e in seen:
+                    continue
+                seen.add(e)
+                if e.is_Symbol and e in self.definitions:
+                    stack.append(decompose(self.definitions[e]))
+                elif e.func in (Step, IsPos, IsNonNeg):
+                    out.append(e.args[0])
+                stack.extend(e.args)
+            self._gates[key] = list(dict.fromkeys(out))
+        return self._gates[key]
 
     def _confirmed(self, point, c, reference, candidate) -> bool:
         """A difference holds at three times the precision too: a second, independent

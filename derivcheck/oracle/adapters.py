@@ -377,9 +377,18 @@ def _translate(e, env: dict):
     if e.is_Pow:
         return args[0] ** args[1]
     primitive = primitive_of(e.func)
+    if primitive is not None and primitive.name in _COMPARISONS:
+        # an Iverson bracket (np.where's, torch.where's condition) is a comparison, a
+        # constant for autograd: torch.where(z > 0, a, b) = [z > 0] a + (1 - [z > 0]) b
+        u = args[0] if isinstance(args[0], _torch().Tensor) else _tensor(float(args[0]))
+        return getattr(_torch(), _COMPARISONS[primitive.name])(u, 0).to(_torch().float64)
     if primitive is None or primitive.torch is None:
         raise SpecError(f"no torch operation computes {e.func.__name__}")
     return _torch_op(primitive)(*args)
+
+
+#: The Iverson brackets and the torch comparison each is.
+_COMPARISONS = {"ispos": "gt", "isnonneg": "ge"}
 
 
 def _autograd_gradients(net, loss_of):

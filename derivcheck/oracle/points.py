@@ -30,6 +30,7 @@ from .. import limits
 from ..core.assumptions import Assumptions
 from ..core.conventions import FRAMEWORKS
 from ..core.graph import Role
+from ..core.primitives import primitive_of
 from ..errors import AssumptionError, SpecError
 from ..decide.evaluate import PointEvaluator
 from .exact import Oracle, exact_number, exact_point
@@ -135,12 +136,18 @@ def _draw(net, symbol: Symbol, rng: random.Random, bounds: list, shrink: int) ->
 
 
 def kink_sites(net) -> dict:
-    """{pre-activation: (its expression, the activation applied to it)} for every
-    activation with breakpoints (ReLU, leaky ReLU, |z|, hardtanh, relu6, ...).
+    """{quantity: (the expression that sits on a breakpoint, the breakpoints)} for every
+    activation with breakpoints (ReLU, leaky ReLU, |z|, hardtanh, relu6, ...), keyed by
+    its pre-activation, and every other application of a piecewise primitive in an
+    equation, keyed by the equation's name: ``max(z1, 0)`` ties where z1 - 0 = 0,
+    ``clamp(z, 0, 1)`` has breakpoints 0 and 1 in z.
 
     >>> from derivcheck.core.network import chain
     >>> list(kink_sites(chain(["w1", "w2"], "relu,sigmoid")))
     [z1]
+    >>> from derivcheck.core.network import forward
+    >>> kink_sites(forward(["z1 = w1*x", "yhat = max(z1, 0)"]))
+    {yhat: (w1*x, (Fraction(0, 1),))}
     """
     defs = net.graph.definitions
     sites = {}
@@ -149,8 +156,30 @@ def kink_sites(net) -> dict:
         if node.role == Role.ACT and act is not None and act.kind.kinks:
             z = node.expr.args[0]
             key = z if isinstance(z, Symbol) else node.symbol
-            sites[key] = (defs.get(z, z), act)
+            sites[key] = (defs.get(z, z), tuple(Fraction(b) for b in act.kind.kinks))
+        elif node.role != Role.ACT and node.role != Role.LOSS:
+            site = _tie(node.expr)
+            if site is not None:
+                u, points = site
+                u = u.xreplace({s: defs[s] for s in u.free_symbols if s in defs})
+                sites[node.symbol] = (u, points)
     return sites
+
+
+def _tie(expr):
+    """(u, breakpoints in u) of a piecewise primitive applied in ``expr`` (the expression
+    itself, or its one non-constant term), with numeric kinks; None when it is none."""
+    for term in (expr, *expr.args):
+        prim = primitive_of(term)
+        if prim is None or not prim.kinks or not isinstance(term, sympy.Function):
+            continue
+        if prim.operands == 2:
+            return term.args[0] - term.args[1], (Fraction(0),)
+        named = {p.name: a for p, a in zip(prim.params, term.args[prim.operands:])}
+        points = [named[k] if k in named else sympy.Rational(k) for k in prim.kinks]
+        if all(b.is_Rational for b in points):   # not where a parameter places the kink
+            return term.args[0], tuple(Fraction(int(b.p), int(b.q)) for b in points)
+    return None
 
 
 def place_on_kink(net, point: dict, node_symbol, *, breakpoint=None) -> dict | None:
@@ -173,14 +202,14 @@ def place_on_kink(net, point: dict, node_symbol, *, breakpoint=None) -> dict | N
     if key not in sites:
         raise SpecError(f"{node_symbol} is not the input of an activation with a kink",
                         hint="kinks: " + ", ".join(str(s) for s in sites))
-    expr, act = sites[key]
+    expr, breakpoints = sites[key]
     point = exact_point(net, point)
     ev = _forward_evaluator(net, point)
     z = ev(expr)
     if not isinstance(z, Fraction):
         return None
     if breakpoint is None:
-        target = min((Fraction(b) for b in act.kind.kinks), key=lambda b: abs(z - b))
+        target = min(breakpoints, key=lambda b: abs(z - b))
     else:
         target = exact_number(breakpoint, "breakpoint")
     moves = []

@@ -25,7 +25,8 @@ __all__ = ["scan_plain", "char_token"]
 _SCAN = re.compile(r"""
     (?P<space>\s+)
   | (?P<transpose>\.T(?![A-Za-z0-9_]))
-  | (?P<npfunc>(?:np|numpy)\.[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<npfunc>(?:np|numpy|jnp|jax\.numpy|jax\.nn|torch\.nn\.functional|torch)
+                \.[A-Za-z_][A-Za-z0-9_]*)
   | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<ident>[A-Za-z][A-Za-z0-9_]*)
   | (?P<pow>\*\*)
@@ -56,7 +57,7 @@ def scan_plain(text: str) -> list[Token]:
         elif kind == "transpose":
             out.append(tok("TRANSPOSE", "T", start, end))
         elif kind == "npfunc":
-            out.append(tok("FUNC", numpy_function(value.split(".", 1)[1], start), start, end))
+            out.append(tok("FUNC", numpy_function(value.rsplit(".", 1)[1], start), start, end))
         elif kind == "pow":
             out.append(tok("POW", value, start, end))
         elif kind == "cmp":
@@ -71,7 +72,13 @@ def scan_plain(text: str) -> list[Token]:
 def numpy_function(name: str, start: int) -> str:
     """The function ``np.<name>`` calls: a matrix operation (``sum``, ``dot``) or a scalar
     function applied entry by entry (``exp``, ``tanh``); unknown names stay as written and
-    are reported when called."""
+    are reported when called. ``torch.``, ``jnp.`` (``jax.numpy.``), ``jax.nn.`` and
+    ``torch.nn.functional.`` name the same functions: ``torch.maximum(z, 0)`` is max,
+    ``torch.clamp`` and ``jnp.clip`` clamp, ``torch.where`` where.
+
+    >>> [str(t) for t in scan_plain("torch.maximum(z, 0) + jnp.clip(z, 0, 1)")][0:8:7]
+    ['maximum', 'clamp']
+    """
     from .matrix_calls import MATRIX_CALLS
     from .vocabulary import function_named
     del start

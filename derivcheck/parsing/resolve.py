@@ -36,6 +36,7 @@ from ..core.printing import plain
 from ..errors import LimitError, NameError_, ParseError
 from ..limits import MAX_NAMES
 from ..names import Namespace, did_you_mean, valid_name
+from .matrix_calls import PLAIN_CALLS
 from .tokens import Notes, Unit, Word, tok
 from .vocabulary import (GENERIC_ACTIVATIONS, GREEK, derivative_named, function_named,
                          function_names)
@@ -320,7 +321,7 @@ def _bare_layers(tokens: list[Token], res: Resolver) -> list[Token]:
 
 def refine(tokens: list[Token], res: Resolver) -> list[Token]:
     """Resolve every name token (see the module docstring); other tokens pass unchanged."""
-    tokens = _bare_layers(tokens, res)
+    tokens = _primed_groups(_bare_layers(tokens, res))
     out: list[Token] = []
     i, n = 0, len(tokens)
     while i < n:
@@ -349,12 +350,31 @@ def refine(tokens: list[Token], res: Resolver) -> list[Token]:
     return out
 
 
+def _primed_groups(tokens: list[Token]) -> list[Token]:
+    """``{y}'`` (LaTeX's way of priming a name, also typed in plain text) as ``y'``: the
+    braces around a lone name before a prime go."""
+    out, i = [], 0
+    while i < len(tokens):
+        if (tokens[i].type == "_LGROUP" and i + 3 < len(tokens)
+                and tokens[i + 1].type in ("NAME", "FUNC") and tokens[i + 2].type == "_RGROUP"
+                and tokens[i + 3].type == "PRIME"):
+            name = tokens[i + 1]
+            out.append(tok(name.type, name.value, tokens[i].start_pos, tokens[i + 2].end_pos))
+            i += 3
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
 def _name(t: Token, nxt: str | None, res: Resolver) -> list[Token]:
     name = t.value.name
     if nxt == "_LPAR" and name in res.ns.functions:
         defined = res.ns.functions[name]
         res.notes.read(f"read {name}(...) as the defined {defined.text}")
         return [_retyped(t, "FUNC", defined)]
+    if nxt == "_LPAR" and name in PLAIN_CALLS and not res.known(name):
+        return [_retyped(t, "FUNC", name)]
     spec = function_named(name)
     if nxt == "_LPAR" and spec is not None and not (len(name) == 1 and res.known(name)):
         if name.lower() != spec.name:

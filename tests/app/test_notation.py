@@ -182,6 +182,18 @@ def test_generic_index_counterexample_names_the_j():
         check(net, "(yhat - y)*yhat*(1 - yhat)*x_j", "w_k")
 
 
+@pytest.mark.parametrize("latex", [False, True])
+def test_a_braced_name_before_a_prime_is_the_primed_name(latex):
+    # {y}' is how LaTeX primes a name; it is typed so in plain text too
+    net = chain(["w1"], "sigmoid", define=SIGMOID_DEFS)
+    text = "({y}' - y)*d(z1)*x"
+    r = check(net, text, "w1", latex=latex)
+    assert r.verdict.value == "equivalent"
+    assert "read {y}' as y'" in r.readings
+    assert check(net, "({y}' - y)*d(z1)*w1", "w1", latex=latex).verdict.value == \
+        "not_equivalent"
+
+
 def test_a_defined_function_may_be_primed():
     net = chain(["w1"], "sigmoid", define=["f(t) = 1/(1 + exp(-t))"])
     r = check(net, "(f(z1) - y)*f'(z1)*x", "w1")

@@ -1,4 +1,4 @@
-"""derivcheck.decide.evaluate: exact values, mpmath for transcendental parts, undefined points."""
+"""derivcheck.decide.evaluate: exact values, arb balls for transcendental parts, undefined points."""
 import math
 from fractions import Fraction
 
@@ -122,6 +122,23 @@ def test_error_bounds_cover_the_true_error():
         with mpmath.workdps(220):
             true = high(e)
             assert abs(v - true) <= abs(true) * bound, (e, v, true, bound)
+
+
+def test_ball_bounds_are_tight_on_deep_transcendental_gradients():
+    """Balls (arb) keep the bound near the working precision through a backward pass: at
+    60 digits every gradient of an 8-layer sigmoid/tanh chain is certified to 1e-59 (the
+    running error analysis it replaced certified 5e-56), and the bound still covers the
+    200-digit value."""
+    net = chain([f"w{i}" for i in range(1, 9)], "sigmoid,tanh," * 3 + "sigmoid,tanh")
+    point = {s: Fraction((-1) ** i * (i % 5 + 2), 7) for i, s in enumerate(net.variables)}
+    low = PointEvaluator(net.definitions(), point)
+    high = PointEvaluator(net.definitions(), point, dps=200)
+    for p in net.params:
+        g = net.gradient(p)
+        bound = low.error(g)
+        assert 0 < bound < 1e-59, (p, bound)
+        with mpmath.workdps(220):
+            assert abs(low(g) - high(g)) <= abs(high(g)) * bound
 
 
 @pytest.mark.parametrize("expr, point", [

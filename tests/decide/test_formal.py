@@ -80,3 +80,65 @@ def test_rational_reconstruct_refuses_large_ones():
 ])
 def test_degree_bound(expr, defs, bound):
     assert degree_bound(expr, defs) == bound
+
+
+def test_a_product_through_definitions_splits_into_the_same_exp_terms_as_written_out():
+    # exp(-z2) with z2 = w2 a1 + b2 and a1 = swish(w1 x + b1): the defined side and the
+    # written-out side (w2 swish(b1 + w1 x) = w2 (b1 + w1 x) / (1 + exp(-b1 - w1 x)))
+    # must meet (soundness run seed 20261129 cases 16, 164, 580: the correct gradient
+    # itself was unknown)
+    from derivcheck.core.functions import Sigmoid, Softplus, Swish
+    from derivcheck.core.network import chain
+    net = chain(["w1", "w2"], ["swish", "softplus"], loss="mse", biases=["b1", "b2"])
+    b1, b2, w1, w2, x, y = sympy.symbols("b1 b2 w1 w2 x y")
+    z2 = b2 + w2 * Swish(b1 + w1 * x)
+    written = (2 * Softplus(z2) - 2 * y) * Sigmoid(z2) * Swish(b1 + w1 * x)
+    fe = FormalEvaluator(net.definitions(), mode="free")
+    assert fe.value(sympy.Symbol("dC/dw2")) == fe.value(written)
+    assert fe.value(sympy.Symbol("dC/dw2")) != fe.value(written * Sigmoid(z2))
+
+
+def test_a_gated_sum_behind_a_definition_is_kept_whole_as_written_out():
+    # exp(z3) with z3 = w3 a2 + b3, a2 = swish(z2), z2 = w2 a1 + b2 and a1 = relu(z1):
+    # z2 holds a gate only through a1; written out it shows it. Both sides must keep it
+    # whole (soundness run seed 20261129 case 547: the correct gradient was unknown)
+    from derivcheck.core.functions import Softplus, Swish
+    from derivcheck.core.network import chain
+    net = chain(["w1", "w2", "w3"], ["relu", "swish", "softplus"], loss="squared",
+                biases=["b1", "b2", "b3"])
+    b1, b2, b3, w1, w2, w3, x = sympy.symbols("b1 b2 b3 w1 w2 w3 x")
+    written = Softplus(b3 + w3 * Swish(b2 + w2 * ReLU(b1 + w1 * x)))
+    for mode in ("free", "offkink"):
+        fe = FormalEvaluator(net.definitions(), mode=mode)
+        assert fe.value(sympy.Symbol("a3")) == fe.value(written)
+
+
+def test_a_named_product_in_an_exponent_splits_as_the_definition_it_names():
+    # name_arguments turns exp(w2 leaky_relu(b1 + w1 x)) into exp(_u2) with _u2 a
+    # product: it must split into the same terms as exp(z2) = exp(w2 a1 + b2) (soundness
+    # run seed 20261129 case 63: an expanded correct ELU gradient was unknown)
+    from derivcheck.core.functions import LeakyReLU
+    from derivcheck.core.network import chain
+    net = chain(["w1", "w2"], ["leaky_relu(1/10)", "elu"], loss="squared", biases=["b1", "b2"])
+    b1, b2, w1, w2, x = sympy.symbols("b1 b2 w1 w2 x")
+    u1, u2 = sympy.symbols("_u1 _u2")
+    defs = {**net.definitions(), u1: b1 + w1 * x, u2: w2 * LeakyReLU(u1, sympy.Rational(1, 10))}
+    for mode in ("free", "offkink"):
+        fe = FormalEvaluator(defs, mode=mode)
+        assert fe.value(sympy.exp(b2) * sympy.exp(u2)) == fe.value(sympy.exp(sympy.Symbol("z2")))
+
+
+def test_sums_split_alike_whether_their_gates_show_or_hide_behind_a_definition():
+    # exp(z4) with z4 = w4 a3 + b4, a3 = z3 = w3 a2 + b3 (identity), a2 = hardtanh(z2):
+    # written out expanded, exp(w4 b3) exp(w4 w3 hardtanh(...)) exp(b4) (soundness run
+    # seed 20261129 case 283)
+    from derivcheck.core.functions import HardTanh, Swish
+    from derivcheck.core.network import chain
+    net = chain(["w1", "w2", "w3", "w4"], ["swish", "hardtanh", "identity", "elu"],
+                loss="mse", biases=["b1", "b2", "b3", "b4"])
+    b1, b2, b3, b4, w1, w2, w3, w4, x = sympy.symbols("b1 b2 b3 b4 w1 w2 w3 w4 x")
+    h = HardTanh(b2 + w2 * Swish(b1 + w1 * x))
+    written = sympy.exp(w4 * b3) * sympy.exp(b4) * sympy.exp(w4 * w3 * h)
+    for mode in ("free", "offkink"):
+        fe = FormalEvaluator(net.definitions(), mode=mode)
+        assert fe.value(sympy.exp(sympy.Symbol("z4"))) == fe.value(written)

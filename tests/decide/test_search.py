@@ -86,3 +86,31 @@ def test_outside_the_assumptions_nothing_is_compared():
     s = sampler("x > 0")
     p = {w1: Fraction(1), w2: Fraction(1), x: Fraction(-1), y: Fraction(0)}
     assert s.compare(p, Symbol("dC/dw1"), sympy.S.Zero, [Fraction(0)]) is None
+
+
+def test_a_kink_hidden_behind_an_exact_zero_factor_is_still_a_kink():
+    # relu(w1 x) is w1 x Step(w1 x): at w1 x = 0 the evaluation never reaches the gate, and
+    # the unit after it (z2 = w2 relu(w1 x)) is dead on one side of that kink only. The
+    # difference c - 0 of Step(z2) - [z2 > 0] lives only where w1 x < 0: the point
+    # x = w1 = 0 is a kink point, not a counterexample (soundness run, seed 20261129,
+    # case 147, once took it for one)
+    from derivcheck.core.functions import IsPos
+    from derivcheck.decide.check import check
+    s = sampler()
+    ref = sympy.Symbol("dC/dw1")
+    cand = ref + Step(w2 * ReLU(w1 * x)) - IsPos(w2 * ReLU(w1 * x))
+    at_kink = {x: Fraction(0), w1: Fraction(0), w2: Fraction(0), y: Fraction(0)}
+    s.definitions = {**NET.definitions(), ref: NET.gradient("w1")}
+    found = s.compare(at_kink, ref, cand, [Fraction(1, 2)])
+    assert found is not None and found.on_kink
+    inside = {**at_kink, x: Fraction(-1), w1: Fraction(1)}
+    found = s.compare(inside, ref, cand, [Fraction(1, 2)])
+    assert found is not None and not found.on_kink
+    net = chain(["w1", "w2", "w3"], ["relu", "abs", "relu"], loss="squared")
+    text = ("(2*relu(w3*abs(w2*relu(w1*x))) - 2*y)*(step(w2*relu(w1*x)) - step(-w2*relu(w1*x)))"
+            "*step(w3*abs(w2*relu(w1*x)))*w3*w2*step(w1*x)*x + step(w2*relu(w1*x))"
+            " - [w2*relu(w1*x) > 0]")
+    r = check(net, text, "w1")
+    assert r.verdict.value == "not_equivalent"
+    p = r.counterexample.point
+    assert p["w1"] * p["x"] != 0

@@ -9,7 +9,7 @@ import sympy
 from sympy import Rational, Symbol, exp, log, sqrt
 
 from derivcheck.errors import ParseError
-from derivcheck.core.functions import Absolute, IsNonNeg, IsPos, ReLU, Sigmoid, Step
+from derivcheck.core.functions import Absolute, IsNonNeg, IsPos, Max2, ReLU, Sigmoid, Step
 from derivcheck.core.hyperbolic import tanh
 from derivcheck.names import Namespace
 from derivcheck.parsing import parse_formula
@@ -92,8 +92,8 @@ LATEX = [
     (r"\exp\left(x\right)", exp(x)),
     (r"\log(x)", log(x)),
     (r"\ln(x)", log(x)),
-    (r"\max(0, x)", ReLU(x)),
-    (r"\max\{0, x\}", ReLU(x)),
+    (r"\max(0, x)", Max2(0, x)),      # a max, not a ReLU: their slopes at a tie differ
+    (r"\max\{0, x\}", Max2(0, x)),
     (r"|x|", Absolute(x)),
     (r"\left| x \right|", Absolute(x)),
     (r"\lvert x \rvert", Absolute(x)),

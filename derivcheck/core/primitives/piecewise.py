@@ -1,6 +1,6 @@
-"""Piecewise primitives: the ReLU family, clamps, |z|, max and min, each class followed by
-its registration (names, parameters, heads, kinks, the side each framework takes on a
-kink, zero set, torch and jax operations).
+"""Piecewise primitives: the ReLU family, clamps, |z|, max and min, threshold and where,
+each class followed by its registration (names, parameters, heads, kinks, the side each
+framework takes on a kink, zero set, torch and jax operations).
 
 >>> z = sympy.Symbol("z")
 >>> sympy.diff(ReLU(z), z)
@@ -15,11 +15,12 @@ from __future__ import annotations
 import sympy
 from sympy import Rational, S, exp
 
-from .base import PrimitiveFunction, Step
+from .base import IsPos, PrimitiveFunction, Step
 from .registry import Param, Primitive, Side, ZeroSet, register
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "NecroReLU", "ELU", "SELU", "CELU", "HardTanh",
-           "ReLU6", "Absolute", "Max2", "Min2", "Clamp", "HardSwish", "SELU_ALPHA", "SELU_SCALE"]
+           "ReLU6", "Absolute", "Max2", "Min2", "Clamp", "Threshold",
+           "HardSwish", "SELU_ALPHA", "SELU_SCALE"]
 
 L, R, MEAN = Side.LEFT, Side.RIGHT, Side.MEAN
 _F = "torch.nn.functional."
@@ -49,7 +50,7 @@ register(Primitive(
     "relu", ReLU, activation=True, latex=_op("ReLU"), kinks=("0",),
     # numpy: seed 001's hand-written backward, grad_h[h < 0] = 0, keeps the gradient at 0
     at_kink={"torch": L, "jax": L, "tensorflow": L, "numpy": R}, zeros=ZeroSet.REGION,
-    torch="torch.relu", jax="jax.nn.relu", doc="max(0, z)"))
+    positive_with_argument=True, torch="torch.relu", jax="jax.nn.relu", doc="max(0, z)"))
 
 
 class NecroReLU(PrimitiveFunction):
@@ -260,54 +261,88 @@ def _fold(pair):
     return build
 
 
-def _max2(a, b):
-    if a == 0:
-        return ReLU(b)
-    if b == 0:
-        return ReLU(a)
-    return Max2(a, b)
+def _tie_with_zero(args) -> ZeroSet | None:
+    """max(z, 0) and min(z, 0) vanish on a whole side of their tie (a region); other
+    applications have no zero set the decision knows."""
+    return ZeroSet.REGION if any(a == 0 for a in args) else None
 
 
-def _min2(a, b):
-    if a == 0:
-        return -ReLU(-b)
-    if b == 0:
-        return -ReLU(-a)
-    return Min2(a, b)
-
-
-# torch and jax split a tie in half; tensorflow gives it to the first argument of max
-# (x >= y gets the gradient) and of min (x <= y)
+# torch.maximum/minimum and jnp.maximum/minimum split a tie in half, max(z, 0) included
+# (unlike relu, whose kink takes the left side): max(z, 0) stays a max, not a ReLU, so each
+# framework's value at the tie is its own; tensorflow gives a tie to the first argument of
+# max (x >= y gets the gradient) and of min (x <= y)
 register(Primitive(
-    "max", Max2, build=_fold(_max2), operands=2, variadic=True, latex=r"\max",
+    "max", Max2, build=_fold(Max2), operands=2, variadic=True, latex=r"\max",
     kinks=("a = b",), at_kink={"torch": MEAN, "jax": MEAN, "tensorflow": (R, L)},
-    torch="torch.maximum", jax="jax.numpy.maximum", doc="the larger argument"))
+    zeros=_tie_with_zero, torch="torch.maximum", jax="jax.numpy.maximum",
+    doc="the larger argument"))
 register(Primitive(
-    "min", Min2, build=_fold(_min2), operands=2, variadic=True, latex=r"\min",
+    "min", Min2, build=_fold(Min2), operands=2, variadic=True, latex=r"\min",
     kinks=("a = b",), at_kink={"torch": MEAN, "jax": MEAN, "tensorflow": (L, R)},
-    torch="torch.minimum", jax="jax.numpy.minimum", doc="the smaller argument"))
+    zeros=_tie_with_zero, torch="torch.minimum", jax="jax.numpy.minimum",
+    doc="the smaller argument"))
 
 
 class Clamp(PrimitiveFunction):
-    """clamp(z, a, b): z limited to [a, b]; derivative Step(z - a) Step(b - z)."""
+    """clamp(z, a, b): z limited to [a, b]; derivative Step(z - a) Step(b - z), and
+    1 - Step(z - a) and 1 - Step(b - z) in the bounds (when a name gives them)."""
 
     def fdiff(self, argindex=1):
         z, lo, hi = self.args
-        if argindex != 1:
-            raise sympy.ArgumentIndexError(self, argindex)
-        return Step(z - lo) * Step(hi - z)
+        if argindex == 1:
+            return Step(z - lo) * Step(hi - z)
+        return 1 - (Step(z - lo) if argindex == 2 else Step(hi - z))
 
     def decompose(self):
         z, lo, hi = self.args
         return lo + (z - lo) * Step(z - lo) - (z - hi) * Step(z - hi)
 
 
-# torch.clamp (and torch.clip) pass the gradient at both ends, lo <= z <= hi; jnp.clip is
+# torch.clamp (and torch.clip) pass the gradient at both ends, lo <= z <= hi, as does
+# tf.clip_by_value (no gradient only where z < lo or z > hi); jnp.clip is
 # minimum(maximum(z, lo), hi), whose ties split in half
 register(Primitive(
     "clamp", Clamp, (Param("a"), Param("b")), aliases=("clip",), latex=_op("clamp"),
-    kinks=("a", "b"), at_kink={"torch": (R, L), "jax": MEAN},
+    kinks=("a", "b"), at_kink={"torch": (R, L), "jax": MEAN, "tensorflow": (R, L)},
     torch="torch.clamp", jax="jax.numpy.clip", doc="z limited to [a, b]"))
+
+
+class Threshold(PrimitiveFunction):
+    """threshold(z, t, v): z where z > t, the value v otherwise (torch's ``F.threshold``);
+    threshold(z, 0, 0) is ReLU(z). Its value at z = t is v; its derivative
+    Step(z - t), whose value at t every framework takes from below (0); in v
+    1 - Step(z - t)."""
+
+    def fdiff(self, argindex=1):
+        z, t, _ = self.args
+        if argindex == 2:
+            return S.Zero           # a jump, not a slope, moves with t
+        return Step(z - t) if argindex == 1 else 1 - Step(z - t)
+
+    def decompose(self):
+        z, t, v = self.args
+        return v + (z - v) * IsPos(z - t)
+
+
+# F.threshold's gradient passes where z > t only: 0 on the kink (no jax operation)
+register(Primitive(
+    "threshold", Threshold, (Param("t"), Param("v")), latex=_op("threshold"),
+    kinks=("t",), at_kink={"torch": L, "jax": L, "tensorflow": L, "numpy": L},
+    torch=_F + "threshold", doc="z where z > t, v otherwise (torch.nn.functional.threshold)"))
+
+
+def _where(args):
+    cond, a, b = args
+    return b + (a - b) * cond
+
+
+# where(z > 0, a, b) and where(z >= 0, a, b) (numpy, torch.where, jnp.where) compute
+# cond a + (1 - cond) b with the comparison's own bracket: [z > 0] is 0 at z = 0 and
+# [z >= 0] is 1, in every framework and under every convention, so the gradient at the
+# tie is fixed by the comparison (0 and 1), not by a profile
+register(Primitive(
+    "where", None, build=_where, operands=3,
+    doc="where(cond, a, b): a where the comparison cond holds, b elsewhere"))
 
 
 class HardSwish(PrimitiveFunction):

@@ -82,7 +82,8 @@ class Primitive:
     latex: str | None = None                     # LaTeX head (None: SymPy's or the printer's)
     kinks: tuple[str, ...] = ()
     at_kink: Mapping[str, object] = field(default_factory=dict)
-    zeros: ZeroSet | None = None                 # None: not known (the decision says unknown)
+    zeros: ZeroSet | Callable | None = None      # None: not known (the decision says unknown);
+    #                                              or (args) -> ZeroSet | None per application
     output_form: Callable | None = None          # (a) -> derivative written with the output a
     torch: str | None = None                     # dotted name of the torch operation
     torch_kwargs: Mapping[str, object] = field(default_factory=dict)
@@ -94,7 +95,19 @@ class Primitive:
     poles: tuple[str, ...] = ()                  # where it is undefined
     exp_form: tuple | None = None                # a rational function of u = exp(z): the
     #                                              numerator's and denominator's coefficients
+    positive_with_argument: bool = False         # f(z) > 0 exactly where z > 0 (relu, tanh),
+    #                                              so a mask (f(z) > 0) is the mask (z > 0)
     doc: str = ""
+
+    def zero_set(self, args) -> ZeroSet | None:
+        """How an application to ``args`` vanishes (see :class:`ZeroSet`).
+
+        >>> z = sympy.Symbol("z")
+        >>> maximum = primitive_named("max")
+        >>> maximum.zero_set((z, 0)), maximum.zero_set((z, 1))
+        (<ZeroSet.REGION: 'region'>, None)
+        """
+        return self.zeros(tuple(args)) if callable(self.zeros) else self.zeros
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -223,11 +236,12 @@ def _build_form(cls, argindex: int, profile: str):
 
     prim = primitive_of(cls)
     sides = prim.sides(profile) if prim is not None else None
-    if sides is None or argindex > prim.operands:
+    if sides is None or (argindex > prim.operands and prim.operands > 1):
         return None
     dummies = [sympy.Dummy(f"x{i}") for i in range(prim.operands + len(prim.params))]
     d = cls(*dummies, evaluate=False).fdiff(argindex)
-    x = dummies[argindex - 1]
+    # a parameter's derivative (clamp's bounds) ties where the operand meets a kink
+    x = dummies[min(argindex, prim.operands) - 1]
     replace = {}
     for atom in d.atoms(Step):
         u = atom.args[0]
