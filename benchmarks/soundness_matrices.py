@@ -54,6 +54,8 @@ import sympy  # noqa: E402
 from sympy import Rational  # noqa: E402
 
 import matrix_cases as mc  # noqa: E402
+import matrix_diagnoses as md  # noqa: E402
+import matrix_spelling as ms  # noqa: E402
 
 C_VALUES = (Rational(0), Rational(1, 2), Rational(1))
 CHECK_TIMEOUT = 10.0
@@ -121,9 +123,12 @@ def random_values(net: mc.Net, sizes: dict, rng: random.Random) -> dict:
     return vals
 
 
-def forward(net: mc.Net, vals: dict, sym_key=None):
+def forward(net: mc.Net, vals: dict, sym_key=None, linear_softmax=None):
     """(loss, quantities, symbols): the forward pass with ``sym_key``'s entries as symbols
-    (the others at their values), the loss reduced over the batch."""
+    (the others at their values), the loss reduced over the batch. ``linear_softmax``
+    (layer -> the pre-activations at the point) replaces softmax by its diagonal
+    linearization there, P0 + P0 (1 - P0) (Z - Z0): its derivatives at the point are the
+    backward pass with softmax's derivative taken elementwise."""
     q = dict(vals)
     syms = None
 
@@ -144,7 +149,11 @@ def forward(net: mc.Net, vals: dict, sym_key=None):
             Z = symbolic(sym_key, Z)
         q[("Z", l)] = Z
         a = net.acts[l - 1]
-        if a == "softmax":
+        if a == "softmax" and linear_softmax is not None:
+            Z0 = linear_softmax[l]
+            P0 = np.array([softmax(Z0[:, k]) for k in range(Z0.shape[1])], dtype=object).T
+            A = P0 + P0 * (1 - P0) * (Z - Z0)
+        elif a == "softmax":
             A = np.array([softmax(Z[:, k]) for k in range(Z.shape[1])], dtype=object).T
         else:
             A = np.vectorize(lambda z, a=a: act(a, z), otypes=[object])(Z)
@@ -225,9 +234,11 @@ def differ(a, b) -> bool:
 class Truth:
     """True gradients at one point by sympy.diff, per quantity and per Step(0) value."""
 
-    def __init__(self, net, vals):
+    def __init__(self, net, vals, elementwise_softmax=False):
         self.net, self.vals = net, vals
         self.loss, self.q, _ = forward(net, vals)
+        self.linear = ({l: self.q[("Z", l)] for l in range(1, net.L + 1)}
+                       if elementwise_softmax else None)
         self._diffs = {}
 
     def quantity(self, key):
@@ -235,7 +246,7 @@ class Truth:
 
     def grad(self, key, c):
         if key not in self._diffs:
-            loss, q, syms = forward(self.net, self.vals, key)
+            loss, q, syms = forward(self.net, self.vals, key, self.linear)
             at = self.q[key]
             point = {syms[idx]: at[idx] for idx in np.ndindex(syms.shape)}
             out = np.empty(syms.shape, dtype=object)
@@ -448,7 +459,8 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
                 return (f"counterexample at sizes {sizes} shows no difference "
                         f"(Step(0) = {c})")
         tally["evidence"] += all(f is not None for f in found)
-        return None
+        return md.check_diagnosis(_verifier(), result, net, node, lhs_key,
+                                  (sizes, vals, cs), rng, tally)
     if v not in ("equivalent", "equivalent_almost_everywhere"):
         return None
     tried = _tried(result.method_detail)
@@ -490,6 +502,13 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
     return None
 
 
+def _verifier():
+    """This module's checks, for matrix_diagnoses (which cannot import it back)."""
+    import types
+    return types.SimpleNamespace(Truth=Truth, compare_at=compare_at, C_VALUES=C_VALUES,
+                                 random_values=random_values, Unverifiable=Unverifiable)
+
+
 def _show(vals) -> str:
     return "; ".join(f"{k}={v.tolist()}" for k, v in vals.items())
 
@@ -511,8 +530,8 @@ def make_case(seed: int, index: int):
         name, node = mc.formula(net, key, rng)
         mutated = mc.mutate(net, key, node, kind, rng)
         if mutated is not None:
-            return net, key, kind, mutated, f"{name} = {mc.text(net, mutated, rng)}"
-    return net, key, "same", node, f"{name} = {mc.text(net, node, rng)}"
+            return net, key, kind, mutated, ms.candidate(net, key, mutated, rng)
+    return net, key, "same", node, ms.candidate(net, key, node, rng)
 
 
 def run_case(args):

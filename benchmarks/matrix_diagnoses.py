@@ -1,0 +1,158 @@
+"""Verifying a matrix diagnosis without derivcheck: a named mistake is true when some fix
+of that kind, applied to the formula as written (a tree of matrix_cases), makes it agree
+with the true gradient (``sympy.diff``, soundness_matrices.Truth) entry by entry, at the
+counterexample's own sizes and matrices and at a fresh random point at other sizes.
+
+The fixes of each kind, on the verifier's own tree:
+
+* ``wrong_product_order``: a matrix product's factors swapped;
+* ``missing_transpose``: one factor of a matrix product transposed, an elementwise product
+  made a matrix product with one factor transposed, or the whole formula transposed;
+* ``extra_transpose``: a transpose dropped;
+* ``elementwise_vs_matrix_product``: ``@`` for ``*`` or back;
+* ``wrong_sum_axis``: a sum over the other axis, or with keepdims toggled;
+* ``missing_batch_mean``: the formula times 1/m or m;
+* ``sign_flip``: the formula negated;
+* ``missing_gate``: the formula times a ReLU mask (Z_l > 0) of some layer;
+* ``softmax_jacobian``: no fix, a claim about the formula itself: it equals the gradient
+  with softmax's derivative taken elementwise, i.e. ``sympy.diff`` through softmax replaced
+  by its diagonal linearization P + P (1 - P) (Z - Z0) at the point;
+* ``shape_mismatch``: the formula's products or shape do not fit at the counterexample.
+
+Kinds outside this list (``unexplained`` claims nothing) are counted as unchecked.
+"""
+from __future__ import annotations
+
+import random
+
+import sympy
+
+import matrix_cases as mc
+
+CHECKED = ("wrong_product_order", "missing_transpose", "extra_transpose",
+           "elementwise_vs_matrix_product", "wrong_sum_axis", "missing_batch_mean",
+           "sign_flip", "missing_gate", "softmax_jacobian", "shape_mismatch")
+
+
+def fixes(net: mc.Net, node, kind: str) -> list:
+    """Every one-step fix of ``kind`` of the formula ``node`` (trees)."""
+    out = []
+    for path, n in mc._paths(node):
+        op = n[0]
+        if kind == "wrong_product_order" and op == "mm":
+            out.append(mc._replace(node, path, ("mm", n[2], n[1])))
+        if kind == "missing_transpose" and op in ("mm", "had"):
+            out.append(mc._replace(node, path, ("mm", ("T", n[1]), n[2])))
+            out.append(mc._replace(node, path, ("mm", n[1], ("T", n[2]))))
+        if kind == "extra_transpose" and op == "T":
+            out.append(mc._replace(node, path, n[1]))
+        if kind == "elementwise_vs_matrix_product" and op in ("mm", "had"):
+            out.append(mc._replace(node, path, ("had" if op == "mm" else "mm", n[1], n[2])))
+        if kind == "wrong_sum_axis" and op == "sum":
+            for axis in (0, 1):
+                for keep in (True, False):
+                    if (axis, keep) != (n[2], n[3]):
+                        out.append(mc._replace(node, path, ("sum", n[1], axis, keep)))
+    if kind == "missing_transpose":
+        out.append(("T", node))
+    if kind == "missing_batch_mean" and net.batch is not None:
+        size = mc.M if isinstance(net.batch, str) else sympy.Integer(net.batch)
+        out += [("coef", 1 / size, node), ("coef", size, node)]
+    if kind == "sign_flip":
+        out.append(("coef", -1, node))
+    if kind == "missing_gate":
+        for l in range(1, net.L + 1):
+            out.append(("had", node, mc.push(mc.styled(net, ("gt", ("q", ("Z", l)))))))
+    return out
+
+
+def check_diagnosis(verifier, result, net, node, key, witness, rng: random.Random,
+                    tally) -> str | None:
+    """None when every diagnosis of ``result`` is true (or claims nothing), else why not.
+    ``witness`` is (sizes, values, Step(0) values) of the counterexample; ``verifier`` is
+    the soundness_matrices module (its Truth and compare_at)."""
+    sizes, vals, cs = witness
+    fresh = None
+    truths = {}
+
+    def agrees(tree, i, point, flag=False):
+        if (i, flag) not in truths:
+            truths[i, flag] = verifier.Truth(net, point[1], elementwise_softmax=flag)
+        return _agrees(verifier, net, tree, key, point, truths[i, flag])
+
+    for d in result.diagnosis:
+        kind = getattr(d.kind, "value", d.kind)
+        if kind not in CHECKED:
+            tally[f"diagnosis_unchecked_{kind}"] += 1
+            continue
+        if kind == "shape_mismatch":
+            try:
+                fits = verifier.compare_at(net, node, key, verifier.Truth(net, vals), cs[0],
+                                           sizes)[0]
+            except verifier.Unverifiable:
+                tally["diagnosis_unverifiable"] += 1
+                continue
+            if fits:
+                return f"diagnosis shape_mismatch, but the formula fits at sizes {sizes}"
+            tally["diagnosis_checked"] += 1
+            continue
+        if fresh is None:
+            fresh = [(sizes, vals, cs), _fresh_point(verifier, net, rng),
+                     _fresh_point(verifier, net, rng)]
+        if kind == "softmax_jacobian":
+            found = _holds(lambda i, p: agrees(node, i, p, True), fresh)
+        else:
+            candidates = fixes(net, node, kind)
+            found = False
+            for fixed in candidates:
+                out = _holds(lambda i, p, t=fixed: agrees(t, i, p), fresh)
+                if out:
+                    found = True
+                    break
+                if out is None:
+                    found = None
+        if found is None:
+            tally["diagnosis_unverifiable"] += 1
+        elif not found:
+            what = ("the formula is not the gradient with softmax's derivative taken "
+                    "elementwise" if kind == "softmax_jacobian" else
+                    "none of its fixes makes the formula right")
+            return f"diagnosis {kind}, but {what}: {d.message}"
+        else:
+            tally["diagnosis_checked"] += 1
+    return None
+
+
+def _holds(test, points):
+    """True when ``test`` holds at the counterexample (points[0]) and at a fresh point
+    (the second fresh point stands in when the first cannot be evaluated), False when it
+    fails at one, None when neither point could be evaluated."""
+    first = test(0, points[0])
+    if first is not True:
+        return first
+    for i in (1, 2):
+        out = test(i, points[i])
+        if out is not None:
+            return out
+    return None
+
+
+def _fresh_point(verifier, net, rng):
+    sizes = {s: rng.randint(2, 4) for s in net.size_names}
+    return sizes, verifier.random_values(net, sizes, rng), (verifier.C_VALUES[1],)
+
+
+def _agrees(verifier, net, node, key, point, truth):
+    """True when the formula fits and agrees in every entry under some Step(0) of the
+    point's, None when no Step(0) could be evaluated, else False."""
+    sizes, vals, cs = point
+    out = None
+    for c in cs:
+        try:
+            fits, bad, _ = verifier.compare_at(net, node, key, truth, c, sizes)
+        except verifier.Unverifiable:
+            continue
+        if fits and not bad:
+            return True
+        out = False
+    return out

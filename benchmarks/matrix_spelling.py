@@ -1,0 +1,133 @@
+"""How a case's formula is written: numpy-like text (matrix_cases.text) or LaTeX as the
+courses typeset it, chosen at random; both spellings of the same tree are true rewrites
+of each other.
+
+LaTeX: the style's typeset names (``W^{[1]}``, ``dZ^{[1]}`` for ng; ``W_1``, ``dscores``
+for cs231n; ``w^{3}``, ``\\delta^{3}`` for Nielsen; ``W^{(0)}``, ``z^{(1)}`` for the seed),
+juxtaposition or ``\\cdot`` for the matrix product, ``\\odot``, ``\\circ`` or ``*`` for the
+elementwise one, ``^T``, ``^\\top``, ``^{\\intercal}`` (and ng's ``W^{[2]T}``),
+``\\frac{1}{m}`` in front or ``\\frac{...}{m}`` around, ``(Z > 0)`` or
+``\\mathbb{1}[Z > 0]`` for a ReLU mask. A formula with a sum over an axis stays numpy-like:
+derivcheck reads ``np.sum(..., axis=1, keepdims=True)`` in plain text only (a LaTeX
+batch sum ``\\sum_{i=1}^{m} dZ^{[1](i)}`` is not read yet).
+"""
+from __future__ import annotations
+
+import random
+import re
+
+import sympy
+
+import matrix_cases as mc
+
+LATEX_SHARE = 0.4
+
+
+def candidate(net: mc.Net, key, node, rng: random.Random) -> str:
+    """The whole candidate ``name = formula``, numpy-like or LaTeX."""
+    name = net.grad_name(key)[0]
+    has_sum = any(n[0] == "sum" for _, n in mc._paths(node))
+    if has_sum or rng.random() >= LATEX_SHARE:
+        return f"{name} = {mc.text(net, node, rng)}"
+    return f"{latex_name(net, name)} = {latex(net, node, rng)}"
+
+
+_NAME = re.compile(r"^(d?)([A-Za-z]+?)(\d+)$")
+
+
+def latex_name(net: mc.Net, name: str) -> str:
+    """The style's typeset spelling of a plain name (``dW1`` -> ``dW^{[1]}``)."""
+    if name == "dscores" or name in ("X", "Y", "P", "x", "y", "p"):
+        return name
+    m = _NAME.match(name)
+    if not m:
+        return name
+    d, stem, layer = m.groups()
+    if net.style == "ng":
+        return f"{d}{stem}^{{[{layer}]}}"
+    if net.style == "cs231n":
+        return f"{d}{stem}_{{{layer}}}" if len(layer) > 1 else f"{d}{stem}_{layer}"
+    if net.style == "nielsen":
+        if stem == "delta":
+            return f"\\delta^{{{layer}}}"
+        return f"{d}{stem}^{{{layer}}}"
+    return f"{d}{stem}^{{({layer})}}"
+
+
+def _superscripted(s: str) -> bool:
+    return "^" in s
+
+
+def latex(net: mc.Net, node, rng: random.Random, top: bool = True) -> str:
+    """LaTeX for a formula tree (see the module text)."""
+    op = node[0]
+    sub = lambda n: latex(net, n, rng, False)  # noqa: E731
+    if op == "sq":
+        return latex_name(net, net.name(node[1]))
+    if op == "sg":
+        return latex_name(net, net.grad_name(node[1])[0])
+    if op == "T":
+        inner = node[1]
+        mark = rng.choice(["^T", "^T", "^{T}", "^\\top", "^{\\intercal}"])
+        if inner[0] in ("sq", "sg"):
+            s = sub(inner)
+            if not _superscripted(s):
+                return s + mark
+            if net.style == "ng" and s.endswith("]}") and rng.random() < 0.5:
+                return s[:-1] + "T}"                     # W^{[2]T}
+            return f"({s}){mark}"
+        return f"\\left({latex(net, inner, rng)}\\right){mark}" if rng.random() < 0.3 \
+            else f"({latex(net, inner, rng)}){mark}"
+    if op == "mm":
+        dot = rng.choice([" ", " ", " \\cdot "])
+        out = f"{sub(node[1])}{dot}{sub(node[2])}"
+    elif op == "had":
+        star = rng.choice(["\\odot", "\\odot", "\\circ", "*"])
+        out = f"{sub(node[1])} {star} {sub(node[2])}"
+    elif op == "add":
+        out = f"{sub(node[1])} + {sub(node[2])}"
+    elif op == "sub":
+        out = f"{sub(node[1])} - {sub(node[2])}"
+    elif op == "neg":
+        out = f"-{sub(node[1])}"
+    elif op == "pow2":
+        inner = sub(node[1])
+        if node[1][0] in ("sq", "sg") and not _superscripted(inner):
+            return f"{inner}^2"
+        return f"({inner})^2" if node[1][0] in ("sq", "sg") else f"{inner}^2"
+    elif op == "gt":
+        return f"({sub(node[1])} > 0)" if rng.random() < 0.6 \
+            else f"\\mathbb{{1}}[{sub(node[1])} > 0]"
+    elif op == "where":
+        return f"\\mathbb{{1}}[{sub(node[1])} > 0]"
+    elif op == "leakyd":
+        return f"(\\frac{{1}}{{10}} + \\frac{{9}}{{10}} ({sub(node[1])} > 0))"
+    elif op == "rsub":
+        return f"({node[1]} - {sub(node[2])})"
+    elif op == "coef":
+        num, den = sympy.fraction(sympy.factor(node[1]))
+        inner = latex(net, node[2], rng)
+        if num == -1 and den == 1:
+            out = f"-({inner})"
+        elif den != 1 and num == 1 and rng.random() < 0.4:
+            out = f"\\frac{{{inner}}}{{{_tex(den)}}}"
+        elif den == 1:
+            out = f"{_tex(num)} ({inner})"
+        else:
+            sign = "-" if num.could_extract_minus_sign() else ""
+            out = f"{sign}\\frac{{{_tex(-num if sign else num)}}}{{{_tex(den)}}} ({inner})"
+    else:
+        raise ValueError(op)
+    return out if top else f"({out})"
+
+
+def _tex(e) -> str:
+    """A factor of sizes as LaTeX: a product of names and numbers by juxtaposition."""
+    e = sympy.sympify(e)
+    if e.is_Mul:
+        return " ".join(_tex(a) for a in sorted(e.args, key=sympy.default_sort_key))
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
+        return f"{_tex(e.base)}^{{{e.exp}}}"
+    if e.is_Atom:
+        return str(e)
+    return f"({sympy.sstr(e)})"
