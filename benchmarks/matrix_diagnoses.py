@@ -1,7 +1,8 @@
 """Verifying a matrix diagnosis without derivcheck: a named mistake is true when some fix
 of that kind, applied to the formula as written (a tree of matrix_cases), makes it agree
 with the true gradient (``sympy.diff``, soundness_matrices.Truth) entry by entry, at the
-counterexample's own sizes and matrices and at a fresh random point at other sizes.
+counterexample's own sizes and matrices (exactly) and at a fresh random point at other
+sizes (torch autograd in float64, soundness_matrices.torch_compare).
 
 The fixes of each kind, on the verifier's own tree:
 
@@ -34,8 +35,8 @@ CHECKED = ("wrong_product_order", "missing_transpose", "extra_transpose",
            "sign_flip", "missing_gate", "softmax_jacobian", "shape_mismatch")
 
 
-def fixes(net: mc.Net, node, kind: str) -> list:
-    """Every one-step fix of ``kind`` of the formula ``node`` (trees)."""
+def fixes(net: mc.Net, node, kind: str, key=None) -> list:
+    """Every one-step fix of ``kind`` of the formula ``node`` for dJ/d``key`` (trees)."""
     out = []
     for path, n in mc._paths(node):
         op = n[0]
@@ -61,19 +62,22 @@ def fixes(net: mc.Net, node, kind: str) -> list:
     if kind == "sign_flip":
         out.append(("coef", -1, node))
     if kind == "missing_gate":
-        for l in range(1, net.L + 1):
-            out.append(("had", node, mc.push(mc.styled(net, ("gt", ("q", ("Z", l)))))))
+        for l in range(1, net.L + 1):     # the mask in the layout of the formula's left side
+            mask = mc.styled(net, ("gt", ("q", ("Z", l))))
+            if key is not None and net.view(key) == "T":
+                mask = ("T", mask)
+            out.append(("had", node, mc.push(mask)))
     return out
 
 
 def check_diagnosis(verifier, result, net, node, key, witness, rng: random.Random,
-                    tally) -> str | None:
+                    tally, truth=None) -> str | None:
     """None when every diagnosis of ``result`` is true (or claims nothing), else why not.
-    ``witness`` is (sizes, values, Step(0) values) of the counterexample; ``verifier`` is
-    the soundness_matrices module (its Truth and compare_at)."""
+    ``witness`` is (sizes, values, Step(0) values) of the counterexample, ``truth`` its
+    Truth when already made; ``verifier`` holds soundness_matrices' checks."""
     sizes, vals, cs = witness
-    fresh = None
-    truths = {}
+    fresh = None     # the sizes of the torch check
+    truths = {(0, False): truth or verifier.Truth(net, vals)}
 
     def agrees(tree, i, point, flag=False):
         if (i, flag) not in truths:
@@ -87,8 +91,7 @@ def check_diagnosis(verifier, result, net, node, key, witness, rng: random.Rando
             continue
         if kind == "shape_mismatch":
             try:
-                fits = verifier.compare_at(net, node, key, verifier.Truth(net, vals), cs[0],
-                                           sizes)[0]
+                fits = verifier.compare_at(net, node, key, truths[0, False], cs[0], sizes)[0]
             except verifier.Unverifiable:
                 tally["diagnosis_unverifiable"] += 1
                 continue
@@ -96,16 +99,19 @@ def check_diagnosis(verifier, result, net, node, key, witness, rng: random.Rando
                 return f"diagnosis shape_mismatch, but the formula fits at sizes {sizes}"
             tally["diagnosis_checked"] += 1
             continue
+        # at the counterexample under every Step(0): a fix such as a mask (Z > 0) is
+        # right almost everywhere, and the counterexample may sit on a kink
+        point = (sizes, vals, verifier.C_VALUES)
         if fresh is None:
-            fresh = [(sizes, vals, cs), _fresh_point(verifier, net, rng),
-                     _fresh_point(verifier, net, rng)]
+            fresh = {s: rng.randint(2, 4) for s in net.size_names}
         if kind == "softmax_jacobian":
-            found = _holds(lambda i, p: agrees(node, i, p, True), fresh)
+            found = _holds(agrees(node, 0, point, True),
+                           lambda: _torch_agrees(verifier, net, node, key, fresh, rng, True))
         else:
-            candidates = fixes(net, node, kind)
             found = False
-            for fixed in candidates:
-                out = _holds(lambda i, p, t=fixed: agrees(t, i, p), fresh)
+            for fixed in fixes(net, node, kind, key):
+                out = _holds(agrees(fixed, 0, point),
+                             lambda t=fixed: _torch_agrees(verifier, net, t, key, fresh, rng))
                 if out:
                     found = True
                     break
@@ -123,23 +129,17 @@ def check_diagnosis(verifier, result, net, node, key, witness, rng: random.Rando
     return None
 
 
-def _holds(test, points):
-    """True when ``test`` holds at the counterexample (points[0]) and at a fresh point
-    (the second fresh point stands in when the first cannot be evaluated), False when it
-    fails at one, None when neither point could be evaluated."""
-    first = test(0, points[0])
-    if first is not True:
-        return first
-    for i in (1, 2):
-        out = test(i, points[i])
-        if out is not None:
-            return out
-    return None
+def _holds(exact, by_torch):
+    """True when the exact test at the counterexample holds and so does the torch test at
+    the fresh sizes, False when either fails, None when the exact one cannot be
+    evaluated."""
+    return by_torch() if exact is True else exact
 
 
-def _fresh_point(verifier, net, rng):
-    sizes = {s: rng.randint(2, 4) for s in net.size_names}
-    return sizes, verifier.random_values(net, sizes, rng), (verifier.C_VALUES[1],)
+def _torch_agrees(verifier, net, node, key, sizes, rng, elementwise_softmax=False) -> bool:
+    fits, bad, _ = verifier.torch_compare(net, node, key, sizes, random.Random(rng.random()),
+                                          elementwise_softmax)
+    return fits and not bad
 
 
 def _agrees(verifier, net, node, key, point, truth):

@@ -36,6 +36,7 @@ float64 (off the kinks, relative tolerance 1e-7):
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
@@ -66,11 +67,31 @@ PIECEWISE = ("relu", "leaky_relu(1/10)")
 
 # -- the network again, from the contract -----------------------------------------------------
 
+class Relu(sympy.Function):
+    """max(0, z), decided at once for a rational z (else when the point is evaluated); its
+    derivative is the gate H(z), whose value at 0 is the kink convention. (SymPy's Max
+    decides its sign through the assumptions system, many times slower on these trees.)"""
+
+    @classmethod
+    def eval(cls, z):
+        if z.is_Rational:
+            return z if z > 0 else sympy.S.Zero
+        if not z.free_symbols:       # a constant: placed once, at 30 digits
+            try:
+                return z if _sign(z) > 0 else sympy.S.Zero
+            except Unverifiable:
+                return None
+        return None
+
+    def fdiff(self, argindex=1):
+        return H(self.args[0])
+
+
 def act(name, z):
     if name == "relu":
-        return sympy.Max(0, z)
+        return Relu(z)
     if name == "leaky_relu(1/10)":
-        return z / 10 + Rational(9, 10) * sympy.Max(0, z)
+        return z / 10 + Rational(9, 10) * Relu(z)
     if name == "tanh":
         return sympy.tanh(z)
     if name == "sigmoid":
@@ -184,6 +205,7 @@ class Unverifiable(ValueError):
     """A value the verifier cannot certify (undefined, or a gate it cannot place)."""
 
 
+@functools.lru_cache(maxsize=100_000)
 def _sign(x) -> int:
     if x.is_Rational:
         return int(bool(x > 0)) - int(bool(x < 0))
@@ -195,6 +217,8 @@ def _sign(x) -> int:
 
 def value(expr, c):
     """An exact Rational, or a Float of DIGITS digits, with H(0) = c."""
+    if expr.has(Relu):
+        expr = expr.replace(Relu, lambda z: z if _sign(z) > 0 else sympy.S.Zero)
     gates = {g: {1: sympy.S.One, -1: sympy.S.Zero, 0: c}[_sign(g.args[0])]
              for g in expr.atoms(H)}
     e = expr.xreplace(gates) if gates else expr
@@ -239,10 +263,29 @@ class Truth:
         self.loss, self.q, _ = forward(net, vals)
         self.linear = ({l: self.q[("Z", l)] for l in range(1, net.L + 1)}
                        if elementwise_softmax else None)
-        self._diffs = {}
+        self._diffs, self._gated, self._values = {}, {}, {}
 
     def quantity(self, key):
         return self.q[key]
+
+    def quantity_value(self, key, c):
+        """The quantity's entries as numbers (value), under H(0) = c."""
+        return self._evaluated(("q", key), self.q[key], c)
+
+    def _evaluated(self, tag, arr, c):
+        """value() of every entry, once per Step(0) only where a gate H occurs."""
+        if tag not in self._gated:
+            self._gated[tag] = any(getattr(e, "has", lambda *_: False)(H) for e in arr.flat)
+        k = (tag, c if self._gated[tag] else None)
+        if k not in self._values:
+            try:
+                self._values[k] = np.vectorize(lambda e: value(e, c), otypes=[object])(arr)
+            except Unverifiable as exc:
+                self._values[k] = exc
+        out = self._values[k]
+        if isinstance(out, Unverifiable):
+            raise out
+        return out
 
     def grad(self, key, c):
         if key not in self._diffs:
@@ -254,7 +297,7 @@ class Truth:
                 d = sympy.diff(loss, syms[idx]).replace(sympy.Heaviside, lambda *a: H(a[0]))
                 out[idx] = d.xreplace(point)
             self._diffs[key] = out
-        return np.vectorize(lambda e: value(e, c), otypes=[object])(self._diffs[key])
+        return self._evaluated(("grad", key), self._diffs[key], c)
 
 
 def style_view(net, key, arr):
@@ -272,8 +315,7 @@ def compare_at(net, node, lhs_key, truth: Truth, c, sizes) -> tuple:
         net.dims(sizes)[1])})
 
     def leaf(key):
-        return style_view(net, key, np.vectorize(lambda e: value(e, c), otypes=[object])(
-            truth.quantity(key)))
+        return style_view(net, key, truth.quantity_value(key, c))
 
     def grad(key):
         return style_view(net, key, truth.grad(key, c) * scale_of(key))
@@ -307,8 +349,10 @@ def _strip(shape):
 
 # -- torch, at sizes past the instances -------------------------------------------------------
 
-def torch_compare(net, node, lhs_key, sizes, rng) -> tuple:
-    """(shape fits, entries that differ, entries compared) by torch autograd, float64."""
+def torch_compare(net, node, lhs_key, sizes, rng, elementwise_softmax=False) -> tuple:
+    """(shape fits, entries that differ, entries compared) by torch autograd, float64;
+    with ``elementwise_softmax``, softmax's backward is taken as P (1 - P) elementwise
+    (the value P, the gradient of P0 + P0 (1 - P0) (Z - Z0))."""
     import torch
     sh = shapes(net, sizes)
     g = torch.Generator().manual_seed(rng.randrange(2 ** 31))
@@ -337,6 +381,9 @@ def torch_compare(net, node, lhs_key, sizes, rng) -> tuple:
         A = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
              "identity": lambda z: z * 1.0, "softmax": lambda z: torch.softmax(z, dim=0),
              "leaky_relu(1/10)": lambda z: torch.nn.functional.leaky_relu(z, 0.1)}[a](Z)
+        if a == "softmax" and elementwise_softmax:
+            P0 = A.detach()
+            A = P0 + P0 * (1 - P0) * (Z - Z.detach())
         A.retain_grad()
         q[("Z", l)], q[("A", l)] = Z, A
         prev = A
@@ -433,8 +480,11 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
     """None if the verdict holds up, else what is wrong with it (see the module text)."""
     v = result.verdict
 
+    made = []
+
     def at(sizes, vals, cs):
         truth = Truth(net, vals)
+        made.append(truth)
         found = []
         for c in cs:
             try:
@@ -460,7 +510,7 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
                         f"(Step(0) = {c})")
         tally["evidence"] += all(f is not None for f in found)
         return md.check_diagnosis(_verifier(), result, net, node, lhs_key,
-                                  (sizes, vals, cs), rng, tally)
+                                  (sizes, vals, cs), rng, tally, truth=made[0])
     if v not in ("equivalent", "equivalent_almost_everywhere"):
         return None
     tried = _tried(result.method_detail)
@@ -506,6 +556,7 @@ def _verifier():
     """This module's checks, for matrix_diagnoses (which cannot import it back)."""
     import types
     return types.SimpleNamespace(Truth=Truth, compare_at=compare_at, C_VALUES=C_VALUES,
+                                 torch_compare=torch_compare,
                                  random_values=random_values, Unverifiable=Unverifiable)
 
 
