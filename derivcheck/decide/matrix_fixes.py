@@ -151,7 +151,11 @@ def shape_fixes(net, expr, reference):
 
 
 def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
-    """The first verified fix, as a Diagnosis list (empty when none verifies)."""
+    """The first fix verified for every size, as a Diagnosis list (empty when none is).
+
+    A fix is tried at the instance ``sizes`` first, then on the grid of sizes that proves
+    an identity for every size (:mod:`derivcheck.decide.matrix`): right at one instance
+    only is not right (``m/4`` equals ``1/m`` at m = 2)."""
     from .matrix import _atom_identity
     inst = net.instance(sizes)
     jacobian = _softmax_jacobian(net, expr, reference, inst, conv)
@@ -162,8 +166,23 @@ def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
         if fixed.shape is None or tuple(fixed.shape) != tuple(reference.shape):
             continue
         try:
-            if _atom_identity(inst, fixed, reference, conv):
+            if (_atom_identity(inst, fixed, reference, conv)
+                    and _every_size(net, fixed, reference, conv)):
                 return [mistake(kind, message + " (with this fix the formula is right)")]
         except (ValueError, TypeError, ZeroDivisionError):
             continue
     return []
+
+
+def _every_size(net, fixed, reference, conv) -> bool:
+    """The fixed formula is identical to the gradient on the proof's grid of sizes (or,
+    outside the proof's fragment, at its first and last instance, every size changed)."""
+    from ..core.matrix.bounds import bound, needed_values
+    from .matrix import MAX_GRID, MAX_SIZE, _atom_identity, _grid
+    fb, rb = bound(fixed), bound(reference)
+    grid = _grid(net, needed_values(fb, rb, net.size_names))
+    if not (fb.fragment and rb.fragment) or len(grid) > MAX_GRID or max(
+            (max(g.values(), default=0) for g in grid), default=0) > MAX_SIZE:
+        grid = _grid(net, {s: (1, 2) for s in net.size_names})
+        grid = grid[:1] + grid[-1:]
+    return all(_atom_identity(net.instance(g), fixed, reference, conv) for g in grid)

@@ -78,6 +78,20 @@ def test_diagnoses_are_verified_fixes(ng, cs):
         assert kind in [d.kind for d in r.diagnosis], (text, r.diagnosis)
 
 
+def test_a_fix_right_at_one_size_only_is_no_diagnosis():
+    """1/4 for 1/m: at the instance m = 2, "times m" turns 1/4 into 1/m, but not at other
+    m, so "the 1/m is taken twice" would be untrue (found by the matrix soundness run)."""
+    net = MatrixNetwork(["n0", "n1", "n2"], "relu,relu", "half_squared", batch="m", bias=True,
+                        style="ng")
+    for text in ("db2 = 1/4 * np.sum(dZ2, axis=1, keepdims=True)",
+                 "dW1 = 1/4 * dZ1 @ X.T", "dW1 = dZ1 @ X.T / 8"):
+        r = derivcheck.check(net, text)
+        assert r.verdict == "not_equivalent", text
+        assert "missing_batch_mean" not in [d.kind for d in r.diagnosis], (text, r.diagnosis)
+    r = derivcheck.check(net, "dW1 = dZ1 @ X.T / m**2")
+    assert "missing_batch_mean" in [d.kind for d in r.diagnosis]
+
+
 def test_elementwise_for_matrix_product_is_diagnosed():
     net = MatrixNetwork([3, 3, 3], "identity", "half_squared", batch=3, reduce="sum")
     r = derivcheck.check(net, "dW2 = dZ2 * A1.T", wrt=None)
