@@ -309,8 +309,10 @@ def style_view(net, key, arr):
     return arr
 
 
-def compare_at(net, node, lhs_key, truth: Truth, c, sizes) -> tuple:
-    """(shape fits, entries that differ, entries compared) of the formula at one point."""
+def compare_at(net, node, lhs_key, truth: Truth, c, sizes, detail=None) -> tuple:
+    """(shape fits, entries that differ, entries compared) of the formula at one point;
+    ``detail`` (a dict), when given, receives the gradient's shape and which entries
+    differ (flattened, row by row)."""
     scale_of = lambda key: net.grad_name(key)[1].xreplace({mc.M: sympy.Integer(  # noqa: E731
         net.dims(sizes)[1])})
 
@@ -328,9 +330,26 @@ def compare_at(net, node, lhs_key, truth: Truth, c, sizes) -> tuple:
         return False, 0, 0
     if _strip(got.shape) != _strip(want.shape):
         return False, 0, 0
+    shape = want.shape
     got, want = got.reshape(-1), want.reshape(-1)
-    bad = sum(differ(sympy.sympify(g), w) for g, w in zip(got, want))
-    return True, bad, len(want)
+    flags = [differ(sympy.sympify(g), w) for g, w in zip(got, want)]
+    if detail is not None:
+        detail.update(shape=shape, differ=flags)
+    return True, sum(flags), len(want)
+
+
+def named_entry(entry: str, shape) -> int | None:
+    """The flat position of a counterexample's entry ("dW1[2,3]", 1-based, row then
+    column of the style's matrix) in a gradient of ``shape``; None when it names none."""
+    m = re.search(r"\[([\d,\s]+)\]$", entry or "")
+    if not m:
+        return 0 if int(np.prod(shape)) == 1 else None
+    idx = [int(i) - 1 for i in m.group(1).split(",")]
+    if len(idx) != len(shape):
+        if len(idx) == 1 and sum(d > 1 for d in shape) <= 1:
+            return idx[0]
+        return None
+    return int(np.ravel_multi_index(idx, shape))
 
 
 def _named(net, sizes) -> dict:
@@ -482,13 +501,16 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
 
     made = []
 
-    def at(sizes, vals, cs):
+    def at(sizes, vals, cs, details=None):
         truth = Truth(net, vals)
         made.append(truth)
         found = []
         for c in cs:
+            detail = {}
+            if details is not None:
+                details.append(detail)
             try:
-                fits, bad, n = compare_at(net, node, lhs_key, truth, c, sizes)
+                fits, bad, n = compare_at(net, node, lhs_key, truth, c, sizes, detail)
             except Unverifiable:
                 tally["unverifiable"] += 1
                 found.append(None)
@@ -503,11 +525,19 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
         if not targets_valid(net, vals[("Y",)]):
             return f"counterexample targets are not valid for {net.loss}: {vals[('Y',)].tolist()}"
         cs = C_VALUES if w.step0 is None else [Rational(w.step0.numerator, w.step0.denominator)]
-        found = at(sizes, vals, cs)
-        for c, f in zip(cs, found):
+        details = []
+        found = at(sizes, vals, cs, details)
+        for c, f, detail in zip(cs, found, details):
             if f is not None and f[0] and f[1] == 0:
                 return (f"counterexample at sizes {sizes} shows no difference "
                         f"(Step(0) = {c})")
+            if f is not None and f[0]:
+                pos = named_entry(w.entry, detail["shape"])
+                if pos is None:
+                    tally["entry_unplaced"] += 1
+                elif not detail["differ"][pos]:
+                    return (f"counterexample at sizes {sizes}: its entry {w.entry} does not "
+                            f"differ (Step(0) = {c}); others do")
         tally["evidence"] += all(f is not None for f in found)
         return md.check_diagnosis(_verifier(), result, net, node, lhs_key,
                                   (sizes, vals, cs), rng, tally, truth=made[0])

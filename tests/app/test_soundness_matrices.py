@@ -89,6 +89,21 @@ def test_a_planted_counterexample_that_shows_no_difference_is_caught():
     assert tally["compared"] > 0
 
 
+def test_a_planted_counterexample_entry_that_does_not_differ_is_caught():
+    """Softmax's derivative taken elementwise agrees where y = 1: naming that entry is a
+    false counterexample even though other entries differ."""
+    net = mc.Net(["D", "H", 3], ["relu", "softmax"], "cross_entropy", "m", True, "mean",
+                 "cs231n")
+    node, text = _case(net, ("Z", 2), "softmax_elementwise")
+    real = derivcheck.check(net.derivcheck_net(), text)
+    assert sm.verify(real, net, node, ("Z", 2), random.Random(1), Counter()) is None
+    Y = real.counterexample.matrices["Y"]
+    row, col = next((i, j) for i, r in enumerate(Y) for j, y in enumerate(r) if y == 1)
+    real.counterexample.entry = f"dscores[{row + 1},{col + 1}]"
+    wrong = sm.verify(real, net, node, ("Z", 2), random.Random(1), Counter())
+    assert wrong and "does not differ" in wrong, wrong
+
+
 def test_planted_invalid_targets_are_caught():
     _, wrong_text = _case(RELU, ("W", 2), "sign_flip")
     real = derivcheck.check(RELU.derivcheck_net(), wrong_text)

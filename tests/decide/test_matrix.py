@@ -92,6 +92,21 @@ def test_a_fix_right_at_one_size_only_is_no_diagnosis():
     assert "missing_batch_mean" in [d.kind for d in r.diagnosis]
 
 
+def test_the_counterexample_entry_differs_after_the_targets_go_one_hot():
+    """Softmax's derivative taken elementwise is right where y = 1 and wrong where y = 0:
+    moving the targets to one-hot columns must keep the named entry one that differs, by
+    more than rounding (mpmath values equal in truth differed in an ulp)."""
+    net = MatrixNetwork(["D", "H", 3], "relu,softmax", "cross_entropy", batch="N", bias=True,
+                        style="cs231n")
+    r = derivcheck.check(net, "dZ2 = dA2 * A2 * (1 - A2)")
+    assert r.verdict == "not_equivalent"
+    cx = r.counterexample.to_json()
+    row = int(cx["entry"].split("[")[1].split(",")[0]) - 1
+    col = int(cx["entry"].split(",")[1].rstrip("]")) - 1
+    assert cx["matrices"]["Y"][row][col] == "0", cx      # the entry where y = 0
+    assert abs(float(cx["candidate"]) - float(cx["expected"])) > 1e-6, cx
+
+
 def test_elementwise_for_matrix_product_is_diagnosed():
     net = MatrixNetwork([3, 3, 3], "identity", "half_squared", batch=3, reduce="sum")
     r = derivcheck.check(net, "dW2 = dZ2 * A1.T", wrt=None)
