@@ -498,6 +498,14 @@ def evaluate(node, leaf, grad, sizes: dict, exact: bool = True):
             if a.ndim == 0 or b.ndim == 0:
                 raise ShapeError("matrix product with a scalar")
             return a @ b
+        if op == "jx":    # LaTeX juxtaposition: the matrix product, or the elementwise
+            a, b = np.asarray(ev(node[1])), np.asarray(ev(node[2]))   # where only it fits
+            try:
+                if a.ndim == 0 or b.ndim == 0:
+                    raise ValueError("matrix product with a scalar")
+                return a @ b
+            except ValueError:
+                return a * b
         if op == "had":
             return np.asarray(ev(node[1])) * np.asarray(ev(node[2]))
         if op == "add":

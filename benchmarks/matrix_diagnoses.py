@@ -40,15 +40,15 @@ def fixes(net: mc.Net, node, kind: str, key=None) -> list:
     out = []
     for path, n in mc._paths(node):
         op = n[0]
-        if kind == "wrong_product_order" and op == "mm":
+        if kind == "wrong_product_order" and op in ("mm", "jx"):
             out.append(mc._replace(node, path, ("mm", n[2], n[1])))
-        if kind == "missing_transpose" and op in ("mm", "had"):
+        if kind == "missing_transpose" and op in ("mm", "jx", "had"):
             out.append(mc._replace(node, path, ("mm", ("T", n[1]), n[2])))
             out.append(mc._replace(node, path, ("mm", n[1], ("T", n[2]))))
         if kind == "extra_transpose" and op == "T":
             out.append(mc._replace(node, path, n[1]))
-        if kind == "elementwise_vs_matrix_product" and op in ("mm", "had"):
-            out.append(mc._replace(node, path, ("had" if op == "mm" else "mm", n[1], n[2])))
+        if kind == "elementwise_vs_matrix_product" and op in ("mm", "jx", "had"):
+            out.append(mc._replace(node, path, ("mm" if op == "had" else "had", n[1], n[2])))
         if kind == "wrong_sum_axis" and op == "sum":
             for axis in (0, 1):
                 for keep in (True, False):

@@ -25,11 +25,26 @@ LATEX_SHARE = 0.4
 
 def candidate(net: mc.Net, key, node, rng: random.Random) -> str:
     """The whole candidate ``name = formula``, numpy-like or LaTeX."""
+    return spell(net, key, node, rng)[0]
+
+
+def spell(net: mc.Net, key, node, rng: random.Random) -> tuple:
+    """(candidate text, the tree as it reads): in LaTeX a matrix product is written by
+    juxtaposition or ``\\cdot``, which the contract reads as the matrix product where its
+    shapes fit and as the elementwise one where only those fit (op "jx")."""
     name = net.grad_name(key)[0]
     has_sum = any(n[0] == "sum" for _, n in mc._paths(node))
     if has_sum or rng.random() >= LATEX_SHARE:
-        return f"{name} = {mc.text(net, node, rng)}"
-    return f"{latex_name(net, name)} = {latex(net, node, rng)}"
+        return f"{name} = {mc.text(net, node, rng)}", node
+    return f"{latex_name(net, name)} = {latex(net, node, rng)}", juxtaposed(node)
+
+
+def juxtaposed(node):
+    """The tree with every matrix product read as a LaTeX juxtaposition (op "jx")."""
+    if node[0] in ("sq", "sg"):
+        return node
+    op = "jx" if node[0] == "mm" else node[0]
+    return (op,) + tuple(juxtaposed(a) if isinstance(a, tuple) else a for a in node[1:])
 
 
 _NAME = re.compile(r"^(d?)([A-Za-z]+?)(\d+)$")
