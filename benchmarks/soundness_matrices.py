@@ -736,12 +736,25 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
                   f"{r.get('reason') or r.get('wrong')}\n  candidate: {r['candidate']}")
         if r["verdict"] == "unknown":
             print(f"unknown case {r['index']} ({r['kind']}, {r['desc']}): {r.get('reason')}")
+    reasons = Counter(reason_class(r.get("reason")) for r in rows if r["verdict"] == "unknown")
+    for reason, n in reasons.most_common():
+        print(f"unknown, {n} case(s): {reason}")
+    latex = sum(1 for r in rows if "\\" in r["candidate"] or "^{" in r["candidate"])
+    print(f"spelling: {latex} LaTeX candidates, {len(rows) - latex} numpy-like")
     decided = [r for r in rows if r["verdict"] in names[:3]]
     print(f"verification: {sum(r.get('compared', 0) for r in rows)} entry comparisons by "
           f"sympy.diff at exact points, {sum(r.get('compared_torch', 0) for r in rows)} by "
           f"torch autograd at larger sizes, {sum(r.get('unverifiable', 0) for r in rows)} not "
           f"evaluable; the verdict's own evidence confirmed in "
           f"{sum(1 for r in decided if r.get('evidence'))} of {len(decided)} decided cases")
+    diagnosed = Counter(k for r in rows for k in r.get("diagnosis") or [])
+    print("diagnoses: " + ", ".join(f"{k} {v}" for k, v in diagnosed.most_common()))
+    unchecked = Counter(k[len("diagnosis_unchecked_"):] for r in rows for k in r
+                        if k.startswith("diagnosis_unchecked_"))
+    print(f"diagnoses verified true: {sum(r.get('diagnosis_checked', 0) for r in rows)}; "
+          f"not evaluable: {sum(r.get('diagnosis_unverifiable', 0) for r in rows)}; claiming "
+          f"nothing checkable: {dict(unchecked)}; counterexample entries placed and shown to "
+          f"differ in every case but {sum(r.get('entry_unplaced', 0) for r in rows)}")
     for r in rows:
         if r.get("skipped"):
             print(f"verification failed, case {r['index']}: {r['skipped']}")
@@ -752,6 +765,13 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
         print(f"WRONG case {r['index']} ({r['kind']}, {r['desc']}, d/d{r['wrt']}): "
               f"{r['verdict']}: {r['wrong']}\n  candidate: {r['candidate']}")
     print(f"WRONG verdicts: {len(wrong)}")
+
+
+def reason_class(reason) -> str:
+    """An unknown's reason with its sizes, numbers and formulas left out, to group by."""
+    text = re.sub(r"\d+(\.\d+)?", "N", reason or "no reason given")
+    text = re.sub(r"at [a-zA-Z]\w* = N(, [a-zA-Z]\w* = N)*", "at <sizes>", text)
+    return text[:160]
 
 
 if __name__ == "__main__":
