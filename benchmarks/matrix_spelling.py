@@ -54,6 +54,8 @@ def latex_name(net: mc.Net, name: str) -> str:
     """The style's typeset spelling of a plain name (``dW1`` -> ``dW^{[1]}``)."""
     if name == "dscores" or name in ("X", "Y", "P", "x", "y", "p"):
         return name
+    if name.startswith("delta") and name[5:].isdigit():
+        return f"\\delta^{{{name[5:]}}}"
     m = _NAME.match(name)
     if not m:
         return name
@@ -63,8 +65,6 @@ def latex_name(net: mc.Net, name: str) -> str:
     if net.style == "cs231n":
         return f"{d}{stem}_{{{layer}}}" if len(layer) > 1 else f"{d}{stem}_{layer}"
     if net.style == "nielsen":
-        if stem == "delta":
-            return f"\\delta^{{{layer}}}"
         return f"{d}{stem}^{{{layer}}}"
     return f"{d}{stem}^{{({layer})}}"
 
