@@ -228,13 +228,10 @@ def value(expr, c, digits=DIGITS):
     maxn = max(2000, 12 * digits)
     try:
         v = sympy.N(e, digits, maxn=maxn, strict=True)
-    except sympy.core.evalf.PrecisionExhausted:
+    except sympy.core.evalf.PrecisionExhausted as exc:
         if _exactly_zero(e):       # an exact zero in a saturated softmax's form
             return sympy.S.Zero
-        try:
-            v = sympy.N(e, digits, maxn=maxn, strict=True)
-        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError) as exc:
-            raise Unverifiable(str(exc)) from exc
+        raise Unverifiable(str(exc)) from exc
     except (ValueError, TypeError, ZeroDivisionError) as exc:
         raise Unverifiable(str(exc)) from exc
     if not v.is_Number or v.has(sympy.zoo, sympy.nan, sympy.oo):
