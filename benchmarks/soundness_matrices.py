@@ -746,6 +746,13 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
           f"{sum(1 for r in decided if r.get('evidence'))} of {len(decided)} decided cases")
     diagnosed = Counter(k for r in rows for k in r.get("diagnosis") or [])
     print("diagnoses: " + ", ".join(f"{k} {v}" for k, v in diagnosed.most_common()))
+    refuted = defaultdict(Counter)
+    for r in rows:
+        if r["verdict"] == "not_equivalent":
+            refuted[r["kind"]]["all"] += 1
+            refuted[r["kind"]]["named"] += bool(r.get("diagnosis"))
+    print("refutations with a named mistake, by mutation: " + ", ".join(
+        f"{k} {c['named']}/{c['all']}" for k, c in refuted.items()))
     unchecked = Counter(k[len("diagnosis_unchecked_"):] for r in rows for k in r
                         if k.startswith("diagnosis_unchecked_"))
     print(f"diagnoses verified true: {sum(r.get('diagnosis_checked', 0) for r in rows)}; "
