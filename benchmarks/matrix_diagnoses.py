@@ -15,6 +15,8 @@ The fixes of each kind, on the verifier's own tree:
 * ``missing_batch_mean``: the formula times 1/m or m;
 * ``sign_flip``: the formula negated;
 * ``missing_gate``: the formula times a ReLU mask (Z_l > 0) of some layer;
+* ``missing_factor``: the formula times the activation derivative of some layer (tanh:
+  1 - A^2, sigmoid: A (1 - A), leaky ReLU: 1/10 + 9/10 (Z > 0));
 * ``softmax_jacobian``: no fix, a claim about the formula itself: it equals the gradient
   with softmax's derivative taken elementwise, i.e. ``sympy.diff`` through softmax replaced
   by its diagonal linearization P + P (1 - P) (Z - Z0) at the point;
@@ -32,7 +34,7 @@ import matrix_cases as mc
 
 CHECKED = ("wrong_product_order", "missing_transpose", "extra_transpose",
            "elementwise_vs_matrix_product", "wrong_sum_axis", "missing_batch_mean",
-           "sign_flip", "missing_gate", "softmax_jacobian", "shape_mismatch")
+           "sign_flip", "missing_gate", "missing_factor", "softmax_jacobian", "shape_mismatch")
 
 
 def fixes(net: mc.Net, node, kind: str, key=None) -> list:
@@ -67,6 +69,14 @@ def fixes(net: mc.Net, node, kind: str, key=None) -> list:
             if key is not None and net.view(key) == "T":
                 mask = ("T", mask)
             out.append(("had", node, mc.push(mask)))
+    if kind == "missing_factor":
+        for l in range(1, net.L + 1):
+            if net.acts[l - 1] in ("relu", "identity", "softmax"):
+                continue
+            prime = mc.styled(net, mc.prime(net, l, random.Random(0)))
+            if key is not None and net.view(key) == "T":
+                prime = ("T", prime)
+            out.append(("had", node, mc.push(prime)))
     return out
 
 

@@ -42,8 +42,9 @@ def replace(root: mx.MExpr, target: mx.MExpr, new: mx.MExpr) -> mx.MExpr:
     return root
 
 
-def rewrites(root: mx.MExpr, net=None):
-    """(kind, message, fixed formula) for every one-step fix of ``root``."""
+def rewrites(root: mx.MExpr, net=None, conv=None):
+    """(kind, message, fixed formula) for every one-step fix of ``root`` (with ``conv``,
+    also the activation derivative of a layer put back)."""
     for node in list(root.walk()):
         if isinstance(node, mx.MatMul):
             a, b = node.left, node.right
@@ -94,6 +95,16 @@ def rewrites(root: mx.MExpr, net=None):
             if fixed.shape == root.shape:
                 yield ("missing_gate", f"the ReLU mask ({z.name} > 0) of layer {l} is missing",
                        fixed)
+        for l in range(1, net.L + 1) if conv is not None else ():
+            act, z = net.activation(l), net.leaf(("Z", l))
+            if isinstance(act, str) or act.name in ("relu", "identity"):
+                continue    # softmax is the Jacobian's; ReLU's is the mask above
+            prime = mx.apply(f"{act.name}_prime", lambda xs, act=act: conv.derivative(
+                act.apply(xs[0]), 1), [z])
+            fixed = mx.mul(root, prime)
+            if fixed.shape == root.shape:
+                yield ("missing_factor", f"the activation derivative {act.name}'({z.name}) "
+                       f"of layer {l} is missing", fixed)
 
 
 def _softmax_jacobian(net, expr, reference, inst, conv) -> list:
@@ -132,7 +143,7 @@ class _Swapped(mx.Leaf):
 
 def mistake(kind: str, why: str):
     """The Diagnosis of a matrix mistake ``kind``, with ``why`` filled in."""
-    if kind in ("missing_gate", "sign_flip"):
+    if kind in ("missing_gate", "sign_flip", "missing_factor"):
         from .verdict import Diagnosis
         return Diagnosis(kind, why[0].upper() + why[1:])
     return MISTAKES[kind](why=why).diagnosis()
@@ -161,7 +172,7 @@ def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
     jacobian = _softmax_jacobian(net, expr, reference, inst, conv)
     if jacobian:
         return jacobian
-    source = shape_fixes(net, expr, reference) if shaped else rewrites(expr, net)
+    source = shape_fixes(net, expr, reference) if shaped else rewrites(expr, net, conv)
     for kind, message, fixed in source:
         if fixed.shape is None or tuple(fixed.shape) != tuple(reference.shape):
             continue

@@ -140,6 +140,7 @@ _TRUE_DIAGNOSES = [(NG, ("W", 1), "sign_flip", "sign_flip"),
                    (NG, ("b", 1), "wrong_sum_axis", "wrong_sum_axis"),
                    (NG, ("Z", 1), "elementwise_vs_matrix", "elementwise_vs_matrix_product"),
                    (RELU, ("Z", 1), "drop_mask", "missing_gate"),
+                   (NG, ("Z", 1), "drop_mask", "missing_factor"),
                    (SOFT, ("Z", 2), "softmax_elementwise", "softmax_jacobian")]
 
 
@@ -162,6 +163,7 @@ _FALSE_DIAGNOSES = [(NG, ("W", 1), "sign_flip", "missing_batch_mean"),
                     (NG, ("W", 1), "missing_mean", "elementwise_vs_matrix_product"),
                     (NG, ("W", 1), "sign_flip", "wrong_sum_axis"),
                     (NG, ("W", 1), "sign_flip", "missing_gate"),
+                    (NG, ("W", 1), "sign_flip", "missing_factor"),
                     (NG, ("W", 1), "sign_flip", "shape_mismatch"),
                     (SOFT, ("Z", 2), "sign_flip", "softmax_jacobian")]
 

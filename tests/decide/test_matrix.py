@@ -107,6 +107,15 @@ def test_the_counterexample_entry_differs_after_the_targets_go_one_hot():
     assert abs(float(cx["candidate"]) - float(cx["expected"])) > 1e-6, cx
 
 
+def test_a_dropped_activation_derivative_is_diagnosed(ng):
+    r = derivcheck.check(ng, "dZ1 = W2.T @ dZ2")
+    assert r.verdict == "not_equivalent"
+    assert [d.kind for d in r.diagnosis] == ["missing_factor"], r.diagnosis
+    assert "tanh'(Z1)" in r.diagnosis[0].message
+    r = derivcheck.check(ng, "dZ1 = W2.T @ dZ2 * A1 * (1 - A1)")    # sigmoid' for tanh'
+    assert "missing_factor" not in [d.kind for d in r.diagnosis]
+
+
 def test_elementwise_for_matrix_product_is_diagnosed():
     net = MatrixNetwork([3, 3, 3], "identity", "half_squared", batch=3, reduce="sum")
     r = derivcheck.check(net, "dW2 = dZ2 * A1.T", wrt=None)
