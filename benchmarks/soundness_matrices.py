@@ -391,6 +391,7 @@ def torch_compare(net, node, lhs_key, sizes, rng, elementwise_softmax=False) -> 
     with ``elementwise_softmax``, softmax's backward is taken as P (1 - P) elementwise
     (the value P, the gradient of P0 + P0 (1 - P0) (Z - Z0))."""
     import torch
+    torch.set_num_threads(1)     # tiny tensors: a thread pool only spins on shared cores
     sh = shapes(net, sizes)
     g = torch.Generator().manual_seed(rng.randrange(2 ** 31))
     leaves = {("X",): torch.randn(sh[("X",)], generator=g, dtype=torch.float64)}
