@@ -491,6 +491,8 @@ def evaluate(node, leaf, grad, sizes: dict, exact: bool = True):
             return leaf(node[1])
         if op == "sg":
             return grad(node[1])
+        if op == "const":
+            return node[1]
         if op == "T":
             return np.asarray(ev(node[1])).T
         if op == "mm":

@@ -36,7 +36,7 @@ def spell(net: mc.Net, key, node, rng: random.Random) -> tuple:
     has_sum = any(n[0] == "sum" for _, n in mc._paths(node))
     if has_sum or rng.random() >= LATEX_SHARE:
         return f"{name} = {mc.text(net, node, rng)}", node
-    return f"{latex_name(net, name)} = {latex(net, node, rng)}", juxtaposed(node)
+    return f"{latex_name(net, name)} = {latex(net, node, rng)}", read(net, juxtaposed(node))
 
 
 def juxtaposed(node):
@@ -45,6 +45,56 @@ def juxtaposed(node):
         return node
     op = "jx" if node[0] == "mm" else node[0]
     return (op,) + tuple(juxtaposed(a) if isinstance(a, tuple) else a for a in node[1:])
+
+
+def read(net: mc.Net, node):
+    """Each juxtaposition read once and for all, as the contract reads it from the
+    shapes' names: the matrix product when its shapes fit, else the elementwise one. The
+    shapes are taken at generic sizes (every size name a distinct value unlike any
+    numeric width), so a reading that only fits when two sizes happen to be equal is not
+    taken (x dz^T written dz^T x is elementwise at every size, n0 = n1 included)."""
+    import numpy as np
+    numbers = {d for d in list(net.widths) + [net.batch] if isinstance(d, int)}
+    generic = iter(v for v in range(11, 100) if v not in numbers)
+    sizes = {s: next(generic) for s in net.size_names}
+    w, m = net.dims(sizes)
+    dims = {"X": (w[0], m), "Y": (w[-1], m), "P": (w[-1], m)}
+
+    def shape(key):
+        if key[0] in dims:
+            return dims[key[0]]
+        return (w[key[1]], w[key[1] - 1]) if key[0] == "W" else \
+            (w[key[1]], 1) if key[0] == "b" else (w[key[1]], m)
+
+    def arr(key):
+        a = np.zeros(shape(key))
+        v = net.view(key)
+        return a.T if v == "T" else a.reshape(-1) if v == "vec" else a
+
+    def walk(n):
+        op = n[0]
+        if op in ("sq", "sg"):
+            return n, arr(n[1])
+        if op in ("coef", "rsub"):
+            inner, value = walk(n[2])
+            return (op, n[1], inner), value
+        if op == "sum":
+            inner, value = walk(n[1])
+            return (op, inner, n[2], n[3]), value.sum(axis=n[2], keepdims=n[3])
+        kids = [walk(k) for k in n[1:]]
+        trees, values = [k[0] for k in kids], [k[1] for k in kids]
+        if op == "jx":
+            a, b = values
+            op = "mm" if a.ndim and b.ndim and a.shape[-1] == b.shape[0] else "had"
+        out = (op,) + tuple(trees)
+        try:
+            value = mc.evaluate(out[:1] + tuple(("const", v) for v in values), None, None,
+                                {}, exact=False)
+        except mc.ShapeError:
+            value = values[0]       # does not fit at all: the verifier will say so
+        return out, value
+
+    return walk(node)[0]
 
 
 _NAME = re.compile(r"^(d?)([A-Za-z]+?)(\d+)$")

@@ -133,6 +133,21 @@ def test_formulas_are_also_spelled_in_latex(monkeypatch):
         "equivalent_almost_everywhere", text
 
 
+def test_a_juxtaposition_is_read_once_from_the_shapes_names():
+    """dz^T x for x dz^T: the matrix product does not fit (n1 x 1 by n0 x 1 names), so
+    the contract reads the elementwise (outer) product, also at sizes where n0 = n1 would
+    let the matrix product fit; the verifier reads it the same way."""
+    net = mc.Net(["n0", "n1", 1], ["sigmoid", "tanh"], "mse", None, False, "mean", "seed")
+    node = ms.read(net, ms.juxtaposed(("mm", ("T", ("sg", ("Z", 1))), ("sq", ("X",)))))
+    assert node[0] == "had"
+    text = r"dW^{(0)} = (dz^{(1)})^T x"
+    real = derivcheck.check(net.derivcheck_net(), text)
+    assert real.verdict == "equivalent"
+    tally = Counter()
+    assert sm.verify(real, net, node, ("W", 1), random.Random(4), tally) is None
+    assert tally["evidence"] == 1
+
+
 _TRUE_DIAGNOSES = [(NG, ("W", 1), "sign_flip", "sign_flip"),
                    (NG, ("W", 1), "missing_mean", "missing_batch_mean"),
                    (NG, ("W", 1), "swap_order", "wrong_product_order"),
