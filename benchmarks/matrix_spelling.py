@@ -52,7 +52,8 @@ def read(net: mc.Net, node):
     shapes' names: the matrix product when its shapes fit, else the elementwise one. The
     shapes are taken at generic sizes (every size name a distinct value unlike any
     numeric width), so a reading that only fits when two sizes happen to be equal is not
-    taken (x dz^T written dz^T x is elementwise at every size, n0 = n1 included)."""
+    taken (x dz^T written dz^T x is elementwise at every size, n0 = n1 included); where
+    neither fits, the matrix product (a shape mismatch)."""
     import numpy as np
     numbers = {d for d in list(net.widths) + [net.batch] if isinstance(d, int)}
     generic = iter(v for v in range(11, 100) if v not in numbers)
@@ -83,9 +84,14 @@ def read(net: mc.Net, node):
             return (op, inner, n[2], n[3]), value.sum(axis=n[2], keepdims=n[3])
         kids = [walk(k) for k in n[1:]]
         trees, values = [k[0] for k in kids], [k[1] for k in kids]
-        if op == "jx":
+        if op == "jx":     # elementwise only where the matrix product does not fit and it does
             a, b = values
-            op = "mm" if a.ndim and b.ndim and a.shape[-1] == b.shape[0] else "had"
+            fits = a.ndim and b.ndim and a.shape[-1] == b.shape[0]
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+                op = "mm" if fits else "had"
+            except ValueError:
+                op = "mm"
         out = (op,) + tuple(trees)
         try:
             value = mc.evaluate(out[:1] + tuple(("const", v) for v in values), None, None,
