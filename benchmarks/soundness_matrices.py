@@ -228,23 +228,32 @@ def value(expr, c, digits=DIGITS):
     maxn = max(2000, 12 * digits)
     try:
         v = sympy.N(e, digits, maxn=maxn, strict=True)
-    except sympy.core.evalf.PrecisionExhausted as exc:
-        if _exactly_zero(e):       # an exact zero in a saturated softmax's form
+    except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError,
+            ZeroDivisionError) as exc:
+        # a saturated sigmoid or softmax: 1 - 1/(1 + exp(-500)) is ~1e-217, and evalf
+        # cannot tell such a denominator from 0; the same value as one cancelled
+        # rational function of its exp/log/tanh terms has no such difference
+        form = _cancelled(e)
+        if form == 0:
             return sympy.S.Zero
-        raise Unverifiable(str(exc)) from exc
-    except (ValueError, TypeError, ZeroDivisionError) as exc:
-        raise Unverifiable(str(exc)) from exc
+        try:
+            v = sympy.N(form, digits, maxn=maxn, strict=True)
+        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError,
+                ZeroDivisionError):
+            raise Unverifiable(str(exc)) from exc
     if not v.is_Number or v.has(sympy.zoo, sympy.nan, sympy.oo):
         raise Unverifiable(f"no value: {e}")
     return v
 
 
-def _exactly_zero(e) -> bool:
-    """True when ``e`` is 0 as a rational function of its exp/log/tanh terms (each
-    replaced by a fresh symbol): zero whatever those values are, so zero."""
+def _cancelled(e):
+    """``e`` as one cancelled rational function of its exp/log/tanh terms (each replaced
+    by a fresh symbol, then put back): the same value; 0 when it is 0 whatever those
+    terms are."""
     atoms = sorted(e.atoms(sympy.exp, sympy.log, sympy.tanh), key=sympy.default_sort_key)
-    fresh = {a: sympy.Symbol(f"t{i}") for i, a in enumerate(atoms)}
-    return sympy.cancel(sympy.together(e.xreplace(fresh))) == 0
+    fresh = {a: sympy.Dummy(f"t{i}") for i, a in enumerate(atoms)}
+    form = sympy.cancel(sympy.together(e.xreplace(fresh)))
+    return form.xreplace({v: k for k, v in fresh.items()})
 
 
 def differ(a, b, tolerance=TOLERANCE) -> int:
@@ -678,17 +687,22 @@ def main(argv=None) -> int:
     ap.add_argument("--log", help="append each case's outcome to this JSONL file as it ends "
                                   "(a run interrupted still has its figures; rerun resumes)")
     ap.add_argument("--summarize", metavar="LOG", help="print the report of a --log file")
+    ap.add_argument("--recheck", action="store_true",
+                    help="with --log: run again, with this code, every case of the log that "
+                         "failed (a wrong verdict, a crash, an unconfirmed or failed "
+                         "verification); the new outcome is appended and replaces the old")
     args = ap.parse_args(argv)
     if args.summarize:
-        rows = [json.loads(line) for line in open(args.summarize) if line.strip().endswith("}")]
+        rows = read_log(args.summarize)
         report(rows, source=args.summarize)
         return 1 if failed(rows) else 0
     cases = 28 if args.quick else args.cases
-    rows = []
-    if args.log and Path(args.log).exists():
-        rows = [json.loads(line) for line in open(args.log) if line.strip().endswith("}")]
+    rows = read_log(args.log) if args.log and Path(args.log).exists() else []
     done = {r["index"] for r in rows}
     work = [(args.seed, i) for i in range(cases) if i not in done]
+    if args.recheck:
+        work = [(args.seed, r["index"]) for r in rows if failed([r])]
+        rows = [r for r in rows if not failed([r])]
     start = time.perf_counter()
     if args.jobs == 1:
         it = map(run_case, work)
@@ -698,12 +712,25 @@ def main(argv=None) -> int:
             run_case, work, chunksize=4)
     log = open(args.log, "a") if args.log else None
     for row in it:
+        if args.recheck:
+            row["rechecked"] = True
         rows.append(row)
         if log:
             log.write(json.dumps(row, default=str) + "\n")
             log.flush()
     report(rows, time.perf_counter() - start, args.jobs, args.seed)
     return 1 if failed(rows) else 0
+
+
+def read_log(path) -> list:
+    """The rows of a --log file, the last one of each case (a recheck replaces a row)."""
+    rows = {}
+    for line in open(path):
+        if line.strip().endswith("}"):
+            row = json.loads(line)
+            rows.pop(row["index"], None)
+            rows[row["index"]] = row
+    return list(rows.values())
 
 
 def failed(rows) -> bool:
@@ -741,6 +768,10 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
     reasons = Counter(reason_class(r.get("reason")) for r in rows if r["verdict"] == "unknown")
     for reason, n in reasons.most_common():
         print(f"unknown, {n} case(s): {reason}")
+    rechecked = [r for r in rows if r.get("rechecked")]
+    if rechecked:
+        print(f"rechecked: {len(rechecked)} case(s) run again with newer code after a "
+              f"failed verification: " + ", ".join(str(r["index"]) for r in rechecked))
     latex = sum(1 for r in rows if "\\" in r["candidate"] or "^{" in r["candidate"])
     print(f"spelling: {latex} LaTeX candidates, {len(rows) - latex} numpy-like")
     decided = [r for r in rows if r["verdict"] in names[:3]]
