@@ -704,12 +704,13 @@ def main(argv=None) -> int:
         work = [(args.seed, r["index"]) for r in rows if failed([r])]
         rows = [r for r in rows if not failed([r])]
     start = time.perf_counter()
-    if args.jobs == 1:
+    pool = None
+    if args.jobs == 1 or not work:
         it = map(run_case, work)
     else:
         import multiprocessing as mp
-        it = mp.get_context("fork").Pool(args.jobs, maxtasksperchild=200).imap_unordered(
-            run_case, work, chunksize=4)
+        pool = mp.get_context("fork").Pool(args.jobs, maxtasksperchild=200)
+        it = pool.imap_unordered(run_case, work, chunksize=4)
     log = open(args.log, "a") if args.log else None
     for row in it:
         if args.recheck:
@@ -718,6 +719,9 @@ def main(argv=None) -> int:
         if log:
             log.write(json.dumps(row, default=str) + "\n")
             log.flush()
+    if pool is not None:       # an unclosed pool can hang the interpreter's exit
+        pool.close()
+        pool.join()
     report(rows, time.perf_counter() - start, args.jobs, args.seed)
     return 1 if failed(rows) else 0
 
