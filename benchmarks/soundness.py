@@ -27,6 +27,7 @@ them makes the exit status 1.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing as mp
 import random
@@ -44,10 +45,11 @@ from sympy import Rational  # noqa: E402
 
 from derivcheck.decide.check import check  # noqa: E402
 from derivcheck.errors import DerivcheckError  # noqa: E402
-from derivcheck.core.functions import IsPos, Step, decompose  # noqa: E402
+from derivcheck.core.functions import IsPos, ReLU, Sigmoid, Step, decompose  # noqa: E402
+from derivcheck.decide.mutants import substitutions  # noqa: E402
 from derivcheck.core.network import chain, mlp  # noqa: E402
 from derivcheck.core.printing import plain  # noqa: E402
-from verifier import verify  # noqa: E402
+from verifier import leaves, verify, verify_diagnosis  # noqa: E402
 
 ACTIVATIONS = ["relu", "relu", "relu", "leaky_relu(1/10)", "abs", "sigmoid", "tanh", "elu",
                "hardtanh", "relu6", "softplus", "identity", "swish", "prelu(a)"]
@@ -126,12 +128,43 @@ def mutate(rng: random.Random, net, wrt, truth, kind: str):
     if kind == "added_term":
         leaf = rng.choice(net.inputs + net.params)
         return g + Rational(1, rng.choice([7, 1000])) * leaf
+    return _mutate_more(rng, net, g, gates, kind)
+
+
+def _mutate_more(rng: random.Random, net, g, gates, kind: str):
+    """The families of issue 16: gates written with a sign-definite factor or a monotone
+    function of their argument, ReLUs written as their linear piece, gates multiplied by
+    themselves, a quantity written for another, an inner gate of a bias-free chain dropped
+    (a dead unit zeroes the next pre-activation)."""
+    if kind == "normalised_gate" and gates:
+        s = rng.choice(gates)
+        a, leaf = s.args[0], rng.choice(net.inputs + net.params)
+        return g.xreplace({s: Step(rng.choice([a * (1 + leaf**2), a * sympy.exp(leaf),
+                                                sympy.exp(a) - 1, sympy.tanh(a), 3 * a,
+                                                a * Sigmoid(leaf)]))})
+    if kind == "linear_piece":
+        relus = sorted(g.atoms(ReLU), key=str)
+        if relus:
+            r = rng.choice(relus)
+            return g.xreplace({r: r.args[0]})
+    if kind == "idempotent_gate" and gates:
+        s = rng.choice(gates)
+        a = s.args[0]
+        return g.xreplace({s: rng.choice([s**2, s * Step(2 * a), s * (1 - Step(-a)), s**3])})
+    if kind == "wrong_factor":
+        edits = list(itertools.islice(substitutions(g, leaves(net)), 400))
+        return rng.choice(edits)[0] if edits else None
+    if kind == "dead_unit" and net.spec.kind == "chain" and not net.spec.biases \
+            and len(gates) >= 2:
+        inner = min(gates, key=lambda s: (sympy.count_ops(s), str(s)))
+        return g.xreplace({inner: sympy.S.One})
     return None
 
 
 KINDS = ["same", "sympy_diff", "decomposed", "expanded", "drop_gate", "flip_gate",
          "complement_gate", "kink_term", "sign_flip", "factor", "weight_one", "other_param",
-         "convention", "swapped_activation", "added_term"]
+         "convention", "swapped_activation", "added_term", "normalised_gate", "linear_piece",
+         "idempotent_gate", "wrong_factor", "dead_unit"]
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -165,13 +198,15 @@ def run_case(args):
     seconds = time.perf_counter() - start
     tally = Counter()
     try:
-        failure = verify(result, net, wrt, candidate, rng, tally)
+        failure = (verify(result, net, wrt, candidate, rng, tally)
+                   or verify_diagnosis(result, net, wrt, candidate, rng, tally))
         status = failure.kind if failure else None
     except Exception as exc:  # noqa: BLE001 - a verifier that cannot verify fails the run
         failure, status = f"the verifier crashed: {type(exc).__name__}: {exc}", "unconfirmed"
     return dict(index=index, kind=kind, verdict=result.verdict, seconds=seconds,
                 wrong=str(failure) if failure else None, status=status, desc=desc,
-                wrt=str(wrt), candidate=plain(candidate), reason=result.reason, **tally)
+                wrt=str(wrt), candidate=plain(candidate), reason=result.reason,
+                diagnosis=[d.kind.value for d in result.diagnosis], **tally)
 
 
 def main(argv=None) -> int:
@@ -246,6 +281,7 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
         print(f"soundness stress run: {len(rows)} cases, seed {seed}, {jobs} worker(s), "
               f"{wall:.0f} s wall")
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
+    print(f"unknown rate: {100 * verdicts['unknown'] / max(1, len(rows)):.2f}%")
     print(f"check time: median {statistics.median(times) * 1000:.0f} ms, "
           f"p99 {times[int(0.99 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s")
     names = ["equivalent", "equivalent_almost_everywhere", "not_equivalent", "unknown"]
@@ -269,6 +305,10 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
           f"breakpoints; the verdict's own "
           f"evidence confirmed in {total['evidence']} of {len(decided)} decided cases; "
           f"reference gradients checked against autograd: {frameworks}")
+    explained = Counter(k for r in rows if r["verdict"] == "not_equivalent"
+                        for k in r.get("diagnosis", [])[:1])
+    print(f"diagnoses: {total['diagnoses_checked']} printed with evidence re-checked by the "
+          "reference; first kinds: " + ", ".join(f"{k} {v}" for k, v in explained.most_common()))
     failed = [r for r in rows if r["wrong"]]
     for r in failed:
         label = {"unconfirmed": "UNCONFIRMED", "framework_mismatch": "REFERENCE MISMATCH"}.get(

@@ -36,7 +36,7 @@ import sympy
 
 import reference as ref
 
-__all__ = ["verify", "Failure", "C_VALUES", "RANDOM_POINTS", "kink_targets", "aim"]
+__all__ = ["verify", "verify_diagnosis", "Failure", "C_VALUES", "RANDOM_POINTS", "kink_targets", "aim"]
 
 C_VALUES = (Fraction(0), Fraction(1, 2), Fraction(1))
 RANDOM_POINTS = 12
@@ -388,4 +388,61 @@ def verify(result, net, wrt, candidate, rng: random.Random, tally: Counter, *,
         return _fail("wrong", f"the kink witness {_show(p)}'s difference persists off the "
                               "kink: not equivalent")
     tally["evidence"] += 1
+    return None
+
+
+def _expanded(expr, definitions: dict):
+    """``expr`` with every defined name replaced, down to the leaves."""
+    for _ in range(200):
+        new = expr.xreplace(definitions)
+        if new == expr:
+            return expr
+        expr = new
+    raise ValueError("definitions do not bottom out")
+
+
+def verify_diagnosis(result, net, wrt, candidate, rng: random.Random, tally: Counter):
+    """None if the printed diagnosis holds up, else a :class:`Failure`. Its evidence is
+    re-checked by the reference alone at random points off the kinks, under every
+    Step(0): the candidate equals ``ratio`` times the derivation with the named steps
+    edited (``changes``), or the candidate with the mistakes undone (``fixed``) equals
+    ``ratio`` times the reference gradient. A diagnosis decided another way (a dead
+    unit's convention) or said as a guess has no such evidence and is not checked."""
+    from derivcheck.core.gradients import adjoint_symbol
+    e = getattr(result, "explanation", None)
+    if result.verdict != "not_equivalent" or e is None:
+        return None
+    kinds = [str(m.kind) for m in e.mistakes]
+    ratio = Fraction(*e.ratio)
+    defs = net.definitions()
+    if e.changes is not None:
+        lhs, rhs = candidate, _expanded(adjoint_symbol(wrt), {**defs, **e.changes})
+    elif e.fixed is not None:
+        lhs, rhs = _expanded(e.fixed, defs), None  # None: the reference gradient
+    else:
+        return None
+    tally["diagnoses_checked"] += 1
+    case = Case(net, wrt, candidate, rng, tally)
+    compared = 0
+    for p in case.random_points():
+        for c in C_VALUES:
+            try:
+                ev = ref.Evaluator(p, step0=c)
+                a = ev(lhs)
+                if rhs is None:
+                    b, et = ref.gradient(net, wrt, p, step0=c)
+                    kinks = et.at_kinks
+                else:
+                    b, kinks = ev(rhs), set()
+            except (ArithmeticError, ValueError, ZeroDivisionError):
+                continue
+            if kinks or ev.at_kinks:
+                continue
+            d = ref.differ(a, ref.mul(ratio, b))
+            compared += d is not None
+            if d:
+                return _fail("wrong", f"diagnosis {kinds} not verified: its evidence fails "
+                                      f"at {_show(p)}, Step(0) = {c}")
+    if not compared:
+        return _fail("unconfirmed", f"diagnosis {kinds}: its evidence could not be evaluated")
     return None

@@ -31,6 +31,8 @@ __all__ = ["Timeout", "time_limit", "budget", "REPEAT"]
 
 #: Seconds between repeated alarms once the budget has run out.
 REPEAT = 0.1
+#: Seconds before the alarm tries again when it went off inside a finalizer.
+FINALIZER_RETRY = 0.01
 
 
 def budget(seconds) -> float:
@@ -67,6 +69,26 @@ class Timeout(BaseException):
         self.stage: str | None = None
 
 
+def _in_finalizer(frame, depth: int = 4) -> bool:
+    """True when the interrupted code (or one of its few callers) is a finalizer
+    (``__del__``), a weak reference's callback or a garbage-collection callback, which
+    the collector may run anywhere: an exception cannot leave them (Python prints
+    "Exception ignored in ..." and drops it), so the alarm waits for its next repeat.
+
+    >>> import sys
+    >>> _in_finalizer(sys._getframe())
+    False
+    """
+    while frame is not None and depth:
+        code = frame.f_code
+        if code.co_name == "__del__" or code.co_name.endswith("gc_callback") or (
+                code.co_filename.endswith(("weakref.py", "_weakrefset.py"))
+                and code.co_name in ("remove", "_remove")):
+            return True
+        frame, depth = frame.f_back, depth - 1
+    return False
+
+
 def _alarm_available() -> bool:
     return (hasattr(signal, "setitimer")
             and threading.current_thread() is threading.main_thread())
@@ -85,8 +107,12 @@ def time_limit(seconds: float | None):
     state = {"armed": True}
 
     def on_alarm(signum, frame):
-        if state["armed"]:
-            raise Timeout(seconds)
+        if not state["armed"]:
+            return
+        if _in_finalizer(frame):  # raised there, it would be dropped: soon again
+            signal.setitimer(signal.ITIMER_REAL, FINALIZER_RETRY, REPEAT)
+            return
+        raise Timeout(seconds)
 
     old_handler = signal.getsignal(signal.SIGALRM)
     old_delay, _ = signal.getitimer(signal.ITIMER_REAL)

@@ -35,7 +35,6 @@ import heapq
 import json
 import multiprocessing
 import os
-import signal
 import sys
 import time
 from collections import Counter
@@ -47,6 +46,7 @@ from pathlib import Path
 from .. import limits
 from ..errors import DerivcheckError
 from ..guard import budget
+from ..workers import serve
 from .batch_files import BatchError, Output, count_lines, error_record, read_lines
 from .fields import INTEGER, TABLE, TEXT, TEXTS, Field, validate
 
@@ -141,22 +141,21 @@ def grade_item(item: dict, timeout: float = limits.DEFAULT_TIMEOUT) -> dict:
         return error_record("internal_error", f"{type(exc).__name__}: {exc}")
 
 
+class _Timed:
+    """``grade`` that also says how many seconds it took (a picklable callable)."""
+
+    def __init__(self, grade):
+        self.grade = grade
+
+    def __call__(self, item, timeout: float):
+        start = time.monotonic()
+        record = self.grade(item, timeout)
+        return record, time.monotonic() - start
+
+
 def _worker(conn, grade, timeout: float) -> None:
     """A worker process: grade the items it is sent until the pipe closes."""
-    import resource
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY or soft > limits.WORKER_MEMORY:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.WORKER_MEMORY, hard))
-    conn.send("ready")
-    while True:
-        try:
-            item = conn.recv()
-        except (EOFError, OSError):
-            return
-        start = time.monotonic()
-        record = grade(item, timeout)
-        conn.send((record, time.monotonic() - start))
+    serve(conn, _Timed(grade), timeout)
 
 
 def _key(ident) -> str:

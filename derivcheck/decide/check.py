@@ -20,7 +20,7 @@ from sympy import Symbol
 from .. import limits
 from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
-from .diagnosis import diagnose
+from .diagnosis import explain
 from .equivalence import decide
 from .indexed import combine, generic_index, indexed_namespace
 from ..errors import LimitError, NameError_, ParseError, SpecError, UsageError
@@ -199,14 +199,18 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
     stage[0] = "deciding equivalence"
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=max(start + timeout - time.monotonic(), 1e-3))
-    diagnosis = []
+    diagnosis, explanation = [], None
     left = start + timeout - time.monotonic()
     if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         stage[0] = "diagnosing the mistake"
         try:
-            with time_limit(min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)):
-                diagnosis = diagnose(net, param, expr, convention=conv,
-                                     verdict=decision.verdict, signs=assumptions.strict_signs())
+            budget = min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)
+            with time_limit(budget):
+                explanation = explain(net, param, expr, convention=conv,
+                                      verdict=decision.verdict, assumptions=assumptions,
+                                      counterexample=decision.counterexample,
+                                      timeout=0.9 * budget)
+            diagnosis = explanation.diagnoses()
         except Timeout:
             warnings.append("the mistake was not diagnosed: the time budget ran out")
     stage[0] = "printing the gradient"
@@ -218,7 +222,7 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
         diagnosis=diagnosis, assumptions=assumptions.texts(), method_detail=decision.detail,
         reason=decision.reason, readings=readings, warnings=warnings, definitions=definitions,
         source=source, candidate_expr=expr, gradient_expr=shown, network=net,
-        elapsed=time.monotonic() - start)
+        explanation=explanation, elapsed=time.monotonic() - start)
 
 
 def assert_gradient(net, candidate, wrt=None, **kw) -> Result:

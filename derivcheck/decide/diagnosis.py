@@ -1,269 +1,195 @@
-"""Name the mistake: which edit of the correct derivation gives the candidate.
+"""Name the mistake, and say only what is verified.
 
-Each mistake is a small class with its ``kind`` and a message template (pyflakes
-style). To find them, the correct chain rule is mutated one step at a time (a gate
-dropped at layer k, f' applied to the activation, another activation's derivative, a
-weight or input factor dropped, every gate dropped) and each mutant is compared with
-the candidate formally (off the kinks, gates free); the ratio of the two, when it is a
-constant, adds ``sign_flip`` (-1) or ``constant_factor`` (2 for squared vs
-half_squared). Parameters the true gradient depends on but the candidate never
-mentions point at a formula reused from a shallower network.
+A mistake is printed only with its proof:
+
+* an edit of the correct derivation (:func:`~derivcheck.decide.mutants.mutants`, one or two
+  of them, times a constant for ``sign_flip`` and ``constant_factor``) that the candidate
+  equals by an identity test off the kinks with every gate free, so on every sign region:
+  undoing the edits gives the true gradient;
+* an edit of the candidate (``wrong_factor``: one quantity written in place of another;
+  ``extra_gate``: a gate the gradient lacks) after which the decision procedure finds it
+  equal to the true gradient (its ``fix`` hook, re-decided within the budget);
+* ``dead_unit_convention``: the candidate is right for some values of Step(0) and wrong
+  for others, each decided, and the counterexample lies where a dead unit makes a later
+  pre-activation exactly 0;
+* ``reused_last_layer_formula`` is said as a guess with its evidence (parameters the
+  gradient depends on that the formula never mentions).
+
+Anything else is ``unexplained``.
 
 >>> from derivcheck.core.network import chain
 >>> from derivcheck.core.functions import ReLU
 >>> w1, x, y = sympy.symbols("w1 x y")
 >>> [d.kind for d in diagnose(chain(["w1"]), sympy.Symbol("w1"), (y - ReLU(w1*x))*x)]
 ['sign_flip', 'missing_gate']
+>>> [d.kind for d in diagnose(chain(["w1"]), w1, (ReLU(w1*x) - y)*Step(w1*x)*w1)]
+['wrong_factor']
 """
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy
 from sympy import Symbol
 
 from .. import limits
-from ..core.activations import parse_activation
+from ..core.conventions import get_convention
 from ..core.functions import IsNonNeg, IsPos, Step
 from ..core.graph import Role
-from .formal import FormalEvaluator, rational_reconstruct
-from ..core.gradients import adjoint_name, adjoint_symbol
+from ..core.gradients import adjoint_symbol
 from ..core.sharing import name_arguments
-from .verdict import Diagnosis, DiagnosisKind, Verdict
+from .evaluate import PointEvaluator, Undetermined, UndefinedAt
+from .formal import P, FormalEvaluator, rational_reconstruct
+from .mistakes import (MISTAKES, ConstantFactor, ConventionOnly, DeadUnitConvention,
+                       ExtraGate, Mistake, MissingFactor, ReusedLastLayerFormula, SignFlip,
+                       Unexplained, WrongFactor)
+from .mutants import mutants, pairs, substitutions
+from .verdict import Diagnosis, Verdict
 
-__all__ = ["diagnose", "Mistake", "MISTAKES"]
+__all__ = ["diagnose", "explain", "Explanation", "Mistake", "MISTAKES", "MissingFactor"]
 
-
-class Mistake:
-    """One kind of mistake (pyflakes' messages are the model): a subclass per ``kind``
-    with a message ``template`` filled from its fields; ``layer`` is where in the
-    derivation it is, when known. :meth:`diagnosis` is the public record.
-
-    >>> MissingGate(z="z2", layer=2).diagnosis().to_json()["layer"]
-    2
-    """
-
-    kind: DiagnosisKind
-    template: str
-    layer: int | None = None
-
-    @property
-    def message(self) -> str:
-        return self.template.format(**vars(self))
-
-    def diagnosis(self) -> Diagnosis:
-        return Diagnosis(self.kind, self.message, self.layer)
+_FRAMEWORKS = ("torch", "jax", "tensorflow")
 
 
 @dataclass
-class SignFlip(Mistake):
-    kind = DiagnosisKind.SIGN_FLIP
-    template = "The sign is flipped: {why}"
-    why: str = ("the loss derivative is (yhat - y), not (y - yhat). dC/dyhat of "
-                "(y - yhat)^2/2 is -(y - yhat).")
+class Explanation:
+    """The verified mistakes and their evidence, for anyone who wants to check them
+    independently: the derivation's edited definitions (``changes``) the candidate equals
+    ``ratio`` times, or the candidate with the mistakes undone (``fixed``) that equals
+    ``ratio`` times the true gradient; both None when the evidence is a decision
+    (``dead_unit_convention``, ``convention_only``) or there is none (a guess,
+    ``unexplained``)."""
+
+    mistakes: list
+    changes: dict | None = None
+    fixed: object = None
+    ratio: tuple = (1, 1)
+
+    def diagnoses(self) -> list[Diagnosis]:
+        return [m.diagnosis() for m in self.mistakes]
 
 
-@dataclass
-class ConstantFactor(Mistake):
-    kind = DiagnosisKind.CONSTANT_FACTOR
-    template = "Off by a constant factor {factor}: {why}"
-    factor: str
-    why: str
+def diagnose(net, wrt: Symbol, candidate, **options) -> list[Diagnosis]:
+    """Verified diagnoses for ``candidate`` as a gradient of ``wrt`` (most specific
+    first); the options are :func:`explain`'s."""
+    return explain(net, wrt, candidate, **options).diagnoses()
 
 
-@dataclass
-class MissingGate(Mistake):
-    kind = DiagnosisKind.MISSING_GATE
-    template = ("The ReLU gate Step({z}) of layer {layer} is missing: backpropagating "
-                "through a_{layer} = relu({z}) multiplies by relu'({z}) = Step({z}).")
-    z: str
-    layer: int
-
-
-@dataclass
-class MissingGates(Mistake):
-    kind = DiagnosisKind.MISSING_GATES
-    template = ("Every activation derivative is missing: each layer's chain-rule step "
-                "dC/dz = dC/da * f'(z) was dropped (for ReLU the factors Step(z_k)).")
-
-
-@dataclass
-class ExtraGate(Mistake):
-    kind = DiagnosisKind.EXTRA_GATE
-    template = "There is a gate Step({arg}) that the correct gradient does not have."
-    arg: str
-
-
-@dataclass
-class WrongGateArgument(Mistake):
-    kind = DiagnosisKind.WRONG_GATE_ARGUMENT
-    template = ("Layer {layer}'s gate is applied to the activation {a} instead of the "
-                "pre-activation {z}: the derivative is f'({z}).")
-    a: str
-    z: str
-    layer: int
-
-
-@dataclass
-class WrongActivationDerivative(Mistake):
-    kind = DiagnosisKind.WRONG_ACTIVATION_DERIVATIVE
-    template = "Layer {layer} uses {used} where the derivative of its activation {act} " \
-               "belongs ({right})."
-    used: str
-    act: str
-    right: str
-    layer: int
-
-
-@dataclass
-class MissingFactor(Mistake):
-    kind = DiagnosisKind.MISSING_FACTOR
-    template = "A factor {factor} is missing at layer {layer}: {why}"
-    factor: str
-    why: str
-    layer: int
-
-
-@dataclass
-class ReusedLastLayerFormula(Mistake):
-    kind = DiagnosisKind.REUSED_LAST_LAYER_FORMULA
-    template = ("The formula does not involve {missing}, although the gradient of {wrt} "
-                "depends on them: it looks like the formula of a shallower network (the last "
-                "layer's formula) reused for a deeper weight. Backpropagate through every "
-                "layer between {wrt} and the loss.")
-    missing: str
-    wrt: str
-
-
-@dataclass
-class ConventionOnly(Mistake):
-    kind = DiagnosisKind.CONVENTION_ONLY
-    template = ("Equal everywhere except on the kinks: the formulas differ only in the value "
-                "taken at a breakpoint (e.g. Step(0) versus [z > 0]).")
-
-
-@dataclass
-class Unexplained(Mistake):
-    kind = DiagnosisKind.UNEXPLAINED
-    template = ("The candidate differs from the correct gradient in a way that is not one of "
-                "the common single mistakes; compare it with the derivation step by step.")
-
-
-# -- matrices (CONTRACT section 5): found by derivcheck.decide.matrix_fixes, which says in
-# ``why`` which product, sum or factor it is and what the fix is
-
-@dataclass
-class ShapeMismatch(Mistake):
-    kind = DiagnosisKind.SHAPE_MISMATCH
-    template = "The shapes do not fit: {why}"
-    why: str = "a product or a sum of matrices whose shapes disagree"
-
-
-@dataclass
-class MissingTranspose(Mistake):
-    kind = DiagnosisKind.MISSING_TRANSPOSE
-    template = "A transpose is missing: {why}"
-    why: str = "a factor should be transposed"
-
-
-@dataclass
-class ExtraTranspose(Mistake):
-    kind = DiagnosisKind.EXTRA_TRANSPOSE
-    template = "A transpose is too many: {why}"
-    why: str = "a factor should not be transposed"
-
-
-@dataclass
-class WrongProductOrder(Mistake):
-    kind = DiagnosisKind.WRONG_PRODUCT_ORDER
-    template = "The factors of a matrix product are in the wrong order: {why}"
-    why: str = "swap them"
-
-
-@dataclass
-class ElementwiseVsMatrixProduct(Mistake):
-    kind = DiagnosisKind.ELEMENTWISE_VS_MATRIX_PRODUCT
-    template = "An elementwise product and a matrix product are confused: {why}"
-    why: str = "use the other product"
-
-
-@dataclass
-class MissingBatchMean(Mistake):
-    kind = DiagnosisKind.MISSING_BATCH_MEAN
-    template = "The batch mean is wrong: {why}"
-    why: str = "the 1/m of the mean over the batch is missing or taken twice"
-
-
-@dataclass
-class WrongSumAxis(Mistake):
-    kind = DiagnosisKind.WRONG_SUM_AXIS
-    template = "A sum runs over the wrong axis or drops it: {why}"
-    why: str = "sum over the other axis, with keepdims=True"
-
-
-@dataclass
-class SoftmaxJacobian(Mistake):
-    kind = DiagnosisKind.SOFTMAX_JACOBIAN
-    template = ("Softmax's derivative is taken elementwise as P(1 - P); its Jacobian is "
-                "diag(P) - P P^T, so dZ = P * (dA - sum over classes of P * dA) (for "
-                "cross-entropy: P - Y). {why}")
-    why: str = ""
-
-
-#: kind -> its class, one for every kind of the contract.
-MISTAKES = {cls.kind: cls for cls in Mistake.__subclasses__()}
-
-_SWAPS = ("relu", "sigmoid", "tanh", "identity")
-
-
-@dataclass
-class _Mutant:
-    mistakes: list         # the Mistakes this edit of the derivation stands for
-    definitions: dict
-
-
-def diagnose(net, wrt: Symbol, candidate, *, convention="any",
-             verdict=Verdict.NOT_EQUIVALENT, signs=None) -> list[Diagnosis]:
-    """Diagnoses for ``candidate`` as a gradient of ``wrt`` (most specific first)."""
-    return [m.diagnosis() for m in _mistakes(net, wrt, candidate, convention, verdict, signs)]
-
-
-def _mistakes(net, wrt, candidate, convention, verdict, signs) -> list[Mistake]:
+def explain(net, wrt: Symbol, candidate, *, convention="any",
+            verdict=Verdict.NOT_EQUIVALENT, signs=None, assumptions=None,
+            counterexample=None, timeout: float = limits.DIAGNOSIS_BUDGET) -> Explanation:
+    """The :class:`Explanation` of ``candidate``; ``counterexample`` is the decision's
+    witness, when it has one."""
+    conv = get_convention(convention)
     if verdict == Verdict.EQUIVALENT_ALMOST_EVERYWHERE:
-        return [ConventionOnly()]
-    defs = net.definitions(convention)
-    reference = adjoint_symbol(wrt)
-    signs = signs or {}
-    registry: dict = {}
-    flat, named = name_arguments(candidate)
-    base = FormalEvaluator({**defs, **named}, mode="offkink", signs=signs, registry=registry)
-    for node in net.graph.nodes:  # mutants change only the backward pass: share the forward
-        base.symbol(node.symbol)
-    forward = {n.symbol: base.symbol(n.symbol) for n in net.graph.nodes}
-    for mutant in itertools.islice(_mutants(net, defs), limits.MAX_MUTANTS):
-        ratio = _ratio(FormalEvaluator({**mutant.definitions, **named}, mode="offkink",
-                                       signs=signs, registry=registry, known=forward),
-                       reference, flat)
-        if ratio is None:
-            continue
-        out = _ratio_mistakes(net, ratio) + mutant.mistakes
+        return Explanation([ConventionOnly()])
+    deadline = time.monotonic() + timeout
+    if assumptions is None:
+        from ..core.assumptions import Assumptions
+        assumptions = Assumptions()
+    signs = signs if signs is not None else assumptions.strict_signs()
+    dead = _dead_unit(net, wrt, candidate, conv, assumptions, counterexample, deadline)
+    if dead is not None:
+        return Explanation([dead])
+    found = _Matcher(net, wrt, candidate, conv, signs, deadline).explain()
+    if found is None:
+        found = _structural(net, conv, wrt, candidate, assumptions, deadline)
+    return found
+
+
+class _Matcher:
+    """Identity tests of the candidate against edits of the derivation, and of edits of
+    the candidate against the derivation (off the kinks, gates free)."""
+
+    def __init__(self, net, wrt, candidate, conv, signs, deadline):
+        self.net, self.wrt, self.candidate = net, wrt, candidate
+        self.deadline = deadline
+        self.defs = net.definitions(conv)
+        self.reference = adjoint_symbol(wrt)
+        self.signs = signs
+        self.registry: dict = {}
+        self.flat, self.named = name_arguments(candidate)
+        base = self._evaluator(self.defs)
+        for node in net.graph.nodes:  # edits change only the backward pass: share the forward
+            base.symbol(node.symbol)
+        self.forward = {n.symbol: base.symbol(n.symbol) for n in net.graph.nodes}
+
+    def _evaluator(self, defs, named=None):
+        return FormalEvaluator({**defs, **(self.named if named is None else named)},
+                               mode="offkink", signs=self.signs, registry=self.registry,
+                               known=getattr(self, "forward", None))
+
+    def late(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def explain(self):
+        singles = list(itertools.islice(mutants(self.net, self.defs), limits.MAX_MUTANTS))
+        for mutant in singles:
+            out = self._match(mutant)
+            if out:
+                return out
+            if self.late():
+                return None
+        out = self._substituted()
         if out:
             return out
-    return _structural(net, defs, wrt, candidate, signs)
+        for mutant in itertools.islice(pairs(singles), limits.MAX_MUTANTS):
+            if self.late():
+                return None
+            out = self._match(mutant)
+            if out:
+                return out
+        return None
+
+    def _match(self, mutant):
+        ratio = _ratio(self._evaluator(mutant.definitions(self.defs)), self.reference,
+                       self.flat)
+        if ratio is None:
+            return None
+        mistakes = _ratio_mistakes(self.net, ratio) + mutant.mistakes
+        return Explanation(mistakes, changes=mutant.changes, ratio=ratio) if mistakes else None
+
+    def _substituted(self):
+        """One quantity of the network written in place of another."""
+        quantities = [*self.net.variables,
+                      *(n.symbol for n in self.net.graph.nodes if n.role != Role.LOSS)]
+        try:
+            ref = self._evaluator(self.defs).value(self.reference)
+        except ZeroDivisionError:
+            return None
+        for edited, used, right in substitutions(self.candidate, quantities):
+            if self.late():
+                return None
+            flat, named = name_arguments(edited)
+            try:
+                k = self._evaluator(self.defs, named).value(flat)
+            except ZeroDivisionError:
+                continue
+            ratio = _ratio_of(ref, k)
+            if ratio is not None:
+                return Explanation(_ratio_mistakes(self.net, ratio) + [
+                    WrongFactor(used=str(used), right=str(right), fixed=edited,
+                                original=self.candidate)],
+                    fixed=edited, ratio=ratio)
+        return None
 
 
 def _ratio(fe, reference, candidate):
     """The constant candidate/reference as (n, d), or None when not constant."""
     try:
-        r, k = fe.value(reference), fe.value(candidate)
+        return _ratio_of(fe.value(reference), fe.value(candidate))
     except ZeroDivisionError:
         return None
+
+
+def _ratio_of(r, k):
     if any(v == 0 for v in r):
         return (1, 1) if r == k else None
-    from .formal import P
     ratios = {kk * pow(rr, -1, P) % P for rr, kk in zip(r, k)}
-    if len(ratios) != 1:
+    if len(ratios) != 1 or 0 in ratios:
         return None
     return rational_reconstruct(ratios.pop())
 
@@ -285,120 +211,127 @@ def _ratio_mistakes(net, ratio) -> list[Mistake]:
                "the loss is (y - yhat)^2 (squared), whose derivative carries a factor 2"
                if loss == "squared" and (abs(n), d) == (1, 2) else
                "check the constant in the loss derivative")
-        f = str(sympy.Rational(abs(n), d))
-        out.append(ConstantFactor(factor=f, why=why))
+        out.append(ConstantFactor(factor=str(sympy.Rational(abs(n), d)), why=why))
     return out
 
 
-def _act_nodes(net):
-    return [n for n in net.graph.nodes if n.role == Role.ACT and n.activation is not None
-            and n.expr.args and n.expr.args[0].is_Symbol]
+# -- a value that depends on Step(0) where a unit is dead -------------------------------------
+
+def _dead_unit(net, wrt, candidate, conv, assumptions, counterexample, deadline):
+    """DeadUnitConvention when the counterexample's difference depends on Step(0) and the
+    candidate is decided right for some values of Step(0), wrong for the others."""
+    if counterexample is None or counterexample.step0 is None:
+        return None
+    from .equivalence import decide
+    right, wrong = [], []
+    for c in (Fraction(0), Fraction(1, 2), Fraction(1)):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        name = "1/2" if c == Fraction(1, 2) else str(c)
+        verdict = decide(net, adjoint_symbol(wrt), candidate, convention=name,
+                         assumptions=assumptions, timeout=left / 2).verdict
+        if verdict in (Verdict.EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
+            right.append(c)
+        elif verdict == Verdict.NOT_EQUIVALENT:
+            wrong.append(c)
+        else:
+            return None  # undecided: say nothing about it
+    if not right or not wrong:
+        return None
+    values = " or ".join(map(str, right))
+    frameworks = [f for f in _FRAMEWORKS if tuple(Fraction(int(v.p), int(v.q)) for v in
+                                                  get_convention(f).step0_values) in
+                  [(c,) for c in right]]
+    return DeadUnitConvention(
+        where=_dead_where(net, conv, counterexample), values=values,
+        others=" or ".join(map(str, wrong)),
+        frameworks=f" (as {_listed(frameworks)} take it)" if frameworks else "")
 
 
-def _without_factor(expr, adjoint, coef):
-    """``expr`` (a sum of adjoint * coefficient terms) with ``coef`` dropped from the
-    term ``adjoint * coef``; term by term, since ``subs`` takes a second at MLP width 30.
-
-    >>> a, b, w, v = sympy.symbols("a b w v")
-    >>> _without_factor(a * w + b * v, a, w)
-    a + b*v
+def _listed(names) -> str:
+    """>>> _listed(["torch", "jax", "tensorflow"])
+    'torch, jax and tensorflow'
     """
-    term = adjoint * coef
-    args = sympy.Add.make_args(expr)
-    if term in args:
-        return sympy.Add(*[adjoint if t == term else t for t in args])
-    return expr.subs(term, adjoint)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _mutants(net, defs):
-    """The correct derivation, then single mutations of it, then all gates dropped."""
-    yield _Mutant([], defs)
-    bw_adj = {n.symbol: adjoint_symbol(n.symbol) for n in net.graph.nodes}
-    acts = _act_nodes(net)
-    for node in acts:
-        z = node.expr.args[0]
-        adj_z, adj_a = bw_adj[z], bw_adj[node.symbol]
-        layer = node.layer
-        act = node.activation
-        a = node.symbol
-        variants = []
-        if act.is_piecewise:
-            variants.append((sympy.S.One, MissingGate(z=str(z), layer=layer)))
-        variants.append((act.derivative(a),
-                         WrongGateArgument(a=str(a), z=str(z), layer=layer)
-                         if act.name == "relu" else
-                         WrongActivationDerivative(used=f"f'({a})", act=act.name,
-                                                   right=f"f'({z})", layer=layer)))
-        for other in _SWAPS:
-            if other != act.name:
-                used = parse_activation(other).derivative(z)
-                variants.append((used, WrongActivationDerivative(
-                    used=f"{other}'({z})", act=act.name, right=f"{act.name}'({z})",
-                    layer=layer)))
-        for deriv, mistake in variants:
-            mutated = dict(defs)
-            mutated[adj_z] = adj_a * deriv
-            yield _Mutant([mistake], mutated)
-    for node in net.graph.nodes:
-        if node.linear is None:
-            continue
-        adj_z = bw_adj[node.symbol]
-        for u, coef in node.linear.items():
-            if u in bw_adj and coef.is_Symbol:  # dC/da_{k-1} gets dC/dz_k * w_k
-                mutated = dict(defs)
-                target = adjoint_symbol(u)
-                mutated[target] = _without_factor(defs[target], adj_z, coef)
-                why = f"{adjoint_name(u)} = {adjoint_name(node.symbol)} * {coef}"
-                yield _Mutant([MissingFactor(factor=str(coef), why=why, layer=node.layer)],
-                              mutated)
-    if acts:
-        mutated = dict(defs)
-        for node in acts:
-            mutated[bw_adj[node.expr.args[0]]] = bw_adj[node.symbol]
-        yield _Mutant([MissingGates()], mutated)
+def _dead_where(net, conv, witness) -> str:
+    """Which unit is dead at the witness, and what it makes 0 on the whole region."""
+    point = {Symbol(k): v for k, v in witness.point.items()}
+    ev = PointEvaluator(net.definitions(conv), point)
+    pres = [n for n in net.graph.nodes if n.role == Role.PRE]
+    try:
+        signs = {n.symbol: ev.sign(n.symbol) for n in pres}
+    except (Undetermined, UndefinedAt, ArithmeticError, KeyError):
+        signs = {}
+    zero = ", ".join(witness.dead) or "a gate's argument"
+    needs = set().union(*(_upstream(net, Symbol(d)) | {Symbol(d)} for d in witness.dead
+                          if Symbol(d) in net.definitions(conv))) if witness.dead else set()
+    for node in pres:
+        if signs.get(node.symbol) == -1 and (not needs or node.symbol in needs):
+            unit = node.layer if node.unit is None else f"{node.layer}.{node.unit}"
+            return (f"Unit {unit} is dead on this region ({node.symbol} < 0), so {zero} = 0 "
+                    "on the whole region and ")
+    return f"On this region {zero} = 0 everywhere (after a dead unit), so "
 
 
-def _structural(net, defs, wrt, candidate, signs) -> list[Mistake]:
-    """When no single mutation explains it: parameters never mentioned, extra gates."""
+def _upstream(net, symbol) -> set:
+    by_symbol = {n.symbol: n for n in net.graph.nodes}
+    out, stack = set(), [symbol]
+    while stack:
+        s = stack.pop()
+        for t in by_symbol[s].expr.free_symbols if s in by_symbol else ():
+            if t not in out:
+                out.add(t)
+                stack.append(t)
+    return out
+
+
+# -- structural evidence ---------------------------------------------------------------------
+
+def _structural(net, conv, wrt, candidate, assumptions, deadline) -> Explanation:
+    """When no edit explains it: parameters never mentioned (a guess, with that
+    evidence), or a gate whose removal makes the formula right (decided)."""
     from .search import Sampler
-    from ..core.assumptions import Assumptions
-    sampler = Sampler(net, defs, Assumptions())
+    defs = net.definitions(conv)
+    sampler = Sampler(net, defs, assumptions)
     needed = sampler.deps(adjoint_symbol(wrt)) & set(net.params)
     used = sampler.deps(candidate) & set(net.params)
     missing = sorted(needed - used - {wrt}, key=str)
-    out = []
-    if missing:
-        out.append(ReusedLastLayerFormula(missing=", ".join(map(str, missing)), wrt=str(wrt)))
-    extra = None if out else _extra_gate(defs, adjoint_symbol(wrt), candidate, signs)
+    if missing and used:  # a formula with no parameter at all (0) is no layer's formula
+        return Explanation([ReusedLastLayerFormula(missing=", ".join(map(str, missing)),
+                                                   wrt=str(wrt))])
+    extra = _extra_gate(net, conv, wrt, candidate, assumptions, deadline)
     if extra is not None:
-        out.append(ExtraGate(arg=str(extra)))
-    return out or [Unexplained()]
+        return Explanation([extra], fixed=extra.fix(candidate))
+    return Explanation([Unexplained()])
 
 
-def _extra_gate(defs, reference, candidate, signs):
-    """A gate argument of ``candidate`` that is no gate of ``reference`` (compared
-    formally through the definitions, up to a constant factor and factors of known
-    sign), or None.
+def _extra_gate(net, conv, wrt, candidate, assumptions, deadline):
+    """ExtraGate for a gate of ``candidate`` without which it is decided equal to the
+    true gradient, or None.
 
     >>> from derivcheck.core.network import chain
+    >>> from derivcheck.core.assumptions import Assumptions
     >>> net = chain(["w1"], "relu")
-    >>> w1, x = sympy.symbols("w1 x")
-    >>> ref = adjoint_symbol(w1)
-    >>> _extra_gate(net.definitions(), ref, Step(2 * x * w1) * Step(w1 - 1), {})
-    w1 - 1
-    >>> _extra_gate(net.definitions(), ref, Step(w1), {x: 1}) is None
+    >>> w1, x, y = sympy.symbols("w1 x y")
+    >>> right = (w1*x - y)*Step(w1*x)*x
+    >>> later = time.monotonic() + 10
+    >>> _extra_gate(net, get_convention("any"), w1, right * Step(w1 - 1), Assumptions(),
+    ...             later).arg
+    'w1 - 1'
+    >>> _extra_gate(net, get_convention("any"), w1, right * w1, Assumptions(), later) is None
     True
     """
-    fe = FormalEvaluator(defs, mode="offkink", signs=signs)
-    try:
-        fe.value(reference)
-        known = set(fe.gates)
-        for arg in sorted({f.args[0] for f in candidate.atoms(Step, IsPos, IsNonNeg)}, key=str):
-            if all(v == 0 for v in fe.value(arg)):
-                continue
-            found = fe.gate_of(arg)
-            if found is None or found[0] not in known:
-                return arg
-    except ZeroDivisionError:
-        return None
+    from .equivalence import decide
+    for gate in sorted(candidate.atoms(Step, IsPos, IsNonNeg), key=str):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        mistake = ExtraGate(arg=str(gate.args[0]), gate=gate)
+        verdict = decide(net, adjoint_symbol(wrt), mistake.fix(candidate), convention=conv,
+                         assumptions=assumptions, timeout=left).verdict
+        if verdict in (Verdict.EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
+            return mistake
     return None

@@ -42,8 +42,9 @@ import sympy
 from ..core.primitives import ZeroSet, primitive_of
 from ..core.conventions import get_convention
 from ..core.graph import Role
-from .formal import K, P, FormalEvaluator, degree_bound
 from .evaluate import PointEvaluator, Undetermined, UndefinedAt
+from .formal import K, P, FormalEvaluator, _same_sign_as, degree_bound
+from .regions import RegionSolver
 from .search import Sampler
 from ..core.sharing import name_arguments
 from .verdict import Verdict, Witness
@@ -55,6 +56,22 @@ MAX_REGIONS = 4096
 AIM_TRIES = 4
 #: Leaves pinned to 0, one at a time, for a kink no rational point reaches unpinned.
 MAX_PINS = 6
+#: Counterexamples over at most this many leaves are simplified coordinate by coordinate.
+SIMPLIFY_LEAVES = 24
+_SIMPLE = [Fraction(n, d) for n, d in ((0, 1), (1, 1), (-1, 1), (1, 2), (-1, 2), (2, 1), (-2, 1))]
+
+
+def _height(v: Fraction) -> int:
+    """How hard a number is to check by hand: 0 for 0, else max(|numerator|, denominator)
+    plus one for a sign."""
+    return 0 if v == 0 else max(abs(v.numerator), v.denominator) + (v < 0)
+
+
+#: Seconds the SMT solver may take for one question (less when the check's time is short).
+SMT_BUDGET = 10.0
+#: Share of the check's time the SMT solver may take in all (so an undecidable formula
+#: answers unknown well within its timeout).
+SMT_SHARE = 0.4
 
 
 @dataclass
@@ -100,6 +117,10 @@ class _Procedure:
         self.tests = 0
         self.gate_count = 0
         self.degree = 1
+        self.smt = RegionSolver(self.defs, assumptions, self.step0_values,
+                                domain=self.sampler.domain)
+        self.smt_empty = 0       # sign regions the SMT solver proved hold no difference
+        self.smt_total, self.smt_spent = SMT_SHARE * timeout, 0.0
 
     def _sign_at(self, expr, point):
         """The certified sign of a quantity of the network at ``point``, None when it
@@ -110,15 +131,40 @@ class _Procedure:
             return None
 
     # -- formal side ---------------------------------------------------------------------
-    def formal(self, mode, pattern=None):
-        fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {}, c_value=self.c_fixed,
+    def c_residues(self) -> list:
+        """Step(0) as residues: the convention's one value, or the atom (None) followed by
+        each allowed value (an identity for every real c is more than is asked)."""
+        if self.c_fixed is not None:
+            return [self.c_fixed]
+        return [None] + [v.numerator * pow(v.denominator, -1, P) % P
+                         for v in self.step0_values]
+
+    def formal_each_c(self) -> bool:
+        """Identical everywhere for each allowed Step(0) taken on its own."""
+        return all(self.formal("free", c=c)[1] for c in self.c_residues()[1:])
+
+    def formal_plain(self) -> bool:
+        """Identical everywhere with gate arguments compared as written (only assumed
+        signs taken out): a spelling whose positive factors one side's gates show and the
+        other's hide is still met."""
+        fe = FormalEvaluator(self.defs, mode="free", c_value=self.c_fixed, signs=self.signs,
+                             seed=self.seed, registry={}, structural=False)
+        self.tests += 1
+        try:
+            return fe.value(self.reference) == fe.value(self.candidate)
+        except ZeroDivisionError:
+            return False
+
+    def formal(self, mode, pattern=None, c="fixed"):
+        c = self.c_fixed if c == "fixed" else c
+        fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {}, c_value=c,
                              signs=self.signs, seed=self.seed, registry=self.registry[mode])
         self.tests += 1
         try:
             same = fe.value(self.reference) == fe.value(self.candidate)
         except ZeroDivisionError:
             fe = FormalEvaluator(self.defs, mode=mode, pattern=pattern or {},
-                                 c_value=self.c_fixed, signs=self.signs, seed=self.seed + 7,
+                                 c_value=c, signs=self.signs, seed=self.seed + 7,
                                  registry={})
             same = fe.value(self.reference) == fe.value(self.candidate)
         self.gate_count = max(self.gate_count, len(fe.gates))
@@ -142,7 +188,7 @@ class _Procedure:
     # -- the steps -------------------------------------------------------------------------
     def run(self) -> Decision:
         root, same = self.formal("free")
-        if same:
+        if same or (self.c_fixed is None and self.formal_each_c()) or self.formal_plain():
             return Decision(Verdict.EQUIVALENT, "identity_test",
                             "identical as rational functions of the inputs, parameters, "
                             "every gate value and Step(0), tested modulo 2^61-1 at "
@@ -163,6 +209,9 @@ class _Procedure:
         detail = (f"equal off the kinks on all {regions.regions} sign regions searched "
                   f"(identity test modulo 2^61-1 at {K} random points per region; "
                   f"{self.error_bound()})")
+        if self.smt_empty:
+            detail += (f"; on {self.smt_empty} of them the formulas differ as functions but "
+                       "the SMT solver z3 proved no point of the region makes them differ")
         kink = Outcome(kink=kink_seen) if kink_seen else self.kinks(root)
         if kink.decision:
             return kink.decision
@@ -170,15 +219,43 @@ class _Procedure:
             return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
                             detail + "; differs at a kink, checked by exact evaluation",
                             kink_point=kink.kink)
-        surfaces = self.kink_surfaces(root)
-        if surfaces is not None:
+        surfaces, left = self.kink_surfaces(root)
+        if not left:
             return Decision(Verdict.EQUIVALENT, "identity_test",
                             detail + f"; equal on each of the {surfaces} kink surfaces too "
                             "(identity test on the surface, gates and Step(0) free)")
+        pieces = self.smt_kinks(left)
+        if isinstance(pieces, Decision):
+            return pieces
+        if pieces is not None:
+            return Decision(Verdict.EQUIVALENT, "identity_test",
+                            detail + f"; equal on the kink set too: on {surfaces} of its "
+                            "pieces by the identity test on the surface (gates and Step(0) "
+                            f"free), on {pieces} by the SMT solver z3 (nonlinear real "
+                            "arithmetic: no point of the piece and no allowed Step(0) where "
+                            "they differ)")
+        answer = self.ask([])
+        if answer.status == "empty":
+            return Decision(Verdict.EQUIVALENT, "symbolic",
+                            detail + "; equal everywhere, kinks included, for every allowed "
+                            "Step(0): proved by the SMT solver z3 (nonlinear real arithmetic, "
+                            "no point where the formulas differ" +
+                            ("; transcendental values abstracted" if answer.abstracted
+                             else "") + ")")
+        found = self.smt_witness(answer, off_kink=False) if answer.status == "point" else None
+        if found is not None and found.on_kink:
+            return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
+                            detail + "; differs at a kink found by the SMT solver z3, checked "
+                            "by exact evaluation", kink_point=found.witness)
+        if found is not None:
+            return self.refuted(found.witness, "by the SMT solver (z3)")
         return Decision(Verdict.UNKNOWN, "identity_test", detail,
                         reason="the formulas are equal off the kinks (proved), but their "
                                "equality on the kinks was neither proved nor refuted: "
-                               "no kink point where they differ was found")
+                               "no kink point where they differ was found" +
+                               ("; the time budget ran out while the SMT solver z3 was "
+                                "deciding the kinks" if self.timed_out() else
+                                "; the SMT solver z3 could not decide them"))
 
     def suspects(self) -> Outcome:
         """Aim where a wrong formula most often shows: every unit alive, and every unit
@@ -247,6 +324,7 @@ class _Procedure:
         return out
 
     def refuted(self, witness, how) -> Decision:
+        witness = self.simpler(witness)
         return Decision(Verdict.NOT_EQUIVALENT, "identity_test",
                         f"counterexample {how}, re-checked by exact evaluation of both sides",
                         counterexample=witness)
@@ -274,6 +352,15 @@ class _Procedure:
             if found is not None:
                 return Outcome(self.refuted(found, "inside a sign region where the formulas "
                                                    "differ"))
+            answer = self.ask(self.region_targets(fe, pattern))
+            if answer.status == "empty":
+                self.smt_empty += 1
+                continue
+            found = self.smt_witness(answer, off_kink=True)
+            if found is not None:
+                return Outcome(self.refuted(found.witness, "by the SMT solver (z3) inside a "
+                                                           "sign region where the formulas "
+                                                           "differ"))
             unreached += 1
         if unreached:
             return Outcome(Decision(
@@ -283,9 +370,63 @@ class _Procedure:
                        "network's structure and assumptions)"))
         return Outcome(regions=leaves)
 
-    def witness_in(self, fe, pattern):
+    def simpler(self, witness):
+        """The counterexample with each coordinate, in turn, replaced by the simplest
+        small number that keeps it a counterexample of the same kind (off the kinks, and
+        independent of Step(0) if it was): numbers people check by hand."""
+        if not all(isinstance(v, Fraction) for v in witness.point.values()) or \
+                len(witness.point) > SIMPLIFY_LEAVES:
+            return witness
+        point = {s: witness.point[str(s)] for s in self.sampler.leaves
+                 if str(s) in witness.point}
+        if len(point) != len(witness.point):
+            return witness
+        kind, targets = self.sampler.domain
+        for leaf in [s for s in point if kind == "any" or s not in targets]:
+            for v in _SIMPLE:
+                if self.timed_out() or _height(v) >= _height(point[leaf]):
+                    break
+                trial = {**point, leaf: v}
+                found = self.compare(trial)
+                if found and not found.on_kink and (witness.step0 is not None or
+                                                    found.witness.step0 is None):
+                    point, witness = trial, found.witness
+                    break
+        return witness
+
+    @staticmethod
+    def region_targets(fe, pattern) -> list:
+        """(gate argument, sign) for the gates ``pattern`` fixes, inner gates first."""
         order = sorted(pattern, key=lambda k: fe.gates[k].order)
-        targets = [(fe.gates[k].expr, 1 if pattern[k] else -1) for k in order]
+        return [(fe.gates[k].expr, 1 if pattern[k] else -1) for k in order]
+
+    def budget(self) -> float:
+        """Seconds the SMT solver may take for one question: at most SMT_BUDGET, what is
+        left of its share of the check's time, and what is left of that time."""
+        return min(SMT_BUDGET, self.smt_total - self.smt_spent,
+                   self.deadline - time.monotonic())
+
+    def ask(self, targets, **options):
+        """The SMT solver's answer for ``targets`` and a difference of the sides."""
+        started = time.monotonic()
+        try:
+            return self.smt.search(targets, self.reference, self.candidate,
+                                   timeout=self.budget(), **options)
+        finally:
+            self.smt_spent += time.monotonic() - started
+
+    def smt_witness(self, answer, *, off_kink: bool):
+        """The SMT solver's point (or a rational approximation of it) re-checked by exact
+        evaluation: a Found (off the kinks when ``off_kink``), or None."""
+        for point in answer.points:
+            full = {**self.sampler.random_point(), **point}
+            found = self.compare(full)
+            if found and (not off_kink or not found.on_kink):
+                return found
+        return None
+
+    def witness_in(self, fe, pattern):
+        targets = self.region_targets(fe, pattern)
         for _ in range(AIM_TRIES):
             point = self.sampler.aim(targets)
             if point is None:
@@ -306,29 +447,30 @@ class _Procedure:
     def kink_surfaces(self, root):
         """Prove equality on every kink surface g = 0. The zero set of g is split into
         pieces, one per factor (through definitions, products and activations whose zero
-        set is known); each piece is solved for a leaf the factor is affine in with a
-        constant slope, so the solution covers the whole piece, and identity is tested
-        there with every other gate, and Step(0), free. The number of pieces, or None when
-        one is not covered (then nothing is claimed)."""
-        count = 0
+        set is known); each piece is solved for a leaf the factor is affine in, so that
+        the solution covers the whole piece, and identity is tested there with every
+        other gate, and Step(0), free. (pieces proved, pieces left): a gate whose zero
+        set is not known is left whole."""
+        proved, left = 0, []
         for info in sorted(root.gates.values(), key=lambda g: g.order):
             factors = self.zero_set(info.expr)
             if factors is None:
-                return None
+                left.append(info.expr)
+                continue
             for factor in factors:
-                if self.timed_out():
-                    return None
-                if not any(self.surface_equal(factor, leaf)
-                           for leaf in sorted(self.sampler.deps(factor), key=str)):
-                    return None
-                count += 1
-        return count
+                if not self.timed_out() and any(
+                        self.surface_equal(factor, leaf)
+                        for leaf in sorted(self.sampler.deps(factor), key=str)):
+                    proved += 1
+                else:
+                    left.append(factor)
+        return proved, left
 
     def surface_equal(self, arg, leaf) -> bool:
         """Is ``arg`` = s * leaf + r with s a nonzero constant, and are the sides equal
-        (formally) at leaf = -r/s?"""
-        def at(values):
-            return FormalEvaluator(self.defs, mode="free", c_value=self.c_fixed,
+        (formally) at leaf = -r/s, for Step(0) an atom or else for each allowed value?"""
+        def at(values, c=self.c_fixed):
+            return FormalEvaluator(self.defs, mode="free", c_value=c,
                                    signs=self.signs, seed=self.seed,
                                    registry=self.registry["free"], overrides={leaf: values})
 
@@ -339,17 +481,26 @@ class _Procedure:
             return False
         slope = [(g1 - g0) * pow((t1 - t0) % P, -1, P) % P
                  for g0, g1, t0, t1 in zip(g[0], g[1], t[0], t[1])]
-        if 0 in slope or len(set(slope)) != 1 or any(
-                (g0 + s * (t2 - t0) - g2) % P
-                for g0, g2, s, t0, t2 in zip(g[0], g[2], slope, t[0], t[2])):
-            return False  # not affine in this leaf, or the slope depends on other leaves
+        if 0 in slope or any((g0 + s * (t2 - t0) - g2) % P
+                             for g0, g2, s, t0, t2 in zip(g[0], g[2], slope, t[0], t[2])):
+            return False  # not affine in this leaf
+        if len(set(slope)) != 1:
+            # a slope that depends on other leaves may vanish on the piece, unless the
+            # rest is a nonzero constant (w x - 6 = 0 forces w != 0): x = 6 / w covers it
+            rest = {(g0 - s * t0) % P for g0, s, t0 in zip(g[0], slope, t[0])}
+            if len(rest) != 1 or 0 in rest:
+                return False
         root = tuple((t0 - g0 * pow(s, -1, P)) % P for g0, s, t0 in zip(g[0], slope, t[0]))
-        fe = at(root)
-        self.tests += 1
-        try:
-            return fe.value(self.reference) == fe.value(self.candidate)
-        except ZeroDivisionError:
-            return False
+        def equal(c) -> bool:
+            fe = at(root, c)
+            self.tests += 1
+            try:
+                return fe.value(self.reference) == fe.value(self.candidate)
+            except ZeroDivisionError:
+                return False
+
+        cs = self.c_residues()
+        return equal(cs[0]) or (len(cs) > 1 and all(equal(c) for c in cs[1:]))
 
     def kinks(self, root) -> Outcome:
         """A kink point where the sides differ (or a counterexample met near one)."""
@@ -373,7 +524,7 @@ class _Procedure:
         # a kink no rational point reaches lies at an irrational value of every leaf it is
         # affine in (-b2 - w2 softplus(u) = 0): pin one other leaf to 0 and aim again
         for target in unreached:
-            for leaf in sorted(self.sampler.deps(target), key=str)[:MAX_PINS]:
+            for leaf in self.pin_order(target)[:MAX_PINS]:
                 if self.timed_out():
                     return Outcome()
                 point = self.sampler.aim([(target, 0)], pinned={leaf: Fraction(0)},
@@ -382,6 +533,40 @@ class _Procedure:
                 if found.decision or found.kink:
                     return found
         return Outcome()
+
+    def smt_kinks(self, pieces):
+        """Each piece of the kink set asked of z3 (a leaf piece substituted by 0, which
+        shrinks the question): the number of pieces when every one is proved to hold no
+        difference, a Decision when one has a point re-checked exactly, else None."""
+        count = 0
+        for piece in pieces:
+            if self.timed_out():
+                return None
+            leaf = piece.is_Symbol and piece not in self.defs
+            answer = self.ask([] if leaf else [(piece, 0)],
+                              pinned={piece: 0} if leaf else None)
+            if answer.status == "point":
+                found = self.smt_witness(answer, off_kink=False)
+                if found is not None and found.on_kink:
+                    return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
+                                    "equal off the kinks; differs at a kink found by the "
+                                    "SMT solver z3, checked by exact evaluation",
+                                    kink_point=found.witness)
+                if found is not None:
+                    return self.refuted(found.witness, "by the SMT solver (z3)")
+            if answer.status != "empty":
+                return None
+            count += 1
+        return count
+
+    def pin_order(self, target) -> list:
+        """Leaves to pin to 0 for a kink of ``target``: those of its own equation first
+        (w4 in a3 w4 + b4 = 0: pinned, it removes the irrational a3), then the rest."""
+        own = target
+        while own.is_Symbol and own in self.defs:
+            own = self.defs[own]
+        direct = {s for s in own.free_symbols if s not in self.defs}
+        return sorted(self.sampler.deps(target), key=lambda s: (s not in direct, str(s)))
 
     def check_kink(self, point) -> Outcome:
         """At a point aimed at a kink: decided if the sides differ off every kink there,
@@ -434,6 +619,8 @@ def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
             if any(not (a.is_Number and a != 0) for a in f.args[1:]):
                 return None  # a parameter that may be 0 (leaky_relu(z, a)) or unknown
             stack.append(f.args[0])
+        elif _same_sign_as(f, definitions) is not None:
+            stack.append(_same_sign_as(f, definitions)[1])  # exp(u) - 1 = 0 exactly where u = 0
         elif f.is_Add:
             out.append(f)
         else:

@@ -42,6 +42,8 @@ __all__ = ["P", "FormalEvaluator", "GateInfo", "rational_reconstruct"]
 
 P = (1 << 61) - 1
 K = 3  # evaluation points
+#: Definitions followed when taking sign-definite factors out of a gate's argument.
+STRIP_DEPTH = 4
 EXP_UNIT = 5040  # exp(q h) for every q with a denominator dividing this shares a base
 
 
@@ -96,6 +98,7 @@ class FormalEvaluator:
     registry: dict | None = None  # gate classes shared by evaluators that must agree
     known: dict | None = None     # values of symbols already evaluated elsewhere
     overrides: dict | None = None  # leaf symbol -> residues to use instead of random ones
+    structural: bool = True       # take out factors positive by structure (exp, sigmoid)
 
     def __post_init__(self):
         self._values: dict = dict(self.known or {})
@@ -107,6 +110,7 @@ class FormalEvaluator:
         self.gates: dict = self.registry if self.registry is not None else {}
         self._atoms: dict = {}
         self.free_gates: list = []   # keys met that the pattern does not fix
+        self._idempotent: dict = {}  # 0/1 gate values -> their complements (or None)
         self.degree = 1              # running bound on degrees seen
 
     # -- atoms and leaves -------------------------------------------------------------
@@ -171,17 +175,25 @@ class FormalEvaluator:
                 acc = [(p + q) % P for p, q in zip(acc, v)]
             return tuple(acc)
         if e.is_Mul:
-            acc = [1] * K
+            acc, gates = [1] * K, set()
             for a in e.args:
                 v = self._eval(a)
+                if v in self._idempotent:  # a 0/1 gate value: s s = s, s (1 - s) = 0
+                    if self._idempotent[v] in gates:
+                        return self._const(0)
+                    if v in gates:
+                        continue
+                    gates.add(v)
                 acc = [(p * q) % P for p, q in zip(acc, v)]
             return tuple(acc)
         if e.is_Pow:
             base, ex = e.args
             if ex.is_Integer:
                 n = int(ex)
-                self.degree = max(self.degree, abs(n))
                 b = self._eval(base)
+                if n >= 1 and b in self._idempotent:
+                    return b
+                self.degree = max(self.degree, abs(n))
                 if n < 0 and 0 in b:
                     raise ZeroDivisionError("a denominator vanished at a random point")
                 return tuple(pow(v, n, P) for v in b)
@@ -244,8 +256,25 @@ class FormalEvaluator:
                 rest = e.func(*e.args[1:])
                 stack.append((coeff * int(c.p) * pow(int(c.q), -1, P) % P, rest))
                 continue
+            spread = self._distributed(e) if e.is_Mul and len(out) + len(stack) < 16 else None
+            if spread is not None:  # w2 (w1 x + b1) = w2 w1 x + w2 b1: exp of each term
+                stack.extend((coeff, t) for t in spread)
+                continue
             out.append((coeff, e))
         return out
+
+    def _distributed(self, mul):
+        """The terms of a product with one factor a sum without gates (directly or
+        through a definition: an affine layer), distributed; None when there is none."""
+        for i, f in enumerate(mul.args):
+            d = f
+            for _ in range(STRIP_DEPTH):
+                if d.is_Symbol and d in self.definitions:
+                    d = _decomposed(self.definitions[d])
+            if d.is_Add and len(d.args) <= 8 and not d.has(Step, IsPos, IsNonNeg):
+                others = mul.args[:i] + mul.args[i + 1:]
+                return [sympy.Mul(*others, t) for t in d.args]
+        return None
 
     def _exp_class(self, v: tuple) -> tuple:
         """(residues of exp(t), degree) for a term t with residues ``v``: exp(q h) = E_h^q,
@@ -262,22 +291,35 @@ class FormalEvaluator:
 
 
     def _gate(self, f, arg) -> tuple:
+        value, complement = self._gate_value(f, arg)
+        if complement is not False:  # a 0/1 value: s^2 = s, and s (1 - s) = 0
+            self._idempotent[value] = complement
+        return value
+
+    def _gate_value(self, f, arg):
+        """(residues, complement): the complement's residues when the gate is 0/1-valued
+        wherever this evaluation speaks (None when no complement is known), False when it
+        may take Step(0) = c with c^2 != c."""
         sign, v = self._stripped(arg)
         if all(x == 0 for x in v):
-            return self._kink_value(f)
+            value = self._kink_value(f)
+            return value, (None if value in (self._const(0), self._const(1)) else False)
         if len(set(v)) == 1:  # a constant argument (e.g. only factors of known sign)
             rr = rational_reconstruct(v[0])
             if rr is not None:
-                return self._const(int(sign * rr[0] > 0))
+                return self._const(int(sign * rr[0] > 0)), None
         if self.mode == "free" and f is Step and self.c_value in (0, 1):
             f = IsPos if self.c_value == 0 else IsNonNeg  # Step(0) = c fixed
+        zero_one = self.mode != "free" or f is not Step  # off the kinks, or an Iverson bracket
         classified = (self.keyer or self).classify(arg, sign, v) if self.keyer is None \
             else self.keyer.classify(arg, *self.keyer._stripped(arg))
         if classified is None:  # proportional by an unknown constant: keep it apart
-            return self._random(("gate-apart", f.__name__, v, sign))
+            return self._random(("gate-apart", f.__name__, v, sign)), (None if zero_one
+                                                                     else False)
         key, positive = classified
         if self.mode == "free":
-            return self._random(("gate", f.__name__, key, positive))
+            return self._random(("gate", f.__name__, key, positive)), (None if zero_one
+                                                                      else False)
         s = self.pattern.get(key)
         if s is None:
             if key not in self.free_gates:
@@ -285,7 +327,9 @@ class FormalEvaluator:
             s_val = self._random(("s", key))
         else:
             s_val = self._const(s)
-        return s_val if positive else tuple((1 - x) % P for x in s_val)
+        other = tuple((1 - x) % P for x in s_val)
+        self._idempotent[other if positive else s_val] = s_val if positive else other
+        return (s_val, other) if positive else (other, s_val)
 
     def classify(self, arg, sign, v):
         """(gate key, orientation) of an argument with stripped value ``v``; registers
@@ -329,42 +373,83 @@ class FormalEvaluator:
             return None
         return key, sign * orientation
 
-    def _stripped(self, e):
-        """(sign, residues) of ``e`` with factors of known strict sign taken out, so
-        Step(w x), Step(z1) with z1 = w x, and Step(w) are one gate when x > 0."""
-        if not self.signs:
+    def _stripped(self, e, depth: int = 0):
+        """(sign, residues) of ``e`` with factors of known strict sign taken out (from the
+        assumptions, or positive by structure: exp, sigmoid, softplus), and monotone
+        rewritings of its zero undone (``exp(u) - 1`` and ``tanh(u)`` vanish exactly
+        where ``u`` does, with its sign), so Step(w x), Step(z1) with z1 = w x, and
+        Step(w) are one gate when x > 0, and Step(w2 a1) is Step(w2) when a1 is a
+        sigmoid. Exact at every point, the kinks included."""
+        if not self.structural and not self.signs:
             return 1, self._eval(e)
         if e in self._stripped_memo:
             return self._stripped_memo[e]
+        out = None
         if not e.is_Symbol and e in self.signs:  # an assumed sign such as yhat - y > 0
             out = (self.signs[e], self._const(1))
         elif not e.is_Symbol and -e in self.signs:
             out = (-self.signs[-e], self._const(1))
+        elif self._positive(e):
+            out = (1, self._const(1))
         elif e.is_Symbol:
             if e in self.signs:
                 out = (self.signs[e], self._const(1))
-            elif e in self.definitions:
-                out = self._stripped(_decomposed(self.definitions[e]))
-            else:
-                out = (1, self._eval(e))
+            elif e in self.definitions and depth < STRIP_DEPTH:
+                out = self._stripped(_decomposed(self.definitions[e]), depth + 1)
         elif e.is_Number and e != 0:
             out = (1 if e > 0 else -1, self._eval(abs(e)))
         elif e.is_Mul:
             sign, acc = 1, self._const(1)
             for a in e.args:
-                s, v = self._stripped(a)
+                s, v = self._stripped(a, depth)
                 sign *= s
                 acc = tuple(p * q % P for p, q in zip(acc, v))
             out = (sign, acc)
         elif e.is_Pow and e.args[1].is_Integer:
-            s, v = self._stripped(e.args[0])
+            s, v = self._stripped(e.args[0], depth)
             n = int(e.args[1])
             if n < 0 and 0 in v:
                 raise ZeroDivisionError("a denominator vanished at a random point")
             out = (s ** (n % 2) if s < 0 else 1, tuple(pow(x, n, P) for x in v))
-        else:
+        elif self.structural:
+            inner = _same_sign_as(e, self.definitions)
+            if inner is not None:
+                s, v = self._stripped(inner[1], depth)
+                out = (inner[0] * s, v)
+        if out is None:
             out = (1, self._eval(e))
         self._stripped_memo[e] = out
+        return out
+
+    def _positive(self, e, depth: int = 0) -> bool:
+        """Is ``e`` certainly > 0 everywhere (by structure or the assumed signs)?"""
+        key = ("positive", e)
+        if key in self._stripped_memo:
+            return self._stripped_memo[key]
+        if e.is_Number:
+            out = bool(e > 0)
+        elif not self.structural:
+            out = self.signs.get(e) == 1
+        elif e.is_Symbol:
+            out = self.signs.get(e) == 1 or (
+                e in self.definitions and depth < STRIP_DEPTH
+                and self._positive(_decomposed(self.definitions[e]), depth + 1))
+        elif isinstance(e, (sympy.exp, sympy.cosh)):
+            out = True
+        elif e.is_Add or e.is_Mul:
+            out = all(self._positive(a, depth) for a in e.args)
+        elif e.is_Pow and e.args[1].is_Integer:
+            out = self._positive(e.args[0], depth)
+        elif e.func is sympy.log:
+            # log(1 + t) with t > 0 (softplus): its argument exceeds 1
+            arg = e.args[0]
+            while arg.is_Symbol and arg in self.definitions and depth < STRIP_DEPTH:
+                arg, depth = _decomposed(self.definitions[arg]), depth + 1
+            out = arg.is_Add and any(a.is_Number and a >= 1 for a in arg.args) and all(
+                self._positive(a, depth) for a in arg.args)
+        else:
+            out = False
+        self._stripped_memo[key] = out
         return out
 
     def _kink_value(self, f) -> tuple:
@@ -375,6 +460,30 @@ class FormalEvaluator:
         if self.c_value is None:
             return self._random(("c",))
         return self._const(self.c_value)
+
+
+def _same_sign_as(e, definitions=None):
+    """(sign, u) when ``e`` has the sign of ``sign * u`` everywhere, ``e`` being an odd
+    increasing function of u (tanh, sinh, erf) or ``a exp(u) - a`` (a rational); else
+    None.
+
+    >>> u = sympy.Symbol("u")
+    >>> _same_sign_as(1 - sympy.exp(u)), _same_sign_as(sympy.tanh(u)), _same_sign_as(u + 1)
+    ((-1, u), (1, u), None)
+    """
+    if e.func in (sympy.tanh, sympy.sinh, sympy.erf) or getattr(e.func, "__name__", "") in (
+            "tanh", "sinh"):
+        return 1, e.args[0]
+    if e.is_Add and len(e.args) == 2:
+        const, other = sorted(e.args, key=lambda a: not a.is_Rational)
+        coeff, rest = other.as_coeff_Mul()
+        for _ in range(STRIP_DEPTH):  # a named exp(u) (names given to compound arguments)
+            if rest.is_Symbol and definitions and rest in definitions:
+                rest = _decomposed(definitions[rest])
+        if (const.is_Rational and const != 0 and rest.func is sympy.exp
+                and coeff == -const):
+            return (1 if coeff > 0 else -1), rest.args[0]
+    return None
 
 
 def _projective(v: tuple):

@@ -32,6 +32,25 @@ __all__ = ["Sampler", "Found"]
 _NICE = [Fraction(n, d) for d in (1, 2, 1, 4, 3) for n in range(-4, 5) if n]
 
 
+_UNIT = [Fraction(0), Fraction(1), Fraction(1, 2), Fraction(1, 4), Fraction(3, 4)]
+
+
+def target_domain(net) -> tuple:
+    """(kind, targets): where the loss's targets live: ``unit`` (bce: [0, 1]), ``one_hot``
+    (cross-entropy: a distribution, one-hot preferred), or ``any``.
+
+    >>> from derivcheck.core.network import chain
+    >>> target_domain(chain(["w1"], "sigmoid", loss="bce"))
+    ('unit', [y])
+    """
+    loss = getattr(net.spec, "loss", None)
+    if loss == "bce":
+        return "unit", list(net.targets)
+    if loss == "cross_entropy":
+        return "one_hot", list(net.targets)
+    return "any", list(net.targets)
+
+
 @dataclass
 class Found:
     """The outcome of comparing both sides at a point."""
@@ -50,12 +69,15 @@ class Sampler:
         self.leaves = list(dict.fromkeys(net.variables))
         self.rng = random.Random(seed)
         self._deps: dict = {}
+        self.domain = target_domain(net)
 
     # -- points -------------------------------------------------------------------------
     def random_point(self, scale: int = 1) -> dict:
         """Small "nice" rationals inside the assumptions."""
-        point = {}
+        point = self._targets()
         for leaf in self.leaves:
+            if leaf in point:
+                continue
             lo, hi = self.assumptions.interval(leaf)
             v = self.rng.choice(_NICE) * scale
             if lo is not None and v <= lo:
@@ -66,6 +88,19 @@ class Sampler:
                 v = lo + (hi - lo) * Fraction(self.rng.randint(1, 3), 4)  # both bounds
             point[leaf] = v
         return point
+
+    def _targets(self) -> dict:
+        """Targets inside the loss's domain, so counterexamples are believable: bce targets
+        in [0, 1], cross-entropy targets one-hot. Empty for the other losses (any real)."""
+        kind, targets = self.domain
+        if kind == "unit":
+            return {t: self.rng.choice(_UNIT) for t in targets
+                    if self.assumptions.holds({t: Fraction(1, 2)})}
+        if kind == "one_hot":
+            hot = self.rng.randrange(len(targets))
+            point = {t: Fraction(int(i == hot)) for i, t in enumerate(targets)}
+            return point if self.assumptions.holds(point) else {}
+        return {}
 
     def value(self, expr, point, step0=Fraction(0)):
         return PointEvaluator(self.definitions, point, step0=step0)(expr)
@@ -213,7 +248,9 @@ class Sampler:
             live = self.live(point, zeros)
             depends = bool(zeros) and len(step0_values) > 1
             names = {str(s): v for s, v in point.items()}
-            return Found(Witness(names, k, r, step0=c if depends or live else None),
+            dead = [str(g) for g in zeros if g not in live]
+            return Found(Witness(names, k, r, step0=c if depends or live else None,
+                                 dead=dead if not live else []),
                          on_kink=bool(live))
         return None
 

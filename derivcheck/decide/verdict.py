@@ -52,6 +52,8 @@ class DiagnosisKind(StrEnum):
     WRONG_GATE_ARGUMENT = "wrong_gate_argument"
     WRONG_ACTIVATION_DERIVATIVE = "wrong_activation_derivative"
     MISSING_FACTOR = "missing_factor"
+    WRONG_FACTOR = "wrong_factor"
+    DEAD_UNIT_CONVENTION = "dead_unit_convention"
     REUSED_LAST_LAYER_FORMULA = "reused_last_layer_formula"
     CONVENTION_ONLY = "convention_only"
     UNEXPLAINED = "unexplained"
@@ -79,6 +81,8 @@ class Witness:
     candidate: object      # value of the candidate there
     expected: object       # value of the true gradient there
     step0: Fraction | None = None  # the value of Step(0) it was found under, if it matters
+    #: gate arguments that are 0 on a whole neighbourhood of the point (after a dead unit)
+    dead: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         out = {"point": {k: format_value(v) for k, v in self.point.items()},
@@ -127,6 +131,7 @@ class Result:
     candidate_expr: object = None
     gradient_expr: object = None
     network: object = None
+    explanation: object = None  # the diagnosis's evidence (decide.diagnosis.Explanation)
     elapsed: float = 0.0
 
     def __post_init__(self):

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import limits
+from ..workers import serve
 
 __all__ = ["Pool", "TIMED_OUT", "CRASHED"]
 
@@ -32,23 +32,6 @@ __all__ = ["Pool", "TIMED_OUT", "CRASHED"]
 TIMED_OUT = "timed_out"
 #: ...and for a job whose worker died.
 CRASHED = "crashed"
-
-
-def _worker(conn, handler, timeout: float) -> None:
-    """A worker process: answer the jobs it is sent with ``handler(job, timeout)`` until
-    the pipe closes."""
-    import resource
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server handles Ctrl-C
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY or soft > limits.WORKER_MEMORY:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.WORKER_MEMORY, hard))
-    conn.send("ready")
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        conn.send(handler(job, timeout))
 
 
 def _context():
@@ -63,7 +46,7 @@ def _context():
 class _Worker:
     def __init__(self, ctx, handler, timeout: float):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, handler, timeout), daemon=True)
+        self.proc = ctx.Process(target=serve, args=(child, handler, timeout), daemon=True)
         self.proc.start()
         child.close()
 

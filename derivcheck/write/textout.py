@@ -67,9 +67,12 @@ def format_result(result) -> str:
     for w in result.warnings:
         lines.append(f"  warning: {w}")
     if result.counterexample:
+        dead = result.counterexample.dead
         lines += _table(result.counterexample, "counterexample (exact; off the kinks"
                         + (", assuming " + ", ".join(result.assumptions)
-                           if result.assumptions else "") + ")")
+                           if result.assumptions else "")
+                        + ("; " + ", ".join(dead) + " = 0 on a whole region around it, "
+                           "after a dead unit" if dead else "") + ")")
     if result.kink_point:
         lines += _table(result.kink_point, "kink point where they differ")
     if result.diagnosis:

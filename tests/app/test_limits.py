@@ -20,16 +20,17 @@ from derivcheck.core.spec import NetworkSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 NET = chain(["w1", "w2"], "relu")
-FAST = 5.0  # seconds: a limit is enforced before any real work (minutes), with room
-#              for a loaded CI machine
+#: CPU seconds of this process (not wall time, which a loaded machine stretches): a
+#: limit is enforced before any real work, which would take minutes.
+FAST = 5.0
 
 
 def refused(call, *args, **kw) -> LimitError:
     """The LimitError ``call`` raises, asserting it came fast and names a position."""
-    start = time.monotonic()
+    start = time.process_time()
     with pytest.raises(LimitError) as info:
         call(*args, **kw)
-    assert time.monotonic() - start < FAST
+    assert time.process_time() - start < FAST
     err = info.value
     assert err.kind == "limit_exceeded"
     assert isinstance(err.position, int)
@@ -84,12 +85,12 @@ def test_nested_functions_are_read_and_judged_fast(function):
     ten nested elu took 12 s, twenty sech never finished. Arguments are named now."""
     depth = limits.MAX_NESTING - 2
     text = f"{function}(" * depth + "w1*x" + ")" * depth
-    start = time.monotonic()
+    start = time.process_time()
     with time_limit(10):
         parse_formula(text, NET.namespace)
         result = check(NET, text, "w1", timeout=2)
     assert result.verdict in ("not_equivalent", "unknown")
-    assert time.monotonic() - start < 4
+    assert time.process_time() - start < 4
 
 
 def test_power_towers_count_as_nesting():
@@ -145,10 +146,10 @@ def test_chain_depth_as_text():
 
 
 def test_many_activations_are_refused_fast():
-    start = time.monotonic()
+    start = time.process_time()
     with pytest.raises(SpecError):
         NetworkSpec.from_dict({"weights": ["w1"], "activations": "relu," * 100_000})
-    assert time.monotonic() - start < FAST
+    assert time.process_time() - start < FAST
 
 
 def test_mlp_width():

@@ -46,7 +46,7 @@ LATEX_TOKENS = [r"\frac", "{", "}", "^", "_", r"\partial", "C", "J", "w", "1", "
 
 def answers_cleanly(text, namespace=None, latex_flag=None):
     """Parse; the only allowed failure is a DerivcheckError that locates itself."""
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         result = parse_formula(text, namespace, latex=latex_flag)
     except DerivcheckError as err:
@@ -58,7 +58,7 @@ def answers_cleanly(text, namespace=None, latex_flag=None):
     else:
         assert isinstance(result.expr, sympy.Basic)
         assert result.wrt is None or isinstance(result.wrt, str)
-    assert time.perf_counter() - start < PER_INPUT_SECONDS
+    assert time.process_time() - start < PER_INPUT_SECONDS
 
 
 @FUZZ
@@ -126,12 +126,12 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_inputs_are_refused_quickly(text):
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(DerivcheckError) as info:
         parse_formula(text)
     assert isinstance(info.value, (ParseError, LimitError))
     assert 0 <= info.value.position <= len(text)
-    assert time.perf_counter() - start < PER_INPUT_SECONDS
+    assert time.process_time() - start < PER_INPUT_SECONDS
 
 
 def test_long_flat_sum_has_no_recursion_limit():
