@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from derivcheck import limits
-from derivcheck.app.batch import BatchError, Summary, grade_item, run_batch
+from derivcheck.app.batch import BatchError, Summary, run_batch
 
+from . import faulty
 from .test_limits import ROOT, cli
 
 CHAIN = {"weights": ["w1", "w2"], "activations": "relu"}
@@ -181,17 +182,6 @@ def test_progress_bar_on_stderr(tmp_path, capsys):
 
 # -- hangs, crashes, timeouts ------------------------------------------------------------
 
-def grade_or_misbehave(entry: dict, timeout: float) -> dict:
-    """Grades like the real thing, except for candidates that hang past every alarm
-    (``HANG``) or kill their own process (``CRASH``)."""
-    if entry.get("candidate") == "HANG":
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-        time.sleep(3600)
-    if entry.get("candidate") == "CRASH":
-        os.kill(os.getpid(), signal.SIGKILL)
-    return grade_item(entry, timeout)
-
-
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_hangs_and_crashes_lose_nothing_else(tmp_path, jobs, monkeypatch):
     monkeypatch.setattr(limits, "BATCH_GRACE", 1.0)
@@ -200,7 +190,7 @@ def test_hangs_and_crashes_lose_nothing_else(tmp_path, jobs, monkeypatch):
     src = write_lines(tmp_path / "in.jsonl", lines)
     start = time.monotonic()
     summary = run_batch(src, tmp_path / "out.jsonl", jobs=jobs, timeout=1.0, progress=False,
-                        grade=grade_or_misbehave)
+                        grade=faulty.grade)
     assert time.monotonic() - start < 40
     out = {k: outcome(r) for k, r in records(tmp_path / "out.jsonl").items()}
     assert out == {'"h"': "error:timeout", '"a"': "equivalent", '"c"': "error:crash",
