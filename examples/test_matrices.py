@@ -21,7 +21,8 @@ def _net(name):
 
 @pytest.mark.parametrize("formula", _DATA["formulas"], ids=[f["label"] for f in _DATA["formulas"]])
 def test_formula(formula):
-    result = derivcheck.check(_net(formula["network"]), formula["text"])
+    result = derivcheck.check(_net(formula["network"]), formula["text"],
+                              convention=formula.get("kink_convention", "any"))
     assert result.verdict == formula["expect"], (result.reason, result.method_detail)
     if "diagnosis" in formula:
         assert formula["diagnosis"] in [d.kind for d in result.diagnosis]

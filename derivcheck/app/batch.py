@@ -71,7 +71,9 @@ input: one JSON object per line (blank lines are skipped):
    "kink_convention": "any"}
   id          a string or an integer, unique in the file (required)
   network     the fields of a network file: weights, activations, biases, widths, forward,
-              input, target, loss, upstream, define (required)
+              shape, input, target, loss, upstream, define, batch, style, reduce, labels
+              (required; matrix equations: {"forward": ["Z1 = W1 @ X + b1", ...],
+              "shape": {"X": "n0,m", "W1": "n1,n0"}})
   candidate   the formula, plain or LaTeX (required)
   wrt         the parameter (optional when the formula starts with dC/dw1 =)
   assume      a list of conditions, or one condition as a string (optional)
@@ -118,7 +120,7 @@ def grade_item(item: dict, timeout: float = limits.DEFAULT_TIMEOUT) -> dict:
     >>> grade_item({"id": 1, "network": net, "candidate": 3})["error"]["kind"]
     'invalid_item'
     """
-    from ..decide.check import check, timeout_reason
+    from ..decide.check import check, timed_out
     from ..guard import Timeout, time_limit
     stage = "reading the submission"
     try:
@@ -129,8 +131,12 @@ def grade_item(item: dict, timeout: float = limits.DEFAULT_TIMEOUT) -> dict:
             stage = "starting the check"
             return check(net, candidate, wrt, assume=assume, convention=convention,
                          timeout=timeout).to_json()
-    except Timeout as exc:
-        return error_record("timeout", timeout_reason(exc.stage or stage, timeout))
+    except Timeout as exc:  # as check answers when its own budget runs out: unknown
+        exc.stage = exc.stage or stage
+        wrt, text, conv = (item.get(k) for k in ("wrt", "candidate", "kink_convention"))
+        return timed_out(exc, timeout, wrt=wrt if isinstance(wrt, str) else None,
+                         candidate=text if isinstance(text, str) else "",
+                         convention=conv if isinstance(conv, str) else "any").to_json()
     except DerivcheckError as err:
         return err.to_json()
     except RecursionError:

@@ -82,9 +82,16 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g.add_argument("--batch", help="MLP: a batch of examples, its size a name or a number (m)")
     g.add_argument("--style", help="MLP notation: ng, cs231n, nielsen or seed")
     g.add_argument("--reduce", help="MLP with a batch: mean (default) or sum of the losses")
+    g.add_argument("--labels", action="store_true",
+                   help="cross_entropy with class labels (an integer per example) instead "
+                        "of one-hot targets")
     g.add_argument("--forward", action="append", metavar="EQUATION",
                    help='explicit forward equation "z1 = w1*x + b1" (repeat; the last '
-                        "defines yhat)")
+                        'defines yhat); with --shape, matrix equations "Z1 = W1 @ X + b1"')
+    g.add_argument("--shape", action="append", metavar="NAME=SIZES",
+                   help="the shape of a matrix of --forward equations: X=n0,m, W1=n1,n0, "
+                        "b1=n1,1 (repeat; sizes are names or numbers; the others are "
+                        "inferred)")
     g.add_argument("--input", help="input name(s): x or x1,x2 (default x)")
     g.add_argument("--target", help="target name(s) (default y)")
     g.add_argument("--loss", help="half_squared (default), squared, mse, bce, cross_entropy, "

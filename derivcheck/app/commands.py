@@ -39,10 +39,15 @@ def network_from_args(args, *, oracle: bool = False):
     data = {}
     if args.forward:
         data["forward"] = args.forward
+        if getattr(args, "shape", None):
+            data["shape"] = args.shape
+        for key in ("batch", "style", "reduce", "labels"):
+            if getattr(args, key, None):
+                data[key] = getattr(args, key)
     elif args.widths:
         data["widths"] = args.widths
         data["bias"] = args.bias
-        for key in ("batch", "style", "reduce"):
+        for key in ("batch", "style", "reduce", "labels"):
             if getattr(args, key, None):
                 data[key] = getattr(args, key)
     elif args.weights:

@@ -14,6 +14,11 @@ networks:
                weights W0_ij join input i to unit j of layer 1 (W1_21: unit 2 of layer 1
                to unit 1 of layer 2); pre-activations z1_j, activations a1_j, inputs x1, x2
   equations    --forward "z1 = w1*x + b1" --forward "h = relu(z1)" --forward "yhat = w2*h"
+  matrices     --widths n0,n1,n2 --act relu,softmax --loss cross_entropy --batch m --bias
+               [--style ng|cs231n|nielsen|seed] [--labels] [--reduce mean|sum]
+  matrix eqs   --forward "Z1 = W1 @ X + b1" --forward "A1 = relu(Z1)" ... --shape X=n0,m
+               --shape W1=n1,n0 (numpy broadcasting; sizes are names or numbers; the shapes
+               the equations imply are inferred)
   a file       --net network.toml   (the same fields: weights, activations, widths, forward...)
   the loss     --loss l1 (|y - yhat|) | --loss none (the gradient of yhat) | --upstream [dA]
                (dC/dyhat stays a symbol, dyhat by default)
@@ -29,6 +34,7 @@ EXAMPLES = {
         """derivcheck check --weights w1 --act sigmoid --upstream --define "d(z) = sigmoid(z)*(1 - sigmoid(z))" --wrt w1 'dyhat*d(z1)*x'""",
         """derivcheck check --weights w1 --act relu --loss l1 --assume "yhat > y" --wrt w1 'relu_grad(z1)*x'""",
         """derivcheck check --forward "yhat = sigmoid(w1*x1 + w2*x2)" --input x1,x2 --wrt w_j '(yhat - y)*yhat*(1 - yhat)*x_j'""",
+        """derivcheck check --forward "Z1 = W1 @ X + b1" --forward "A1 = relu(Z1)" --forward "Z2 = W2 @ A1 + b2" --forward "Yhat = softmax(Z2)" --shape X=n0,m --shape W1=n1,n0 --shape W2=n2,n1 --loss cross_entropy --kink-convention torch 'dW1 = 1/m * (W2.T @ (Yhat - Y) * (Z1 > 0)) @ X.T'""",
     ],
     "gradient": [
         "derivcheck gradient --weights w1,w2,w3 --act relu --format json",

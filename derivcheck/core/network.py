@@ -204,16 +204,18 @@ def chain(weights, activations="relu", *, biases=None, input="x", target="y",
 
 
 def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
-        loss="half_squared", batch=None, style=None, reduce=None, define=None, oracle=False):
+        loss="half_squared", batch=None, style=None, reduce=None, define=None, oracle=False,
+        labels=False):
     """A fully connected network with the given layer widths (weights W{k}_{ij}); with a
     ``batch``, a ``style`` or size names among the widths, a matrix network (CONTRACT
-    section 5). ``define``: the author's own names. ``oracle=True``: for the oracle only,
+    section 5; ``labels``: cross-entropy with class labels). ``define``: the author's own
+    names. ``oracle=True``: for the oracle only,
     so sizes people train (``mlp([784, 128, 10], "relu,identity", bias=True,
     loss="cross_entropy", oracle=True)``) are a matrix network within the oracle's
     limits."""
     data = {"widths": list(widths), "activations": activations, "bias": bias, "loss": loss}
     for key, value in (("batch", batch), ("style", style), ("reduce", reduce),
-                       ("define", define)):
+                       ("define", define), ("labels", labels or None)):
         if value is not None:
             data[key] = value
     if inputs:
@@ -223,8 +225,20 @@ def mlp(widths, activations="relu", *, bias=False, inputs=None, targets=None,
     return from_dict(data, oracle=oracle)
 
 
-def forward(equations, *, inputs="x", target="y", loss="half_squared",
-            define=None) -> Network:
-    """A network from explicit forward equations; the last one defines yhat."""
-    return from_dict({"forward": list(equations), "input": inputs, "target": target,
-                      "loss": loss, "define": define})
+def forward(equations, *, inputs=None, target=None, loss="half_squared", define=None,
+            shapes=None, batch=None, style=None, reduce=None, labels=False):
+    """A network from explicit forward equations; the last one defines yhat (inputs ``x``
+    and target ``y`` by default).
+
+    With ``shapes``, matrix equations (CONTRACT section 5), read as a matrix network:
+
+    >>> net = forward(["Z1 = W1 @ X + b1", "A1 = relu(Z1)", "Z2 = W2 @ A1 + b2",
+    ...                "Yhat = softmax(Z2)"], shapes={"X": "n0,m", "W1": "n1,n0",
+    ...                "W2": "n2,n1"}, loss="cross_entropy", labels=True)
+    >>> net.widths, net.batch, net.labels
+    (['n0', 'n1', 'n2'], 'm', True)
+    """
+    data = {"forward": list(equations), "loss": loss, "define": define, "input": inputs,
+            "target": target, "shape": shapes, "batch": batch, "style": style,
+            "reduce": reduce, "labels": labels or None}
+    return from_dict({k: v for k, v in data.items() if v is not None})

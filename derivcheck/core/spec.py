@@ -26,11 +26,11 @@ __all__ = ["NetworkSpec"]
 
 _FIELDS = {"weights", "activations", "activation", "act", "biases", "input", "inputs",
            "target", "targets", "loss", "upstream", "define", "forward", "widths", "bias", "name",
-           "description", "batch", "style", "reduce"}
+           "description", "batch", "style", "reduce", "shape", "shapes", "labels"}
 #: Losses of issue 16 that matrix networks do not compute yet (refused there).
 _SCALAR_ONLY_LOSSES = ("l1", "none", "upstream")
 #: Fields that make an MLP a matrix network (CONTRACT section 5).
-_MATRIX_FIELDS = ("batch", "style", "reduce")
+_MATRIX_FIELDS = ("batch", "style", "reduce", "labels")
 
 
 def _names(value, what: str) -> list[str]:
@@ -133,6 +133,19 @@ def _check_oracle_size(widths: list, bias: bool, batch) -> None:
                                 "examples for the oracle", position=0)
 
 
+def _matrix_extra(data: dict) -> dict:
+    """The matrix fields given (``labels = false`` is not given).
+
+    >>> _matrix_extra({"batch": "m", "labels": False, "reduce": None})
+    {'batch': 'm'}
+    """
+    out = {k: data[k] for k in _MATRIX_FIELDS if data.get(k) is not None
+           and data.get(k) is not False}
+    if "labels" in out and out["labels"] is not True:
+        raise SpecError(f"labels must be true or false, got {out['labels']!r}")
+    return out
+
+
 def _definitions(value) -> list[str]:
     """``define``: one definition or a list of them (text), at most MAX_DEPTH, each at most
     one formula long; they are read when the network's names are.
@@ -228,13 +241,17 @@ class NetworkSpec:
                                 hint='e.g. forward = ["z1 = w1*x", "yhat = relu(z1)"]')
             _check_depth(len(forward), "equations")
             _check_total_length(forward)
+            shapes = data.get("shape", data.get("shapes"))
+            extra = _matrix_extra(data)
+            if shapes is not None or extra:
+                return cls._matrix_equations(forward, shapes, data, extra, loss, define)
             return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
                        targets=targets or default_target, loss=loss, define=define)
         if data.get("widths"):
             widths = data["widths"]
             widths = widths.split(",") if isinstance(widths, str) else widths
             acts = _split_activations(acts)
-            extra = {k: data[k] for k in _MATRIX_FIELDS if data.get(k) is not None}
+            extra = _matrix_extra(data)
             if isinstance(widths, list) and (extra or "softmax" in acts or any(
                     isinstance(w, str) and not w.strip().isdigit() for w in widths)
                     or oracle and _past_symbolic(widths, data)):
@@ -317,6 +334,37 @@ class NetworkSpec:
                    matrix=extra)
 
     @classmethod
+    def _matrix_equations(cls, forward, shapes, data, extra, loss, define) -> "NetworkSpec":
+        """Explicit matrix equations with shapes (CONTRACT section 5); the shapes are
+        validated here, the equations when the network is built."""
+        from .matrix.declared import parse_shapes
+        if define:
+            raise SpecError("define is not read for matrix equations yet",
+                            hint="write the equations with names of their own")
+        if loss in _SCALAR_ONLY_LOSSES:
+            raise SpecError(f"the loss {loss!r} is not available for matrix networks yet",
+                            hint="use it with scalar forward equations (no --shape)")
+        if shapes is None:
+            raise SpecError("matrix equations need the shapes of their inputs and weights",
+                            hint="e.g. --shape X=n0,m --shape W1=n1,n0")
+        if isinstance(shapes, str):
+            shapes = [shapes]
+        given = parse_shapes(shapes, "shape")
+        for key in ("style", "reduce"):
+            if key in extra and not isinstance(extra[key], str):
+                raise SpecError(f"{key} must be a name, got {extra[key]!r}")
+        if "batch" in extra and not isinstance(extra["batch"], (int, str)):
+            raise SpecError(f"batch must be a size name or a number, got {extra['batch']!r}")
+        extra["shapes"] = {name: list(g.dims) for name, g in given.items()}
+        inputs = _names(data.get("input", data.get("inputs")), "input")
+        targets = _names(data.get("target", data.get("targets")), "target")
+        if len(inputs) > 1 or len(targets) > 1:
+            raise SpecError("matrix equations have one input matrix and one target matrix",
+                            hint="e.g. --input X --target Y")
+        return cls("matrix", forward=[str(f) for f in forward], inputs=inputs, targets=targets,
+                   loss=loss, bias=False, matrix=extra)
+
+    @classmethod
     def from_toml(cls, path: str | Path, *, oracle: bool = False) -> "NetworkSpec":
         """Read a ``--net FILE.toml``."""
         p = Path(path)
@@ -340,8 +388,8 @@ class NetworkSpec:
 
     def to_dict(self) -> dict:
         """The fields back, as JSON output shows the network."""
-        if self.kind == "forward":
-            d = {"forward": self.forward}
+        if self.kind == "forward" or self.forward:
+            d = {"forward": self.forward, **self.matrix}
         elif self.kind in ("mlp", "matrix"):
             d = {"widths": self.widths, "activations": self.activations, "bias": self.bias,
                  **self.matrix}

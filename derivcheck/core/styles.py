@@ -39,6 +39,8 @@ class Style:
     * ``loss``: the letter the style calls the cost.
     * ``bare_layers``: a bare superscript on a name is its layer (Nielsen's ``w^3``,
       ``\\delta^L``), not a power.
+    * ``names``: names of their own, (kind, layer) -> name, before the templates (the
+      names of explicit matrix equations; layer None for X, Y, Yhat, P).
     """
 
     name: str
@@ -55,9 +57,12 @@ class Style:
     loss: str = "J"
     description: str = ""
     bare_layers: bool = False
+    names: dict = field(default_factory=dict)
 
     def name_of(self, kind: str, layer: int | None = None) -> str:
         """The name of quantity ``kind`` of layer ``layer`` (1 = first layer computed)."""
+        if (kind, layer) in self.names:
+            return self.names[(kind, layer)]
         template = self.templates[kind]
         if layer is None:
             return template

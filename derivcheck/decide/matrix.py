@@ -78,11 +78,12 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     """Judge a matrix (or entry) formula for a :class:`MatrixNetwork`."""
     start = time.monotonic()
     conv = get_convention(convention)
+    net = net.with_convention(conv)
     source = candidate
     net, parsed, reference, wrt_name, assumed = _read(net, candidate, wrt, latex)
     ns = net.namespace
     readings, warnings = list(parsed.readings) + assumed, list(parsed.warnings)
-    expr = mx.as_mexpr(parsed.expr)
+    expr = net.with_probabilities(mx.as_mexpr(parsed.expr))
     for name in dict.fromkeys(_used_names(expr) + [reference.name]):
         leaf = ns.symbols.get(name)
         if isinstance(leaf, mx.Leaf) and leaf.description:
@@ -118,8 +119,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     assumptions = Assumptions.parse(list(assume))
     deadline = start + timeout
     provable = (cand_b.fragment and ref_b.fragment and len(grid) <= MAX_GRID
-                and max(max(g.values(), default=0) for g in grid) <= MAX_SIZE
-                and not (net.loss == "cross_entropy" and isinstance(net.widths[-1], str)))
+                and max(max(g.values(), default=0) for g in grid) <= MAX_SIZE)
     if not _reference_agrees(net.instance(grid[0]), reference, conv):
         return _unknown(base, start, "internal check failed: the backward pass in matrix form "
                         "disagrees with the exact scalar gradients at "
@@ -145,11 +145,6 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     if len(grid) > MAX_GRID or max((max(g.values(), default=0) for g in grid)) > MAX_SIZE:
         return _unknown(base, start, f"{_so_far(verdict, grid[0])}, but proving it for every "
                         f"size needs more than {MAX_GRID} instances or sizes past {MAX_SIZE}")
-    if net.loss == "cross_entropy" and isinstance(net.widths[-1], str):
-        return _unknown(base, start, f"{_so_far(verdict, grid[0])}, but one-hot "
-                        "targets single out a class, so the bound route does not cover a "
-                        f"number of classes that is a size name ({net.widths[-1]}); give it "
-                        "as a number")
     for sizes in grid:
         inst = net.instance(sizes)
         if not _atom_identity(inst, expr, reference, conv) and not _atom_off_kinks(
@@ -368,6 +363,11 @@ def _values(expr, reference, env):
                              text=expr.text(), position=0,
                              hint="a gradient formula is defined everywhere: check the "
                                   "denominators and logarithms")
+    masks = env.inst.masks
+    if masks:
+        cand = np.asarray(cand, dtype=object)
+        flat = [v.xreplace(masks) if isinstance(v, sympy.Basic) else v for v in cand.flat]
+        cand = np.array(flat, dtype=object).reshape(cand.shape)
     ref = np.asarray(reference.evaluate(env), dtype=object)
     if cand.shape != ref.shape:
         cand = cand.reshape(ref.shape)

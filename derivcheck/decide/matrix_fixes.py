@@ -83,6 +83,11 @@ def rewrites(root: mx.MExpr, net=None, conv=None):
                mx.mul(mx.Scalar(1 / size), root))
         yield ("missing_batch_mean", f"the 1/{m} of the batch mean is taken twice",
                mx.mul(mx.Scalar(size), root))
+    if net is not None and net.has_batch and net.reduce == "sum":
+        m = net.batch
+        size = sympy.Symbol(m) if isinstance(m, str) else sympy.Integer(m)
+        yield ("missing_batch_mean", f"the losses are summed over the batch (reduce sum), so "
+               f"there is no 1/{m} of a mean", mx.mul(mx.Scalar(size), root))
     if root.shape is not None and len(root.shape) == 2:
         yield ("missing_transpose", "the formula is the transpose of the gradient: "
                "(A B)^T = B^T A^T, so swap the factors and transpose each", mx.transpose(root))

@@ -128,6 +128,17 @@ def _valid_targets(inst, rng) -> dict:
     return {}
 
 
+def _labels(rows, examples_as_rows: bool) -> list:
+    """The class label (0-based, as numpy indexes) of each example's one-hot target.
+
+    >>> from fractions import Fraction as F
+    >>> _labels([[F(0), F(1)], [F(1), F(0)], [F(0), F(0)]], False)
+    [Fraction(1, 1), Fraction(0, 1)]
+    """
+    columns = rows if examples_as_rows else list(zip(*rows))
+    return [Fraction(list(c).index(1)) if 1 in list(c) else Fraction(-1) for c in columns]
+
+
 def matrix_witness(inst, witness, idx, reference):
     if witness is None:
         return None
@@ -145,6 +156,8 @@ def matrix_witness(inst, witness, idx, reference):
         else:
             rows = [[point.get(s, Fraction(0)) for s in row] for row in arr]
         matrices[net.name(key)] = rows
+        if key == ("Y",) and net.labels:
+            matrices["y"] = [_labels(rows, net.style.layout == "rows")]
     where = "[" + ",".join(str(i + 1) for i in idx) + "]" if idx else ""
     return MatrixWitness(Witness({str(k): v for k, v in point.items()}, witness.candidate,
                                   witness.expected, witness.step0),

@@ -296,7 +296,7 @@ def _call(func: Token, args: list):
     name = str(func.value)
     if name in MATRIX_CALLS:
         try:
-            return build_call(name, args)
+            return build_call(name, args, getattr(_STATE.get().resolver.ns, "class_axis", None))
         except CallError as err:
             raise _STATE.get().error(str(err), func.start_pos,
                                      "e.g. np.sum(dZ, axis=1, keepdims=True)") from None

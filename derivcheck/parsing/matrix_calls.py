@@ -19,7 +19,7 @@ import sympy
 from ..core.matrix import expr as mx
 from .vocabulary import function_named
 
-__all__ = ["MATRIX_CALLS", "build_call", "CallError"]
+__all__ = ["MATRIX_CALLS", "PLAIN_CALLS", "CLASS_AXIS_CALLS", "build_call", "CallError"]
 
 
 class CallError(ValueError):
@@ -97,6 +97,17 @@ def _one(op, name):
     return build
 
 
+def _softmax(args):
+    (x,), kw = _positional(args, 1, "softmax", ("axis",))
+    if not mx.is_matrix(x) or not x.shape:
+        raise CallError("softmax is read on the matrix of a layer's classes, not on a number")
+    if "axis" not in kw:
+        raise CallError("softmax needs the axis of the classes here: softmax(Z, axis=0) "
+                        "with examples as columns, axis=1 with examples as rows")
+    e = mx.apply("exp", function_named("exp").build, [x])
+    return mx.div(e, mx.total(e, _int(kw["axis"], "axis"), True))
+
+
 MATRIX_CALLS = {
     "sum": _sum,
     "mean": lambda args: _sum(args, mean=True),
@@ -112,10 +123,26 @@ MATRIX_CALLS = {
     "power": _power,
     "square": _one(lambda a: mx.power(a, 2), "square"),
     "transpose": _one(mx.transpose, "transpose"),
+    "softmax": _softmax,
 }
 
+#: Calls that may be written without ``np.`` (``softmax(Z2)``: numpy has none).
+PLAIN_CALLS = ("softmax",)
+#: Calls whose ``axis`` defaults to the classes' axis of the network, when it has one.
+CLASS_AXIS_CALLS = ("softmax",)
 
-def build_call(name: str, args: list):
-    """The node (or, on scalars only, the SymPy value) of ``np.<name>(args)``."""
+
+def build_call(name: str, args: list, class_axis: int | None = None):
+    """The node (or, on scalars only, the SymPy value) of ``np.<name>(args)``;
+    ``class_axis``: the default axis of :data:`CLASS_AXIS_CALLS` (0 with examples as
+    columns, 1 with examples as rows).
+
+    >>> from derivcheck.core.matrix.expr import Leaf
+    >>> build_call("softmax", [Leaf("Z2", ("n2", "m"))], class_axis=0).text()
+    'exp(Z2) / np.sum(exp(Z2), axis=0, keepdims=True)'
+    """
+    if (name in CLASS_AXIS_CALLS and class_axis is not None
+            and not any(isinstance(a, tuple) and a[0] == "axis" for a in args)):
+        args = [*args, ("axis", sympy.Integer(class_axis))]
     out = MATRIX_CALLS[name](args)
     return out.value if isinstance(out, mx.Scalar) else out

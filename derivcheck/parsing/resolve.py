@@ -36,6 +36,7 @@ from ..core.printing import plain
 from ..errors import LimitError, NameError_, ParseError
 from ..limits import MAX_NAMES
 from ..names import Namespace, did_you_mean, valid_name
+from .matrix_calls import PLAIN_CALLS
 from .tokens import Notes, Unit, Word, tok
 from .vocabulary import (GENERIC_ACTIVATIONS, GREEK, derivative_named, function_named,
                          function_names)
@@ -355,6 +356,8 @@ def _name(t: Token, nxt: str | None, res: Resolver) -> list[Token]:
         defined = res.ns.functions[name]
         res.notes.read(f"read {name}(...) as the defined {defined.text}")
         return [_retyped(t, "FUNC", defined)]
+    if nxt == "_LPAR" and name in PLAIN_CALLS and not res.known(name):
+        return [_retyped(t, "FUNC", name)]
     spec = function_named(name)
     if nxt == "_LPAR" and spec is not None and not (len(name) == 1 and res.known(name)):
         if name.lower() != spec.name:

@@ -66,8 +66,13 @@ def shape_tex(shape) -> str:
 
 
 def _size(d) -> str:
+    r"""A size: ``n1`` as ``n_{1}``, ``H_`` as ``H\_`` (a size name may hold ``_``).
+
+    >>> _size("n1"), _size("H_"), _size(3)
+    ('n_{1}', 'H\\_', '3')
+    """
     m = re.fullmatch(r"([A-Za-z]+)(\d+)", str(d))
-    return rf"{m[1]}_{{{m[2]}}}" if m else str(d)
+    return rf"{m[1]}_{{{m[2]}}}" if m else str(d).replace("_", r"\_")
 
 
 def mlatex(e, style, prec: int = 0) -> str:
@@ -126,7 +131,10 @@ def _tex(e, style):
         if e.op == "neg":
             return f"-{sub(a[0], 3)}", 3
         if e.op == "**":
-            return rf"{sub(a[0], 5)}^{{{sub(a[1], 0)}}}", 4
+            base = sub(a[0], 5)
+            if "^" in base:                     # A^{[1]} squared: (A^{[1]})^{2}
+                base = rf"\left({base}\right)"
+            return rf"{base}^{{{sub(a[1], 0)}}}", 4
         if e.op in (">", ">=", "<", "<="):
             op = {">": ">", ">=": r"\geq", "<": "<", "<=": r"\leq"}[e.op]
             return rf"\left[{sub(a[0], 0)} {op} {sub(a[1], 0)}\right]", 5

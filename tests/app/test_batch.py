@@ -209,8 +209,8 @@ def test_slow_submission_times_out_in_its_worker(tmp_path):
     run_batch(src, tmp_path / "out.jsonl", timeout=0.05, progress=False)
     assert time.monotonic() - start < 30
     out = records(tmp_path / "out.jsonl")
-    assert out['"slow"']["error"]["kind"] == "timeout"
-    message = out['"slow"']["error"]["message"]
+    assert out['"slow"']["verdict"] == "unknown"
+    message = out['"slow"']["reason"]
     assert message.startswith("the time budget of") and " ran out while " in message, message
     assert outcome(out['"a"']) == "equivalent" and outcome(out['"b"']) == "not_equivalent"
 

@@ -147,3 +147,28 @@ def test_bad_matrix_networks_are_clear_errors(data, fragment):
 def test_spec_round_trip_keeps_batch_and_style():
     net = from_dict({"widths": "n0,n1,1", "batch": "m", "style": "cs231n", "bias": True})
     assert net.spec.to_dict()["style"] == "cs231n" and net.spec.to_dict()["batch"] == "m"
+
+
+@pytest.mark.parametrize("acts,text,read", [
+    ("relu,identity", "softmax(Z2) - Y", "P - Y"),            # P = softmax(Z2) for logits
+    ("relu,softmax", "softmax(Z2) - Y", "A2 - Y"),            # the output is softmax(Z2)
+    ("relu,tanh", "softmax(A2) - Y", "P - Y"),                # P = softmax(A2)
+    ("relu,tanh", "softmax(Z2) - Y", None),                   # not P: A2 = tanh(Z2)
+    ("relu,identity", "softmax(Z2, axis=1) - Y", None),       # over the examples: not P
+    ("relu,identity", "np.exp(Z2) / np.sum(np.exp(Z2), axis=0, keepdims=True)", "P"),
+])
+def test_softmax_of_the_logits_is_read_as_the_probabilities(acts, text, read):
+    from derivcheck.parsing import parse_formula
+    net = MatrixNetwork(["n0", "n1", "c"], acts, "cross_entropy", batch="m")
+    expr = parse_formula(text, net.namespace).expr
+    out = net.with_probabilities(expr)
+    assert (out is expr) if read is None else out.text() == read
+
+
+def test_masks_on_activations_are_masks_on_pre_activations():
+    from derivcheck.core.functions import IsNonNeg, IsPos
+    inst = MatrixNetwork([2, 2, 1], "tanh,sigmoid").instance({})
+    a, z = inst.array(("A", 1))[1, 0], inst.array(("Z", 1))[1, 0]
+    assert inst.masks[IsPos(a)] == IsPos(z) and inst.masks[IsNonNeg(-a)] == 1 - IsPos(z)
+    out = inst.array(("A", 2))[0, 0]                     # sigmoid is positive everywhere
+    assert IsPos(out) not in inst.masks

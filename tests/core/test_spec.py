@@ -165,3 +165,13 @@ def test_from_toml_too_long(tmp_path):
     with pytest.raises(SpecError) as err:
         NetworkSpec.from_toml(path)
     assert "longer than" in err.value.message
+
+
+def test_labels_field():
+    from derivcheck.core.network import from_dict
+    assert from_dict({"widths": [2, 3, 2], "loss": "cross_entropy", "labels": True}).labels
+    assert not getattr(from_dict({"widths": [2, 3, 1], "labels": False}), "is_matrix", False)
+    with pytest.raises(SpecError, match="labels must be true or false"):
+        from_dict({"widths": [2, 3, 2], "loss": "cross_entropy", "labels": "yes"})
+    with pytest.raises(SpecError, match="class labels are targets of cross_entropy"):
+        from_dict({"widths": [2, 3, 2], "loss": "bce", "labels": True})

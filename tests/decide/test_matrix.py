@@ -191,3 +191,69 @@ def test_an_undecided_instance_is_never_called_equal(ng, monkeypatch):
     r = derivcheck.check(ng, "dZ1 = W2.T @ dZ2 * (1 - np.tanh(W1 @ X + b1)**2)")
     assert r.verdict == "unknown"
     assert "equal at" not in r.reason and "not decided at sizes" in r.reason
+
+
+# -- the two unknowns of issue 15: decided soundly ------------------------------------------
+
+@pytest.fixture(scope="module")
+def cs_classes():
+    """cs231n's classifier with a number of classes that is a size name."""
+    return MatrixNetwork(["D", "H", "C"], "relu,softmax", "cross_entropy", batch="N",
+                         bias=True, style="cs231n")
+
+
+@pytest.mark.parametrize("text", ["dscores @ W2.T * (H > 0)",
+                                  "np.where(H <= 0, 0, dscores @ W2.T)",
+                                  "dscores @ W2.T * (1 - (H <= 0))"])
+def test_dhidden_masked_by_h_is_equivalent_under_torch(cs, text):
+    """relu(z) > 0 exactly where z > 0, so the mask on H is the mask on Z1, at the kink
+    too: relu'(0) = 0 under torch (the backward pass is built under the check's
+    convention; before, it kept Step(0) free and the internal check said unknown)."""
+    r = derivcheck.check(cs, text, "dhidden", convention="torch")
+    assert r.verdict == "equivalent", r.reason
+
+
+def test_dhidden_mask_differs_at_the_kink_under_other_conventions(cs):
+    for conv in ("any", "numpy"):   # numpy's relu'(0) = 1: (H > 0) differs at Z1 = 0
+        r = derivcheck.check(cs, "dscores @ W2.T * (H > 0)", "dhidden", convention=conv)
+        assert r.verdict == "equivalent_almost_everywhere"
+
+
+def test_mask_that_keeps_everything_is_refuted_under_torch(cs):
+    r = derivcheck.check(cs, "dscores @ W2.T * (H >= 0)", "dhidden", convention="torch")
+    assert r.verdict == "not_equivalent"
+
+
+@pytest.mark.parametrize("text,wrt", [("H.T @ dscores", "dW2"), ("(P - Y) / N", "dscores"),
+                                      ("X.T @ (dscores @ W2.T * (H > 0))", "dW1"),
+                                      ("np.sum(dscores, axis=0)", "db2")])
+def test_cross_entropy_with_a_named_class_count_is_proved(cs_classes, text, wrt):
+    r = derivcheck.check(cs_classes, text, wrt, convention="torch")
+    assert r.verdict == "equivalent" and "for every size" in r.method_detail
+    assert "C in [" in r.method_detail       # the class count was varied too
+
+
+@pytest.mark.parametrize("text", ["(P - Y) / 5", "(P - Y) / C", "(P - Y) / N * 2",
+                                  "P / N"])
+def test_cross_entropy_with_a_named_class_count_refutes(cs_classes, text):
+    r = derivcheck.check(cs_classes, text, "dscores")
+    assert r.verdict == "not_equivalent"
+    for row in r.counterexample.to_json()["matrices"]["Y"]:   # one-hot rows
+        assert sorted(Fraction(v) for v in row).count(1) == 1
+
+
+def test_a_formula_right_only_for_one_hot_targets_is_never_a_false_verdict(cs_classes):
+    """P sum(Y) - Y equals P - Y for one-hot targets: the bound route (free targets) does
+    not prove it, and nothing refutes it."""
+    r = derivcheck.check(cs_classes, "(P * np.sum(Y, axis=1, keepdims=True) - Y) / N",
+                         "dscores")
+    assert r.verdict in ("unknown", "equivalent")
+
+
+def test_softmax_of_the_pre_activation_is_not_the_probabilities_after_tanh():
+    """P = softmax(tanh(Z2)) here: reading softmax(Z2) as P would be a false equivalent."""
+    net = MatrixNetwork(["n0", "n1", "c"], "relu,tanh", "cross_entropy", batch="m")
+    assert derivcheck.check(net, "dZ2 = (softmax(Z2) - Y) * (1 - A2**2)").verdict == (
+        "not_equivalent")
+    right = derivcheck.check(net, "dZ2 = (softmax(A2) - Y) * (1 - A2**2)")
+    assert right.verdict == "equivalent" and "for every size" in right.method_detail

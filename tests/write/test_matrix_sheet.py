@@ -71,3 +71,25 @@ def test_report_compiles_from_the_command_line(tmp_path):
                  "cross_entropy", "--batch", "N", "--bias", "--style", "cs231n",
                  "dW2 = dscores @ H", "--report", str(out)])
     assert code == 1 and out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_power_of_a_layered_name_is_grouped():
+    """(A^{[1]})^2, not the double superscript A^{[1]}^{2} pdflatex refuses."""
+    r = derivcheck.check(MatrixNetwork(**NG, style="ng"),
+                         r"dZ^{[1]} = W^{[2]T} dZ^{[2]} * (1 - (A^{[1]})^2)")
+    src = matrix_report_source(r)
+    assert r"\left(A^{[1]}\right)^{2}" in src and "A^{[1]}^" not in src
+
+
+@pdf
+def test_equations_sheet_and_report_compile_with_their_own_names(tmp_path):
+    from derivcheck.core.network import from_dict
+    net = from_dict({"forward": ["H = np.maximum(0, X @ W1 + b1)", "scores = H @ W2 + b2"],
+                     "shape": {"X": "N,D", "W1": "D,H_", "W2": "H_,C"},
+                     "loss": "cross_entropy", "labels": True})
+    src = matrix_sheet_source(net)
+    assert r"D \times H\_" in src and r"\mathit{scores}" in src
+    assert write_matrix_sheet(net, tmp_path / "s.pdf").read_bytes()[:5] == b"%PDF-"
+    from derivcheck.write.pdf import compile_pdf
+    report = matrix_report_source(derivcheck.check(net, "dW2 = dscores @ H.T"))
+    assert compile_pdf(report, tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"

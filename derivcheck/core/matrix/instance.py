@@ -94,6 +94,17 @@ class Instance:
             defs[Y[-1, k]] = 1 - sympy.Add(*Y[:-1, k])
         return free, defs
 
+    @property
+    def _atom_targets(self):
+        """The targets at the atom level: as at the true level, except that with a number
+        of classes that is a size name every target is free. The bound route needs leaves
+        that no index singles out, and an identity with free targets holds on the one-hot
+        ones too; the backward pass's P - Y, right only for targets summing to one, is
+        checked against the true level separately."""
+        if self.net.loss == "cross_entropy" and isinstance(self.net.widths[-1], str):
+            return list(self.array(("Y",)).flat), {}
+        return self._targets
+
     def leaves(self) -> list:
         """Inputs, parameters and free targets, in order (what a point assigns)."""
         out = list(self.array(("X",)).flat)
@@ -159,7 +170,7 @@ class Instance:
     def atom_network(self):
         """Z (and softmax outputs) free; A = g(Z) elementwise; no loss (never asked)."""
         net = self.net
-        nodes = [Node(s, e, "eq") for s, e in self._targets[1].items()]
+        nodes = [Node(s, e, "eq") for s, e in self._atom_targets[1].items()]
         atoms = []
         for l in range(1, net.L + 1):
             Z, A = self.array(("Z", l)), self.array(("A", l))
@@ -176,9 +187,9 @@ class Instance:
             atoms += list(self.array(("P",)).flat)
         nodes.append(Node(Symbol(net.style.loss), sympy.S.Zero, "loss"))
         params = [p for p in self.leaves() if p not in set(self.array(("X",)).flat)
-                  and p not in set(self._targets[0])] + atoms
-        return _network(net, nodes, list(self.array(("X",)).flat), params, self._targets[0],
-                        [], Symbol(net.style.loss))
+                  and p not in set(self._atom_targets[0])] + atoms
+        return _network(net, nodes, list(self.array(("X",)).flat), params,
+                        self._atom_targets[0], [], Symbol(net.style.loss))
 
     def atom_gradient(self, qkey, env) -> np.ndarray:
         """dJ/dQ at the atom level as symbols, each defined (in ``atom_definitions``) by its
@@ -220,6 +231,30 @@ class Instance:
                       base.loss)
         del convention
         return Network.from_graph(graph)
+
+    @cached_property
+    def masks(self) -> dict:
+        """Masks on activations as masks on pre-activations: ``(A > 0)`` is ``(Z > 0)`` and
+        ``(A <= 0)`` is ``1 - (Z > 0)`` where A = f(Z) and f is positive exactly where its
+        argument is (relu, tanh: the registry's ``positive_with_argument``). Equal at
+        every point, kinks included: cs231n's ``dhidden[H <= 0] = 0`` masks by H, the
+        backward pass by Z1.
+
+        >>> from .network import MatrixNetwork
+        >>> inst = MatrixNetwork([2, 1, 1], "relu,sigmoid").instance({})
+        >>> inst.masks
+        {IsPos(A1_11): IsPos(Z1_11), IsNonNeg(-A1_11): 1 - IsPos(Z1_11)}
+        """
+        from ..functions import IsNonNeg, IsPos
+        out = {}
+        for l in range(1, self.net.L + 1):
+            act = self.net.activation(l)
+            if isinstance(act, str) or not act.kind.positive_with_argument:
+                continue
+            for a, z in zip(self.array(("A", l)).flat, self.array(("Z", l)).flat):
+                out[IsPos(a)] = IsPos(z)
+                out[IsNonNeg(-a)] = 1 - IsPos(z)
+        return out
 
     def env(self, level: str, convention="any") -> "Env":
         return Env(self, level, convention)

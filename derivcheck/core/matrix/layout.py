@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from . import expr as mx
 
-__all__ = ["pushed"]
+__all__ = ["pushed", "mapped"]
 
 
 def pushed(node: mx.MExpr) -> mx.MExpr:
@@ -24,6 +24,26 @@ def pushed(node: mx.MExpr) -> mx.MExpr:
     if isinstance(node, mx.Transpose):
         return _transposed(node.arg)
     return _rebuild(node, [pushed(c) for c in node.children])
+
+
+def mapped(node: mx.MExpr, fn) -> mx.MExpr:
+    """``node`` with ``fn`` applied top-down: where ``fn`` gives another node, that node
+    replaces the subtree; elsewhere the children are mapped.
+
+    >>> from .expr import Leaf, add, transpose
+    >>> a, b = Leaf("A", ("n", "k")), Leaf("B", ("n", "k"))
+    >>> mapped(transpose(add(a, a)), lambda x: b if x is a else x).text()
+    '(B + B).T'
+    """
+    out = fn(node)
+    if out is not node:
+        return out
+    kids = [mapped(k, fn) for k in node.children]
+    if all(k is c for k, c in zip(kids, node.children)):
+        return node
+    if isinstance(node, mx.Transpose):
+        return mx.Transpose(kids[0])
+    return _rebuild(node, kids)
 
 
 def _rebuild(node, kids):

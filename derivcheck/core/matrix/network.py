@@ -35,7 +35,7 @@ from ..losses import LOSSES
 from ..styles import Style, style_named
 from . import expr as mx
 from .expr import Leaf, MExpr, Scalar
-from .layout import pushed
+from .layout import mapped, pushed
 from .shapes import show
 
 __all__ = ["MatrixNetwork", "KINDS"]
@@ -48,9 +48,11 @@ class MatrixNetwork:
     """A fully connected network with widths (numbers or size names) and a batch."""
 
     is_matrix = True
+    #: The spec of the explicit equations this network was read from (None: widths).
+    source_spec = None
 
     def __init__(self, widths, activations, loss="half_squared", *, batch=None, style=None,
-                 bias=False, reduce=None, convention="any"):
+                 bias=False, reduce=None, convention="any", labels=False):
         self.widths = [_dim(w) for w in widths]
         if len(self.widths) < 2:
             raise SpecError("widths need an input and an output layer", hint="e.g. 4,3,2")
@@ -74,7 +76,8 @@ class MatrixNetwork:
         style = "ng" if style is None else style
         self.style: Style = style_named(style) if isinstance(style, str) else style
         self._options = dict(widths=widths, activations=activations, loss=loss, batch=batch,
-                             bias=bias, reduce=reduce, convention=convention)
+                             style=self.style, bias=bias, reduce=reduce,
+                             convention=convention, labels=labels)
         self.bias = bool(bias)
         self.reduce = reduce or "mean"
         if self.reduce not in ("mean", "sum"):
@@ -83,25 +86,65 @@ class MatrixNetwork:
             raise SpecError("cross_entropy needs at least two classes",
                             hint="use bce for one sigmoid output")
         self.convention = get_convention(convention)
+        self.labels = bool(labels)
+        if self.labels and loss != "cross_entropy":
+            raise SpecError(f"class labels are targets of cross_entropy, not of {loss}",
+                            hint="use --loss cross_entropy with --labels, or drop --labels")
 
     @classmethod
     def from_spec(cls, spec) -> "MatrixNetwork":
-        """From a :class:`~derivcheck.core.spec.NetworkSpec` of kind ``matrix``."""
+        """From a :class:`~derivcheck.core.spec.NetworkSpec` of kind ``matrix`` (an MLP
+        given by widths, or explicit matrix equations with shapes)."""
         extra = spec.matrix
+        if spec.forward:
+            from ...parsing.matrix_equations import network_from_equations  # the one grammar
+            from .declared import parse_shapes
+            shapes = parse_shapes({k: list(v) for k, v in extra.get("shapes", {}).items()},
+                                  "shape")
+            return network_from_equations(
+                spec.forward, shapes, loss=spec.loss, where="--forward",
+                input_name=spec.inputs[0] if spec.inputs else None,
+                target=spec.targets[0] if spec.targets else None, batch=extra.get("batch"),
+                style=extra.get("style"), reduce=extra.get("reduce"),
+                labels=bool(extra.get("labels")), spec=spec)
         return cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
-                   style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"))
+                   style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"),
+                   labels=bool(extra.get("labels")))
 
     def with_style(self, style: str) -> "MatrixNetwork":
         """The same network seen in another style."""
-        o = self._options
-        return MatrixNetwork(o["widths"], o["activations"], o["loss"], batch=o["batch"],
-                             style=style, bias=o["bias"], reduce=o["reduce"],
-                             convention=o["convention"])
+        return self._copy(style=style)
+
+    def with_convention(self, convention) -> "MatrixNetwork":
+        """The same network whose backward pass takes activation derivatives under
+        ``convention`` (relu'(0) = 0 under torch): the reference a check compares with
+        must be the derivative the true network has under the check's convention.
+
+        >>> net = MatrixNetwork([2, 3, 1], "relu")
+        >>> net.with_convention("torch").convention.name, net.with_convention("any") is net
+        ('torch', True)
+        """
+        conv = get_convention(convention)
+        return self if conv == self.convention else self._copy(convention=conv.name)
+
+    def _copy(self, **changes) -> "MatrixNetwork":
+        o = {**self._options, **changes}
+        out = MatrixNetwork(o["widths"], o["activations"], o["loss"], batch=o["batch"],
+                            style=o["style"], bias=o["bias"], reduce=o["reduce"],
+                            convention=o["convention"], labels=o["labels"])
+        if "style" not in changes:
+            out.style_given = self.style_given
+        out.source_spec = self.source_spec
+        return out
 
     @property
     def spec(self):
+        if self.source_spec is not None:
+            return self.source_spec
         from ..spec import NetworkSpec
         extra = {"style": self.style.name, "reduce": self.reduce}
+        if self.labels:
+            extra["labels"] = True
         if self.has_batch:
             extra["batch"] = self.batch
         acts = [a if isinstance(a, str) else a.label() for a in self.acts]
@@ -173,6 +216,8 @@ class MatrixNetwork:
         name = name or self.name(key)
         shape = self.styled_shape(key)
         what = KINDS[key[0]] + (f" of layer {key[1]}" if len(key) > 1 else "")
+        if key == ("Y",) and self.labels:
+            what = "the one-hot targets of the class labels y"
         return Leaf(name, shape, key=(key, self.view(key)),
                     description=f"{name} -> {what}, {_a(show(shape))}")
 
@@ -383,6 +428,41 @@ class MatrixNetwork:
         visit(expr, set())
         return out
 
+    def with_probabilities(self, expr: MExpr) -> MExpr:
+        """``expr`` with the softmax of the last pre-activation over the classes
+        (``softmax(Z2)``, ``np.exp(scores) / np.sum(np.exp(scores), axis=1,
+        keepdims=True)``) read as the network's probabilities: the same value, and the form
+        the backward pass uses, so the proof for every size applies to it.
+
+        >>> net = MatrixNetwork(["n0", "n1", "c"], "relu,identity", "cross_entropy", batch="m")
+        >>> from derivcheck.parsing import parse_formula
+        >>> net.with_probabilities(parse_formula("softmax(Z2) - Y", net.namespace).expr).text()
+        'P - Y'
+        """
+        if self.loss != "cross_entropy" and not self.softmax_output:
+            return expr
+        from .layers import softmax_of
+        L = self.L
+        if self.softmax_output:                      # A_L = softmax(Z_L)
+            of = {("Z", L): ("A", L)}
+        else:                                        # P = softmax(A_L), A_L = g(Z_L)
+            of = {("A", L): ("P",)}
+            if self.acts[-1].name == "identity":
+                of[("Z", L)] = ("P",)
+        axes = (0, -2) if self.style.layout == "columns" else (1, -1)
+
+        def swap(node):
+            found = softmax_of(node)
+            if found is None:
+                return node
+            arg, axis = found
+            key = arg.key[0] if isinstance(arg, Leaf) and len(arg.key) == 2 else None
+            if key in of and axis in axes and arg.shape == self.styled_shape(key):
+                return self.leaf(of[key])
+            return node
+
+        return mapped(expr, swap)
+
     def instance(self, sizes: dict):
         """The network at concrete sizes (see :mod:`.instance`)."""
         from .instance import Instance
@@ -392,8 +472,9 @@ class MatrixNetwork:
         dims = ", ".join(str(w) for w in self.widths)
         acts = ", ".join(a if isinstance(a, str) else a.label() for a in self.acts)
         batch = f", batch {self.batch}" if self.has_batch else ""
+        labels = ", class labels" if self.labels else ""
         return (f"widths {dims}{batch}; activations {acts}; loss {self.loss} "
-                f"({self.reduce}); style {self.style.name}")
+                f"({self.reduce}{labels}); style {self.style.name}")
 
 
 def _dim(value):

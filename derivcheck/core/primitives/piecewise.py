@@ -49,7 +49,7 @@ register(Primitive(
     "relu", ReLU, activation=True, latex=_op("ReLU"), kinks=("0",),
     # numpy: seed 001's hand-written backward, grad_h[h < 0] = 0, keeps the gradient at 0
     at_kink={"torch": L, "jax": L, "tensorflow": L, "numpy": R}, zeros=ZeroSet.REGION,
-    torch="torch.relu", jax="jax.nn.relu", doc="max(0, z)"))
+    positive_with_argument=True, torch="torch.relu", jax="jax.nn.relu", doc="max(0, z)"))
 
 
 class NecroReLU(PrimitiveFunction):

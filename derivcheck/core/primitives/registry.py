@@ -94,6 +94,8 @@ class Primitive:
     poles: tuple[str, ...] = ()                  # where it is undefined
     exp_form: tuple | None = None                # a rational function of u = exp(z): the
     #                                              numerator's and denominator's coefficients
+    positive_with_argument: bool = False         # f(z) > 0 exactly where z > 0 (relu, tanh),
+    #                                              so a mask (f(z) > 0) is the mask (z > 0)
     doc: str = ""
 
     @property

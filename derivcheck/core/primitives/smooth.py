@@ -169,7 +169,8 @@ register(Primitive(
 # assumptions then walk the copies (sech nested 20 deep hung).
 register(Primitive(
     "tanh", hyperbolic.tanh, also=(sympy.tanh,), activation=True, latex=r"\tanh",
-    zeros=ZeroSet.AT_ZERO, output_form=lambda a: 1 - a**2, torch="torch.tanh",
+    zeros=ZeroSet.AT_ZERO, positive_with_argument=True, output_form=lambda a: 1 - a**2,
+    torch="torch.tanh",
     jax="jax.numpy.tanh", mpmath="tanh", exact_at=(0, 0), exp_form=((-1, 0, 1), (1, 0, 1)),
     doc="tanh z"))
 register(Primitive(
