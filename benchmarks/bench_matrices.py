@@ -27,7 +27,11 @@ def cases():
     rows = []
     for label, text, target in (
             ("ng dW1, right (prove for every size)", r"dW^{[1]} = \frac{1}{m} dZ^{[1]} X^T", 0.5),
-            ("ng dW1, 1/m missing (refute, diagnose)", r"dW^{[1]} = dZ^{[1]} X^T", 0.5)):
+            ("ng dW1, 1/m missing (refute, diagnose)", r"dW^{[1]} = dZ^{[1]} X^T", 0.5),
+            ("ng dW1, factors swapped (shapes, fix)", r"dW^{[1]} = \frac{1}{m} X^T dZ^{[1]}",
+             0.5),
+            ("ng dW1, sign flipped (refute, diagnose)", r"dW^{[1]} = -\frac{1}{m} dZ^{[1]} X^T",
+             0.5)):
         r, t = _timed(lambda: derivcheck.check(ng, text))
         rows.append((label, r.verdict, t, target))
     deep = MatrixNetwork(["n0", "n1", "n2", "n3", 2], "relu,tanh,sigmoid,identity",

@@ -491,6 +491,8 @@ def evaluate(node, leaf, grad, sizes: dict, exact: bool = True):
             return leaf(node[1])
         if op == "sg":
             return grad(node[1])
+        if op == "const":
+            return node[1]
         if op == "T":
             return np.asarray(ev(node[1])).T
         if op == "mm":
@@ -498,6 +500,11 @@ def evaluate(node, leaf, grad, sizes: dict, exact: bool = True):
             if a.ndim == 0 or b.ndim == 0:
                 raise ShapeError("matrix product with a scalar")
             return a @ b
+        if op == "jx":    # LaTeX juxtaposition: the matrix product, or the elementwise
+            a, b = np.asarray(ev(node[1])), np.asarray(ev(node[2]))   # where only it fits
+            if a.ndim and b.ndim and a.shape[-1] == b.shape[0]:
+                return a @ b
+            return a * b
         if op == "had":
             return np.asarray(ev(node[1])) * np.asarray(ev(node[2]))
         if op == "add":
@@ -530,9 +537,9 @@ def evaluate(node, leaf, grad, sizes: dict, exact: bool = True):
                 raise ShapeError("sum over an axis of a vector")
             return a.sum(axis=node[2], keepdims=node[3])
     except ValueError as exc:
-        if isinstance(exc, ShapeError):
+        if type(exc) is not ValueError:   # a ShapeError, or a value the caller cannot give
             raise
-        raise ShapeError(str(exc)) from exc
+        raise ShapeError(str(exc)) from exc   # numpy: the shapes do not broadcast
     raise ValueError(op)
 
 

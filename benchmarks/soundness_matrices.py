@@ -19,12 +19,13 @@ kink convention c in {0, 1/2, 1}); at sizes past SymPy's reach, with torch autog
 float64 (off the kinks, relative tolerance 1e-7):
 
 * ``not_equivalent``: at the counterexample's sizes and matrices the formula's shape does
-  not fit, or some entry differs, under every Step(0) it claims; targets one-hot for
-  cross-entropy, in [0, 1] for bce;
+  not fit, or the entry it names differs, under every Step(0) it claims; targets one-hot
+  for cross-entropy, in [0, 1] for bce; every diagnosis true (benchmarks/
+  matrix_diagnoses.py: a fix of its kind makes the formula right, at the counterexample
+  exactly and at other sizes by torch);
 * ``equivalent``: every entry agrees at random points and at kink points (a row of
-  weights and its bias zero, a first-layer pre-activation zero) under every c, at sizes
-  the decision never tried (every size 1, random small sizes) and, by torch, at sizes
-  larger than its instances;
+  weights and its bias zero, a first-layer pre-activation zero) under every c, at every
+  size 1 and at random sizes up to 3, and, by torch, at sizes larger than its instances;
 * ``equivalent_almost_everywhere``: agreement at the random points, a difference at the
   kink witness;
 * ``unknown`` is counted, never wrong.
@@ -36,6 +37,7 @@ float64 (off the kinks, relative tolerance 1e-7):
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
@@ -54,6 +56,8 @@ import sympy  # noqa: E402
 from sympy import Rational  # noqa: E402
 
 import matrix_cases as mc  # noqa: E402
+import matrix_diagnoses as md  # noqa: E402
+import matrix_spelling as ms  # noqa: E402
 
 C_VALUES = (Rational(0), Rational(1, 2), Rational(1))
 CHECK_TIMEOUT = 10.0
@@ -64,11 +68,31 @@ PIECEWISE = ("relu", "leaky_relu(1/10)")
 
 # -- the network again, from the contract -----------------------------------------------------
 
+class Relu(sympy.Function):
+    """max(0, z), decided at once for a rational z (else when the point is evaluated); its
+    derivative is the gate H(z), whose value at 0 is the kink convention. (SymPy's Max
+    decides its sign through the assumptions system, many times slower on these trees.)"""
+
+    @classmethod
+    def eval(cls, z):
+        if z.is_Rational:
+            return z if z > 0 else sympy.S.Zero
+        if not z.free_symbols:       # a constant: placed once, at 30 digits
+            try:
+                return z if _sign(z) > 0 else sympy.S.Zero
+            except Unverifiable:
+                return None
+        return None
+
+    def fdiff(self, argindex=1):
+        return H(self.args[0])
+
+
 def act(name, z):
     if name == "relu":
-        return sympy.Max(0, z)
+        return Relu(z)
     if name == "leaky_relu(1/10)":
-        return z / 10 + Rational(9, 10) * sympy.Max(0, z)
+        return z / 10 + Rational(9, 10) * Relu(z)
     if name == "tanh":
         return sympy.tanh(z)
     if name == "sigmoid":
@@ -121,9 +145,12 @@ def random_values(net: mc.Net, sizes: dict, rng: random.Random) -> dict:
     return vals
 
 
-def forward(net: mc.Net, vals: dict, sym_key=None):
+def forward(net: mc.Net, vals: dict, sym_key=None, linear_softmax=None):
     """(loss, quantities, symbols): the forward pass with ``sym_key``'s entries as symbols
-    (the others at their values), the loss reduced over the batch."""
+    (the others at their values), the loss reduced over the batch. ``linear_softmax``
+    (layer -> the pre-activations at the point) replaces softmax by its diagonal
+    linearization there, P0 + P0 (1 - P0) (Z - Z0): its derivatives at the point are the
+    backward pass with softmax's derivative taken elementwise."""
     q = dict(vals)
     syms = None
 
@@ -144,7 +171,11 @@ def forward(net: mc.Net, vals: dict, sym_key=None):
             Z = symbolic(sym_key, Z)
         q[("Z", l)] = Z
         a = net.acts[l - 1]
-        if a == "softmax":
+        if a == "softmax" and linear_softmax is not None:
+            Z0 = linear_softmax[l]
+            P0 = np.array([softmax(Z0[:, k]) for k in range(Z0.shape[1])], dtype=object).T
+            A = P0 + P0 * (1 - P0) * (Z - Z0)
+        elif a == "softmax":
             A = np.array([softmax(Z[:, k]) for k in range(Z.shape[1])], dtype=object).T
         else:
             A = np.vectorize(lambda z, a=a: act(a, z), otypes=[object])(Z)
@@ -175,6 +206,7 @@ class Unverifiable(ValueError):
     """A value the verifier cannot certify (undefined, or a gate it cannot place)."""
 
 
+@functools.lru_cache(maxsize=100_000)
 def _sign(x) -> int:
     if x.is_Rational:
         return int(bool(x > 0)) - int(bool(x < 0))
@@ -184,58 +216,96 @@ def _sign(x) -> int:
     return 1 if v > 0 else -1
 
 
-def value(expr, c):
-    """An exact Rational, or a Float of DIGITS digits, with H(0) = c."""
+def value(expr, c, digits=DIGITS):
+    """An exact Rational, or a Float of ``digits`` digits, with H(0) = c."""
+    if expr.has(Relu):
+        expr = expr.replace(Relu, lambda z: z if _sign(z) > 0 else sympy.S.Zero)
     gates = {g: {1: sympy.S.One, -1: sympy.S.Zero, 0: c}[_sign(g.args[0])]
              for g in expr.atoms(H)}
     e = expr.xreplace(gates) if gates else expr
     if e.is_Rational:
         return e
+    maxn = max(2000, 12 * digits)
     try:
-        v = sympy.N(e, DIGITS, maxn=2000, strict=True)
-    except sympy.core.evalf.PrecisionExhausted:
-        if _exactly_zero(e):       # an exact zero in a saturated softmax's form
+        v = sympy.N(e, digits, maxn=maxn, strict=True)
+    except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError,
+            ZeroDivisionError) as exc:
+        # a saturated sigmoid or softmax: 1 - 1/(1 + exp(-500)) is ~1e-217, and evalf
+        # cannot tell such a denominator from 0; the same value as one cancelled
+        # rational function of its exp/log/tanh terms has no such difference
+        form = _cancelled(e)
+        if form == 0:
             return sympy.S.Zero
         try:
-            v = sympy.N(e, DIGITS, maxn=2000, strict=True)
-        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError) as exc:
+            v = sympy.N(form, digits, maxn=maxn, strict=True)
+        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError,
+                ZeroDivisionError):
             raise Unverifiable(str(exc)) from exc
-    except (ValueError, TypeError, ZeroDivisionError) as exc:
-        raise Unverifiable(str(exc)) from exc
     if not v.is_Number or v.has(sympy.zoo, sympy.nan, sympy.oo):
         raise Unverifiable(f"no value: {e}")
     return v
 
 
-def _exactly_zero(e) -> bool:
-    """True when ``e`` is 0 as a rational function of its exp/log/tanh terms (each
-    replaced by a fresh symbol): zero whatever those values are, so zero."""
+def _cancelled(e):
+    """``e`` as one cancelled rational function of its exp/log/tanh terms (each replaced
+    by a fresh symbol, then put back): the same value; 0 when it is 0 whatever those
+    terms are."""
     atoms = sorted(e.atoms(sympy.exp, sympy.log, sympy.tanh), key=sympy.default_sort_key)
-    fresh = {a: sympy.Symbol(f"t{i}") for i, a in enumerate(atoms)}
-    return sympy.cancel(sympy.together(e.xreplace(fresh))) == 0
+    fresh = {a: sympy.Dummy(f"t{i}") for i, a in enumerate(atoms)}
+    form = sympy.cancel(sympy.together(e.xreplace(fresh)))
+    return form.xreplace({v: k for k, v in fresh.items()})
 
 
-def differ(a, b) -> bool:
+def differ(a, b, tolerance=TOLERANCE) -> int:
+    """0 when equal (to ``tolerance`` digits relative to max(|a|, |b|, 1e-20)), 1 when
+    they differ, 2 when they differ by at most 1e-8 of that scale: possibly digits lost
+    to cancellation in the formula's arithmetic on rounded leaves (1 - tanh(z)^2 at a
+    large z), which compare_at decides again at three times the precision."""
     if a.is_Rational and b.is_Rational:
-        return a != b
+        return int(a != b)
     scale = max(abs(a), abs(b), sympy.Float(1e-20))
-    return bool(abs(a - b) > scale * sympy.Float(10) ** -TOLERANCE)
+    gap = abs(a - b)
+    if not gap > scale * sympy.Float(10) ** -tolerance:
+        return 0
+    return 2 if gap <= scale * sympy.Float(1e-8) else 1
 
 
 class Truth:
     """True gradients at one point by sympy.diff, per quantity and per Step(0) value."""
 
-    def __init__(self, net, vals):
+    def __init__(self, net, vals, elementwise_softmax=False):
         self.net, self.vals = net, vals
         self.loss, self.q, _ = forward(net, vals)
-        self._diffs = {}
+        self.linear = ({l: self.q[("Z", l)] for l in range(1, net.L + 1)}
+                       if elementwise_softmax else None)
+        self._diffs, self._gated, self._values = {}, {}, {}
 
     def quantity(self, key):
         return self.q[key]
 
-    def grad(self, key, c):
+    def quantity_value(self, key, c, digits=DIGITS):
+        """The quantity's entries as numbers (value), under H(0) = c."""
+        return self._evaluated(("q", key), self.q[key], c, digits)
+
+    def _evaluated(self, tag, arr, c, digits=DIGITS):
+        """value() of every entry, once per Step(0) only where a gate H occurs."""
+        if tag not in self._gated:
+            self._gated[tag] = any(getattr(e, "has", lambda *_: False)(H) for e in arr.flat)
+        k = (tag, c if self._gated[tag] else None, digits)
+        if k not in self._values:
+            try:
+                self._values[k] = np.vectorize(lambda e: value(e, c, digits),
+                                               otypes=[object])(arr)
+            except Unverifiable as exc:
+                self._values[k] = exc
+        out = self._values[k]
+        if isinstance(out, Unverifiable):
+            raise out
+        return out
+
+    def grad(self, key, c, digits=DIGITS):
         if key not in self._diffs:
-            loss, q, syms = forward(self.net, self.vals, key)
+            loss, q, syms = forward(self.net, self.vals, key, self.linear)
             at = self.q[key]
             point = {syms[idx]: at[idx] for idx in np.ndindex(syms.shape)}
             out = np.empty(syms.shape, dtype=object)
@@ -243,7 +313,7 @@ class Truth:
                 d = sympy.diff(loss, syms[idx]).replace(sympy.Heaviside, lambda *a: H(a[0]))
                 out[idx] = d.xreplace(point)
             self._diffs[key] = out
-        return np.vectorize(lambda e: value(e, c), otypes=[object])(self._diffs[key])
+        return self._evaluated(("grad", key), self._diffs[key], c, digits)
 
 
 def style_view(net, key, arr):
@@ -255,29 +325,58 @@ def style_view(net, key, arr):
     return arr
 
 
-def compare_at(net, node, lhs_key, truth: Truth, c, sizes) -> tuple:
-    """(shape fits, entries that differ, entries compared) of the formula at one point."""
+def compare_at(net, node, lhs_key, truth: Truth, c, sizes, detail=None) -> tuple:
+    """(shape fits, entries that differ, entries compared) of the formula at one point;
+    ``detail`` (a dict), when given, receives the gradient's shape and which entries
+    differ (flattened, row by row). Entries that differ only slightly are decided again
+    with every value at three times the precision (see :func:`differ`)."""
+    fits, flags, shape = _compare(net, node, lhs_key, truth, c, sizes, DIGITS, TOLERANCE)
+    if fits and 2 in flags:
+        _, again, _ = _compare(net, node, lhs_key, truth, c, sizes, 3 * DIGITS,
+                               3 * DIGITS - 2 * TOLERANCE)
+        flags = [bool(g) if f == 2 else f for f, g in zip(flags, again)]
+    flags = [bool(f) for f in flags]
+    if detail is not None and fits:
+        detail.update(shape=shape, differ=flags)
+    return fits, sum(flags), len(flags)
+
+
+def _compare(net, node, lhs_key, truth, c, sizes, digits, tolerance) -> tuple:
+    """(fits, differ() of each entry, the gradient's shape) at ``digits``."""
     scale_of = lambda key: net.grad_name(key)[1].xreplace({mc.M: sympy.Integer(  # noqa: E731
         net.dims(sizes)[1])})
 
     def leaf(key):
-        return style_view(net, key, np.vectorize(lambda e: value(e, c), otypes=[object])(
-            truth.quantity(key)))
+        return style_view(net, key, truth.quantity_value(key, c, digits))
 
     def grad(key):
-        return style_view(net, key, truth.grad(key, c) * scale_of(key))
+        return style_view(net, key, truth.grad(key, c, digits) * scale_of(key))
 
     want = grad(lhs_key)
     try:
         got = np.asarray(mc.evaluate(node, leaf, grad, _named(net, sizes), exact=True),
                          dtype=object)
     except mc.ShapeError:
-        return False, 0, 0
+        return False, [], None
     if _strip(got.shape) != _strip(want.shape):
-        return False, 0, 0
+        return False, [], None
+    shape = want.shape
     got, want = got.reshape(-1), want.reshape(-1)
-    bad = sum(differ(sympy.sympify(g), w) for g, w in zip(got, want))
-    return True, bad, len(want)
+    return True, [differ(sympy.sympify(g), w, tolerance) for g, w in zip(got, want)], shape
+
+
+def named_entry(entry: str, shape) -> int | None:
+    """The flat position of a counterexample's entry ("dW1[2,3]", 1-based, row then
+    column of the style's matrix) in a gradient of ``shape``; None when it names none."""
+    m = re.search(r"\[([\d,\s]+)\]$", entry or "")
+    if not m:
+        return 0 if int(np.prod(shape)) == 1 else None
+    idx = [int(i) - 1 for i in m.group(1).split(",")]
+    if len(idx) != len(shape):
+        if len(idx) == 1 and sum(d > 1 for d in shape) <= 1:
+            return idx[0]
+        return None
+    return int(np.ravel_multi_index(idx, shape))
 
 
 def _named(net, sizes) -> dict:
@@ -296,9 +395,12 @@ def _strip(shape):
 
 # -- torch, at sizes past the instances -------------------------------------------------------
 
-def torch_compare(net, node, lhs_key, sizes, rng) -> tuple:
-    """(shape fits, entries that differ, entries compared) by torch autograd, float64."""
+def torch_compare(net, node, lhs_key, sizes, rng, elementwise_softmax=False) -> tuple:
+    """(shape fits, entries that differ, entries compared) by torch autograd, float64;
+    with ``elementwise_softmax``, softmax's backward is taken as P (1 - P) elementwise
+    (the value P, the gradient of P0 + P0 (1 - P0) (Z - Z0))."""
     import torch
+    torch.set_num_threads(1)     # tiny tensors: a thread pool only spins on shared cores
     sh = shapes(net, sizes)
     g = torch.Generator().manual_seed(rng.randrange(2 ** 31))
     leaves = {("X",): torch.randn(sh[("X",)], generator=g, dtype=torch.float64)}
@@ -326,6 +428,9 @@ def torch_compare(net, node, lhs_key, sizes, rng) -> tuple:
         A = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
              "identity": lambda z: z * 1.0, "softmax": lambda z: torch.softmax(z, dim=0),
              "leaky_relu(1/10)": lambda z: torch.nn.functional.leaky_relu(z, 0.1)}[a](Z)
+        if a == "softmax" and elementwise_softmax:
+            P0 = A.detach()
+            A = P0 + P0 * (1 - P0) * (Z - Z.detach())
         A.retain_grad()
         q[("Z", l)], q[("A", l)] = Z, A
         prev = A
@@ -422,12 +527,18 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
     """None if the verdict holds up, else what is wrong with it (see the module text)."""
     v = result.verdict
 
-    def at(sizes, vals, cs):
+    made = []
+
+    def at(sizes, vals, cs, details=None):
         truth = Truth(net, vals)
+        made.append(truth)
         found = []
         for c in cs:
+            detail = {}
+            if details is not None:
+                details.append(detail)
             try:
-                fits, bad, n = compare_at(net, node, lhs_key, truth, c, sizes)
+                fits, bad, n = compare_at(net, node, lhs_key, truth, c, sizes, detail)
             except Unverifiable:
                 tally["unverifiable"] += 1
                 found.append(None)
@@ -442,24 +553,37 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
         if not targets_valid(net, vals[("Y",)]):
             return f"counterexample targets are not valid for {net.loss}: {vals[('Y',)].tolist()}"
         cs = C_VALUES if w.step0 is None else [Rational(w.step0.numerator, w.step0.denominator)]
-        found = at(sizes, vals, cs)
-        for c, f in zip(cs, found):
+        details = []
+        found = at(sizes, vals, cs, details)
+        for c, f, detail in zip(cs, found, details):
             if f is not None and f[0] and f[1] == 0:
                 return (f"counterexample at sizes {sizes} shows no difference "
                         f"(Step(0) = {c})")
+            if f is not None and f[0]:
+                pos = named_entry(w.entry, detail["shape"])
+                if pos is None:
+                    tally["entry_unplaced"] += 1
+                elif not detail["differ"][pos]:
+                    return (f"counterexample at sizes {sizes}: its entry {w.entry} does not "
+                            f"differ (Step(0) = {c}); others do")
         tally["evidence"] += all(f is not None for f in found)
-        return None
+        return md.check_diagnosis(_verifier(), result, net, node, lhs_key,
+                                  (sizes, vals, cs), rng, tally, truth=made[0])
     if v not in ("equivalent", "equivalent_almost_everywhere"):
         return None
     tried = _tried(result.method_detail)
     names = net.size_names
-    small = [{s: 1 for s in names}, {s: rng.randint(1, 4) for s in names}]
+    small = [{s: 1 for s in names}, {s: rng.randint(1, 3) for s in names}]
     if small[0] == small[1]:
         small = small[:1]
     before = tally["compared"]
     for sizes in small:
-        vals = random_values(net, sizes, rng)
-        for f in at(sizes, vals, [C_VALUES[1]]):
+        for _ in range(3):      # a point past evaluation (a saturated softmax): another
+            vals = random_values(net, sizes, rng)
+            found = at(sizes, vals, [C_VALUES[1]])
+            if any(f is not None for f in found):
+                break
+        for f in found:
             if f is not None and (not f[0] or f[1]):
                 return (f"{v}, but at sizes {sizes} the formula "
                         f"{'differs in ' + str(f[1]) + ' entries' if f[0] else 'does not fit'}"
@@ -490,6 +614,14 @@ def verify(result, net, node, lhs_key, rng, tally: Counter) -> str | None:
     return None
 
 
+def _verifier():
+    """This module's checks, for matrix_diagnoses (which cannot import it back)."""
+    import types
+    return types.SimpleNamespace(Truth=Truth, compare_at=compare_at, C_VALUES=C_VALUES,
+                                 torch_compare=torch_compare,
+                                 random_values=random_values, Unverifiable=Unverifiable)
+
+
 def _show(vals) -> str:
     return "; ".join(f"{k}={v.tolist()}" for k, v in vals.items())
 
@@ -511,8 +643,10 @@ def make_case(seed: int, index: int):
         name, node = mc.formula(net, key, rng)
         mutated = mc.mutate(net, key, node, kind, rng)
         if mutated is not None:
-            return net, key, kind, mutated, f"{name} = {mc.text(net, mutated, rng)}"
-    return net, key, "same", node, f"{name} = {mc.text(net, node, rng)}"
+            text, read = ms.spell(net, key, mutated, rng)
+            return net, key, kind, read, text
+    text, read = ms.spell(net, key, node, rng)
+    return net, key, "same", read, text
 
 
 def run_case(args):
@@ -553,32 +687,54 @@ def main(argv=None) -> int:
     ap.add_argument("--log", help="append each case's outcome to this JSONL file as it ends "
                                   "(a run interrupted still has its figures; rerun resumes)")
     ap.add_argument("--summarize", metavar="LOG", help="print the report of a --log file")
+    ap.add_argument("--recheck", action="store_true",
+                    help="with --log: run again, with this code, every case of the log that "
+                         "failed (a wrong verdict, a crash, an unconfirmed or failed "
+                         "verification); the new outcome is appended and replaces the old")
     args = ap.parse_args(argv)
     if args.summarize:
-        rows = [json.loads(line) for line in open(args.summarize) if line.strip().endswith("}")]
+        rows = read_log(args.summarize)
         report(rows, source=args.summarize)
         return 1 if failed(rows) else 0
     cases = 28 if args.quick else args.cases
-    rows = []
-    if args.log and Path(args.log).exists():
-        rows = [json.loads(line) for line in open(args.log) if line.strip().endswith("}")]
+    rows = read_log(args.log) if args.log and Path(args.log).exists() else []
     done = {r["index"] for r in rows}
     work = [(args.seed, i) for i in range(cases) if i not in done]
+    if args.recheck:
+        work = [(args.seed, r["index"]) for r in rows if failed([r])]
+        rows = [r for r in rows if not failed([r])]
     start = time.perf_counter()
-    if args.jobs == 1:
+    pool = None
+    if args.jobs == 1 or not work:
         it = map(run_case, work)
     else:
         import multiprocessing as mp
-        it = mp.get_context("fork").Pool(args.jobs, maxtasksperchild=200).imap_unordered(
-            run_case, work, chunksize=4)
+        pool = mp.get_context("fork").Pool(args.jobs, maxtasksperchild=200)
+        it = pool.imap_unordered(run_case, work, chunksize=4)
     log = open(args.log, "a") if args.log else None
     for row in it:
+        if args.recheck:
+            row["rechecked"] = True
         rows.append(row)
         if log:
             log.write(json.dumps(row, default=str) + "\n")
             log.flush()
+    if pool is not None:       # an unclosed pool can hang the interpreter's exit
+        pool.close()
+        pool.join()
     report(rows, time.perf_counter() - start, args.jobs, args.seed)
     return 1 if failed(rows) else 0
+
+
+def read_log(path) -> list:
+    """The rows of a --log file, the last one of each case (a recheck replaces a row)."""
+    rows = {}
+    for line in open(path):
+        if line.strip().endswith("}"):
+            row = json.loads(line)
+            rows.pop(row["index"], None)
+            rows[row["index"]] = row
+    return list(rows.values())
 
 
 def failed(rows) -> bool:
@@ -613,12 +769,36 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
                   f"{r.get('reason') or r.get('wrong')}\n  candidate: {r['candidate']}")
         if r["verdict"] == "unknown":
             print(f"unknown case {r['index']} ({r['kind']}, {r['desc']}): {r.get('reason')}")
+    reasons = Counter(reason_class(r.get("reason")) for r in rows if r["verdict"] == "unknown")
+    for reason, n in reasons.most_common():
+        print(f"unknown, {n} case(s): {reason}")
+    rechecked = [r for r in rows if r.get("rechecked")]
+    if rechecked:
+        print(f"rechecked: {len(rechecked)} case(s) run again with newer code after a "
+              f"failed verification: " + ", ".join(str(r["index"]) for r in rechecked))
+    latex = sum(1 for r in rows if "\\" in r["candidate"] or "^{" in r["candidate"])
+    print(f"spelling: {latex} LaTeX candidates, {len(rows) - latex} numpy-like")
     decided = [r for r in rows if r["verdict"] in names[:3]]
     print(f"verification: {sum(r.get('compared', 0) for r in rows)} entry comparisons by "
           f"sympy.diff at exact points, {sum(r.get('compared_torch', 0) for r in rows)} by "
           f"torch autograd at larger sizes, {sum(r.get('unverifiable', 0) for r in rows)} not "
           f"evaluable; the verdict's own evidence confirmed in "
           f"{sum(1 for r in decided if r.get('evidence'))} of {len(decided)} decided cases")
+    diagnosed = Counter(k for r in rows for k in r.get("diagnosis") or [])
+    print("diagnoses: " + ", ".join(f"{k} {v}" for k, v in diagnosed.most_common()))
+    refuted = defaultdict(Counter)
+    for r in rows:
+        if r["verdict"] == "not_equivalent":
+            refuted[r["kind"]]["all"] += 1
+            refuted[r["kind"]]["named"] += bool(r.get("diagnosis"))
+    print("refutations with a named mistake, by mutation: " + ", ".join(
+        f"{k} {c['named']}/{c['all']}" for k, c in refuted.items()))
+    unchecked = Counter(k[len("diagnosis_unchecked_"):] for r in rows for k in r
+                        if k.startswith("diagnosis_unchecked_"))
+    print(f"diagnoses verified true: {sum(r.get('diagnosis_checked', 0) for r in rows)}; "
+          f"not evaluable: {sum(r.get('diagnosis_unverifiable', 0) for r in rows)}; claiming "
+          f"nothing checkable: {dict(unchecked)}; counterexample entries placed and shown to "
+          f"differ in every case but {sum(r.get('entry_unplaced', 0) for r in rows)}")
     for r in rows:
         if r.get("skipped"):
             print(f"verification failed, case {r['index']}: {r['skipped']}")
@@ -629,6 +809,13 @@ def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
         print(f"WRONG case {r['index']} ({r['kind']}, {r['desc']}, d/d{r['wrt']}): "
               f"{r['verdict']}: {r['wrong']}\n  candidate: {r['candidate']}")
     print(f"WRONG verdicts: {len(wrong)}")
+
+
+def reason_class(reason) -> str:
+    """An unknown's reason with its sizes, numbers and formulas left out, to group by."""
+    text = re.sub(r"\d+(\.\d+)?", "N", reason or "no reason given")
+    text = re.sub(r"at [a-zA-Z]\w* = N(, [a-zA-Z]\w* = N)*", "at <sizes>", text)
+    return text[:160]
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ def replace(root: mx.MExpr, target: mx.MExpr, new: mx.MExpr) -> mx.MExpr:
     return root
 
 
-def rewrites(root: mx.MExpr, net=None):
-    """(kind, message, fixed formula) for every one-step fix of ``root``."""
+def rewrites(root: mx.MExpr, net=None, conv=None):
+    """(kind, message, fixed formula) for every one-step fix of ``root`` (with ``conv``,
+    also the activation derivative of a layer put back)."""
     for node in list(root.walk()):
         if isinstance(node, mx.MatMul):
             a, b = node.left, node.right
@@ -99,6 +100,16 @@ def rewrites(root: mx.MExpr, net=None):
             if fixed.shape == root.shape:
                 yield ("missing_gate", f"the ReLU mask ({z.name} > 0) of layer {l} is missing",
                        fixed)
+        for l in range(1, net.L + 1) if conv is not None else ():
+            act, z = net.activation(l), net.leaf(("Z", l))
+            if isinstance(act, str) or act.name in ("relu", "identity"):
+                continue    # softmax is the Jacobian's; ReLU's is the mask above
+            prime = mx.apply(f"{act.name}_prime", lambda xs, act=act: conv.derivative(
+                act.apply(xs[0]), 1), [z])
+            fixed = mx.mul(root, prime)
+            if fixed.shape == root.shape:
+                yield ("missing_factor", f"the activation derivative {act.name}'({z.name}) "
+                       f"of layer {l} is missing", fixed)
 
 
 def _softmax_jacobian(net, expr, reference, inst, conv) -> list:
@@ -137,7 +148,7 @@ class _Swapped(mx.Leaf):
 
 def mistake(kind: str, why: str):
     """The Diagnosis of a matrix mistake ``kind``, with ``why`` filled in."""
-    if kind in ("missing_gate", "sign_flip"):
+    if kind in ("missing_gate", "sign_flip", "missing_factor"):
         from .verdict import Diagnosis
         return Diagnosis(kind, why[0].upper() + why[1:])
     return MISTAKES[kind](why=why).diagnosis()
@@ -156,19 +167,38 @@ def shape_fixes(net, expr, reference):
 
 
 def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
-    """The first verified fix, as a Diagnosis list (empty when none verifies)."""
+    """The first fix verified for every size, as a Diagnosis list (empty when none is).
+
+    A fix is tried at the instance ``sizes`` first, then on the grid of sizes that proves
+    an identity for every size (:mod:`derivcheck.decide.matrix`): right at one instance
+    only is not right (``m/4`` equals ``1/m`` at m = 2)."""
     from .matrix import _atom_identity
     inst = net.instance(sizes)
     jacobian = _softmax_jacobian(net, expr, reference, inst, conv)
     if jacobian:
         return jacobian
-    source = shape_fixes(net, expr, reference) if shaped else rewrites(expr, net)
+    source = shape_fixes(net, expr, reference) if shaped else rewrites(expr, net, conv)
     for kind, message, fixed in source:
         if fixed.shape is None or tuple(fixed.shape) != tuple(reference.shape):
             continue
         try:
-            if _atom_identity(inst, fixed, reference, conv):
+            if (_atom_identity(inst, fixed, reference, conv)
+                    and _every_size(net, fixed, reference, conv)):
                 return [mistake(kind, message + " (with this fix the formula is right)")]
         except (ValueError, TypeError, ZeroDivisionError):
             continue
     return []
+
+
+def _every_size(net, fixed, reference, conv) -> bool:
+    """The fixed formula is identical to the gradient on the proof's grid of sizes (or,
+    outside the proof's fragment, at its first and last instance, every size changed)."""
+    from ..core.matrix.bounds import bound, needed_values
+    from .matrix import MAX_GRID, MAX_SIZE, _atom_identity, _grid
+    fb, rb = bound(fixed), bound(reference)
+    grid = _grid(net, needed_values(fb, rb, net.size_names))
+    if not (fb.fragment and rb.fragment) or len(grid) > MAX_GRID or max(
+            (max(g.values(), default=0) for g in grid), default=0) > MAX_SIZE:
+        grid = _grid(net, {s: (1, 2) for s in net.size_names})
+        grid = grid[:1] + grid[-1:]
+    return all(_atom_identity(net.instance(g), fixed, reference, conv) for g in grid)

@@ -17,6 +17,7 @@ import sympy
 from ..core.matrix import expr as mx
 from ..core.printing import format_value
 from .evaluate import PointEvaluator
+from .search import _differ
 from .verdict import Witness
 
 __all__ = ["MatrixWitness", "ShapeWitness", "one_hot", "matrix_witness", "shape_witness"]
@@ -38,11 +39,12 @@ def one_hot(inst, witness, ref, cand, net, conv):
             for j in range(classes - 1):
                 point[Y[j, k]] = Fraction(int(j == c))
         try:
-            a = PointEvaluator(defs, point, step0=witness.step0 or Fraction(0))(cand)
-            b = PointEvaluator(defs, point, step0=witness.step0 or Fraction(0))(ref)
+            ev = PointEvaluator(defs, point, step0=witness.step0 or Fraction(0))
+            a, b = ev(cand), ev(ref)
+            differ = _differ(a, b, ev.error(cand), ev.error(ref))
         except Exception:  # noqa: BLE001 - an undefined value: try the next choice
             continue
-        if a != b:
+        if differ:    # beyond rounding: mpmath values equal in truth may differ in an ulp
             return Witness({str(k): v for k, v in point.items()}, a, b, witness.step0)
     return None
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import derivcheck
-from derivcheck.decide.verdict import Result
+from derivcheck.decide.verdict import Diagnosis, Result
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -28,6 +28,7 @@ def _load(name):
 
 sm = _load("soundness_matrices")
 mc = sm.mc
+ms = sm.ms
 
 
 def _case(net, key, mutation="same", seed=3):
@@ -45,6 +46,7 @@ def _planted(verdict, **fields):
 
 NG = mc.Net(["n0", "n1", 1], ["tanh", "sigmoid"], "bce", "m", True, "mean", "ng")
 RELU = mc.Net(["D", "H", 3], ["relu", "identity"], "cross_entropy", "m", True, "mean", "cs231n")
+SOFT = mc.Net(["n0", "n1", 3], ["relu", "softmax"], "cross_entropy", "m", True, "mean", "ng")
 
 
 def test_formulas_read_as_courses_write_them():
@@ -87,6 +89,21 @@ def test_a_planted_counterexample_that_shows_no_difference_is_caught():
     assert tally["compared"] > 0
 
 
+def test_a_planted_counterexample_entry_that_does_not_differ_is_caught():
+    """Softmax's derivative taken elementwise agrees where y = 1: naming that entry is a
+    false counterexample even though other entries differ."""
+    net = mc.Net(["D", "H", 3], ["relu", "softmax"], "cross_entropy", "m", True, "mean",
+                 "cs231n")
+    node, text = _case(net, ("Z", 2), "softmax_elementwise")
+    real = derivcheck.check(net.derivcheck_net(), text)
+    assert sm.verify(real, net, node, ("Z", 2), random.Random(1), Counter()) is None
+    Y = real.counterexample.matrices["Y"]
+    row, col = next((i, j) for i, r in enumerate(Y) for j, y in enumerate(r) if y == 1)
+    real.counterexample.entry = f"dscores[{row + 1},{col + 1}]"
+    wrong = sm.verify(real, net, node, ("Z", 2), random.Random(1), Counter())
+    assert wrong and "does not differ" in wrong, wrong
+
+
 def test_planted_invalid_targets_are_caught():
     _, wrong_text = _case(RELU, ("W", 2), "sign_flip")
     real = derivcheck.check(RELU.derivcheck_net(), wrong_text)
@@ -94,6 +111,89 @@ def test_planted_invalid_targets_are_caught():
     w.matrices = dict(w.matrices, Y=[[v / 2 for v in row] for row in w.matrices["Y"]])
     node, _ = _case(RELU, ("W", 2), "sign_flip")
     assert "not valid" in sm.verify(real, RELU, node, ("W", 2), random.Random(1), Counter())
+
+
+def test_formulas_are_also_spelled_in_latex(monkeypatch):
+    """The same trees typeset as the courses write them, read by derivcheck as equal."""
+    monkeypatch.setattr(ms, "LATEX_SHARE", 1.0)
+    texts = set()
+    for seed in range(6):
+        rng = random.Random(seed)
+        name, node = mc.formula(NG, ("W", 1), rng)
+        texts.add(ms.candidate(NG, ("W", 1), node, rng))
+    assert all(t.startswith("dW^{[1]} = ") and "\\frac" in t for t in texts), texts
+    assert any("\\top" in t or "^{\\intercal}" in t or "^T" in t for t in texts)
+    for text in texts:
+        assert derivcheck.check(NG.derivcheck_net(), text).verdict == "equivalent", text
+    rng = random.Random(1)
+    name, node = mc.formula(RELU, ("Z", 1), rng)
+    text = ms.candidate(RELU, ("Z", 1), node, rng)
+    assert "\\odot" in text or "\\circ" in text or " * " in text, text
+    assert derivcheck.check(RELU.derivcheck_net(), text).verdict == \
+        "equivalent_almost_everywhere", text
+
+
+def test_a_juxtaposition_is_read_once_from_the_shapes_names():
+    """dz^T x for x dz^T: the matrix product does not fit (n1 x 1 by n0 x 1 names), so
+    the contract reads the elementwise (outer) product, also at sizes where n0 = n1 would
+    let the matrix product fit; the verifier reads it the same way."""
+    net = mc.Net(["n0", "n1", 1], ["sigmoid", "tanh"], "mse", None, False, "mean", "seed")
+    node = ms.read(net, ms.juxtaposed(("mm", ("T", ("sg", ("Z", 1))), ("sq", ("X",)))))
+    assert node[0] == "had"
+    text = r"dW^{(0)} = (dz^{(1)})^T x"
+    real = derivcheck.check(net.derivcheck_net(), text)
+    assert real.verdict == "equivalent"
+    tally = Counter()
+    assert sm.verify(real, net, node, ("W", 1), random.Random(4), tally) is None
+    assert tally["evidence"] == 1
+
+
+_TRUE_DIAGNOSES = [(NG, ("W", 1), "sign_flip", "sign_flip"),
+                   (NG, ("W", 1), "missing_mean", "missing_batch_mean"),
+                   (NG, ("W", 1), "swap_order", "wrong_product_order"),
+                   (NG, ("W", 1), "drop_transpose", "missing_transpose"),
+                   (NG, ("b", 1), "wrong_sum_axis", "wrong_sum_axis"),
+                   (NG, ("Z", 1), "elementwise_vs_matrix", "elementwise_vs_matrix_product"),
+                   (RELU, ("Z", 1), "drop_mask", "missing_gate"),
+                   (NG, ("Z", 1), "drop_mask", "missing_factor"),
+                   (SOFT, ("Z", 2), "softmax_elementwise", "softmax_jacobian")]
+
+
+@pytest.mark.parametrize("net,key,mutation,kind", _TRUE_DIAGNOSES,
+                         ids=[row[3] for row in _TRUE_DIAGNOSES])
+def test_a_true_diagnosis_is_confirmed(net, key, mutation, kind):
+    node, text = _case(net, key, mutation)
+    real = derivcheck.check(net.derivcheck_net(), text)
+    assert kind in [d.kind for d in real.diagnosis], (text, real.diagnosis)
+    tally = Counter()
+    assert sm.verify(real, net, node, key, random.Random(1), tally) is None
+    assert tally["diagnosis_checked"] == len(real.diagnosis) >= 1
+
+
+_FALSE_DIAGNOSES = [(NG, ("W", 1), "sign_flip", "missing_batch_mean"),
+                    (NG, ("W", 1), "missing_mean", "sign_flip"),
+                    (NG, ("W", 1), "sign_flip", "wrong_product_order"),
+                    (NG, ("W", 1), "missing_mean", "missing_transpose"),
+                    (NG, ("W", 1), "sign_flip", "extra_transpose"),
+                    (NG, ("W", 1), "missing_mean", "elementwise_vs_matrix_product"),
+                    (NG, ("W", 1), "sign_flip", "wrong_sum_axis"),
+                    (NG, ("W", 1), "sign_flip", "missing_gate"),
+                    (NG, ("W", 1), "sign_flip", "missing_factor"),
+                    (NG, ("W", 1), "sign_flip", "shape_mismatch"),
+                    (SOFT, ("Z", 2), "sign_flip", "softmax_jacobian")]
+
+
+@pytest.mark.parametrize("net,key,mutation,kind", _FALSE_DIAGNOSES,
+                         ids=[row[3] for row in _FALSE_DIAGNOSES])
+def test_a_planted_false_diagnosis_is_caught(net, key, mutation, kind):
+    """A real counterexample with a diagnosis that does not hold: the verifier finds that
+    no fix of that kind makes the formula right (or that its shapes fit)."""
+    node, text = _case(net, key, mutation)
+    real = derivcheck.check(net.derivcheck_net(), text)
+    assert real.verdict == "not_equivalent" and kind not in [d.kind for d in real.diagnosis]
+    real.diagnosis = [Diagnosis(kind, "planted")]
+    wrong = sm.verify(real, net, node, key, random.Random(1), Counter())
+    assert wrong and wrong.startswith(f"diagnosis {kind}, but"), wrong
 
 
 @pytest.mark.slow

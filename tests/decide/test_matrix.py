@@ -78,6 +78,44 @@ def test_diagnoses_are_verified_fixes(ng, cs):
         assert kind in [d.kind for d in r.diagnosis], (text, r.diagnosis)
 
 
+def test_a_fix_right_at_one_size_only_is_no_diagnosis():
+    """1/4 for 1/m: at the instance m = 2, "times m" turns 1/4 into 1/m, but not at other
+    m, so "the 1/m is taken twice" would be untrue (found by the matrix soundness run)."""
+    net = MatrixNetwork(["n0", "n1", "n2"], "relu,relu", "half_squared", batch="m", bias=True,
+                        style="ng")
+    for text in ("db2 = 1/4 * np.sum(dZ2, axis=1, keepdims=True)",
+                 "dW1 = 1/4 * dZ1 @ X.T", "dW1 = dZ1 @ X.T / 8"):
+        r = derivcheck.check(net, text)
+        assert r.verdict == "not_equivalent", text
+        assert "missing_batch_mean" not in [d.kind for d in r.diagnosis], (text, r.diagnosis)
+    r = derivcheck.check(net, "dW1 = dZ1 @ X.T / m**2")
+    assert "missing_batch_mean" in [d.kind for d in r.diagnosis]
+
+
+def test_the_counterexample_entry_differs_after_the_targets_go_one_hot():
+    """Softmax's derivative taken elementwise is right where y = 1 and wrong where y = 0:
+    moving the targets to one-hot columns must keep the named entry one that differs, by
+    more than rounding (mpmath values equal in truth differed in an ulp)."""
+    net = MatrixNetwork(["D", "H", 3], "relu,softmax", "cross_entropy", batch="N", bias=True,
+                        style="cs231n")
+    r = derivcheck.check(net, "dZ2 = dA2 * A2 * (1 - A2)")
+    assert r.verdict == "not_equivalent"
+    cx = r.counterexample.to_json()
+    row = int(cx["entry"].split("[")[1].split(",")[0]) - 1
+    col = int(cx["entry"].split(",")[1].rstrip("]")) - 1
+    assert cx["matrices"]["Y"][row][col] == "0", cx      # the entry where y = 0
+    assert abs(float(cx["candidate"]) - float(cx["expected"])) > 1e-6, cx
+
+
+def test_a_dropped_activation_derivative_is_diagnosed(ng):
+    r = derivcheck.check(ng, "dZ1 = W2.T @ dZ2")
+    assert r.verdict == "not_equivalent"
+    assert [d.kind for d in r.diagnosis] == ["missing_factor"], r.diagnosis
+    assert "tanh'(Z1)" in r.diagnosis[0].message
+    r = derivcheck.check(ng, "dZ1 = W2.T @ dZ2 * A1 * (1 - A1)")    # sigmoid' for tanh'
+    assert "missing_factor" not in [d.kind for d in r.diagnosis]
+
+
 def test_elementwise_for_matrix_product_is_diagnosed():
     net = MatrixNetwork([3, 3, 3], "identity", "half_squared", batch=3, reduce="sum")
     r = derivcheck.check(net, "dW2 = dZ2 * A1.T", wrt=None)
