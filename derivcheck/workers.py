@@ -8,7 +8,7 @@ Its main thread does the work, so ``SIGALRM`` budgets (:mod:`derivcheck.guard`) 
 
 >>> import multiprocessing
 >>> parent, child = multiprocessing.Pipe()
->>> p = multiprocessing.get_context("fork").Process(target=serve, args=(child, divmod, 7))
+>>> p = multiprocessing.get_context("forkserver").Process(target=serve, args=(child, divmod, 7))
 >>> p.start(); parent.recv()
 'ready'
 >>> parent.send(100); parent.recv()
