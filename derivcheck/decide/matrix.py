@@ -44,28 +44,32 @@ of sizes means equal for every size. A formula that hard-codes a size (``/5`` fo
 differs at some value of the grid. Sizes given as numbers are the network's own and are
 not varied. When the candidate is equal on the instances but the atom-level identity or
 the fragment fails, the verdict is ``unknown``, with why.
+
+**Dead regions.** Off the kinks, gates are 0 or 1; but in a network without biases, where
+every unit of a ReLU layer is off for an example, the next pre-activations are 0 on an
+open set, where Step(0) = c holds on a region of positive measure. Before a formula is
+called equivalent almost everywhere, each such region is checked (:mod:`.matrix_dead`);
+a difference there is refuted at the true level or left ``unknown``.
+
+The formula is read in :mod:`.matrix_read`, each instance decided in :mod:`.matrix_levels`.
 """
 from __future__ import annotations
 
 import itertools
 import time
-from fractions import Fraction
-
-import numpy as np
-import sympy
 
 from .. import limits
 from ..core.assumptions import Assumptions
 from ..core.conventions import get_convention
 from ..core.matrix import expr as mx
 from ..core.matrix.bounds import bound, needed_values
-from ..core.matrix.layout import pushed
-from ..core.matrix.shapes import show
-from ..core.styles import STYLES
-from .equivalence import decide
-from .formal import K, P, FormalEvaluator
 from ..errors import LimitError
-from .matrix_witness import matrix_witness, one_hot, shape_witness
+from .formal import K
+from .matrix_dead import dead_assumptions, dead_differences, dead_patterns
+from .matrix_levels import (_atom_identity, _atom_off_kinks, _reference_agrees, _true_level,
+                            _values)
+from .matrix_read import _definitions, _gradient_text, _read, _shape_problem, _used_names
+from .matrix_witness import shape_witness
 from .verdict import Result
 
 __all__ = ["check_matrix", "MAX_GRID"]
@@ -74,8 +78,6 @@ __all__ = ["check_matrix", "MAX_GRID"]
 MAX_GRID = 24
 #: Largest instance size.
 MAX_SIZE = 9
-_ORDER = {"not_equivalent": 0, "unknown": 1, "equivalent_almost_everywhere": 2,
-          "equivalent": 3}
 
 
 def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
@@ -165,7 +167,26 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                             "identical with the pre-activations as free variables, so the "
                             "instances do not prove it for every size (the formula may rewrite "
                             "a forward quantity by its definition)")
+    dead = _dead_regions(net, grid, expr, reference, conv, assumptions, deadline)
+    if dead is not None:
+        found, witness, sizes, pattern = dead
+        where = (f"at sizes {_sizes_text(sizes)}, where {pattern.text} (so the next "
+                 "pre-activations are 0 on an open set, and Step(0) holds on a region)")
+        if found == "not_equivalent":
+            return Result(verdict=found, method="identity_test",
+                          method_detail=f"counterexample {where}, re-checked by exact "
+                                        "evaluation of both sides entry by entry",
+                          counterexample=witness,
+                          diagnosis=_diagnose(net, expr, reference, sizes, conv, assumptions),
+                          elapsed=time.monotonic() - start, **base)
+        return _unknown(base, start, f"{_so_far(verdict, grid[0])} off the kinks, but not "
+                        f"shown equal {where}: the formulas differ there as written, and no "
+                        "point of that region was found where they differ")
     detail = _proof_text(plan, grid, net)
+    if dead is None and dead_patterns(net.instance(grid[0])):
+        detail += ("; equal too where every unit of a ReLU layer is off for some examples "
+                   "(the next pre-activations are then 0 on an open set), checked on the "
+                   "same instances")
     if verdict == "equivalent_almost_everywhere":
         detail = detail.replace("equal for every size: identical entry by entry",
                                 "equal off the kinks for every size: equal entry by entry on "
@@ -180,32 +201,50 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                   elapsed=time.monotonic() - start, **base)
 
 
-def _read(net, candidate, wrt, latex, layers=None):
-    """Parse the formula; without a ``--style``, in the first style whose names it uses
-    (ng, cs231n, nielsen, seed), saying which was assumed."""
-    from ..errors import DerivcheckError
-    from ..parsing import parse_formula
-    from ..parsing.index_notation import LayerVariable
-    styles = [net] if net.style_given else [net] + [net.with_style(s) for s in STYLES
-                                                     if s != net.style.name]
-    first_error, found = None, None
-    for view in styles:
-        try:
-            parsed = parse_formula(candidate, view.namespace, latex=latex, wrt=wrt,
-                                   layers=layers)
-            reference, name = _reference(view, view.namespace, wrt or parsed.wrt)
-        except LayerVariable:
-            raise
-        except DerivcheckError as err:
-            first_error = first_error or err
-            continue
-        found = (view, parsed, reference, name)
-        break
-    if found is None:
-        raise first_error
-    note = [] if net.style_given else [f"no --style given: read in the {found[0].style.name} "
-                                       "style, whose names the formula uses"]
-    return (*found, note)
+def _dead_regions(net, grid, expr, reference, conv, assumptions, deadline):
+    """None when the formula is identical to the reference on every dead region of every
+    instance (:mod:`.matrix_dead`); else ("not_equivalent", witness, sizes, pattern), a
+    point of a region where it is not (sought at the smallest sizes first, where a random
+    point lies in such a region most often), or ("unknown", None, sizes, pattern) when
+    none is found."""
+    first = None
+    for sizes in grid:
+        differ = _dead_differences(net, sizes, expr, reference, conv)
+        if differ is None:
+            return None
+        if differ:
+            first = (sizes, differ)
+            break
+    if first is None:
+        return None
+    least = {s: 1 for s in net.size_names}
+    tries = [(least, _dead_differences(net, least, expr, reference, conv) or [])]
+    tries = [t for t in tries if t[0] != first[0]] + [first]
+    for sizes, differ in tries:
+        inst = net.instance(sizes)
+        for pattern, entries in differ[:2]:
+            region = Assumptions.parse(assumptions.texts() + dead_assumptions(pattern))
+            found, witness, _ = _true_level(inst, expr, reference, conv, region, deadline,
+                                            only=set(entries))
+            if found == "not_equivalent":
+                return found, witness, sizes, pattern
+    return "unknown", None, first[0], first[1][0][0]
+
+
+def _dead_differences(net, sizes, expr, reference, conv):
+    """[(pattern, entries that differ)] over the dead patterns at these sizes, None when
+    the network has none."""
+    inst = net.instance(sizes)
+    patterns = dead_patterns(inst)
+    if not patterns:
+        return None
+    cand, ref = _values(expr, reference, inst.env("atom", conv))
+    out = []
+    for pattern in patterns:
+        entries = dead_differences(inst, pattern, cand, ref, conv)
+        if entries:
+            out.append((pattern, entries))
+    return out
 
 
 def _so_far(verdict: str, sizes: dict) -> str:
@@ -220,104 +259,6 @@ def _so_far(verdict: str, sizes: dict) -> str:
 def _unknown(base, start, reason) -> Result:
     return Result(verdict="unknown", method="identity_test", reason=reason,
                   method_detail=reason, elapsed=time.monotonic() - start, **base)
-
-
-def _used_names(expr) -> list:
-    """The names a formula uses, left to right (the order readings are given in)."""
-    out: list = []
-
-    def visit(node):
-        if isinstance(node, mx.Leaf):
-            out.append(node.name)
-        for child in node.children:
-            visit(child)
-
-    visit(expr)
-    return list(dict.fromkeys(out))
-
-
-def _definitions(net, reference) -> dict:
-    """The named gradients the correct formula uses, except its own top one."""
-    leaf = reference.key[1] if reference.key[0] == "entry" else reference
-    inner = leaf.expansion
-    top = inner.expansion if isinstance(inner, mx.Leaf) and inner.expansion is not None else inner
-    return net.definitions(top) if top is not None else {}
-
-
-def _gradient_text(reference) -> str:
-    leaf = reference
-    if leaf.expansion is None and leaf.key and leaf.key[0] == "entry":
-        leaf = leaf.key[1]
-    if leaf.expansion is None:
-        return reference.name
-    scale = leaf.key[3] if len(leaf.key) > 3 else 1
-    inner = leaf.expansion
-    top = inner.expansion if isinstance(inner, mx.Leaf) and inner.expansion is not None else inner
-    text = pushed(mx.transpose(top) if leaf.key[2] == "T" else top).text()
-    return f"{reference.name} = " + (f"{scale} * ({text})" if scale != 1 else text)
-
-
-def _reference(net, ns, wrt):
-    """The gradient leaf a formula is compared with, and its name."""
-    from ..errors import SpecError
-    if wrt is None:
-        grads = [k for k, r in ns.roles.items() if r == "gradient"]
-        raise SpecError("which quantity is this the gradient of?",
-                        hint="pass --wrt (e.g. --wrt W1) or start the formula with a "
-                             "gradient of the network: " + ", ".join(grads[:16]))
-    name = str(wrt)
-    leaf = ns.symbols.get(name)
-    if isinstance(leaf, mx.Leaf) and (leaf.key[0] == "grad" or (
-            leaf.key[0] == "entry" and leaf.key[1].key[0] == "grad")):
-        return leaf, name
-    if name.startswith("dC/d") or name.startswith("dJ/d") or name.startswith("dL/d"):
-        name = name[4:]
-    if name in ns.adjoints:
-        return ns.adjoints[name], name
-    leaf = ns.symbols.get(name)
-    if isinstance(leaf, mx.Leaf) and leaf.key[0] == "entry":
-        matrix = leaf.key[1]
-        adj = ns.adjoints.get(matrix.name)
-        if adj is not None:
-            return mx.Leaf(f"d{net.style.loss}/d{name}", (), key=("entry", adj, leaf.key[2]),
-                           description=f"d{net.style.loss}/d{name} -> entry "
-                                       f"{list(leaf.key[2])} of {adj.name}"), name
-    raise SpecError(f"{wrt!r} is no quantity of the network",
-                    hint="quantities: " + ", ".join(list(ns.adjoints)[:16]))
-
-
-def _strip(shape) -> tuple:
-    shape = tuple(shape)
-    while shape and shape[0] == 1:
-        shape = shape[1:]
-    return shape
-
-
-def _shape_problem(expr, reference):
-    """A shape_mismatch diagnosis, or None when the shapes agree."""
-    if expr.shape is None:
-        from .matrix_fixes import mistake
-        p = expr.problem
-        fix = f" Did you mean {p.fix}?" if p.fix else ""
-        return mistake("shape_mismatch", f"{p.message}.{fix}")
-    if tuple(expr.shape) == tuple(reference.shape):
-        return None
-    if _strip(expr.shape) == _strip(reference.shape) and len(expr.shape) != len(reference.shape):
-        return None
-    kind = "shape_mismatch"
-    fix = ""
-    if tuple(expr.shape)[::-1] == tuple(reference.shape) and len(expr.shape) == 2:
-        fix = f" Transposed, {expr.text()} has the right shape."
-    if isinstance(expr, mx.Sum) or (len(expr.shape) == 1 and len(reference.shape) == 2):
-        kind = "wrong_sum_axis"
-        fix += " Sum over the other axis, or keep the summed axis (keepdims=True)."
-    from .matrix_fixes import mistake
-    return mistake(kind, f"the formula is {_a(show(expr.shape))}, but {reference.name} is "
-                         f"{_a(show(reference.shape))}.{fix}")
-
-
-def _a(text):
-    return ("an " if text[0] in "aeiou" else "a ") + text
 
 
 def _grid(net, plan) -> list:
@@ -352,122 +293,6 @@ def _proof_text(plan, grid, net) -> str:
             f"instance(s) ({'; '.join(parts)}), enough by the index-form bound: sizes at "
             "least the number of distinct indices over them in any term, and one more value "
             "than the degree in each size of the coefficients' difference")
-
-
-def _entries(arr: np.ndarray) -> list:
-    arr = np.asarray(arr, dtype=object)
-    if arr.ndim == 0:
-        return [((), arr.item())]
-    return [(idx, arr[idx]) for idx in np.ndindex(arr.shape)]
-
-
-_UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
-
-
-def _values(expr, reference, env):
-    cand = np.asarray(expr.evaluate(env), dtype=object)
-    for value in cand.flat:
-        if isinstance(value, sympy.Basic) and value.has(*_UNDEFINED):
-            from ..errors import ParseError
-            raise ParseError("this part of the formula is undefined (a division by zero)",
-                             text=expr.text(), position=0,
-                             hint="a gradient formula is defined everywhere: check the "
-                                  "denominators and logarithms")
-    masks = env.inst.masks
-    if masks:
-        cand = np.asarray(cand, dtype=object)
-        flat = [v.xreplace(masks) if isinstance(v, sympy.Basic) else v for v in cand.flat]
-        cand = np.array(flat, dtype=object).reshape(cand.shape)
-    ref = np.asarray(reference.evaluate(env), dtype=object)
-    if cand.shape != ref.shape:
-        cand = cand.reshape(ref.shape)
-    return cand, ref
-
-
-def _atom_identity(inst, expr, reference, conv) -> bool:
-    """Equal entry by entry at the atom level, for every Step(0) (formal, free gates)."""
-    env = inst.env("atom", conv)
-    try:
-        cand, ref = _values(expr, reference, env)
-    except ValueError:   # the shapes do not fit at these sizes: not identical
-        return False
-    defs = inst.atom_defs(conv)
-    values = [Fraction(int(c.p), int(c.q)) for c in conv.step0_values]
-    c_fixed = None if len(values) > 1 else values[0].numerator * pow(values[0].denominator, -1,
-                                                                     P) % P
-    fe = FormalEvaluator(defs, mode="free", c_value=c_fixed)
-    try:
-        return all(fe.value(mx.as_sympy(r)) == fe.value(mx.as_sympy(c))
-                   for (_, r), (_, c) in zip(_entries(ref), _entries(cand)))
-    except ZeroDivisionError:
-        return False
-
-
-def _reference_agrees(inst, reference, conv) -> bool:
-    """The matrix backward pass (what the proof uses) equals the scalar reverse mode of
-    the whole network (what refutations use) at one instance: a guard, never skipped."""
-    atom = np.asarray(reference.evaluate(inst.env("atom", conv)), dtype=object)
-    true = np.asarray(reference.evaluate(inst.env("true", conv)), dtype=object)
-    inst.atom_defs(conv)
-    fe = FormalEvaluator({**inst.true_network.definitions(conv), **inst.atom_definitions},
-                         mode="free")
-    try:
-        return all(fe.value(mx.as_sympy(a)) == fe.value(mx.as_sympy(t))
-                   for (_, a), (_, t) in zip(_entries(atom), _entries(true)))
-    except ZeroDivisionError:
-        return False
-
-
-def _atom_off_kinks(inst, expr, reference, conv, assumptions, deadline, strict=False) -> bool:
-    """Equal off the kinks entry by entry at the atom level (the scalar procedure's sign
-    regions, with Z free): every entry equivalent or equivalent almost everywhere
-    (``strict``: every entry equivalent, kinks included)."""
-    env = inst.env("atom", conv)
-    cand, ref = _values(expr, reference, env)
-    atom_net = inst.atom_network_with_gradients(conv)
-    for (_, r), (_, c) in zip(_entries(ref), _entries(cand)):
-        d = decide(atom_net, mx.as_sympy(r), mx.as_sympy(c), convention=conv,
-                   assumptions=assumptions, timeout=max(deadline - time.monotonic(), 0.05))
-        if d.verdict not in (("equivalent",) if strict else
-                             ("equivalent", "equivalent_almost_everywhere")):
-            return False
-    return True
-
-
-def _true_level(inst, expr, reference, conv, assumptions, deadline):
-    """(verdict, counterexample, kink point) over every entry at one instance."""
-    env = inst.env("true", conv)
-    cand, ref = _values(expr, reference, env)
-    net = inst.true_network
-    extra = _target_assumptions(inst)
-    assume = Assumptions.parse(assumptions.texts() + extra) if extra else assumptions
-    worst, kink = "equivalent", None
-    for (idx, r), (_, c) in zip(_entries(ref), _entries(cand)):
-        left = max(deadline - time.monotonic(), 0.05)
-        d = decide(net, mx.as_sympy(r), mx.as_sympy(c), convention=conv, assumptions=assume,
-                   timeout=left)
-        if d.verdict == "not_equivalent":
-            witness = one_hot(inst, d.counterexample, mx.as_sympy(r), mx.as_sympy(c), net,
-                               conv)
-            if witness is None:
-                worst = "unknown"
-                continue
-            return "not_equivalent", matrix_witness(inst, witness, idx, reference), None
-        if _ORDER[d.verdict] < _ORDER[worst]:
-            worst = d.verdict
-        if d.verdict == "equivalent_almost_everywhere" and kink is None:
-            point = one_hot(inst, d.kink_point, mx.as_sympy(r), mx.as_sympy(c), net, conv)
-            kink = matrix_witness(inst, point or d.kink_point, idx, reference)
-    return worst, None, kink
-
-
-def _target_assumptions(inst) -> list:
-    if inst.net.loss != "bce":
-        return []
-    out = []
-    for y in inst.array(("Y",)).flat:
-        out += [f"{y} >= 0", f"{y} <= 1"]
-    return out
 
 
 def _diagnose(net, expr, reference, sizes, conv, assumptions) -> list:
