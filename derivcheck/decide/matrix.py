@@ -65,7 +65,7 @@ from ..core.matrix import expr as mx
 from ..core.matrix.bounds import bound, needed_values
 from ..errors import LimitError
 from .formal import K
-from .matrix_dead import dead_assumptions, dead_differences, dead_patterns
+from .matrix_dead import DeadPattern, dead_assumptions, dead_differences, dead_patterns
 from .matrix_levels import (_atom_identity, _atom_off_kinks, _reference_agrees, _true_level,
                             _values)
 from .matrix_read import _definitions, _gradient_text, _read, _shape_problem, _used_names
@@ -137,6 +137,12 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         return Result(verdict="equivalent", method="identity_test",
                       method_detail=_proof_text(plan, grid, net),
                       elapsed=time.monotonic() - start, **base)
+    quick = _dead_differences(net, _least(net), expr, reference, conv, early=True)
+    if quick:       # equal off the kinks but not on a dead region: most often seen at size 1
+        found = _dead_refutation(net, _least(net), quick, expr, reference, conv, assumptions,
+                                 deadline)
+        if found is not None:
+            return _dead_refuted(found, net, expr, reference, conv, assumptions, base, start)
     first = net.instance(grid[0])
     verdict, witness, kink = _true_level(first, expr, reference, conv, assumptions, deadline)
     if verdict == "not_equivalent":
@@ -170,18 +176,12 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     dead = _dead_regions(net, grid, expr, reference, conv, assumptions, deadline)
     if dead is not None:
         found, witness, sizes, pattern = dead
-        where = (f"at sizes {_sizes_text(sizes)}, where {pattern.text} (so the next "
-                 "pre-activations are 0 on an open set, and Step(0) holds on a region)")
         if found == "not_equivalent":
-            return Result(verdict=found, method="identity_test",
-                          method_detail=f"counterexample {where}, re-checked by exact "
-                                        "evaluation of both sides entry by entry",
-                          counterexample=witness,
-                          diagnosis=_diagnose(net, expr, reference, sizes, conv, assumptions),
-                          elapsed=time.monotonic() - start, **base)
+            return _dead_refuted(dead, net, expr, reference, conv, assumptions, base, start)
         return _unknown(base, start, f"{_so_far(verdict, grid[0])} off the kinks, but not "
-                        f"shown equal {where}: the formulas differ there as written, and no "
-                        "point of that region was found where they differ")
+                        f"shown equal {_dead_where(sizes, pattern)}: the formulas differ "
+                        "there as written, and no point of that region was found where "
+                        "they differ")
     detail = _proof_text(plan, grid, net)
     if dead is None and dead_patterns(net.instance(grid[0])):
         detail += ("; equal too where every unit of a ReLU layer is off for some examples "
@@ -217,34 +217,67 @@ def _dead_regions(net, grid, expr, reference, conv, assumptions, deadline):
             break
     if first is None:
         return None
-    least = {s: 1 for s in net.size_names}
-    tries = [(least, _dead_differences(net, least, expr, reference, conv) or [])]
-    tries = [t for t in tries if t[0] != first[0]] + [first]
-    for sizes, differ in tries:
-        inst = net.instance(sizes)
-        for pattern, entries in differ[:2]:
-            region = Assumptions.parse(assumptions.texts() + dead_assumptions(pattern))
-            found, witness, _ = _true_level(inst, expr, reference, conv, region, deadline,
-                                            only=set(entries))
-            if found == "not_equivalent":
-                return found, witness, sizes, pattern
+    least = _least(net)
+    tries = [] if first[0] == least else [(least, _dead_differences(net, least, expr,
+                                                                    reference, conv))]
+    for sizes, differ in tries + [first]:
+        found = _dead_refutation(net, sizes, differ or [], expr, reference, conv,
+                                 assumptions, deadline)
+        if found is not None:
+            return found
     return "unknown", None, first[0], first[1][0][0]
 
 
-def _dead_differences(net, sizes, expr, reference, conv):
+def _least(net) -> dict:
+    return {s: 1 for s in net.size_names}
+
+
+def _dead_refutation(net, sizes, differ, expr, reference, conv, assumptions, deadline):
+    """("not_equivalent", witness, sizes, pattern): a point of one of the first two dead
+    regions where the sides are not identical, found by the scalar procedure at the true
+    level under the region's assumptions; None when none is found."""
+    inst = net.instance(sizes)
+    for pattern, entries in differ[:2]:
+        region = Assumptions.parse(assumptions.texts() + dead_assumptions(pattern))
+        found, witness, _ = _true_level(inst, expr, reference, conv, region, deadline,
+                                        only=set(entries))
+        if found == "not_equivalent":
+            return found, witness, sizes, pattern
+    return None
+
+
+def _dead_differences(net, sizes, expr, reference, conv, early=False):
     """[(pattern, entries that differ)] over the dead patterns at these sizes, None when
-    the network has none."""
+    the network has none (``early``: [] too when the sides are not even identical off
+    the kinks, where the usual refutation names an ordinary point)."""
     inst = net.instance(sizes)
     patterns = dead_patterns(inst)
     if not patterns:
         return None
     cand, ref = _values(expr, reference, inst.env("atom", conv))
+    if early and dead_differences(inst, DeadPattern(0, (), {}, []), cand, ref, conv):
+        return []
     out = []
     for pattern in patterns:
         entries = dead_differences(inst, pattern, cand, ref, conv)
         if entries:
             out.append((pattern, entries))
     return out
+
+
+def _dead_where(sizes, pattern) -> str:
+    return (f"at sizes {_sizes_text(sizes)}, where {pattern.text} (so the next "
+            "pre-activations are 0 on an open set, and Step(0) holds on a region)")
+
+
+def _dead_refuted(found, net, expr, reference, conv, assumptions, base, start) -> Result:
+    verdict, witness, sizes, pattern = found
+    return Result(verdict=verdict, method="identity_test",
+                  method_detail=f"counterexample {_dead_where(sizes, pattern)}, re-checked by "
+                                "exact evaluation of both sides entry by entry",
+                  counterexample=witness,
+                  diagnosis=_diagnose(net, expr, reference, sizes, conv, assumptions),
+                  elapsed=time.monotonic() - start, **base)
 
 
 def _so_far(verdict: str, sizes: dict) -> str:
