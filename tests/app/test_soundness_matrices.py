@@ -207,3 +207,62 @@ def test_matrix_soundness_quick_run(capsys):
     exact, by_torch, lost, confirmed, decided = map(int, m.groups())
     assert exact > 100 and by_torch > 0 and lost <= exact // 20
     assert confirmed == decided >= 20, m.group(0)
+
+
+def _on_a_kink(net):
+    """random_values, with a first-layer pre-activation placed exactly on its kink."""
+    draw = sm.random_values
+
+    def values(n, sizes, rng):
+        vals = draw(n, sizes, rng)
+        vals[("b", 1)][0, 0] = -(vals[("W", 1)][0, :] @ vals[("X",)][:, 0])
+        return vals
+
+    return values
+
+
+def test_a_random_point_on_a_kink_is_nudged_off_it(monkeypatch):
+    """Found by the run at 5,000 cases (1319, 3285, 4385): an almost-everywhere verdict
+    may differ from the reference on a kink, so a random point that lands on one is no
+    evidence against it; the verifier nudges it off, as the scalar one does."""
+    node, text = _case(RELU, ("Z", 1))
+    real = derivcheck.check(RELU.derivcheck_net(), text)
+    assert real.verdict == "equivalent_almost_everywhere"
+    monkeypatch.setattr(sm, "random_values", _on_a_kink(RELU))
+    vals = sm.random_values(RELU, {"D": 2, "H": 2, "m": 2}, random.Random(0))
+    assert sm.kinks_at(RELU, vals) and not sm.kinks_at(
+        RELU, sm.off_kinks(RELU, vals, random.Random(0)))
+    assert sm.verify(real, RELU, node, ("Z", 1), random.Random(2), Counter()) is None
+
+
+def test_a_planted_false_verdict_is_still_caught_at_points_on_kinks(monkeypatch):
+    """db2 with its sign flipped differs whatever the units of layer 1 do: at every point
+    the verifier draws (each on a kink, then nudged off it)."""
+    monkeypatch.setattr(sm, "random_values", _on_a_kink(RELU))
+    node, text = _case(RELU, ("b", 2), "sign_flip")
+    real = derivcheck.check(RELU.derivcheck_net(), text)
+    assert real.verdict == "not_equivalent"
+    for verdict in ("equivalent", "equivalent_almost_everywhere"):
+        fake = _planted(verdict, method_detail=real.method_detail, kink_point=None)
+        wrong = sm.verify(fake, RELU, node, ("b", 2), random.Random(2), Counter())
+        assert wrong and "differs in" in wrong and "sizes {'D': 1" in wrong, wrong
+
+
+def test_dead_units_keep_their_zeros_under_the_nudge():
+    """Without biases, after a layer of dead ReLU units the next pre-activations are 0 on
+    an open set: ordinary points, not kinks, left as they are."""
+    net = mc.Net([1, 1, 1], ["relu", "relu"], "half_squared", None, False, "mean", "ng")
+    vals = sm.random_values(net, {}, random.Random(0))
+    vals[("W", 1)][0, 0] = -vals[("W", 1)][0, 0] if (vals[("W", 1)] @ vals[("X",)])[0, 0] > 0 \
+        else vals[("W", 1)][0, 0]
+    assert sm.kinks_at(net, vals) == []
+    assert sm.off_kinks(net, vals, random.Random(0)) is vals
+
+
+@pytest.mark.parametrize("index, verdict", [(2131, "not_equivalent"), (3685, "not_equivalent"),
+                                            (4385, "equivalent_almost_everywhere")])
+def test_the_cases_flagged_at_5000_hold_up(index, verdict):
+    """2131, 3685: a leaky-ReLU mask (Z2 > 0) after a dead ReLU layer of a bias-free
+    network, once called equivalent almost everywhere; 4385: a verifier's point on a kink."""
+    row = sm.run_case((20261129, index))
+    assert row["verdict"] == verdict and row["wrong"] is None and row["evidence"], row
