@@ -323,12 +323,8 @@ def text(net: Net, node, rng: random.Random, top: bool = True) -> str:
         out = f"{sub(node[1])} @ {sub(node[2])}"
     elif op == "had":
         out = f"{sub(node[1])} * {sub(node[2])}"
-    elif op == "add":
-        out = f"{sub(node[1])} + {sub(node[2])}"
-    elif op == "sub":
-        out = f"{sub(node[1])} - {sub(node[2])}"
-    elif op == "neg":
-        out = f"-{sub(node[1])}"
+    elif op in SHARED:
+        return shared(node, sub, top)
     elif op == "pow2":
         return f"{sub(node[1])}**2"
     elif op == "gt":
@@ -337,8 +333,6 @@ def text(net: Net, node, rng: random.Random, top: bool = True) -> str:
         return f"np.where({sub(node[1])} > 0, 1, 0)"
     elif op == "leakyd":
         return f"(1/10 + 9/10 * ({sub(node[1])} > 0))"
-    elif op == "rsub":
-        return f"({node[1]} - {sub(node[2])})"
     elif op == "sum":
         keep = ", keepdims=True" if node[3] else ""
         return f"np.sum({text(net, node[1], rng)}, axis={node[2]}{keep})"
@@ -354,6 +348,29 @@ def text(net: Net, node, rng: random.Random, top: bool = True) -> str:
             out = f"{lead} * ({inner})"
     else:
         raise ValueError(op)
+    return out if top else f"({out})"
+
+
+#: Nodes both notations (numpy-like and LaTeX) write alike.
+SHARED = ("add", "sub", "neg", "rsub")
+
+
+def shared(node, sub, top: bool) -> str:
+    """A sum, difference, negation or ``c - X``, its operands written by ``sub``; nested
+    in parentheses unless ``top`` (``c - X`` always is).
+
+    >>> name = lambda n: n[1]
+    >>> shared(("sub", ("sq", "A2"), ("sq", "Y")), name, True)
+    'A2 - Y'
+    >>> shared(("neg", ("sq", "dZ1")), name, False), shared(("rsub", 1, ("sq", "A1")), name, True)
+    ('(-dZ1)', '(1 - A1)')
+    """
+    op = node[0]
+    if op == "rsub":
+        return f"({node[1]} - {sub(node[2])})"
+    out = {"add": lambda: f"{sub(node[1])} + {sub(node[2])}",
+           "sub": lambda: f"{sub(node[1])} - {sub(node[2])}",
+           "neg": lambda: f"-{sub(node[1])}"}[op]()
     return out if top else f"({out})"
 
 

@@ -1,8 +1,8 @@
 """Verifying a matrix diagnosis without derivcheck: a named mistake is true when some fix
 of that kind, applied to the formula as written (a tree of matrix_cases), makes it agree
-with the true gradient (``sympy.diff``, soundness_matrices.Truth) entry by entry, at the
+with the true gradient (``sympy.diff``, matrix_truth.Truth) entry by entry, at the
 counterexample's own sizes and matrices (exactly) and at a fresh random point at other
-sizes (torch autograd in float64, soundness_matrices.torch_compare).
+sizes (torch autograd in float64, matrix_truth.torch_compare).
 
 The fixes of each kind, on the verifier's own tree:
 
@@ -84,7 +84,7 @@ def check_diagnosis(verifier, result, net, node, key, witness, rng: random.Rando
                     tally, truth=None) -> str | None:
     """None when every diagnosis of ``result`` is true (or claims nothing), else why not.
     ``witness`` is (sizes, values, Step(0) values) of the counterexample, ``truth`` its
-    Truth when already made; ``verifier`` holds soundness_matrices' checks."""
+    Truth when already made; ``verifier`` is matrix_truth (its checks)."""
     sizes, vals, cs = witness
     fresh = None     # the sizes of the torch check
     truths = {(0, False): truth or verifier.Truth(net, vals)}

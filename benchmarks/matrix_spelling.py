@@ -155,12 +155,8 @@ def latex(net: mc.Net, node, rng: random.Random, top: bool = True) -> str:
     elif op == "had":
         star = rng.choice(["\\odot", "\\odot", "\\circ", "*"])
         out = f"{sub(node[1])} {star} {sub(node[2])}"
-    elif op == "add":
-        out = f"{sub(node[1])} + {sub(node[2])}"
-    elif op == "sub":
-        out = f"{sub(node[1])} - {sub(node[2])}"
-    elif op == "neg":
-        out = f"-{sub(node[1])}"
+    elif op in mc.SHARED:
+        return mc.shared(node, sub, top)
     elif op == "pow2":
         inner = sub(node[1])
         if node[1][0] in ("sq", "sg") and not _superscripted(inner):
@@ -173,8 +169,6 @@ def latex(net: mc.Net, node, rng: random.Random, top: bool = True) -> str:
         return f"\\mathbb{{1}}[{sub(node[1])} > 0]"
     elif op == "leakyd":
         return f"(\\frac{{1}}{{10}} + \\frac{{9}}{{10}} ({sub(node[1])} > 0))"
-    elif op == "rsub":
-        return f"({node[1]} - {sub(node[2])})"
     elif op == "coef":
         num, den = sympy.fraction(sympy.factor(node[1]))
         inner = latex(net, node[2], rng)

@@ -31,10 +31,9 @@ import itertools
 import json
 import multiprocessing as mp
 import random
-import statistics
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -49,6 +48,7 @@ from derivcheck.core.functions import IsPos, ReLU, Sigmoid, Step, decompose  # n
 from derivcheck.decide.mutants import substitutions  # noqa: E402
 from derivcheck.core.network import chain, mlp  # noqa: E402
 from derivcheck.core.printing import plain  # noqa: E402
+from run_report import NAMES, head  # noqa: E402
 from verifier import leaves, verify, verify_diagnosis  # noqa: E402
 
 ACTIVATIONS = ["relu", "relu", "relu", "leaky_relu(1/10)", "abs", "sigmoid", "tanh", "elu",
@@ -270,25 +270,9 @@ def main(argv=None) -> int:
 
 
 def report(rows, wall=None, jobs=None, seed=None, source=None) -> None:
-    verdicts = Counter(r["verdict"] for r in rows)
-    by_kind = defaultdict(Counter)
-    for r in rows:
-        by_kind[r["kind"]][r["verdict"]] += 1
-    times = sorted(r["seconds"] for r in rows)
-    if source:
-        print(f"soundness stress run: {len(rows)} cases, from {source}")
-    else:
-        print(f"soundness stress run: {len(rows)} cases, seed {seed}, {jobs} worker(s), "
-              f"{wall:.0f} s wall")
-    print("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
-    print(f"unknown rate: {100 * verdicts['unknown'] / max(1, len(rows)):.2f}%")
-    print(f"check time: median {statistics.median(times) * 1000:.0f} ms, "
-          f"p99 {times[int(0.99 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s")
-    names = ["equivalent", "equivalent_almost_everywhere", "not_equivalent", "unknown"]
-    print(f"{'mutation':<20}" + "".join(f"{n[:14]:>16}" for n in names))
-    for kind in KINDS:
-        if kind in by_kind:
-            print(f"{kind:<20}" + "".join(f"{by_kind[kind][n]:>16}" for n in names))
+    head(rows, "soundness stress run", KINDS, 20, wall=wall, jobs=jobs, seed=seed,
+         source=source, unknown_rate=True)
+    names = NAMES
     for r in rows:
         if r["verdict"] == "refused":
             print(f"refused case {r['index']} ({r['kind']}, {r['desc']}): {r['reason']}")
