@@ -123,10 +123,14 @@ def _show(expr) -> str | None:
 
 
 def _tex(result) -> dict:
-    """LaTeX of the candidate as read, the gradient and its definitions (for the page)."""
+    """LaTeX of the candidate as read, the gradient and its definitions (for the page);
+    for a matrix network also the counterexample's matrices, in the style's notation."""
     from sympy import Symbol
 
     from ..write.latex import latex
+    if _is_matrix(result.network):
+        from ..write.matrix_page import matrix_tex
+        return matrix_tex(result)
     defs = {}
     if result.network is not None:
         for node in result.network.graph.nodes:
@@ -137,20 +141,52 @@ def _tex(result) -> dict:
             "gradient": _show(result.gradient_expr), "definitions": defs}
 
 
+def _is_matrix(net) -> bool:
+    return bool(getattr(net, "is_matrix", False))
+
+
 def _parse(item, timeout: float, render: bool) -> dict:
     """How the candidate was read: its LaTeX, readings and warnings (the live preview)."""
     from sympy import Symbol
 
     from ..parsing import parse_formula
+    from ..parsing.index_notation import LayerVariable
     from ..write.latex import latex
     f = _fields(item)
     given = f["wrt"][0] if f["wrt"] else None
-    parsed = parse_formula(f["candidate"], _network(f["network"]).namespace, latex=f["latex"],
-                           wrt=given)
+    net = _network(f["network"])
+    notes = []
+    try:
+        parsed = parse_formula(f["candidate"], net.namespace, latex=f["latex"], wrt=given)
+    except LayerVariable as unbound:   # w^l: read for every layer; shown for the first
+        parsed, layer = _first_layer(net, f, given, unbound)
+        notes.append(f"read {unbound.letter} as every layer; shown for {unbound.letter} "
+                     f"= {layer}")
     wrt = parsed.wrt or given
-    return {"latex": parsed.latex, "wrt": wrt, "wrt_tex": latex(Symbol(wrt)) if wrt else None,
-            "tex": _show(parsed.expr), "readings": list(parsed.readings),
-            "warnings": list(parsed.warnings)}
+    if _is_matrix(net):
+        from ..core.matrix.expr import MExpr
+        from ..write.matrix_latex import mlatex, name_tex
+        expr = parsed.expr
+        tex = mlatex(expr, net.style) if isinstance(expr, MExpr) and expr.shape is not None \
+            else None
+        wrt_tex = name_tex(wrt, net.style) if wrt else None
+    else:
+        tex, wrt_tex = _show(parsed.expr), latex(Symbol(wrt)) if wrt else None
+    return {"latex": parsed.latex, "wrt": wrt, "wrt_tex": wrt_tex, "tex": tex,
+            "readings": notes + list(parsed.readings), "warnings": list(parsed.warnings)}
+
+
+def _first_layer(net, f, given, unbound):
+    """The first layer where a formula with a layer letter reads, and that layer."""
+    from ..errors import NameError_
+    from ..parsing import parse_formula
+    for value in range(0, getattr(net, "L", -2) + 2):
+        try:
+            return parse_formula(f["candidate"], net.namespace, latex=f["latex"], wrt=given,
+                                 layers={unbound.letter: value}), value
+        except NameError_:
+            continue
+    raise unbound
 
 
 def gradient_json(net, wrts, convention: str = "any") -> dict:
@@ -192,7 +228,11 @@ def _pdf(source: str) -> bytes:
 def _sheet(item, timeout: float, render: bool) -> bytes:
     from ..write.sheet import sheet_source
     f = _fields(item, need_candidate=False)
-    return _pdf(sheet_source(_network(f["network"]), f["convention"], assume=f["assume"]))
+    net = _network(f["network"])
+    if _is_matrix(net):
+        from ..write.matrix_sheet import matrix_sheet_source
+        return _pdf(matrix_sheet_source(net))
+    return _pdf(sheet_source(net, f["convention"], assume=f["assume"]))
 
 
 def _report(item, timeout: float, render: bool) -> bytes:
@@ -202,6 +242,9 @@ def _report(item, timeout: float, render: bool) -> bytes:
     result = check(_network(f["network"]), f["candidate"], f["wrt"][0] if f["wrt"] else None,
                    assume=f["assume"], convention=f["convention"], latex=f["latex"],
                    timeout=timeout)
+    if _is_matrix(result.network):
+        from ..write.matrix_sheet import matrix_report_source
+        return _pdf(matrix_report_source(result))
     return _pdf(report_source(result))
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..core.matrix import expr as mx
 from ..core.matrix.layout import pushed
 from .matrix_latex import _FUNCS, _transposed, mlatex, name_tex, shape_tex
+from .matrix_page import correct_tex
 from .pdf import write_tex_or_pdf
 from .render import render
 
@@ -219,16 +220,7 @@ def matrix_report_source(result) -> str:
     read = mlatex(cand, style) if isinstance(cand, mx.MExpr) and cand.shape is not None \
         else None
     ref = result.gradient_expr
-    correct = None
-    if isinstance(ref, mx.Leaf) and ref.expansion is not None:
-        inner = ref.expansion
-        top = inner.expansion if isinstance(inner, mx.Leaf) and inner.expansion is not None \
-            else inner
-        shown = pushed(mx.transpose(top) if ref.key[2] == "T" else top)
-        scale = ref.key[3] if len(ref.key) > 3 else 1
-        correct = mlatex(shown, style, 2 if scale != 1 else 0)
-        if scale != 1:
-            correct = f"{name_tex(str(scale), style)} {correct}"
+    correct = correct_tex(result)
     lhs = name_tex(result.wrt, style)
     return render("matrix_report.tex", title=f"derivcheck report: {result.wrt}",
                   result=result, words=VERDICT_WORDS[result.verdict],
