@@ -166,13 +166,14 @@ def _parse(item, timeout: float, render: bool) -> dict:
     if _is_matrix(net):
         from ..core.matrix.expr import MExpr
         from ..write.matrix_latex import mlatex, name_tex
-        expr = parsed.expr
-        tex = mlatex(expr, net.style) if isinstance(expr, MExpr) and expr.shape is not None \
-            else None
+        from ..write.matrix_page import left_side_tex
+        tex = mlatex(parsed.expr, net.style) if isinstance(parsed.expr, MExpr) else None
         wrt_tex = name_tex(wrt, net.style) if wrt else None
+        lhs = left_side_tex(net, wrt)
     else:
         tex, wrt_tex = _show(parsed.expr), latex(Symbol(wrt)) if wrt else None
-    return {"latex": parsed.latex, "wrt": wrt, "wrt_tex": wrt_tex, "tex": tex,
+        lhs = rf"\frac{{\partial C}}{{\partial {wrt_tex}}}" if wrt else ""
+    return {"latex": parsed.latex, "wrt": wrt, "wrt_tex": wrt_tex, "lhs": lhs, "tex": tex,
             "readings": notes + list(parsed.readings), "warnings": list(parsed.warnings)}
 
 

@@ -20,12 +20,16 @@ are not exact (a tanh) are shown to 6 significant digits, the JSON keeps them al
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
+import sympy
+
 from ..core.matrix import expr as mx
 from ..core.matrix.layout import pushed
 from .latex import latex_value
 from .matrix_latex import mlatex, name_tex, shape_tex
 
-__all__ = ["matrix_tex", "correct_tex"]
+__all__ = ["matrix_tex", "correct_tex", "left_side_tex"]
 
 #: Significant digits of a value that is not exact.
 DIGITS = 6
@@ -45,6 +49,22 @@ def correct_tex(result) -> str | None:
     scale = ref.key[3] if len(ref.key) > 3 else 1
     tex = mlatex(shown, style, 2 if scale != 1 else 0)
     return f"{name_tex(str(scale), style)} {tex}" if scale != 1 else tex
+
+
+def left_side_tex(net, wrt: str | None) -> str:
+    r"""The left side the formula is the value of: a gradient's own name (``dW^{[1]}``,
+    ``\delta^{2}``), else the derivative of the loss by the quantity named.
+
+    >>> from derivcheck.core.matrix.network import MatrixNetwork
+    >>> net = MatrixNetwork([3, 4, 1], "tanh,sigmoid", "bce", batch="m", style="ng")
+    >>> left_side_tex(net, "dW1"), left_side_tex(net, "W1")
+    ('dW^{[1]}', '\\frac{\\partial J}{\\partial W^{[1]}}')
+    """
+    if not wrt or wrt == "?":
+        return ""
+    if net.namespace.roles.get(wrt) == "gradient":
+        return name_tex(wrt, net.style)
+    return name_tex(f"d{net.style.loss}/d{wrt}", net.style)
 
 
 def _named(expr) -> dict:
@@ -95,21 +115,35 @@ def _number(v) -> str:
         else text
 
 
+def _exact(x) -> bool:
+    return isinstance(x, (int, Fraction, sympy.Rational))
+
+
 def _value(v) -> str | None:
-    """A value as LaTeX: a number, or a matrix as a bmatrix; None for a sentence (a
-    shape that does not fit), which the page shows as text."""
+    r"""A value as LaTeX: a number, or a matrix as a bmatrix, after ``\approx`` when it
+    is not exact; None for a sentence (a shape that does not fit), which the page shows
+    as text."""
     if isinstance(v, str):
         return None
     import numpy as np
     arr = np.asarray(v, dtype=object)
+    about = "" if all(_exact(x) for x in arr.flat) else r"\approx "
     if arr.ndim == 0:
-        return _number(arr.item())
+        return about + _number(arr.item())
     rows = np.atleast_2d(arr)
-    return _bmatrix([[_number(x) for x in row] for row in rows])
+    return about + _bmatrix([[_number(x) for x in row] for row in rows])
 
 
 def _bmatrix(rows) -> str:
-    body = r" \\ ".join(" & ".join(row) for row in rows)
+    r"""A matrix of LaTeX entries, fractions at full size (a matrix sets them small)
+    with room between the rows.
+
+    >>> _bmatrix([[r"\frac{1}{2}", "0"], ["1", "1"]])
+    '\\begin{bmatrix}\\dfrac{1}{2} & 0 \\\\[6pt] 1 & 1\\end{bmatrix}'
+    """
+    cells = [[x.replace(r"\frac{", r"\dfrac{") for x in row] for row in rows]
+    gap = r" \\[6pt] " if any(r"\dfrac" in x for row in cells for x in row) else r" \\ "
+    body = gap.join(" & ".join(row) for row in cells)
     return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}"
 
 
@@ -128,13 +162,15 @@ def _witness(w, style) -> dict | None:
 
 
 def matrix_tex(result) -> dict:
-    """The page's LaTeX of a matrix check: ``wrt``, ``candidate`` (as read),
+    """The page's LaTeX of a matrix check: ``wrt``, ``lhs`` (the left side its formulas
+    are the value of), ``candidate`` (as read),
     ``gradient``, ``definitions``, ``counterexample`` and ``kink_point``."""
     net = result.network
     style = net.style
     cand = result.candidate_expr
     read = mlatex(cand, style) if isinstance(cand, mx.MExpr) else None
     return {"wrt": name_tex(result.wrt, style) if result.wrt != "?" else None,
+            "lhs": left_side_tex(net, result.wrt),
             "candidate": read, "gradient": correct_tex(result),
             "definitions": _definitions(result),
             "counterexample": _witness(result.counterexample, style),
