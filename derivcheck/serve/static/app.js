@@ -4,7 +4,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const SINGLE = ["weights", "act", "biases", "widths", "input", "target", "loss", "batch",
+const SINGLE = ["weights", "widths", "act", "biases", "input", "target", "loss", "batch",
                 "style", "reduce", "wrt", "kink-convention", "candidate"];
 const REPEATED = ["forward", "shape", "define", "assume"];
 const FLAGS = ["bias", "labels", "latex"];  // checkboxes: name=1 in the address
