@@ -27,9 +27,9 @@ from functools import lru_cache
 from .. import limits
 from ..app.batch import ITEM
 from ..app.fields import TEXT, TEXTS, Field, Kind, validate
-from ..errors import DerivcheckError, LimitError
+from ..errors import DerivcheckError, LimitError, SpecError
 
-__all__ = ["run_job", "KINDS", "ITEM_FIELDS"]
+__all__ = ["run_job", "KINDS", "ITEM_FIELDS", "gradient_json", "matrix_gradient_json"]
 
 BOOLEAN = Kind("true or false", lambda v: isinstance(v, bool))
 
@@ -212,9 +212,37 @@ def gradient_json(net, wrts, convention: str = "any") -> dict:
     return {"gradients": grads, "definitions": defs, "kink_convention": conv.name}
 
 
+def matrix_gradient_json(net, wrts, convention: str = "any") -> dict:
+    """The gradients of a matrix network by parameter, as ``gradient --format json``
+    gives them, with the named gradients they use.
+
+    >>> from derivcheck.core.matrix.network import MatrixNetwork
+    >>> net = MatrixNetwork([3, 4, 1], "tanh,sigmoid", "bce", batch="m", style="ng")
+    >>> out = matrix_gradient_json(net, ["W1"])
+    >>> out["gradients"], out["definitions"]["dJ/dZ1"]
+    ({'W1': 'dJ/dZ1 @ X.T'}, 'dJ/dA1 * tanh_prime(Z1)')
+    """
+    from ..core.conventions import get_convention
+    grads = net.gradients()
+    missing = [w for w in wrts or () if w not in grads]
+    if missing:
+        raise SpecError(f"{missing[0]!r} is not a parameter of the network",
+                        hint="parameters: " + ", ".join(grads))
+    if wrts:
+        grads = {w: grads[w] for w in wrts}
+    defs: dict = {}
+    for v in grads.values():
+        defs.update(net.definitions(v))
+    return {"gradients": {k: v.text() for k, v in grads.items()}, "definitions": defs,
+            "kink_convention": get_convention(convention).name}
+
+
 def _gradient(item, timeout: float, render: bool) -> dict:
     f = _fields(item, need_candidate=False)
-    return gradient_json(_network(f["network"]), f["wrt"], f["convention"])
+    net = _network(f["network"])
+    if _is_matrix(net):
+        return matrix_gradient_json(net, f["wrt"], f["convention"])
+    return gradient_json(net, f["wrt"], f["convention"])
 
 
 def _pdf(source: str) -> bytes:

@@ -170,7 +170,7 @@ def test_render_a_shape_mismatch_shows_the_formula_as_read(client):
     assert body["verdict"] == "not_equivalent"
     assert body["tex"]["candidate"] == r"\frac{1}{m} dZ^{[1]} X"
     assert body["tex"]["counterexample"]["candidate"] is None      # a sentence, not a value
-    assert body["tex"]["counterexample"]["expected"].startswith(r"\begin{bmatrix}")
+    assert body["tex"]["counterexample"]["expected"].startswith(r"\approx \begin{bmatrix}")
 
 
 def test_preview_of_a_matrix_formula_with_a_layer_letter(client):
@@ -188,3 +188,11 @@ def test_report_and_sheet_of_a_matrix_network(client):
     wrong = {"network": NG, "candidate": r"dW^{[1]} = dZ^{[1]} X^T"}
     assert client.post("/api/report", json=wrong).content.startswith(b"%PDF-")
     assert client.post("/api/sheet", json={"network": NG}).content.startswith(b"%PDF-")
+
+
+def test_gradient_of_a_matrix_network(client):
+    body = client.post("/api/gradient", json={"network": NG, "wrt": ["W1", "W2"]}).json()
+    assert body["gradients"] == {"W1": "dJ/dZ1 @ X.T", "W2": "dJ/dZ2 @ A1.T"}
+    assert body["definitions"]["dJ/dZ1"] == "dJ/dA1 * tanh_prime(Z1)"
+    bad = client.post("/api/gradient", json={"network": NG, "wrt": "V1"})
+    assert bad.status_code == 400 and "'V1' is not a parameter" in bad.json()["error"]["message"]

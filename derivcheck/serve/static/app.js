@@ -34,11 +34,15 @@ function setKind(value) {
   showKind();
 }
 
+// What "with respect to" may name, per kind of network.
+const WRT_EXAMPLE = { chain: "w1", mlp: "W0_11, or dW1 with a batch", equations: "w2" };
+
 function showKind() {
   const k = kind();
   for (const el of document.querySelectorAll(".for-chain, .for-mlp, .for-equations")) {
     el.hidden = !el.classList.contains(`for-${k}`);
   }
+  $("wrt").placeholder = WRT_EXAMPLE[k];
 }
 
 function lines(text) {
