@@ -326,3 +326,25 @@ def test_the_fields_of_another_kind_stay_out_of_the_check(server, browser):
     assert dict(query_of(page)) == {"weights": "w1", "act": "relu", "wrt": "w1",
                                     "candidate": "dyhat*step(w1*x)*x", "upstream": ""}
     assert errors == []
+
+
+def test_keyboard_reaches_the_new_fields(server, browser):
+    page, errors = open_page(browser, 1000, server + "/?weights=w1&act=sigmoid")
+    tab_to(page, "loss")
+    page.keyboard.press("Tab")     # the advanced part opens from the keyboard
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    page.keyboard.press("Enter")
+    tab_to(page, "define")
+    page.keyboard.type("d(z) = sigmoid(z)*(1 - sigmoid(z))")
+    tab_to(page, "upstream-on")
+    page.keyboard.press("Space")
+    tab_to(page, "upstream")
+    page.keyboard.type("dA")
+    tab_to(page, "wrt")
+    page.keyboard.type("w1")
+    tab_to(page, "candidate")
+    page.keyboard.type("dA*d(z1)*x")
+    page.keyboard.press("Control+Enter")
+    verdict(page, "Correct")
+    assert ("upstream", "dA") in query_of(page)
+    assert errors == []

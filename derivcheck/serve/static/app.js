@@ -175,6 +175,8 @@ async function preview() {
   if (response.ok) {
     if (data.tex != null) {
       math($("preview-math"), (data.lhs ? `${data.lhs} = ` : "") + data.tex);
+    } else if (!looksLatex(text)) {
+      $("preview-math").textContent = "";  // nothing older stays on show
     }
     const notes = (data.readings || []).concat((data.warnings || []).map((w) => "warning: " + w));
     status.textContent = `read as ${data.latex ? "LaTeX" : "plain text"}` +
