@@ -35,7 +35,7 @@ function setKind(value) {
 }
 
 // What "with respect to" may name, per kind of network.
-const WRT_EXAMPLE = { chain: "w1", mlp: "W0_11, or dW1 with a batch", equations: "w2" };
+const WRT_EXAMPLE = { chain: "w1", mlp: "W0_11 or dW1", equations: "w2" };
 
 function showKind() {
   const k = kind();
