@@ -58,14 +58,15 @@ def _tex(net, key) -> str:
 
 def _facts(net) -> list:
     acts = [a if isinstance(a, str) else a.label() for a in net.acts]
-    rows = [("Style", net.style.description),
-            ("Widths", ", ".join(str(w) for w in net.widths)),
-            ("Examples", f"a batch of {net.batch}" if net.has_batch else "one example"),
-            ("Activations", ", ".join(acts)),
-            ("Loss", f"{net.loss}, {net.reduce} over the batch" if net.has_batch
-             else net.loss),
-            ("Biases", "yes" if net.bias else "no")]
-    return rows
+    from .render import tex_escape
+    plain = [("Widths", ", ".join(str(w) for w in net.widths)),
+             ("Examples", f"a batch of {net.batch}" if net.has_batch else "one example"),
+             ("Activations", ", ".join(acts)),
+             ("Loss", f"{net.loss}, {net.reduce} over the batch" if net.has_batch
+              else net.loss),
+             ("Biases", "yes" if net.bias else "no")]
+    style = net.style.description_tex or tex_escape(net.style.description)
+    return [("Style", style)] + [(label, tex_escape(value)) for label, value in plain]
 
 
 def _shapes(net) -> list:

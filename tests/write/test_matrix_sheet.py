@@ -93,3 +93,11 @@ def test_equations_sheet_and_report_compile_with_their_own_names(tmp_path):
     from derivcheck.write.pdf import compile_pdf
     report = matrix_report_source(derivcheck.check(net, "dW2 = dscores @ H.T"))
     assert compile_pdf(report, tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("style", ["ng", "cs231n", "nielsen", "seed"])
+def test_the_style_is_described_in_mathematics_not_escaped_markup(style):
+    src = matrix_sheet_source(MatrixNetwork(**NG, style=style))
+    facts = src[src.index("The network"):src.index("Every quantity")]
+    assert r"\textasciicircum" not in facts and r"\_" not in facts.replace(r"\_{}", "")
+    assert r"\times" in facts or r"\top" in facts
