@@ -62,9 +62,9 @@ def left_side_tex(net, wrt: str | None) -> str:
     """
     if not wrt or wrt == "?":
         return ""
-    if net.namespace.roles.get(wrt) == "gradient":
-        return name_tex(wrt, net.style)
-    return name_tex(f"d{net.style.loss}/d{wrt}", net.style)
+    if wrt in net.quantity_names():       # as the report writes it
+        return name_tex(f"d{net.style.loss}/d{wrt}", net.style)
+    return name_tex(wrt, net.style)
 
 
 def _named(expr) -> dict:
