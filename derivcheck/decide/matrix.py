@@ -186,7 +186,8 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     if dead is None and dead_patterns(net.instance(grid[0])):
         detail += ("; equal too where every unit of a ReLU layer is off for some examples "
                    "(the next pre-activations are then 0 on an open set), checked on the "
-                   "same instances")
+                   "same instances, for each example alone, for all at once and, with at "
+                   "most three examples, for every set of them")
     if verdict == "equivalent_almost_everywhere":
         detail = detail.replace("equal for every size: identical entry by entry",
                                 "equal off the kinks for every size: equal entry by entry on "

@@ -20,6 +20,12 @@ that is not identical is refuted at the true level (:func:`dead_assumptions`: a 
 the region, found by the scalar procedure under the assumptions Z_r[i, k] < 0) or left
 ``unknown``; never ``equivalent_almost_everywhere``.
 
+The patterns are checked on the instances of the proof (every set of examples when there
+are at most three, else each example alone and all at once; one ReLU layer at a time).
+With every example dead the substitution (Z_r negative, the next Z zero) names no single
+index, so the index-form bound of :mod:`.matrix` carries it to every size; the patterns
+that single out examples rest on those instances (the method says so).
+
 >>> from derivcheck.core.matrix.network import MatrixNetwork
 >>> net = MatrixNetwork(["n0", "n1", 2], "relu,leaky_relu(1/10)", batch="m")
 >>> inst = net.instance({"n0": 2, "n1": 3, "m": 2})
