@@ -47,6 +47,8 @@ def network_from_args(args, *, oracle: bool = False):
     elif args.widths:
         data["widths"] = args.widths
         data["bias"] = args.bias
+        if getattr(args, "shape", None):
+            data["shape"] = args.shape
         for key in ("batch", "style", "reduce", "labels"):
             if getattr(args, key, None):
                 data[key] = getattr(args, key)

@@ -64,8 +64,15 @@ def _facts(net) -> list:
             ("Activations", ", ".join(acts)),
             ("Loss", f"{net.loss}, {net.reduce} over the batch" if net.has_batch
              else net.loss),
-            ("Biases", "yes" if net.bias else "no")]
+            ("Biases", _biases_text(net))]
     return rows
+
+
+def _biases_text(net) -> str:
+    if net.bias or not any(net.biases):
+        return "yes" if net.bias else "no"
+    return "only " + ", ".join(net.name(("b", l)) for l in range(1, net.L + 1)
+                               if net.has_bias(l))
 
 
 def _shapes(net) -> list:
@@ -95,7 +102,7 @@ def _forward(net) -> list:
             rhs = f"{_transposed(W)} {prev}"
         else:
             rhs = f"{W} {prev}"
-        if net.bias:
+        if net.has_bias(l):
             rhs += " + " + _tex(net, ("b", l))
         rows.append((rf"{Z} &= {rhs}", shape_tex(net.styled_shape(("Z", l)))))
         rows.append((rf"{A} &= {_act_tex(net, l)}\left({Z}\right)",
@@ -185,7 +192,7 @@ def _backward(net) -> list:
     shape))."""
     order = []
     for l in range(net.L, 0, -1):
-        keys = [("A", l), ("Z", l), ("W", l)] + ([("b", l)] if net.bias else [])
+        keys = [("A", l), ("Z", l), ("W", l)] + ([("b", l)] if net.has_bias(l) else [])
         order.append((f"Layer {l + net.style.unit_offset}",
                       [k for k in keys if k in net._gradients]))
     loss = net.style.loss

@@ -93,3 +93,14 @@ def test_equations_sheet_and_report_compile_with_their_own_names(tmp_path):
     from derivcheck.write.pdf import compile_pdf
     report = matrix_report_source(derivcheck.check(net, "dW2 = dscores @ H.T"))
     assert compile_pdf(report, tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_sheet_of_biases_on_some_layers_only():
+    from derivcheck.core.network import from_dict
+    net = from_dict({"forward": ["Z1 = W1 @ X + b1", "A1 = relu(Z1)", "Z2 = W2 @ A1",
+                                 "Yhat = softmax(Z2)"],
+                     "shape": ["X=n0,m", "W1=n1,n0", "W2=n2,n1"], "loss": "cross_entropy"})
+    src = matrix_sheet_source(net)
+    assert "only b1" in src
+    assert r"Z_{2} &= W_{2} A_{1}" in src or "W_{2} A_{1} +" not in src
+    assert "db_{2}" not in src and "b_{2}" not in src

@@ -78,7 +78,9 @@ class MatrixNetwork:
         self._options = dict(widths=widths, activations=activations, loss=loss, batch=batch,
                              style=self.style, bias=bias, reduce=reduce,
                              convention=convention, labels=labels)
-        self.bias = bool(bias)
+        self.biases = _biases(bias, self.L)
+        #: Every layer has a bias (:meth:`has_bias` says it per layer).
+        self.bias = all(self.biases)
         self.reduce = reduce or "mean"
         if self.reduce not in ("mean", "sum"):
             raise SpecError(f"unknown reduction {self.reduce!r}", hint="use mean or sum")
@@ -107,9 +109,14 @@ class MatrixNetwork:
                 target=spec.targets[0] if spec.targets else None, batch=extra.get("batch"),
                 style=extra.get("style"), reduce=extra.get("reduce"),
                 labels=bool(extra.get("labels")), spec=spec)
-        return cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
-                   style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"),
-                   labels=bool(extra.get("labels")))
+        net = cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
+                  style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"),
+                  labels=bool(extra.get("labels")))
+        if extra.get("shapes"):
+            from .declared import check_declared, parse_shapes
+            check_declared(net, parse_shapes({k: list(v) for k, v in extra["shapes"].items()},
+                                             "shape"))
+        return net
 
     def with_style(self, style: str) -> "MatrixNetwork":
         """The same network seen in another style."""
@@ -149,13 +156,23 @@ class MatrixNetwork:
             extra["batch"] = self.batch
         acts = [a if isinstance(a, str) else a.label() for a in self.acts]
         return NetworkSpec("matrix", widths=list(self.widths), activations=acts,
-                           bias=self.bias, loss=self.loss, matrix=extra)
+                           bias=self.bias if self.bias or not any(self.biases)
+                           else list(self.biases), loss=self.loss, matrix=extra)
 
     # -- sizes and quantities -------------------------------------------------------------
     @property
     def size_names(self) -> list[str]:
         dims = self.widths + [self.batch]
         return list(dict.fromkeys(d for d in dims if isinstance(d, str)))
+
+    def has_bias(self, l: int) -> bool:
+        """Layer ``l`` (from 1) has a bias.
+
+        >>> net = MatrixNetwork([2, 3, 1], "relu", bias=[True, False])
+        >>> [k for k in net.keys if k[0] == "b"], net.has_bias(2), net.bias
+        ([('b', 1)], False, False)
+        """
+        return self.biases[l - 1]
 
     @property
     def softmax_output(self) -> bool:
@@ -166,7 +183,7 @@ class MatrixNetwork:
         """Every quantity: input, targets, weights, biases, pre-activations, activations."""
         out = [("X",), ("Y",)]
         for l in range(1, self.L + 1):
-            out += [("W", l)] + ([("b", l)] if self.bias else []) + [("Z", l), ("A", l)]
+            out += [("W", l)] + ([("b", l)] if self.has_bias(l) else []) + [("Z", l), ("A", l)]
         if self.loss == "cross_entropy" and not self.softmax_output:
             out.append(("P",))
         return out
@@ -315,7 +332,7 @@ class MatrixNetwork:
         for l in range(L, 0, -1):
             dz = grads[("Z", l)] = named(("Z", l), grads[("Z", l)])
             grads[("W", l)] = named(("W", l), mx.matmul(dz, mx.transpose(A[l - 1])))
-            if self.bias:
+            if self.has_bias(l):
                 grads[("b", l)] = named(("b", l), mx.total(dz, axis=1, keepdims=True))
             da = mx.matmul(mx.transpose(self.canon(("W", l))), dz)
             if l > 1:
@@ -493,6 +510,15 @@ def _dim(value):
             return text
     raise SpecError(f"a size must be a whole number or a name, got {value!r}",
                     hint="e.g. --widths 4,3,2 or --widths n0,n1,n2 --batch m")
+
+
+def _biases(bias, layers: int) -> tuple:
+    """One flag per layer: ``bias`` True or False for every layer, or one per layer."""
+    if isinstance(bias, (list, tuple)):
+        if len(bias) != layers or not all(isinstance(b, bool) for b in bias):
+            raise SpecError(f"biases per layer need {layers} true/false values, got {bias!r}")
+        return tuple(bias)
+    return (bool(bias),) * layers
 
 
 def _a(text: str) -> str:
