@@ -32,6 +32,10 @@ _LEX = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 
 
+#: Module names before a numpy-like call (``np.sum``) in a LaTeX formula.
+_NUMPY = frozenset({"np", "numpy", "jnp", "torch"})
+
+
 class Lx(NamedTuple):
     """One lexeme: ``cmd sym num letter space char``."""
 
@@ -156,12 +160,28 @@ class NameReader:
                 break
             j += 1
         word = "".join(u.text for u in units)
+        if word in _NUMPY and self._is_char(j, hi, ".") and j + 1 < hi and \
+                self.lx[j + 1].kind == "letter":
+            return self._numpy_call(i, j + 1, hi, out)
         if self.cases and word in _CONDITION_WORDS:
             return j
         if self.cases and word in _OTHERWISE_WORDS:
             out.append(tok("OTHERWISE", word, units[0].start, units[-1].end))
             return j
         return self._scripts(j, hi, units, out)
+
+    def _numpy_call(self, i: int, j: int, hi: int, out: list[Token]) -> int:
+        """``np.sum`` in a LaTeX formula, as courses write it next to LaTeX
+        (``\frac{1}{m} np.sum(dZ^{[2]}, axis = 1, keepdims = True)``): the plain front
+        end's numpy function."""
+        from .plain import numpy_function
+        k = j
+        while k < hi and (self.lx[k].kind == "letter" or self._is_char(k, hi, "_")):
+            k += 1
+        name = self.text[self.lx[j].start:self.lx[k - 1].end]
+        start, end = self.lx[i].start, self.lx[k - 1].end
+        out.append(tok("FUNC", numpy_function(name, start), start, end))
+        return k
 
     def _scripts(self, j: int, hi: int, units: list[Unit], out: list[Token]) -> int:
         """Subscripts and layer superscripts become part of the name; a power ends it."""
@@ -183,6 +203,15 @@ class NameReader:
                                           self.lx[nxt - 1].end))
                     j = nxt
                     continue
+                elif shape.startswith("primed:") and layer is None and sub is None:
+                    # g^{[1]'}(Z^{[1]}): g' at its argument, whose layer the argument names
+                    self._emit_name(units, None, None, end, out, None)
+                    out.append(tok("PRIME", "'", self.lx[k].start, self.lx[nxt - 1].end))
+                    self.notes.read(f"read {self.text[units[0].start:self.lx[nxt - 1].end]} "
+                                    f"as {''.join(u.text for u in units)}', the derivative of "
+                                    f"layer {shape[len('primed:'):]}'s activation at its "
+                                    "argument")
+                    return nxt
                 elif shape.startswith("layer:") and layer is None:
                     layer = shape[len("layer:"):].rstrip("'")
                     raw_layer = self._layer_text(lo, sup_hi)
@@ -231,7 +260,8 @@ class NameReader:
 
     def _superscript(self, k: int, hi: int) -> tuple[str, int, int, int]:
         """``(shape, lo, hi, next)`` of the superscript at ``k``; shape is ``paren``,
-        ``transpose``, ``prime``, ``layer:<index>`` or ``power``."""
+        ``transpose``, ``prime``, ``layer:<index>``, ``primed:<index>`` (deeplearning.ai's
+        ``g^{[1]'}``, layer 1's activation derivative) or ``power``."""
         j = self._skip_space(k + 1, hi)
         if self._is_char(j, hi, "("):
             return "paren", j, j, j
@@ -242,11 +272,14 @@ class NameReader:
         if items and all(t in ("\\prime", "'") for t in items):
             return "prime", lo, sup_hi, nxt
         transposed = len(items) > 1 and items[-1] in _TRANSPOSE   # W^{(0)T}
-        core = items[:-1] if transposed else items
+        primed = len(items) > 1 and items[-1] in ("\\prime", "'")  # g^{[1]'}
+        core = items[:-1] if transposed or primed else items
         pairs = {"(": ")", "[": "]"}
         if len(core) > 2 and core[0] in pairs and core[-1] == pairs[core[0]]:
             inner = "".join(core[1:-1])
             if _LAYER.fullmatch(inner):
+                if primed:
+                    return "primed:" + inner, lo, sup_hi, nxt
                 mark = "'" if transposed else ""
                 return "layer:" + re.sub(r"[^A-Za-z0-9]", "", inner) + mark, lo, sup_hi, nxt
         return "power", lo, sup_hi, nxt

@@ -236,3 +236,30 @@ def test_a_bias_per_layer_is_declared_by_the_equations_not_by_widths():
     with pytest.raises(SpecError, match="bias is true or false") as err:
         from_dict({"widths": ["n0", "n1", 1], "batch": "m", "bias": [True, False]})
     assert "forward" in err.value.hint
+
+
+NG_LATEX = [r"Z^{[1]} = W^{[1]} X + b^{[1]}", r"A^{[1]} = \tanh(Z^{[1]})",
+            r"Z^{[2]} = W^{[2]} A^{[1]} + b^{[2]}", r"A^{[2]} = \sigma(Z^{[2]})"]
+
+
+def test_equations_in_latex_are_read_with_the_candidates_grammar():
+    n = net(NG_LATEX, "X=n0,m", "W1=n1,n0", "W2=1,n1", loss="bce")
+    plain = net(NG, "X=n0,m", "W1=n1,n0", "W2=1,n1", loss="bce")
+    assert n.widths == plain.widths and n.batch == plain.batch and n.bias
+    assert [n.name(k) for k in n.keys] == [plain.name(k) for k in plain.keys]
+    assert [a.name for a in n.acts] == ["tanh", "sigmoid"]
+    rows = net([r"H = \max(0, X W_1 + b_1)", r"S = H W_2 + b_2"], "X=N,D", "W1=D,K", "W2=K,C",
+               loss="cross_entropy")
+    assert rows.style.layout == "rows" and rows.name(("W", 1)) == "W1"
+
+
+@pytest.mark.parametrize("equation,message,at", [
+    (r"Z^{[1]} = W^{[1]} X + b^{[1]} = 3", "expected one equation", "= 3"),
+    (r"Z^{[1]} + 1 = W^{[1]} X", "the left side of an equation must be one name", "Z^"),
+    (r"Z^{[1]} = \frac{1}{2", "never closed", "{2"),
+])
+def test_latex_equation_errors_have_their_position(equation, message, at):
+    with pytest.raises(ParseError, match=message) as err:
+        net([equation, r"A^{[1]} = \tanh(Z^{[1]})"], "X=n0,m", "W1=n1,n0")
+    assert err.value.text == equation
+    assert equation[err.value.position:].startswith(at)
