@@ -15,6 +15,7 @@ from __future__ import annotations
 import sympy
 
 from ..core.matrix import expr as mx
+from ..core.matrix.layout import mapped
 from .diagnosis import MISTAKES
 from .index_fixes import index_rewrites
 
@@ -23,24 +24,7 @@ __all__ = ["rewrites", "replace", "diagnose_matrix", "shape_fixes", "mistake"]
 
 def replace(root: mx.MExpr, target: mx.MExpr, new: mx.MExpr) -> mx.MExpr:
     """``root`` with the node ``target`` (by identity) replaced by ``new``."""
-    if root is target:
-        return new
-    if not root.children:
-        return root
-    kids = [replace(c, target, new) for c in root.children]
-    if all(k is c for k, c in zip(kids, root.children)):
-        return root
-    if isinstance(root, mx.Elementwise):
-        return mx.Elementwise(root.op, tuple(kids), root.build, root.label)
-    if isinstance(root, mx.MatMul):
-        return mx.MatMul(*kids)
-    if isinstance(root, mx.Transpose):
-        return mx.transpose(kids[0])
-    if isinstance(root, mx.Sum):
-        return mx.Sum(kids[0], root.axis, root.keepdims)
-    if isinstance(root, mx.Reshape):
-        return mx.Reshape(kids[0], root.target)
-    return root
+    return mapped(root, lambda node: new if node is target else node)
 
 
 def rewrites(root: mx.MExpr, net=None, conv=None):

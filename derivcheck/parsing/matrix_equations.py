@@ -21,7 +21,7 @@ from __future__ import annotations
 from ..core.matrix import expr as mx
 from ..core.matrix.layers import Equation, is_affine
 from ..errors import ParseError
-from ..names import Namespace, valid_name
+from ..names import Namespace, NamesOnDemand, valid_name
 from . import is_latex, read_equation
 from .matrix_calls import MATRIX_CALLS
 from .resolve import Resolver
@@ -30,7 +30,7 @@ from .vocabulary import derivative_named, function_named
 __all__ = ["parse_equations", "network_from_equations"]
 
 
-class _Matrices(dict):
+class _Matrices(NamesOnDemand):
     """Any name is a matrix of a shape yet to be inferred (function names excepted); while
     a LaTeX equation is read (``latex``), a name as typed with its subscript (``W_1``) is
     none: the front end's name (``W1``) is."""
@@ -46,16 +46,6 @@ class _Matrices(dict):
         leaf = mx.Leaf(name, (f"{name}.rows", f"{name}.cols"), key=("equation", name))
         self[name] = leaf
         return leaf
-
-    def __contains__(self, name):
-        try:
-            self[name]
-        except KeyError:
-            return False
-        return True
-
-    def get(self, name, default=None):
-        return self[name] if name in self else default
 
 
 def _namespace(class_axis: int) -> Namespace:
