@@ -32,10 +32,6 @@ _LEX = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 
 
-#: Module names before a numpy-like call (``np.sum``) in a LaTeX formula.
-_NUMPY = frozenset({"np", "numpy", "jnp", "torch"})
-
-
 class Lx(NamedTuple):
     """One lexeme: ``cmd sym num letter space char``."""
 
@@ -83,6 +79,10 @@ _OTHERWISE_WORDS = frozenset({"otherwise", "else", "elsewhere", "o.w"})
 _LAYER = re.compile(r"[0-9]+|[A-Za-z][A-Za-z0-9]*(?:[+-][0-9]+)?")
 _TRANSPOSE = frozenset({"T", "\\top", "\\intercal", "\\mathsf{T}", "\\mathrm{T}", "\\text{T}",
                         "\\mathsfT", "\\mathrmT"})
+
+
+#: Libraries whose calls (``np.sum(...)``) may stand inside LaTeX.
+_LIBRARIES = frozenset({"np", "numpy", "jnp", "torch"})
 
 
 class NameReader:
@@ -160,9 +160,10 @@ class NameReader:
                 break
             j += 1
         word = "".join(u.text for u in units)
-        if word in _NUMPY and self._is_char(j, hi, ".") and j + 1 < hi and \
-                self.lx[j + 1].kind == "letter":
-            return self._numpy_call(i, j + 1, hi, out)
+        call = self._library_call(word, j, hi, units[0].start)
+        if call is not None:
+            out.append(call[0])
+            return call[1]
         if self.cases and word in _CONDITION_WORDS:
             return j
         if self.cases and word in _OTHERWISE_WORDS:
@@ -170,18 +171,20 @@ class NameReader:
             return j
         return self._scripts(j, hi, units, out)
 
-    def _numpy_call(self, i: int, j: int, hi: int, out: list[Token]) -> int:
-        """``np.sum`` in a LaTeX formula, as courses write it next to LaTeX
-        (``\frac{1}{m} np.sum(dZ^{[2]}, axis = 1, keepdims = True)``): the plain front
-        end's numpy function."""
-        from .plain import numpy_function
-        k = j
-        while k < hi and (self.lx[k].kind == "letter" or self._is_char(k, hi, "_")):
+    def _library_call(self, word: str, j: int, hi: int, start: int):
+        """``np.sum(`` inside LaTeX, as deeplearning.ai's slides mix them
+        (``\\frac{1}{m} np.sum(dZ^{[1]}, axis=1, keepdims=True)``): the FUNC token the plain
+        front end gives, and the index after the function's name; None for other words."""
+        if word not in _LIBRARIES or not self._is_char(j, hi, "."):
+            return None
+        k = j + 1
+        while k < hi and self.lx[k].kind == "letter":
             k += 1
-        name = self.text[self.lx[j].start:self.lx[k - 1].end]
-        start, end = self.lx[i].start, self.lx[k - 1].end
-        out.append(tok("FUNC", numpy_function(name, start), start, end))
-        return k
+        name = self.text[self.lx[j + 1].start:self.lx[k - 1].end] if k > j + 1 else ""
+        if not name or not self._is_char(self._skip_space(k, hi), hi, "("):
+            return None
+        from .plain import numpy_function
+        return tok("FUNC", numpy_function(name, start), start, self.lx[k - 1].end), k
 
     def _scripts(self, j: int, hi: int, units: list[Unit], out: list[Token]) -> int:
         """Subscripts and layer superscripts become part of the name; a power ends it."""

@@ -102,5 +102,27 @@ def test_a_sheet_of_biases_on_some_layers_only():
                      "shape": ["X=n0,m", "W1=n1,n0", "W2=n2,n1"], "loss": "cross_entropy"})
     src = matrix_sheet_source(net)
     assert "only b1" in src
-    assert r"Z_{2} &= W_{2} A_{1}" in src or "W_{2} A_{1} +" not in src
-    assert "db_{2}" not in src and "b_{2}" not in src
+    assert r"Z^{[1]} &= W^{[1]} X + b^{[1]} &&" in src and r"Z^{[2]} &= W^{[2]} A^{[1]} &&" in src
+    assert r"\partial b^{[1]}}" in src and r"\partial b^{[2]}}" not in src
+
+
+@pytest.mark.parametrize("style", ["ng", "cs231n", "nielsen", "seed"])
+def test_the_style_is_described_in_mathematics_not_escaped_markup(style):
+    src = matrix_sheet_source(MatrixNetwork(**NG, style=style))
+    facts = src[src.index("The network"):src.index("Every quantity")]
+    assert r"\textasciicircum" not in facts and r"\_" not in facts.replace(r"\_{}", "")
+    assert r"\times" in facts or r"\top" in facts
+
+
+def test_equations_between_entries_say_which_indices_they_hold_for():
+    src = matrix_sheet_source(MatrixNetwork(["n0", "n1", "n2"], "relu", style="seed"))
+    general = src[src.index("The general equations"):src.index("This network")]
+    assert r"\text{for each } i, j" in general and "&& 1 " not in general
+
+
+def test_a_report_on_a_quantity_names_the_derivative_on_its_left_side():
+    net = MatrixNetwork(["n0", "n1", "n2"], "relu", style="seed")
+    result = derivcheck.check(net, r"\frac{\partial C}{\partial z^{(2)}} = r^{(2)} - y")
+    src = matrix_report_source(result)
+    assert result.wrt == "z2" and "derivcheck report: dC/dz2" in src
+    assert r"\frac{\partial C}{\partial z^{(2)}} =" in src
