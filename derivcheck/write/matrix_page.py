@@ -29,7 +29,7 @@ from ..core.matrix.layout import pushed
 from .latex import latex_value
 from .matrix_latex import mlatex, name_tex, shape_tex
 
-__all__ = ["matrix_tex", "correct_tex", "left_side_tex"]
+__all__ = ["matrix_tex", "correct_tex", "left_side_tex", "definitions_tex"]
 
 #: Significant digits of a value that is not exact.
 DIGITS = 6
@@ -89,7 +89,7 @@ def _named(expr) -> dict:
     return out
 
 
-def _definitions(result) -> dict:
+def definitions_tex(result) -> dict:
     """{LaTeX of a named gradient: LaTeX of its formula} for the check's definitions."""
     ref = result.gradient_expr
     style = result.network.style
@@ -172,6 +172,6 @@ def matrix_tex(result) -> dict:
     return {"wrt": name_tex(result.wrt, style) if result.wrt != "?" else None,
             "lhs": left_side_tex(net, result.wrt),
             "candidate": read, "gradient": correct_tex(result),
-            "definitions": _definitions(result),
+            "definitions": definitions_tex(result),
             "counterexample": _witness(result.counterexample, style),
             "kink_point": _witness(result.kink_point, style)}
