@@ -21,6 +21,7 @@ from pathlib import Path
 from ..core.matrix import expr as mx
 from ..core.matrix.layout import pushed
 from .matrix_latex import _FUNCS, _transposed, mlatex, name_tex, shape_tex
+from .matrix_page import correct_tex, definitions_tex, left_side_tex
 from .pdf import write_tex_or_pdf
 from .render import render
 
@@ -232,36 +233,29 @@ def matrix_report_source(result) -> str:
     read = mlatex(cand, style) if isinstance(cand, mx.MExpr) and cand.shape is not None \
         else None
     ref = result.gradient_expr
-    correct = None
-    if isinstance(ref, mx.Leaf) and ref.expansion is not None:
-        inner = ref.expansion
-        top = inner.expansion if isinstance(inner, mx.Leaf) and inner.expansion is not None \
-            else inner
-        shown = pushed(mx.transpose(top) if ref.key[2] == "T" else top)
-        scale = ref.key[3] if len(ref.key) > 3 else 1
-        correct = mlatex(shown, style, 2 if scale != 1 else 0)
-        if scale != 1:
-            correct = f"{name_tex(str(scale), style)} {correct}"
-    # the left side: a gradient name (dW1, dscores) as the style writes it, a quantity
-    # (r0, Z2: the formula's left side was dC/dr0) as the derivative of the loss
+    correct = correct_tex(result)
     wrt = result.wrt
-    if wrt in net.quantity_names():
+    if wrt in net.quantity_names():   # the left side was dC/dr0: say so in the title
         wrt = f"d{style.loss}/d{wrt}"
-    lhs = name_tex(wrt, style)
+    lhs = left_side_tex(net, result.wrt)
     return render("matrix_report.tex", title=f"derivcheck report: {wrt}",
                   result=result, words=VERDICT_WORDS[result.verdict],
                   method_words=METHOD_WORDS.get(result.method, ""),
                   typed=result.source or result.candidate, lhs=lhs, read=read,
                   correct=correct, facts=_facts(net),
                   shape=shape_tex(ref.shape) if ref is not None else "",
-                  definitions=_definitions(net, result.definitions),
+                  definitions=_definitions(result),
                   counterexample=_witness(result.counterexample, style),
                   kink_point=_witness(result.kink_point, style))
 
 
-def _definitions(net, definitions: dict) -> list:
-    """The named gradients the correct formula uses, as (lhs, plain text)."""
-    return [(name_tex(k, net.style), v) for k, v in definitions.items()]
+def _definitions(result) -> list:
+    """The named gradients the correct formula uses, as (lhs LaTeX, rhs LaTeX or None,
+    plain text): set as mathematics where the rhs has LaTeX, as code otherwise."""
+    tex = definitions_tex(result)
+    style = result.network.style
+    return [(name_tex(k, style), tex.get(name_tex(k, style)), v)
+            for k, v in result.definitions.items()]
 
 
 def _witness(w, style):

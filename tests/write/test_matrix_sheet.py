@@ -126,3 +126,11 @@ def test_a_report_on_a_quantity_names_the_derivative_on_its_left_side():
     src = matrix_report_source(result)
     assert result.wrt == "z2" and "derivcheck report: dC/dz2" in src
     assert r"\frac{\partial C}{\partial z^{(2)}} =" in src
+
+
+def test_a_report_sets_the_named_gradients_it_uses_as_mathematics():
+    net = MatrixNetwork(**NG, style="ng")
+    src = matrix_report_source(derivcheck.check(net, r"dW^{[1]} = dZ^{[1]} X^T"))
+    where = src[src.index("where"):src.index("Counterexample")]
+    assert r"\frac{\partial J}{\partial Z^{[1]}} &= " in where
+    assert r"\odot" in where and "tanh_prime" not in where
