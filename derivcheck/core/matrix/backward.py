@@ -26,7 +26,8 @@ from .expr import Leaf, MExpr, Scalar
 from .layout import pushed
 from .shapes import show
 
-__all__ = ["backward_pass", "gradient_leaf", "parameter_gradients", "definitions"]
+__all__ = ["backward_pass", "gradient_leaf", "parameter_gradients", "definitions",
+           "definition_exprs"]
 
 
 def _named(net, key, expr: MExpr) -> Leaf:
@@ -146,24 +147,26 @@ def parameter_gradients(net) -> dict:
 
 
 def definitions(net, expr: MExpr) -> dict:
-    """The named gradients ``expr`` uses, each with its backward formula, inputs first,
-    in the style's layout: {"dJ/dZ2": "...", "dJ/dZ1": "dJ/dA1 * tanh_prime(Z1)"}."""
+    """The named gradients ``expr`` uses, each with its backward formula as text, inputs
+    first, in the style's layout: {"dJ/dZ2": "...", "dJ/dZ1": "dJ/dA1 * tanh_prime(Z1)"}."""
+    return {name: e.text() for name, e in definition_exprs(expr).items()}
+
+
+def definition_exprs(expr: MExpr) -> dict:
+    """The named gradients ``expr`` uses, name -> backward formula (an expression in the
+    style's layout), inputs first; what :func:`definitions` prints and sheets typeset."""
     out: dict = {}
 
     def visit(node, seen):
         for sub in node.walk():
-            if (isinstance(sub, Leaf) and sub.expansion is not None and sub.key[2] == ""
-                    and sub.name not in out and id(sub) not in seen):
+            if isinstance(sub, Leaf) and sub.expansion is not None and id(sub) not in seen:
                 seen.add(id(sub))
                 visit(sub.expansion, seen)
-                if sub.name.startswith("(") and sub.name.endswith(").T"):
-                    shown = pushed(mx.transpose(sub.expansion))
-                    out[sub.name[1:-3]] = shown.text()
-                else:
-                    out[sub.name] = pushed(sub.expansion).text()
-            elif isinstance(sub, Leaf) and sub.expansion is not None and id(sub) not in seen:
-                seen.add(id(sub))
-                visit(sub.expansion, seen)
+                if sub.key[2] == "" and sub.name not in out:
+                    if sub.name.startswith("(") and sub.name.endswith(").T"):
+                        out[sub.name[1:-3]] = pushed(mx.transpose(sub.expansion))
+                    else:
+                        out[sub.name] = pushed(sub.expansion)
             elif isinstance(sub, Leaf) and sub.key and sub.key[0] == "entry":
                 visit(sub.key[1], seen)
 
