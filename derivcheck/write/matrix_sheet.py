@@ -137,7 +137,8 @@ def _general(net) -> dict:
         rows = [(r"dZ^{[l]} &= dA^{[l]} \odot g^{[l]\prime}\left(Z^{[l]}\right)",
                  r"n^{[l]} \times m"),
                 (rf"dW^{{[l]}} &= {frac}dZ^{{[l]}} A^{{[l-1]\top}}", r"n^{[l]} \times n^{[l-1]}"),
-                (rf"db^{{[l]}} &= {frac}\textstyle\sum_{{i=1}}^{{m}} dZ^{{[l](i)}}",
+                (rf"db^{{[l]}} &= {frac}\mathtt{{np.sum}}\left(dZ^{{[l]}}, "
+                 r"\mathtt{axis{=}1}, \mathtt{keepdims{=}True}\right)",
                  r"n^{[l]} \times 1"),
                 (r"dA^{[l-1]} &= W^{[l]\top} dZ^{[l]}", r"n^{[l-1]} \times m")]
         if _ends_in_a_minus_y(net):
