@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core.matrix import expr as mx
 from ..core.matrix.layout import pushed
 from .matrix_latex import _FUNCS, _transposed, mlatex, name_tex, shape_tex
-from .matrix_page import correct_tex
+from .matrix_page import correct_tex, definitions_tex, left_side_tex
 from .pdf import write_tex_or_pdf
 from .render import render
 
@@ -65,9 +65,16 @@ def _facts(net) -> list:
              ("Activations", ", ".join(acts)),
              ("Loss", f"{net.loss}, {net.reduce} over the batch" if net.has_batch
               else net.loss),
-             ("Biases", "yes" if net.bias else "no")]
+             ("Biases", _biases_text(net))]
     style = net.style.description_tex or tex_escape(net.style.description)
     return [("Style", style)] + [(label, tex_escape(value)) for label, value in plain]
+
+
+def _biases_text(net) -> str:
+    if net.bias or not any(net.biases):
+        return "yes" if net.bias else "no"
+    return "only " + ", ".join(net.name(("b", l)) for l in range(1, net.L + 1)
+                               if net.has_bias(l))
 
 
 def _shapes(net) -> list:
@@ -97,7 +104,7 @@ def _forward(net) -> list:
             rhs = f"{_transposed(W)} {prev}"
         else:
             rhs = f"{W} {prev}"
-        if net.bias:
+        if net.has_bias(l):
             rhs += " + " + _tex(net, ("b", l))
         rows.append((rf"{Z} &= {rhs}", shape_tex(net.styled_shape(("Z", l)))))
         rows.append((rf"{A} &= {_act_tex(net, l)}\left({Z}\right)",
@@ -130,7 +137,8 @@ def _general(net) -> dict:
         rows = [(r"dZ^{[l]} &= dA^{[l]} \odot g^{[l]\prime}\left(Z^{[l]}\right)",
                  r"n^{[l]} \times m"),
                 (rf"dW^{{[l]}} &= {frac}dZ^{{[l]}} A^{{[l-1]\top}}", r"n^{[l]} \times n^{[l-1]}"),
-                (rf"db^{{[l]}} &= {frac}\textstyle\sum_{{i=1}}^{{m}} dZ^{{[l](i)}}",
+                (rf"db^{{[l]}} &= {frac}\mathtt{{np.sum}}\left(dZ^{{[l]}}, "
+                 r"\mathtt{axis{=}1}, \mathtt{keepdims{=}True}\right)",
                  r"n^{[l]} \times 1"),
                 (r"dA^{[l-1]} &= W^{[l]\top} dZ^{[l]}", r"n^{[l-1]} \times m")]
         if _ends_in_a_minus_y(net):
@@ -192,7 +200,7 @@ def _backward(net) -> list:
     shape))."""
     order = []
     for l in range(net.L, 0, -1):
-        keys = [("A", l), ("Z", l), ("W", l)] + ([("b", l)] if net.bias else [])
+        keys = [("A", l), ("Z", l), ("W", l)] + ([("b", l)] if net.has_bias(l) else [])
         order.append((f"Layer {l + net.style.unit_offset}",
                       [k for k in keys if k in net._gradients]))
     loss = net.style.loss
@@ -227,26 +235,28 @@ def matrix_report_source(result) -> str:
         else None
     ref = result.gradient_expr
     correct = correct_tex(result)
-    # the left side: a gradient name (dW1, dscores) as the style writes it, a quantity
-    # (r0, Z2: the formula's left side was dC/dr0) as the derivative of the loss
     wrt = result.wrt
-    if wrt in net.quantity_names():
+    if wrt in net.quantity_names():   # the left side was dC/dr0: say so in the title
         wrt = f"d{style.loss}/d{wrt}"
-    lhs = name_tex(wrt, style)
+    lhs = left_side_tex(net, result.wrt)
     return render("matrix_report.tex", title=f"derivcheck report: {wrt}",
                   result=result, words=VERDICT_WORDS[result.verdict],
                   method_words=METHOD_WORDS.get(result.method, ""),
                   typed=result.source or result.candidate, lhs=lhs, read=read,
                   correct=correct, facts=_facts(net),
                   shape=shape_tex(ref.shape) if ref is not None else "",
-                  definitions=_definitions(net, result.definitions),
+                  definitions=_definitions(result),
                   counterexample=_witness(result.counterexample, style),
                   kink_point=_witness(result.kink_point, style))
 
 
-def _definitions(net, definitions: dict) -> list:
-    """The named gradients the correct formula uses, as (lhs, plain text)."""
-    return [(name_tex(k, net.style), v) for k, v in definitions.items()]
+def _definitions(result) -> list:
+    """The named gradients the correct formula uses, as (lhs LaTeX, rhs LaTeX or None,
+    plain text): set as mathematics where the rhs has LaTeX, as code otherwise."""
+    tex = definitions_tex(result)
+    style = result.network.style
+    return [(name_tex(k, style), tex.get(name_tex(k, style)), v)
+            for k, v in result.definitions.items()]
 
 
 def _witness(w, style):
