@@ -103,7 +103,7 @@ def _softmax_jacobian(net, expr, reference, inst, conv) -> list:
     """``softmax_jacobian`` when the formula is exactly what the backward pass gives with
     softmax's derivative taken elementwise as P (1 - P) (softmax's Jacobian is
     diag(P) - P P^T)."""
-    from .matrix import _atom_identity
+    from .matrix_levels import _atom_identity
     wrong = net.elementwise_softmax_gradients
     leaf = reference if reference.key[0] == "grad" else None
     if not wrong or leaf is None or leaf.key[1] not in wrong:
@@ -161,7 +161,7 @@ def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
     A fix is tried at the instance ``sizes`` first, then on the grid of sizes that proves
     an identity for every size (:mod:`derivcheck.decide.matrix`): right at one instance
     only is not right (``m/4`` equals ``1/m`` at m = 2)."""
-    from .matrix import _atom_identity
+    from .matrix_levels import _atom_identity
     inst = net.instance(sizes)
     jacobian = _softmax_jacobian(net, expr, reference, inst, conv)
     if jacobian:
@@ -183,7 +183,8 @@ def _every_size(net, fixed, reference, conv) -> bool:
     """The fixed formula is identical to the gradient on the proof's grid of sizes (or,
     outside the proof's fragment, at its first and last instance, every size changed)."""
     from ..core.matrix.bounds import bound, needed_values
-    from .matrix import MAX_GRID, MAX_SIZE, _atom_identity, _grid
+    from .matrix import MAX_GRID, MAX_SIZE, _grid
+    from .matrix_levels import _atom_identity
     fb, rb = bound(fixed), bound(reference)
     grid = _grid(net, needed_values(fb, rb, net.size_names))
     if not (fb.fragment and rb.fragment) or len(grid) > MAX_GRID or max(
