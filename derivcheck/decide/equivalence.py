@@ -42,6 +42,7 @@ from ..core.sharing import name_arguments
 from .degree import degree_bound
 from .evaluate import PointEvaluator, Undetermined, UndefinedAt
 from .formal import K, P, FormalEvaluator
+from .irrational_kinks import IrrationalKinks
 from .kinks import KinkSteps
 from .outcome import Decision, Outcome
 from .region_search import RegionSteps
@@ -56,7 +57,7 @@ __all__ = ["Decision", "Outcome", "Procedure", "decide"]
 RANDOM_POINTS = 24
 
 
-class Procedure(RegionSteps, KinkSteps, SolverSteps, Simplifier):
+class Procedure(RegionSteps, KinkSteps, IrrationalKinks, SolverSteps, Simplifier):
     """One decision: the candidate against the reference, through the steps above."""
 
     def __init__(self, net, reference, candidate, convention, assumptions, timeout, seed):
@@ -196,6 +197,12 @@ class Procedure(RegionSteps, KinkSteps, SolverSteps, Simplifier):
                             f"free), on {pieces} by the SMT solver z3 (nonlinear real "
                             "arithmetic: no point of the piece and no allowed Step(0) where "
                             "they differ)")
+        for piece in dict.fromkeys(left):  # kinks no rational point shows: solved exactly
+            kink = self.irrational_kink(piece)
+            if kink.kink is not None:
+                return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
+                                detail + f"; differs at a kink, checked by exact evaluation "
+                                f"({kink.note})", kink_point=kink.kink)
         answer = self.ask([])
         if answer.status == "empty":
             return Decision(Verdict.EQUIVALENT, "symbolic",

@@ -30,4 +30,5 @@ class Outcome:
     decision: Decision | None = None
     regions: int = 0
     kink: Witness | None = None
+    note: str = ""  # how the kink witness was found, when it needs saying
 
