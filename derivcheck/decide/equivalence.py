@@ -43,6 +43,7 @@ from .degree import degree_bound
 from .evaluate import PointEvaluator, Undetermined, UndefinedAt
 from .formal import K, P, FormalEvaluator
 from .irrational_kinks import IrrationalKinks
+from .kink_strata import KinkStrata
 from .kinks import KinkSteps
 from .outcome import Decision, Outcome
 from .region_search import RegionSteps
@@ -57,7 +58,8 @@ __all__ = ["Decision", "Outcome", "Procedure", "decide"]
 RANDOM_POINTS = 24
 
 
-class Procedure(RegionSteps, KinkSteps, IrrationalKinks, SolverSteps, Simplifier):
+class Procedure(RegionSteps, KinkSteps, KinkStrata, IrrationalKinks, SolverSteps,
+                Simplifier):
     """One decision: the candidate against the reference, through the steps above."""
 
     def __init__(self, net, reference, candidate, convention, assumptions, timeout, seed):
@@ -175,6 +177,18 @@ class Procedure(RegionSteps, KinkSteps, IrrationalKinks, SolverSteps, Simplifier
         if self.smt_empty:
             detail += (f"; on {self.smt_empty} of them the formulas differ as functions but "
                        "the SMT solver z3 proved no point of the region makes them differ")
+        surfaces, left = (0, None) if kink_seen else self.kink_surfaces(root)
+        if left == []:
+            return Decision(Verdict.EQUIVALENT, "identity_test",
+                            detail + f"; equal on each of the {surfaces} kink surfaces too "
+                            "(identity test on the surface, gates and Step(0) free)")
+        strata = None if kink_seen else self.strata_proof(root)
+        if strata is not None:
+            return Decision(Verdict.EQUIVALENT, "identity_test",
+                            detail + f"; equal on the kink set too, on each of its {strata} "
+                            "strata (pieces solved exactly for a leaf each; identity test "
+                            "there with the other gates free, or 0/1 on every sign region "
+                            "of them and the strata inside checked in turn)")
         kink = Outcome(kink=kink_seen) if kink_seen else self.kinks(root)
         if kink.decision:
             return kink.decision
@@ -182,11 +196,6 @@ class Procedure(RegionSteps, KinkSteps, IrrationalKinks, SolverSteps, Simplifier
             return Decision(Verdict.EQUIVALENT_ALMOST_EVERYWHERE, "identity_test",
                             detail + "; differs at a kink, checked by exact evaluation",
                             kink_point=kink.kink)
-        surfaces, left = self.kink_surfaces(root)
-        if not left:
-            return Decision(Verdict.EQUIVALENT, "identity_test",
-                            detail + f"; equal on each of the {surfaces} kink surfaces too "
-                            "(identity test on the surface, gates and Step(0) free)")
         pieces = self.smt_kinks(left)
         if isinstance(pieces, Decision):
             return pieces

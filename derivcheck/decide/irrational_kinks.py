@@ -59,21 +59,30 @@ def expanded(expr, definitions: dict):
 def affine_split(full, leaf):
     """(slope, rest) with ``full = slope * leaf + rest`` identically and neither depending
     on ``leaf``; None when ``full`` is not affine in ``leaf`` (it occurs inside a
-    function, or squared) or does not depend on it."""
+    function, squared, or in a denominator) or does not depend on it. The terms of
+    ``full`` with its products distributed are regrouped, exactly.
+
+    >>> w, x = sympy.symbols("w x")
+    >>> affine_split(x * (w + 1) / (1 + sympy.exp(x)), w)
+    (x/(exp(x) + 1), x/(exp(x) + 1))
+    >>> affine_split(w / (1 + w), w) is None
+    True
+    """
     if leaf not in full.free_symbols:
         return None
-    try:
-        poly = sympy.Poly(full, leaf)
-    except sympy.PolynomialError:
+    slope, rest = [], []
+    for term in sympy.Add.make_args(sympy.expand_mul(full)):
+        if leaf not in term.free_symbols:
+            rest.append(term)
+            continue
+        coefficient, part = term.as_independent(leaf, as_Add=False)
+        if part != leaf:
+            return None
+        slope.append(coefficient)
+    slope = sympy.Add(*slope)
+    if slope == 0:
         return None
-    if poly.degree() != 1 or poly.gens != (leaf,):
-        return None
-    slope, rest = poly.all_coeffs()
-    if leaf in slope.free_symbols or leaf in rest.free_symbols:
-        return None
-    if sympy.expand(slope * leaf + rest - full) != 0:
-        return None
-    return slope, rest
+    return slope, sympy.Add(*rest)
 
 
 class KinkProof:

