@@ -23,9 +23,9 @@ def run(script: Path, **env) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("sample, score, statuses", [
-    ("full", 2.0, ["passed", "passed"]),
-    ("partial", 1.0, ["failed", "passed"]),
-    ("typo", 0.0, ["failed", "failed"]),
+    ("full", 3.0, ["passed", "passed", "passed"]),
+    ("partial", 1.0, ["failed", "passed", "failed"]),
+    ("typo", 0.0, ["failed", "failed", "failed"]),
 ])
 def test_gradescope_run_autograder(tmp_path, sample, score, statuses):
     (tmp_path / "source").mkdir()
@@ -36,8 +36,15 @@ def test_gradescope_run_autograder(tmp_path, sample, score, statuses):
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     valid_gradescope(results)
     assert results["score"] == score
-    assert [t["name"] for t in results["tests"]] == ["dW0", "dw1"]
+    assert [t["name"] for t in results["tests"]] == ["dW0", "dw1", "dW1"]
     assert [t["status"] for t in results["tests"]] == statuses
+    batch = results["tests"][2]["output"]
+    if sample == "partial":   # deeplearning.ai's dW1 without its 1/m: sizes, matrices, entry
+        assert "diagnosis (missing_batch_mean)" in batch
+        assert "counterexample: at sizes m = " in batch and "\n  X = [" in batch
+    if sample == "typo":      # X for X^T: shapes that do not fit, and the verified fix
+        assert "does not fit" in batch and "the gradient is a 4 x 3 matrix" in batch
+        assert "dZ1 @ X.T" in batch
     if sample == "typo":
         typo = results["tests"][0]
         assert typo["tags"] == ["needs_review"] and "^" in typo["output"]
@@ -45,7 +52,7 @@ def test_gradescope_run_autograder(tmp_path, sample, score, statuses):
 
 
 @pytest.mark.parametrize("sample, gradable, score", [
-    ("right", True, 1.0), ("half", True, 0.5), ("typo", False, None)])
+    ("right", True, 1.0), ("partial", True, 1 / 3), ("typo", False, None)])
 def test_prairielearn_grader(tmp_path, sample, gradable, score):
     (tmp_path / "data").mkdir()
     shutil.copy(HERE / "prairielearn" / "samples" / f"{sample}.json",
@@ -57,7 +64,7 @@ def test_prairielearn_grader(tmp_path, sample, gradable, score):
     valid_prairielearn(results)
     assert results["gradable"] is gradable
     if gradable:
-        assert results["score"] == score
+        assert results["score"] == pytest.approx(score)
     else:
         assert results["format_errors"][0].startswith("dw1: error: '(' is never closed")
 

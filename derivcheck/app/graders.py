@@ -111,7 +111,9 @@ def _explain(record: dict, source: str | None) -> str:
         return _reading_error(record, source)
     lines = [f"verdict: {record['verdict']}", f"your formula (read as): {record['candidate']}"]
     cx = record.get("counterexample")
-    if cx:
+    if cx and cx.get("matrices"):
+        lines += _matrix_counterexample(cx)
+    elif cx:
         point = ", ".join(f"{k} = {v}" for k, v in cx["point"].items())
         lines += [f"counterexample: at {point}",
                   f"  your formula gives {cx['candidate']}, the gradient is {cx['expected']}"]
@@ -124,6 +126,29 @@ def _explain(record: dict, source: str | None) -> str:
         point = ", ".join(f"{k} = {v}" for k, v in kp["point"].items())
         lines.append(f"differs only at kinks, e.g. at {point}")
     return "\n".join(lines)
+
+
+def _matrix_counterexample(cx: dict) -> list[str]:
+    """The sizes, each matrix on a line, and the entry that differs; a formula whose
+    shapes do not fit is shown against the gradient's shape, not its values.
+
+    >>> print("\\n".join(_matrix_counterexample({"sizes": {"m": 2}, "entry": "dW1[1,1]",
+    ...     "matrices": {"X": [["0", "1"], ["1/2", "0"]]}, "candidate": "1/4",
+    ...     "expected": "1/8"})))
+    counterexample: at sizes m = 2, with
+      X = [0 1; 1/2 0]
+      dW1[1,1]: your formula gives 1/4, the gradient is 1/8
+    """
+    sizes = ", ".join(f"{k} = {v}" for k, v in cx.get("sizes", {}).items())
+    lines = [f"counterexample: at sizes {sizes or 'as given'}, with"]
+    lines += [f"  {name} = [" + "; ".join(" ".join(row) for row in rows) + "]"
+              for name, rows in cx["matrices"].items()]
+    expected = cx["expected"]
+    if cx.get("entry", "").endswith("(shape)") and expected.startswith("["):
+        rows = expected.strip("[]").split("; ")
+        expected = f"a {len(rows)} x {len(rows[0].split())} matrix"
+    return lines + [f"  {cx.get('entry', 'the entry')}: your formula gives {cx['candidate']}, "
+                    f"the gradient is {expected}"]
 
 
 def _earned(record: dict, policy: dict):

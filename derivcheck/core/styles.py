@@ -56,6 +56,8 @@ class Style:
     gradient_names: dict = field(default_factory=dict)
     loss: str = "J"
     description: str = ""
+    #: The description in LaTeX, for sheets and reports (``description`` is for text).
+    description_tex: str = ""
     bare_layers: bool = False
     names: dict = field(default_factory=dict)
 
@@ -78,14 +80,20 @@ STYLES = {
                 stacked=frozenset({"Z", "A"}), loss="J",
                 description="deeplearning.ai: examples as columns, W^{[l]} is n_l x n_{l-1}, "
                             "dW and db are gradients of the mean cost J, dZ and dA stack "
-                            "the per-example gradients"),
+                            "the per-example gradients",
+                description_tex=r"deeplearning.ai: examples as columns, $W^{[l]}$ is "
+                                r"$n_l \times n_{l-1}$, $dW$ and $db$ are gradients of the "
+                                r"mean cost $J$, $dZ$ and $dA$ stack the per-example gradients"),
     "cs231n": Style("cs231n", "rows", "in_out", 0, 0,
                     {"W": "W{l}", "b": "b{l}", "Z": "Z{l}", "A": "A{l}", "X": "X", "Y": "Y",
                      "Yhat": "Yhat", "P": "P"}, bias="vector",
                     aliases={"H": ("A", 1), "hidden": ("A", 1), "scores": ("Z", -1)},
                     gradient_names={"dhidden": ("Z", 1)}, loss="L",
                     description="cs231n: examples as rows (X is N x D), W1 is D x H, "
-                                "gradients (dW1, dscores) of the mean loss"),
+                                "gradients (dW1, dscores) of the mean loss",
+                    description_tex=r"cs231n: examples as rows ($X$ is $N \times D$), $W_1$ is "
+                                    r"$D \times H$, gradients ($dW_1$, $d\mathit{scores}$) of "
+                                    r"the mean loss"),
     "nielsen": Style("nielsen", "columns", "out_in", 1, 1,
                      {"W": "w{l}", "b": "b{l}", "Z": "z{l}", "A": "a{l}", "X": "x", "Y": "y",
                       "Yhat": "aL", "P": "p"},
@@ -93,13 +101,19 @@ STYLES = {
                               "bL": ("b", -1)},
                      gradient_aliases={"delta": "Z"}, loss="C", bare_layers=True,
                      description="Nielsen: one example as a column vector, layer 1 is the "
-                                 "input, w^l is n_l x n_{l-1}, delta^l = dC/dz^l"),
+                                 "input, w^l is n_l x n_{l-1}, delta^l = dC/dz^l",
+                     description_tex=r"Nielsen: one example as a column vector, layer 1 is "
+                                     r"the input, $w^l$ is $n_l \times n_{l-1}$, "
+                                     r"$\delta^l = \partial C / \partial z^l$"),
     "seed": Style("seed", "columns", "in_out", -1, 0,
                   {"W": "W{l}", "b": "b{l}", "Z": "z{l}", "A": "r{l}", "X": "x", "Y": "y",
                    "Yhat": "yhat", "P": "p"},
                   aliases={"r0": ("X", None)}, loss="C",
                   description="seed 003's answer: W^{(k)}_{ij} joins unit i of layer k to "
-                              "unit j of layer k+1 (z^{(k+1)} = W^{(k)T} r^{(k)}), k from 0"),
+                              "unit j of layer k+1 (z^{(k+1)} = W^{(k)T} r^{(k)}), k from 0",
+                  description_tex=r"seed 003's answer: $W^{(k)}_{ij}$ joins unit $i$ of layer "
+                                  r"$k$ to unit $j$ of layer $k+1$ ($z^{(k+1)} = W^{(k)\top} "
+                                  r"r^{(k)}$), $k$ from 0"),
 }
 
 

@@ -27,8 +27,11 @@ Fraction(2, 1)
 """
 from __future__ import annotations
 
+import io
 import math
 import numbers
+import re
+import tokenize
 import weakref
 from fractions import Fraction
 
@@ -209,6 +212,40 @@ class _Codegen:
         return f"{t}n", f"{t}d"
 
 
+#: The only identifiers generated code may hold: its own slots and temporaries, its
+#: arguments, and the helpers put in its namespace. Keywords are listed separately.
+_GENERATED_NAME = re.compile(r"(s\d+[ndg]|t\d+[nd]|g|L|S0N|S0D|EV|V|K|_F|_gcd|_run|"
+                             r"ZeroDivisionError|define|values)")
+_GENERATED_KEYWORDS = frozenset({"def", "return", "if", "else", "raise"})
+_GENERATED_OPS = frozenset("( ) [ ] , ; : . = + - * / < > ** // == != >= <= += -= *= //=".split())
+
+
+def generated_source(lines: list) -> str:
+    """The program's source, after proving that nothing but the generator's own tokens
+    is in it: no string, no float, no name a network or a user chose (names and constants
+    reach the program only as indices into ``K``). A violation is a bug in the generator,
+    so it raises :class:`AssertionError` rather than running the code.
+
+    >>> generated_source(["def _run(L, S0N, S0D, EV, V):", "    s0n, s0d = L[0]"]).count("\\n")
+    1
+    >>> generated_source(["def _run(L, S0N, S0D, EV, V):", "    s0n = __import__('os')"])
+    Traceback (most recent call last):
+    ...
+    AssertionError: generated code holds NAME '__import__' at line 2
+    """
+    source = "\n".join(lines)
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        kind, text = tokenize.tok_name[tok.type], tok.string
+        allowed = {
+            "NAME": text in _GENERATED_KEYWORDS or _GENERATED_NAME.fullmatch(text),
+            "NUMBER": text.isdigit(),
+            "OP": text in _GENERATED_OPS,
+        }.get(kind, kind in {"NEWLINE", "NL", "INDENT", "DEDENT", "ENDMARKER"})
+        if not allowed:
+            raise AssertionError(f"generated code holds {kind} {text!r} at line {tok.start[0]}")
+    return source
+
+
 class _Program:
     """One network's definitions, compiled once; :meth:`run` evaluates them all.
 
@@ -230,7 +267,7 @@ class _Program:
         gen.emit("return [" + ", ".join(returned) + "]")
         self.transcendental = not all(gen.exact.values())
         namespace = {"K": gen.consts, "_F": Fraction, "_gcd": math.gcd}
-        exec(compile("\n".join(gen.lines), f"<derivcheck program {id(self)}>", "exec"),
+        exec(compile(generated_source(gen.lines), f"<derivcheck program {id(self)}>", "exec"),
              namespace)
         self._run = namespace["_run"]
 

@@ -81,6 +81,10 @@ _TRANSPOSE = frozenset({"T", "\\top", "\\intercal", "\\mathsf{T}", "\\mathrm{T}"
                         "\\mathsfT", "\\mathrmT"})
 
 
+#: Libraries whose calls (``np.sum(...)``) may stand inside LaTeX.
+_LIBRARIES = frozenset({"np", "numpy", "jnp", "torch"})
+
+
 class NameReader:
     """Reads names and scripts from lexemes. The subclass supplies ``convert(lo, hi)``, which
     turns any stretch of lexemes into tokens (an argument may hold a whole formula)."""
@@ -156,12 +160,31 @@ class NameReader:
                 break
             j += 1
         word = "".join(u.text for u in units)
+        call = self._library_call(word, j, hi, units[0].start)
+        if call is not None:
+            out.append(call[0])
+            return call[1]
         if self.cases and word in _CONDITION_WORDS:
             return j
         if self.cases and word in _OTHERWISE_WORDS:
             out.append(tok("OTHERWISE", word, units[0].start, units[-1].end))
             return j
         return self._scripts(j, hi, units, out)
+
+    def _library_call(self, word: str, j: int, hi: int, start: int):
+        """``np.sum(`` inside LaTeX, as deeplearning.ai's slides mix them
+        (``\\frac{1}{m} np.sum(dZ^{[1]}, axis=1, keepdims=True)``): the FUNC token the plain
+        front end gives, and the index after the function's name; None for other words."""
+        if word not in _LIBRARIES or not self._is_char(j, hi, "."):
+            return None
+        k = j + 1
+        while k < hi and self.lx[k].kind == "letter":
+            k += 1
+        name = self.text[self.lx[j + 1].start:self.lx[k - 1].end] if k > j + 1 else ""
+        if not name or not self._is_char(self._skip_space(k, hi), hi, "("):
+            return None
+        from .plain import numpy_function
+        return tok("FUNC", numpy_function(name, start), start, self.lx[k - 1].end), k
 
     def _scripts(self, j: int, hi: int, units: list[Unit], out: list[Token]) -> int:
         """Subscripts and layer superscripts become part of the name; a power ends it."""

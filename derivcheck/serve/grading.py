@@ -27,9 +27,9 @@ from functools import lru_cache
 from .. import limits
 from ..app.batch import ITEM
 from ..app.fields import TEXT, TEXTS, Field, Kind, validate
-from ..errors import DerivcheckError, LimitError
+from ..errors import DerivcheckError, LimitError, SpecError
 
-__all__ = ["run_job", "KINDS", "ITEM_FIELDS"]
+__all__ = ["run_job", "KINDS", "ITEM_FIELDS", "gradient_json", "matrix_gradient_json"]
 
 BOOLEAN = Kind("true or false", lambda v: isinstance(v, bool))
 
@@ -123,10 +123,14 @@ def _show(expr) -> str | None:
 
 
 def _tex(result) -> dict:
-    """LaTeX of the candidate as read, the gradient and its definitions (for the page)."""
+    """LaTeX of the candidate as read, the gradient and its definitions (for the page);
+    for a matrix network also the counterexample's matrices, in the style's notation."""
     from sympy import Symbol
 
     from ..write.latex import latex
+    if _is_matrix(result.network):
+        from ..write.matrix_page import matrix_tex
+        return matrix_tex(result)
     defs = {}
     if result.network is not None:
         for node in result.network.graph.nodes:
@@ -137,20 +141,53 @@ def _tex(result) -> dict:
             "gradient": _show(result.gradient_expr), "definitions": defs}
 
 
+def _is_matrix(net) -> bool:
+    return bool(getattr(net, "is_matrix", False))
+
+
 def _parse(item, timeout: float, render: bool) -> dict:
     """How the candidate was read: its LaTeX, readings and warnings (the live preview)."""
     from sympy import Symbol
 
     from ..parsing import parse_formula
+    from ..parsing.index_notation import LayerVariable
     from ..write.latex import latex
     f = _fields(item)
     given = f["wrt"][0] if f["wrt"] else None
-    parsed = parse_formula(f["candidate"], _network(f["network"]).namespace, latex=f["latex"],
-                           wrt=given)
+    net = _network(f["network"])
+    notes = []
+    try:
+        parsed = parse_formula(f["candidate"], net.namespace, latex=f["latex"], wrt=given)
+    except LayerVariable as unbound:   # w^l: read for every layer; shown for the first
+        parsed, layer = _first_layer(net, f, given, unbound)
+        notes.append(f"read {unbound.letter} as every layer; shown for {unbound.letter} "
+                     f"= {layer}")
     wrt = parsed.wrt or given
-    return {"latex": parsed.latex, "wrt": wrt, "wrt_tex": latex(Symbol(wrt)) if wrt else None,
-            "tex": _show(parsed.expr), "readings": list(parsed.readings),
-            "warnings": list(parsed.warnings)}
+    if _is_matrix(net):
+        from ..core.matrix.expr import MExpr
+        from ..write.matrix_latex import mlatex, name_tex
+        from ..write.matrix_page import left_side_tex
+        tex = mlatex(parsed.expr, net.style) if isinstance(parsed.expr, MExpr) else None
+        wrt_tex = name_tex(wrt, net.style) if wrt else None
+        lhs = left_side_tex(net, wrt)
+    else:
+        tex, wrt_tex = _show(parsed.expr), latex(Symbol(wrt)) if wrt else None
+        lhs = rf"\frac{{\partial C}}{{\partial {wrt_tex}}}" if wrt else ""
+    return {"latex": parsed.latex, "wrt": wrt, "wrt_tex": wrt_tex, "lhs": lhs, "tex": tex,
+            "readings": notes + list(parsed.readings), "warnings": list(parsed.warnings)}
+
+
+def _first_layer(net, f, given, unbound):
+    """The first layer where a formula with a layer letter reads, and that layer."""
+    from ..errors import NameError_
+    from ..parsing import parse_formula
+    for value in range(0, getattr(net, "L", -2) + 2):
+        try:
+            return parse_formula(f["candidate"], net.namespace, latex=f["latex"], wrt=given,
+                                 layers={unbound.letter: value}), value
+        except NameError_:
+            continue
+    raise unbound
 
 
 def gradient_json(net, wrts, convention: str = "any") -> dict:
@@ -175,9 +212,37 @@ def gradient_json(net, wrts, convention: str = "any") -> dict:
     return {"gradients": grads, "definitions": defs, "kink_convention": conv.name}
 
 
+def matrix_gradient_json(net, wrts, convention: str = "any") -> dict:
+    """The gradients of a matrix network by parameter, as ``gradient --format json``
+    gives them, with the named gradients they use.
+
+    >>> from derivcheck.core.matrix.network import MatrixNetwork
+    >>> net = MatrixNetwork([3, 4, 1], "tanh,sigmoid", "bce", batch="m", style="ng")
+    >>> out = matrix_gradient_json(net, ["W1"])
+    >>> out["gradients"], out["definitions"]["dJ/dZ1"]
+    ({'W1': 'dJ/dZ1 @ X.T'}, 'dJ/dA1 * tanh_prime(Z1)')
+    """
+    from ..core.conventions import get_convention
+    grads = net.gradients()
+    missing = [w for w in wrts or () if w not in grads]
+    if missing:
+        raise SpecError(f"{missing[0]!r} is not a parameter of the network",
+                        hint="parameters: " + ", ".join(grads))
+    if wrts:
+        grads = {w: grads[w] for w in wrts}
+    defs: dict = {}
+    for v in grads.values():
+        defs.update(net.definitions(v))
+    return {"gradients": {k: v.text() for k, v in grads.items()}, "definitions": defs,
+            "kink_convention": get_convention(convention).name}
+
+
 def _gradient(item, timeout: float, render: bool) -> dict:
     f = _fields(item, need_candidate=False)
-    return gradient_json(_network(f["network"]), f["wrt"], f["convention"])
+    net = _network(f["network"])
+    if _is_matrix(net):
+        return matrix_gradient_json(net, f["wrt"], f["convention"])
+    return gradient_json(net, f["wrt"], f["convention"])
 
 
 def _pdf(source: str) -> bytes:
@@ -192,7 +257,11 @@ def _pdf(source: str) -> bytes:
 def _sheet(item, timeout: float, render: bool) -> bytes:
     from ..write.sheet import sheet_source
     f = _fields(item, need_candidate=False)
-    return _pdf(sheet_source(_network(f["network"]), f["convention"], assume=f["assume"]))
+    net = _network(f["network"])
+    if _is_matrix(net):
+        from ..write.matrix_sheet import matrix_sheet_source
+        return _pdf(matrix_sheet_source(net))
+    return _pdf(sheet_source(net, f["convention"], assume=f["assume"]))
 
 
 def _report(item, timeout: float, render: bool) -> bytes:
@@ -202,6 +271,9 @@ def _report(item, timeout: float, render: bool) -> bytes:
     result = check(_network(f["network"]), f["candidate"], f["wrt"][0] if f["wrt"] else None,
                    assume=f["assume"], convention=f["convention"], latex=f["latex"],
                    timeout=timeout)
+    if _is_matrix(result.network):
+        from ..write.matrix_sheet import matrix_report_source
+        return _pdf(matrix_report_source(result))
     return _pdf(report_source(result))
 
 

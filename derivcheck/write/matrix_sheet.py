@@ -21,6 +21,7 @@ from pathlib import Path
 from ..core.matrix import expr as mx
 from ..core.matrix.layout import pushed
 from .matrix_latex import _FUNCS, _transposed, mlatex, name_tex, shape_tex
+from .matrix_page import correct_tex, definitions_tex, left_side_tex
 from .pdf import write_tex_or_pdf
 from .render import render
 
@@ -58,14 +59,15 @@ def _tex(net, key) -> str:
 
 def _facts(net) -> list:
     acts = [a if isinstance(a, str) else a.label() for a in net.acts]
-    rows = [("Style", net.style.description),
-            ("Widths", ", ".join(str(w) for w in net.widths)),
-            ("Examples", f"a batch of {net.batch}" if net.has_batch else "one example"),
-            ("Activations", ", ".join(acts)),
-            ("Loss", f"{net.loss}, {net.reduce} over the batch" if net.has_batch
-             else net.loss),
-            ("Biases", "yes" if net.bias else "no")]
-    return rows
+    from .render import tex_escape
+    plain = [("Widths", ", ".join(str(w) for w in net.widths)),
+             ("Examples", f"a batch of {net.batch}" if net.has_batch else "one example"),
+             ("Activations", ", ".join(acts)),
+             ("Loss", f"{net.loss}, {net.reduce} over the batch" if net.has_batch
+              else net.loss),
+             ("Biases", "yes" if net.bias else "no")]
+    style = net.style.description_tex or tex_escape(net.style.description)
+    return [("Style", style)] + [(label, tex_escape(value)) for label, value in plain]
 
 
 def _shapes(net) -> list:
@@ -155,22 +157,27 @@ def _general(net) -> dict:
                  r"n_{L} \times 1", "BP1"),
                 (r"\delta^{l} &= \left(\left(w^{l+1}\right)^{\top} \delta^{l+1}\right) \odot "
                  r"\sigma'\left(z^{l}\right)", r"n_{l} \times 1", "BP2"),
-                (r"\frac{\partial C}{\partial b^{l}_{j}} &= \delta^{l}_{j}", "1", "BP3"),
-                (r"\frac{\partial C}{\partial w^{l}_{jk}} &= a^{l-1}_{k} \delta^{l}_{j}", "1",
-                 "BP4")]
+                (r"\frac{\partial C}{\partial b^{l}_{j}} &= \delta^{l}_{j}", _each("j"), "BP3"),
+                (r"\frac{\partial C}{\partial w^{l}_{jk}} &= a^{l-1}_{k} \delta^{l}_{j}",
+                 _each("j, k"), "BP4")]
         return {"title": "Nielsen's four equations", "rows": rows,
                 "note": r"$\delta^{l} = \partial C / \partial z^{l}$; $\sigma$ stands for "
                         r"layer $l$'s activation; layer 1 is the input ($a^{1} = x$)."}
     rows = [(r"\frac{\partial C}{\partial z^{(k+1)}_{j}} &= \frac{\partial C}{\partial "
-             r"r^{(k+1)}_{j}} f'\left(z^{(k+1)}_{j}\right)", "1"),
+             r"r^{(k+1)}_{j}} f'\left(z^{(k+1)}_{j}\right)", _each("j")),
             (r"\frac{\partial C}{\partial r^{(k)}_{i}} &= \sum_{j} \frac{\partial C}{\partial "
-             r"z^{(k+1)}_{j}} W^{(k)}_{ij}", "1"),
+             r"z^{(k+1)}_{j}} W^{(k)}_{ij}", _each("i")),
             (r"\frac{\partial C}{\partial W^{(k)}_{ij}} &= \frac{\partial C}{\partial "
-             r"z^{(k+1)}_{j}} r^{(k)}_{i}", "1")]
+             r"z^{(k+1)}_{j}} r^{(k)}_{i}", _each("i, j"))]
     return {"title": "the seed answer's general equations", "rows": rows,
             "note": r"$W^{(k)}_{ij}$ joins unit $i$ of layer $k$ to unit $j$ of layer "
                     r"$k+1$; $f$ is the layer's activation ($f'(z) = \operatorname{Step}(z)$ "
                     r"for ReLU); $r^{(0)} = x$."}
+
+
+def _each(indices: str) -> str:
+    """The shape column of an equation between entries: which indices it holds for."""
+    return rf"\text{{for each }} {indices}"
 
 
 def _ends_in_a_minus_y(net) -> bool:
@@ -219,31 +226,29 @@ def matrix_report_source(result) -> str:
     read = mlatex(cand, style) if isinstance(cand, mx.MExpr) and cand.shape is not None \
         else None
     ref = result.gradient_expr
-    correct = None
-    if isinstance(ref, mx.Leaf) and ref.expansion is not None:
-        inner = ref.expansion
-        top = inner.expansion if isinstance(inner, mx.Leaf) and inner.expansion is not None \
-            else inner
-        shown = pushed(mx.transpose(top) if ref.key[2] == "T" else top)
-        scale = ref.key[3] if len(ref.key) > 3 else 1
-        correct = mlatex(shown, style, 2 if scale != 1 else 0)
-        if scale != 1:
-            correct = f"{name_tex(str(scale), style)} {correct}"
-    lhs = name_tex(result.wrt, style)
-    return render("matrix_report.tex", title=f"derivcheck report: {result.wrt}",
+    correct = correct_tex(result)
+    wrt = result.wrt
+    if wrt in net.quantity_names():   # the left side was dC/dr0: say so in the title
+        wrt = f"d{style.loss}/d{wrt}"
+    lhs = left_side_tex(net, result.wrt)
+    return render("matrix_report.tex", title=f"derivcheck report: {wrt}",
                   result=result, words=VERDICT_WORDS[result.verdict],
                   method_words=METHOD_WORDS.get(result.method, ""),
                   typed=result.source or result.candidate, lhs=lhs, read=read,
                   correct=correct, facts=_facts(net),
                   shape=shape_tex(ref.shape) if ref is not None else "",
-                  definitions=_definitions(net, result.definitions),
+                  definitions=_definitions(result),
                   counterexample=_witness(result.counterexample, style),
                   kink_point=_witness(result.kink_point, style))
 
 
-def _definitions(net, definitions: dict) -> list:
-    """The named gradients the correct formula uses, as (lhs, plain text)."""
-    return [(name_tex(k, net.style), v) for k, v in definitions.items()]
+def _definitions(result) -> list:
+    """The named gradients the correct formula uses, as (lhs LaTeX, rhs LaTeX or None,
+    plain text): set as mathematics where the rhs has LaTeX, as code otherwise."""
+    tex = definitions_tex(result)
+    style = result.network.style
+    return [(name_tex(k, style), tex.get(name_tex(k, style)), v)
+            for k, v in result.definitions.items()]
 
 
 def _witness(w, style):

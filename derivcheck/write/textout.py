@@ -42,12 +42,24 @@ def _matrix_table(witness, label: str) -> list[str]:
             head = f"  {name:<11} " if i == 0 else " " * 14
             rows.append(head + "[" + " ".join(c.rjust(width) for c in row) + "]")
     shown = witness.to_json()
-    rows += [f"  entry       {witness.entry}",
-             f"  candidate   {shown['candidate']}",
-             f"  true value  {shown['expected']}"]
+    rows += [f"  entry       {witness.entry}"]
+    rows += _value_rows("candidate", witness.candidate, shown["candidate"])
+    rows += _value_rows("true value", witness.expected, shown["expected"])
     if witness.step0 is not None:
         rows.append(f"  with Step(0) = {format_value(witness.step0)}")
     return rows
+
+
+def _value_rows(label: str, value, shown: str) -> list[str]:
+    """One side of the witness: a number on its line; a whole matrix (a shape witness)
+    row by row under its shape, inexact entries to 6 digits (the JSON keeps them all)."""
+    if isinstance(value, str) or getattr(value, "ndim", 0) == 0:
+        return [f"  {label:<11} {shown}"]
+    matrix = value if value.ndim == 2 else value.reshape(1, -1)
+    cells = [[format_value(v, digits=6) for v in row] for row in matrix]
+    width = max(len(c) for row in cells for c in row)
+    rows = [f"  {label:<11} a {matrix.shape[0]} x {matrix.shape[1]} matrix:"]
+    return rows + [" " * 14 + "[" + " ".join(c.rjust(width) for c in row) + "]" for row in cells]
 
 
 def _wrap(text: str, indent: str) -> list[str]:

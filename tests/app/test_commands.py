@@ -16,7 +16,7 @@ def test_run_judges_the_seed_question_and_writes_pdfs(tmp_path, capsys):
     code = main(["run", str(ROOT / "examples" / "seed_003.toml"), "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "12 of 12 formulas judged as expected" in out
+    assert "15 of 15 formulas judged as expected" in out
     assert "[EXPECTED" not in out
     sheet = tmp_path / "sheet-three_layer.pdf"
     assert sheet.read_bytes()[:5] == b"%PDF-"

@@ -198,8 +198,8 @@ ALLOWED = {
     # a SymPy expression, never a string: strict=True refuses strings instead of parsing them
     ("latex.py", "sympy.sympify(expr, strict=True)"),
     # straight-line code generated from slot numbers and integer literals only; the
-    # tokens of every generated program are checked below
-    ("exact.py", 'exec(compile("\\n".join(gen.lines)'),
+    # tokens of every generated program are checked (generated_source) before it compiles
+    ("exact.py", 'exec(compile(generated_source(gen.lines)'),
 }
 
 

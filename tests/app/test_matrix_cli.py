@@ -73,3 +73,16 @@ def test_the_matrix_question_file_fits_its_schemas():
     schemas.validate(data, "question")
     for net in data["networks"].values():
         schemas.validate(net, "network")
+
+
+def test_a_shape_mismatch_prints_the_gradient_as_a_matrix_under_its_shape(capsys):
+    code, out, _ = run(capsys, "check", "--widths", "3,4,1", "--act", "tanh,sigmoid", "--loss",
+                       "bce", "--batch", "m", "--bias", "--style", "ng", "dW1 = 1/m * dZ1 @ X")
+    assert code == 1
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  true value"))
+    assert lines[at] == "  true value  a 4 x 3 matrix:"
+    rows = lines[at + 1:at + 5]
+    assert all(r.startswith(" " * 14 + "[") and r.endswith("]")
+               and len(r.strip(" []").split()) == 3 for r in rows)
+    assert max(len(r) for r in rows) < 60   # 6 digits an entry, not 20

@@ -224,3 +224,18 @@ def test_compiled_once_per_network():
     net = mlp([2, 3, 1])
     first = Oracle(net, "torch")._program("any")
     assert Oracle(net, "1")._program("any") is first
+
+
+def test_names_that_look_like_the_generated_code_do_not_reach_it():
+    """The compiled program refers to variables by slot, never by name: a network whose
+    names are the program's own identifiers evaluates as one with ordinary names."""
+    from derivcheck.oracle.exact import generated_source
+    plain = Oracle(chain(weights=["w1", "w2"], activations="sigmoid"), "torch")
+    odd = Oracle(chain(weights=["K", "s0n"], activations="sigmoid", input="EV", target="V"),
+                 "torch")
+    point = {"x": "1/3", "w1": 2, "w2": "-3/2", "y": 1}
+    renamed = {"EV": "1/3", "K": 2, "s0n": "-3/2", "V": 1}
+    assert odd.gradients(renamed) == {"K": plain.gradients(point)["w1"],
+                                      "s0n": plain.gradients(point)["w2"]}
+    with pytest.raises(AssertionError, match="STRING"):
+        generated_source(["def _run(L, S0N, S0D, EV, V):", "    s0n = 's'"])

@@ -31,6 +31,10 @@ def ns():
     (r"\frac{1}{m} dZ^{[1]} \cdot X^{\intercal}", ("n1", "n0"), "X.T"),
     (r"W^{[2]T} dZ^{[2]} \odot g'(Z^{[1]})", ("n1", "m"), "W2.T @ dZ2 * relu'(Z1)"),
     (r"(W^{[2]})^T dZ^{[2]} \circ (1 - (A^{[1]})^2)", ("n1", "m"), "1 - A1**2"),
+    # deeplearning.ai's slides mix the two: numpy calls inside LaTeX
+    (r"\frac{1}{m} np.sum(dZ^{[1]}, axis=1, keepdims=True)", ("n1", 1),
+     "1/m * np.sum(dZ1, axis=1, keepdims=True)"),
+    (r"np.dot(W^{[2]T}, dZ^{[2]}) * (1 - np.power(A^{[1]}, 2))", ("n1", "m"), "W2.T @ dZ2"),
 ])
 def test_matrix_formulas(ns, text, shape, reading):
     f = parse_formula(text, ns)
@@ -54,6 +58,7 @@ def test_left_side_names_the_gradient(ns):
     ("np.sum(dZ1, axis=Z1)", "axis must be a whole number"),
     ("np.sum(dZ1, dZ1)", "takes 1 argument"),
     ("np.frobnicate(dZ1)", "cannot read the function"),
+    (r"\frac{1}{m} np.frobnicate(dZ^{[1]})", "cannot read the function"),
 ])
 def test_bad_calls_are_errors_with_a_position(ns, text, words):
     with pytest.raises(ParseError) as err:

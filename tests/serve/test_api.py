@@ -137,3 +137,62 @@ def test_page_uses_no_outside_address(client):
     assert fonts and all(f.startswith("fonts/") and f.endswith(".woff2") for f in fonts)
     for font in set(fonts):
         assert client.get("/static/katex/" + font).status_code == 200, font
+
+
+NG = {"widths": "3,4,1", "batch": "m", "activations": "tanh,sigmoid", "loss": "bce",
+      "style": "ng"}
+
+
+def test_render_a_matrix_check_in_the_styles_notation(client):
+    """A matrix network's check, rendered for the page: the formulas in deeplearning.ai's
+    notation and the counterexample's matrices as bmatrix (it was a 500 before)."""
+    right = {"network": NG, "candidate": r"dW^{[1]} = \frac{1}{m} dZ^{[1]} X^T"}
+    body = client.post("/api/check?render=1", json=right).json()
+    assert body["verdict"] == "equivalent"
+    assert body["tex"]["wrt"] == "dW^{[1]}"
+    assert body["tex"]["candidate"] == r"\frac{1}{m} dZ^{[1]} X^{\top}"
+    assert r"\frac{\partial J}{\partial Z^{[1]}}" in body["tex"]["definitions"]
+    wrong = {"network": NG, "candidate": r"dW^{[1]} = dZ^{[1]} X^T"}
+    body = client.post("/api/check?render=1", json=wrong).json()
+    assert body["verdict"] == "not_equivalent"
+    witness = body["tex"]["counterexample"]
+    names = {name: (tex, matrix) for name, tex, matrix in witness["matrices"]}
+    assert set(names) == set(body["counterexample"]["matrices"])
+    assert names["W1"][0] == "W^{[1]}" and names["W1"][1].startswith(r"\begin{bmatrix}")
+    assert names["W1"][1].count(r"\\") == 3            # 4 rows
+    assert witness["entry"] == body["counterexample"]["entry"]
+    assert witness["sizes"] == [["m", str(body["counterexample"]["sizes"]["m"])]]
+
+
+def test_render_a_shape_mismatch_shows_the_formula_as_read(client):
+    wrong = {"network": NG, "candidate": r"dW^{[1]} = \frac{1}{m} dZ^{[1]} X"}
+    body = client.post("/api/check?render=1", json=wrong).json()
+    assert body["verdict"] == "not_equivalent"
+    assert body["tex"]["candidate"] == r"\frac{1}{m} dZ^{[1]} X"
+    assert body["tex"]["counterexample"]["candidate"] is None      # a sentence, not a value
+    assert body["tex"]["counterexample"]["expected"].startswith(r"\approx \begin{bmatrix}")
+
+
+def test_preview_of_a_matrix_formula_with_a_layer_letter(client):
+    nielsen = {"widths": "n1,n2,n3,n4", "activations": "sigmoid", "bias": True,
+               "style": "nielsen"}
+    text = r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k \sigma'(z^l_j)"
+    body = client.post("/api/parse?render=1", json={"network": nielsen,
+                                                     "candidate": text}).json()
+    assert body["wrt_tex"] == r"\delta^{2}" and r"\sum_{k}" in body["tex"]
+    assert body["readings"][0] == "read l as every layer; shown for l = 2"
+
+
+@pytest.mark.pdf
+def test_report_and_sheet_of_a_matrix_network(client):
+    wrong = {"network": NG, "candidate": r"dW^{[1]} = dZ^{[1]} X^T"}
+    assert client.post("/api/report", json=wrong).content.startswith(b"%PDF-")
+    assert client.post("/api/sheet", json={"network": NG}).content.startswith(b"%PDF-")
+
+
+def test_gradient_of_a_matrix_network(client):
+    body = client.post("/api/gradient", json={"network": NG, "wrt": ["W1", "W2"]}).json()
+    assert body["gradients"] == {"W1": "dJ/dZ1 @ X.T", "W2": "dJ/dZ2 @ A1.T"}
+    assert body["definitions"]["dJ/dZ1"] == "dJ/dA1 * tanh_prime(Z1)"
+    bad = client.post("/api/gradient", json={"network": NG, "wrt": "V1"})
+    assert bad.status_code == 400 and "'V1' is not a parameter" in bad.json()["error"]["message"]

@@ -183,3 +183,168 @@ def test_keyboard_alone(server, browser):
     assert page.evaluate("document.activeElement.id") == "result"
     tab_to(page, "download-report")
     assert errors == []
+
+
+# -- matrices and batches (issue 15), losses and names of one's own (issue 16) ---------------
+
+NG_WRONG = r"dW^{[1]} = dZ^{[1]} X^T"          # deeplearning.ai's dW1 without the 1/m
+NG_MISMATCH = r"dW^{[1]} = \frac{1}{m} dZ^{[1]} X"   # X where X^T belongs
+
+
+def query_of(page) -> list:
+    return urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query, keep_blank_values=True)
+
+
+def annotations(page, where: str) -> list:
+    """The LaTeX sources KaTeX set in ``where`` (its MathML keeps them)."""
+    return [a.text_content() for a in page.locator(f"{where} annotation").all()]
+
+
+def test_fill_the_matrix_fields_and_check(server, browser, shots):
+    page, errors = open_page(browser, 1000, server + "/")
+    assert not page.is_visible("#matrices")        # the scalar form stays simple
+    page.check('input[name="kind"][value="mlp"]')
+    assert page.is_visible("#batch") and not page.is_visible("#shape")
+    page.fill("#widths", "3,4,1")
+    page.fill("#act", "tanh,sigmoid")
+    page.select_option("#loss", "bce")
+    page.fill("#batch", "m")
+    page.select_option("#style", "ng")
+    page.fill("#candidate", NG_WRONG)
+    page.screenshot(path=str(shots / "matrix-form-1000.png"), full_page=True)
+    page.click("#check")
+    verdict(page, "Not the gradient")
+    # the formulas in deeplearning.ai's notation
+    assert annotations(page, "#tex-candidate") == [r"dW^{[1]} = dZ^{[1]} X^{\top}"]
+    assert annotations(page, "#tex-gradient")[0].startswith(
+        r"dW^{[1]} = \frac{\partial J}{\partial Z^{[1]}}")
+    # the counterexample: its size, the entry, both values, and the matrices as matrices
+    assert "m = 2" in annotations(page, "#witness-where")[0]
+    assert "the entry that differs: dW1[1,1]" in page.inner_text("#witness-where")
+    assert annotations(page, "#witness-values") == [r"\frac{1}{4}", r"\frac{1}{8}"]
+    shown = annotations(page, "#witness-matrices")
+    assert [s.split(" = ")[0] for s in shown] == ["X", "Y", "W^{[1]}", "W^{[2]}"]
+    assert all(r"\begin{bmatrix}" in s for s in shown)
+    assert page.locator("#witness-matrices .katex-html").count() == 4
+    assert page.locator("#counterexample tr").count() == 0   # no entry list beside them
+    # the diagnosis, the readings with the style assumed, the method
+    assert "missing batch mean: The batch mean is wrong" in page.inner_text("#diagnosis")
+    assert "style ng: deeplearning.ai" in page.inner_text("#readings")
+    assert page.inner_text("#method").startswith("decided by: identity test")
+    assert query_of(page) == [("widths", "3,4,1"), ("act", "tanh,sigmoid"), ("loss", "bce"),
+                              ("batch", "m"), ("style", "ng"), ("candidate", NG_WRONG)]
+    page.locator("#result").screenshot(path=str(shots / "matrix-result-1000.png"))
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1000, 400])
+def test_a_shape_mismatch_says_so_and_wide_matrices_scroll(server, browser, shots, width):
+    params = [("widths", "3,4,1"), ("act", "tanh,sigmoid"), ("loss", "bce"), ("batch", "m"),
+              ("style", "ng"), ("candidate", NG_MISMATCH)]
+    page, errors = open_page(browser, width, f"{server}/?{urllib.parse.urlencode(params)}")
+    verdict(page, "Not the gradient")
+    assert annotations(page, "#tex-candidate") == [r"dW^{[1]} = \frac{1}{m} dZ^{[1]} X"]
+    assert "the shapes differ: dW1" in page.inner_text("#witness-where")
+    assert "a 4 x m matrix times a 3 x m matrix does not fit" in page.inner_text(
+        "#witness-values dd.sentence")
+    expected = annotations(page, "#witness-values")   # the gradient's value: a 4 x 3 matrix
+    assert len(expected) == 1 and expected[0].startswith(r"\approx \begin{bmatrix}")
+    assert "missing transpose" in page.inner_text("#diagnosis")
+    assert "shapes compared symbolically" in page.inner_text("#method")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    if width == 400:   # the 4 x 3 matrix of decimals is wider than the window: it scrolls
+        box = page.locator("#witness-values dd.math")
+        assert box.evaluate("el => el.scrollWidth > el.clientWidth")
+    page.screenshot(path=str(shots / f"shape-mismatch-{width}.png"), full_page=True)
+    assert errors == []
+
+
+def test_index_notation_for_every_layer(server, browser):
+    text = r"\delta^l_j = \sum_k w^{l+1}_{kj} \delta^{l+1}_k \sigma'(z^l_j)"
+    params = [("widths", "n1,n2,n3,n4"), ("act", "sigmoid"), ("bias", "1"),
+              ("style", "nielsen"), ("candidate", text)]
+    page, errors = open_page(browser, 1000, f"{server}/?{urllib.parse.urlencode(params)}")
+    verdict(page, "Correct")
+    assert page.is_checked("#bias")
+    # the preview reads it for the first layer there is, and says so
+    expect(page.locator("#preview-status")).to_contain_text("shown for l = 2", timeout=20_000)
+    assert "read l as every layer: l = 2, 3" in page.inner_text("#readings")
+    assert annotations(page, "#tex-candidate")[0].startswith(r"\delta^{2} = ")
+    assert errors == []
+
+
+# Every new field, through the address and back: opened from a link, checked (the verdict
+# depends on each field reaching the API), and written back into the address unchanged.
+ROUND_TRIPS = {
+    "matrix equations": ([
+        ("forward", "H = np.maximum(0, X @ W1 + b1)"), ("forward", "scores = H @ W2 + b2"),
+        ("loss", "cross_entropy"), ("reduce", "sum"), ("labels", "1"), ("candidate", "dW2 = H.T @ (P - Y)"),
+        ("shape", "X=N,D"), ("shape", "W1=D,H_"), ("shape", "W2=H_,C")], "Correct"),
+    "own names and upstream": ([
+        ("weights", "w1"), ("act", "sigmoid"), ("wrt", "w1"), ("candidate", "dA*d(z1)*x"),
+        ("define", "s(z) = sigmoid(z)"), ("define", "d(z) = s(z)*(1 - s(z))"),
+        ("upstream", "dA")], "Correct"),
+    "l1 loss": ([("weights", "w1"), ("act", "relu"), ("loss", "l1"), ("wrt", "w1"),
+                 ("candidate", "relu_grad(z1)*x"), ("assume", "yhat > y")], "Correct"),
+    "none": ([("weights", "w1"), ("act", "relu"), ("loss", "none"), ("wrt", "w1"),
+              ("candidate", "step(z1)*x")], "Correct"),
+    "upstream by its default name": ([("weights", "w1"), ("act", "relu"), ("wrt", "w1"),
+                                      ("candidate", "dyhat*step(z1)*x"), ("upstream", "")],
+                                     "Correct"),
+}
+
+
+@pytest.mark.parametrize("case", list(ROUND_TRIPS))
+def test_the_address_round_trip_of_the_new_fields(server, browser, case):
+    params, expected = ROUND_TRIPS[case]
+    page, errors = open_page(browser, 1000, f"{server}/?{urllib.parse.urlencode(params)}")
+    verdict(page, expected)
+    page.click("#check")                  # the address is written from the form again
+    verdict(page, expected)
+    order = lambda pairs: sorted(pairs)  # noqa: E731  (the form's order is its own)
+    assert order(query_of(page)) == order(params)
+    assert errors == []
+
+
+def test_the_fields_of_another_kind_stay_out_of_the_check(server, browser):
+    """Switching from MLP to chain drops the matrix fields from the address and the
+    request (a chain has no batch), and the upstream box replaces the loss."""
+    params = [("widths", "3,4,1"), ("batch", "m"), ("style", "ng"), ("loss", "bce"),
+              ("candidate", "dW1 = 1/m * dZ1 @ X.T")]
+    page, errors = open_page(browser, 1000, f"{server}/?{urllib.parse.urlencode(params)}")
+    verdict(page, "Correct")
+    page.check('input[name="kind"][value="chain"]')
+    page.fill("#weights", "w1")
+    page.fill("#act", "relu")
+    page.fill("#wrt", "w1")
+    page.click("#advanced summary")
+    page.check("#upstream-on")
+    assert page.is_disabled("#loss")
+    page.fill("#candidate", "dyhat*step(w1*x)*x")
+    page.click("#check")
+    verdict(page, "Correct")
+    assert dict(query_of(page)) == {"weights": "w1", "act": "relu", "wrt": "w1",
+                                    "candidate": "dyhat*step(w1*x)*x", "upstream": ""}
+    assert errors == []
+
+
+def test_keyboard_reaches_the_new_fields(server, browser):
+    page, errors = open_page(browser, 1000, server + "/?weights=w1&act=sigmoid")
+    tab_to(page, "loss")
+    page.keyboard.press("Tab")     # the advanced part opens from the keyboard
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    page.keyboard.press("Enter")
+    tab_to(page, "define")
+    page.keyboard.type("d(z) = sigmoid(z)*(1 - sigmoid(z))")
+    tab_to(page, "upstream-on")
+    page.keyboard.press("Space")
+    tab_to(page, "upstream")
+    page.keyboard.type("dA")
+    tab_to(page, "wrt")
+    page.keyboard.type("w1")
+    tab_to(page, "candidate")
+    page.keyboard.type("dA*d(z1)*x")
+    page.keyboard.press("Control+Enter")
+    verdict(page, "Correct")
+    assert ("upstream", "dA") in query_of(page)
+    assert errors == []

@@ -93,3 +93,33 @@ def test_equations_sheet_and_report_compile_with_their_own_names(tmp_path):
     from derivcheck.write.pdf import compile_pdf
     report = matrix_report_source(derivcheck.check(net, "dW2 = dscores @ H.T"))
     assert compile_pdf(report, tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("style", ["ng", "cs231n", "nielsen", "seed"])
+def test_the_style_is_described_in_mathematics_not_escaped_markup(style):
+    src = matrix_sheet_source(MatrixNetwork(**NG, style=style))
+    facts = src[src.index("The network"):src.index("Every quantity")]
+    assert r"\textasciicircum" not in facts and r"\_" not in facts.replace(r"\_{}", "")
+    assert r"\times" in facts or r"\top" in facts
+
+
+def test_equations_between_entries_say_which_indices_they_hold_for():
+    src = matrix_sheet_source(MatrixNetwork(["n0", "n1", "n2"], "relu", style="seed"))
+    general = src[src.index("The general equations"):src.index("This network")]
+    assert r"\text{for each } i, j" in general and "&& 1 " not in general
+
+
+def test_a_report_on_a_quantity_names_the_derivative_on_its_left_side():
+    net = MatrixNetwork(["n0", "n1", "n2"], "relu", style="seed")
+    result = derivcheck.check(net, r"\frac{\partial C}{\partial z^{(2)}} = r^{(2)} - y")
+    src = matrix_report_source(result)
+    assert result.wrt == "z2" and "derivcheck report: dC/dz2" in src
+    assert r"\frac{\partial C}{\partial z^{(2)}} =" in src
+
+
+def test_a_report_sets_the_named_gradients_it_uses_as_mathematics():
+    net = MatrixNetwork(**NG, style="ng")
+    src = matrix_report_source(derivcheck.check(net, r"dW^{[1]} = dZ^{[1]} X^T"))
+    where = src[src.index("where"):src.index("Counterexample")]
+    assert r"\frac{\partial J}{\partial Z^{[1]}} &= " in where
+    assert r"\odot" in where and "tanh_prime" not in where

@@ -4,16 +4,23 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const SINGLE = ["weights", "act", "biases", "widths", "input", "target", "loss", "style",
-                "wrt", "kink-convention", "candidate"];
-const REPEATED = ["forward", "assume"];
+const SINGLE = ["weights", "widths", "act", "biases", "input", "target", "loss", "batch",
+                "style", "reduce", "wrt", "kink-convention", "candidate"];
+const REPEATED = ["forward", "shape", "define", "assume"];
+const FLAGS = ["bias", "labels", "latex"];  // checkboxes: name=1 in the address
+// What each kind of network does not read (the address and the request leave it out).
+const SKIP = {
+  chain: ["widths", "bias", "batch", "style", "reduce", "labels", "shape", "forward"],
+  mlp: ["weights", "biases", "shape", "forward"],
+  equations: ["weights", "act", "biases", "widths", "bias"],
+};
 const VERDICTS = {
   equivalent: ["Correct", "Your formula equals the gradient at every point, kinks included."],
   equivalent_almost_everywhere: ["Correct except at the kinks",
     "Your formula equals the gradient everywhere except where an activation has a kink, " +
     "where it takes another value for some choice of Step(0)."],
   not_equivalent: ["Not the gradient",
-    "Your formula and the gradient differ on a set of positive measure: see the point below."],
+    "Your formula and the gradient differ on a set of positive measure: see the counterexample below."],
   unknown: ["Undecided", "derivcheck could not decide within its limits, and does not guess."],
   error: ["Your input could not be read", ""],
 };
@@ -27,11 +34,15 @@ function setKind(value) {
   showKind();
 }
 
+// What "with respect to" may name, per kind of network.
+const WRT_EXAMPLE = { chain: "w1", mlp: "W0_11 or dW1", equations: "w2" };
+
 function showKind() {
   const k = kind();
   for (const el of document.querySelectorAll(".for-chain, .for-mlp, .for-equations")) {
     el.hidden = !el.classList.contains(`for-${k}`);
   }
+  $("wrt").placeholder = WRT_EXAMPLE[k];
 }
 
 function lines(text) {
@@ -40,41 +51,66 @@ function lines(text) {
 
 // -- the address -------------------------------------------------------------------------
 
+function skipped() {
+  const skip = SKIP[kind()].slice();
+  if ($("upstream-on").checked) skip.push("loss");  // the upstream gradient replaces the loss
+  return skip;
+}
+
+// The address: query parameters named like the CLI's flags (--upstream [NAME] is
+// upstream= or upstream=NAME).
 function formToParams() {
   const p = new URLSearchParams();
-  const k = kind();
-  const skip = { chain: ["widths"], mlp: ["weights", "biases"], equations: ["weights", "act", "biases", "widths"] }[k];
+  const skip = skipped();
   for (const name of SINGLE) {
     const value = $(name).value.trim();
     if (value && !skip.includes(name)) p.set(name, name === "candidate" ? $(name).value : value);
   }
-  if (k === "equations") for (const eq of lines($("forward").value)) p.append("forward", eq);
-  for (const a of lines($("assume").value)) p.append("assume", a);
-  if ($("latex").checked) p.set("latex", "1");
+  for (const name of REPEATED) {
+    if (!skip.includes(name)) for (const line of lines($(name).value)) p.append(name, line);
+  }
+  for (const name of FLAGS) if ($(name).checked && !skip.includes(name)) p.set(name, "1");
+  if ($("upstream-on").checked) p.set("upstream", $("upstream").value.trim());
   return p;
 }
 
 function paramsToForm(p) {
   for (const name of SINGLE) $(name).value = p.get(name) || "";
-  $("forward").value = p.getAll("forward").join("\n");
-  $("assume").value = p.getAll("assume").join("\n");
-  $("latex").checked = ["1", "true", "on"].includes(p.get("latex"));
+  for (const name of REPEATED) {
+    $(name).value = p.getAll(name).join("\n");
+    $(name).rows = Math.max($(name).rows, Math.min(p.getAll(name).length, 12));  // all in view
+  }
+  for (const name of FLAGS) $(name).checked = ["1", "true", "on"].includes(p.get(name));
+  $("upstream-on").checked = p.has("upstream");
+  $("upstream").value = p.get("upstream") || "";
+  showUpstream();
+  $("advanced").open = p.has("upstream") || p.has("define");
   setKind(p.has("forward") ? "equations" : p.has("widths") ? "mlp" : "chain");
+}
+
+function showUpstream() {
+  const on = $("upstream-on").checked;
+  $("upstream").disabled = !on;
+  $("loss").disabled = on;
 }
 
 // -- requests ------------------------------------------------------------------------------
 
+// The network's fields, as a batch item's "network" (CONTRACT section 2).
 function network() {
   const net = {};
-  const k = kind();
-  if (k === "equations") net.forward = lines($("forward").value);
-  else if (k === "mlp") net.widths = $("widths").value.trim();
-  else net.weights = $("weights").value.trim();
-  if (k !== "equations" && $("act").value.trim()) net.activations = $("act").value.trim();
-  if (k === "chain" && $("biases").value.trim()) net.biases = $("biases").value.trim();
-  for (const [field, id] of [["input", "input"], ["target", "target"], ["loss", "loss"], ["style", "style"]]) {
-    if ($(id).value.trim()) net[field] = $(id).value.trim();
+  const skip = skipped();
+  const fields = [["weights", "weights"], ["widths", "widths"], ["activations", "act"],
+                  ["biases", "biases"], ["input", "input"], ["target", "target"],
+                  ["loss", "loss"], ["batch", "batch"], ["style", "style"], ["reduce", "reduce"]];
+  for (const [field, id] of fields) {
+    if (!skip.includes(id) && $(id).value.trim()) net[field] = $(id).value.trim();
   }
+  for (const name of ["forward", "shape", "define"]) {
+    if (!skip.includes(name) && lines($(name).value).length) net[name] = lines($(name).value);
+  }
+  for (const name of ["bias", "labels"]) if (!skip.includes(name) && $(name).checked) net[name] = true;
+  if ($("upstream-on").checked) net.upstream = $("upstream").value.trim() || true;
   return net;
 }
 
@@ -138,7 +174,9 @@ async function preview() {
   const data = await response.json();
   if (response.ok) {
     if (data.tex != null) {
-      math($("preview-math"), (data.wrt_tex ? `\\frac{\\partial C}{\\partial ${data.wrt_tex}} = ` : "") + data.tex);
+      math($("preview-math"), (data.lhs ? `${data.lhs} = ` : "") + data.tex);
+    } else if (!looksLatex(text)) {
+      $("preview-math").textContent = "";  // nothing older stays on show
     }
     const notes = (data.readings || []).concat((data.warnings || []).map((w) => "warning: " + w));
     status.textContent = `read as ${data.latex ? "LaTeX" : "plain text"}` +
@@ -205,7 +243,8 @@ function showResult(data) {
   $("verdict-words").textContent = words + (data.reason ? " " + data.reason : "");
   $("details").hidden = false;
   const tex = data.tex || {};
-  const lhs = tex.wrt ? `\\frac{\\partial C}{\\partial ${tex.wrt}} = ` : "";
+  const lhs = tex.lhs != null ? (tex.lhs ? `${tex.lhs} = ` : "")
+    : tex.wrt ? `\\frac{\\partial C}{\\partial ${tex.wrt}} = ` : "";
   math($("tex-candidate"), tex.candidate == null ? null : lhs + tex.candidate);
   const gradient = $("tex-gradient");
   if (data.gradient) math(gradient, tex.gradient == null ? null : lhs + tex.gradient);
@@ -216,14 +255,20 @@ function showResult(data) {
     math($("tex-definitions"), "\\begin{aligned}" +
       defs.map(([k, v]) => `${k} &= ${v ?? "\\ldots"}`).join("\\\\") + "\\end{aligned}");
   }
-  const notes = (data.readings || []).concat((data.warnings || []).map((w) => "warning: " + w));
-  fillList($("readings"), notes);
-  $("readings-box").hidden = !notes.length;
+  fillList($("warnings"), data.warnings || []);
+  $("warnings-box").hidden = !(data.warnings || []).length;
+  fillList($("readings"), data.readings || []);
+  $("readings-box").hidden = !(data.readings || []).length;
   const witness = data.counterexample || data.kink_point;
   $("counterexample-box").hidden = !witness;
   if (witness) {
     $("counterexample-title").textContent = data.counterexample ? "counterexample" : "a kink where they differ";
-    fillWitness($("counterexample"), witness);
+    const witnessTex = data.counterexample ? tex.counterexample : tex.kink_point;
+    if (witness.matrices && witnessTex) fillMatrixWitness(witness, witnessTex);
+    else {
+      for (const id of ["witness-where", "witness-values", "witness-matrices"]) $(id).hidden = true;
+      fillWitness($("counterexample"), witness);
+    }
   }
   fillList($("diagnosis"), (data.diagnosis || []).map((d) => `${d.kind.replace(/_/g, " ")}: ${d.message}`));
   $("diagnosis-box").hidden = !(data.diagnosis || []).length;
@@ -242,7 +287,64 @@ function fillList(ul, items) {
   }
 }
 
-function fillWitness(table, witness) {
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text != null) el.textContent = text;
+  return el;
+}
+
+// A matrix counterexample: the sizes and the entry that differs, both values there (a
+// sentence when the shapes do not fit), and every matrix as an exact bmatrix; a wide one
+// scrolls in its own box.
+function fillMatrixWitness(witness, wt) {
+  const where = $("witness-where");
+  where.textContent = "";
+  const sizes = wt.sizes.map(([name, value]) => `${name} = ${value}`);
+  if (sizes.length) {
+    where.appendChild(element("span", "label", "at the sizes "));
+    const span = element("span", "math-inline");
+    math(span, sizes.join(",\\ "), false);
+    where.appendChild(span);
+  }
+  const shape = / \(shape\)$/.test(witness.entry || "");
+  if (witness.entry) {
+    where.appendChild(element("span", "label", shape ? "; the shapes differ: " : "; the entry that differs: "));
+    where.appendChild(element("code", "", shape ? witness.entry.replace(/ \(shape\)$/, "") : witness.entry));
+  }
+  where.hidden = !where.childNodes.length;
+  const values = $("witness-values");
+  values.textContent = "";
+  const rows = [["your formula", wt.candidate, witness.candidate], ["the gradient", wt.expected, witness.expected]];
+  if (witness.step0 != null) rows.push(["Step(0)", wt.step0, witness.step0]);
+  for (const [label, valueTex, text] of rows) {
+    values.appendChild(element("dt", "", label));
+    const dd = element("dd", valueTex == null ? "sentence" : "math");
+    if (valueTex == null) dd.textContent = text;
+    else math(dd, valueTex);
+    values.appendChild(dd);
+  }
+  values.hidden = false;
+  const box = $("witness-matrices");
+  box.textContent = "";
+  for (const [, nameTex, matrixTex] of wt.matrices) {
+    const figure = element("figure", "matrix");
+    const div = element("div", "math");
+    math(div, `${nameTex} = ${matrixTex}`);
+    figure.appendChild(div);
+    box.appendChild(figure);
+  }
+  box.hidden = !wt.matrices.length;
+  // the point's other values (entries of the matrices are shown above)
+  const names = Object.keys(witness.matrices);
+  const rest = Object.entries(witness.point).filter(([k]) => !names.some((n) =>
+    k.startsWith(n + "_") && /^\d+(_\d+)*$/.test(k.slice(n.length + 1))));
+  const table = $("counterexample");
+  table.textContent = "";
+  if (rest.length) fillWitness(table, { point: Object.fromEntries(rest) }, false);
+}
+
+function fillWitness(table, witness, values = true) {
   table.textContent = "";
   const head = table.createTHead().insertRow();
   for (const label of ["", "value"]) {
@@ -252,8 +354,8 @@ function fillWitness(table, witness) {
   }
   const body = table.createTBody();
   const rows = Object.entries(witness.point).map(([k, v]) => [k, v]);
-  rows.push(["your formula", witness.candidate], ["the gradient", witness.expected]);
-  if (witness.step0 != null) rows.push(["Step(0)", witness.step0]);
+  if (values) rows.push(["your formula", witness.candidate], ["the gradient", witness.expected]);
+  if (values && witness.step0 != null) rows.push(["Step(0)", witness.step0]);
   rows.forEach(([name, value], i) => {
     const tr = body.insertRow();
     if (i >= Object.keys(witness.point).length) tr.className = "value-row";
@@ -299,10 +401,12 @@ function start() {
   $("form").addEventListener("submit", (event) => { event.preventDefault(); runCheck(true); });
   $("candidate").addEventListener("input", schedulePreview);
   $("latex").addEventListener("change", schedulePreview);
-  for (const id of ["weights", "act", "widths", "forward", "input", "target", "wrt", "style"]) {
+  $("upstream-on").addEventListener("change", () => { showUpstream(); schedulePreview(); });
+  for (const id of ["weights", "act", "widths", "forward", "input", "target", "wrt", "style",
+                    "loss", "bias", "batch", "reduce", "labels", "shape", "define", "upstream"]) {
     $(id).addEventListener("change", schedulePreview);
   }
-  for (const id of ["candidate", "forward", "assume"]) {
+  for (const id of ["candidate", "forward", "shape", "define", "assume"]) {
     $(id).addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
