@@ -209,7 +209,8 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
     if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         stage[0] = "diagnosing the mistake"
         try:
-            budget = min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)
+            reserve = min(limits.PRINT_RESERVE, 0.2 * timeout)
+            budget = min(max(left - reserve, 1e-3), limits.DIAGNOSIS_BUDGET)
             with time_limit(budget):
                 explanation = explain(net, param, expr, convention=conv,
                                       verdict=decision.verdict, assumptions=assumptions,
