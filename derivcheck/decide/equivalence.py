@@ -21,6 +21,7 @@ The procedure, cheapest first:
 >>> from derivcheck.core.network import chain
 >>> from derivcheck.core.assumptions import Assumptions
 >>> from derivcheck.core.functions import ReLU, Step
+>>> import sympy
 >>> net = chain(["w1"], "relu")
 >>> w1, x, y = sympy.symbols("w1 x y")
 >>> ref = sympy.Symbol("dC/dw1")
@@ -34,8 +35,6 @@ from __future__ import annotations
 import math
 import time
 from fractions import Fraction
-
-import sympy
 
 from ..core.conventions import get_convention
 from ..core.sharing import name_arguments

@@ -6,8 +6,6 @@ u is), that set splits into factors, each a piece of the kink set on its own.
 """
 from __future__ import annotations
 
-import sympy
-
 from ..core.primitives import ZeroSet, primitive_of
 from .signs import same_sign_as
 
@@ -19,6 +17,7 @@ def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
     the region search) and pieces of the other gates' kinks; None when some factor's zero
     set is not known.
 
+    >>> import sympy
     >>> from derivcheck.core.network import chain
     >>> net = chain(["w1", "w2"], ["tanh", "relu"])
     >>> sorted(map(str, zero_set_factors(sympy.Symbol("z2"), net.definitions(), {})))
