@@ -164,7 +164,7 @@ class IrrationalKinks:
         base = self.sampler.random_point(scale=1 + attempt % 3)
         exact = {s: sympy.Rational(v.numerator, v.denominator) for s, v in base.items()
                  if s != leaf}
-        slope, rest = (sympy.sympify(e).xreplace(exact) for e in split)
+        slope, rest = (e.xreplace(exact) for e in split)
         if slope.free_symbols or rest.free_symbols:
             return None
         try:
