@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-__all__ = ["Namespace", "valid_name", "did_you_mean", "NAME_RE"]
+__all__ = ["Namespace", "NamesOnDemand", "valid_name", "did_you_mean", "NAME_RE"]
 
 #: A plain name: letters, digits and underscores, starting with a letter.
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -62,6 +62,32 @@ def did_you_mean(word: str, options) -> str | None:
         by_lower.setdefault(option.lower(), option)
     found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=_CLOSE)
     return by_lower[found[0]] if found else None
+
+
+class NamesOnDemand(dict):
+    """Names a namespace makes when first asked for: a subclass's ``__missing__`` makes the
+    entry (or raises KeyError); ``in`` and ``get`` ask it too.
+
+    >>> class Upper(NamesOnDemand):
+    ...     def __missing__(self, name):
+    ...         if not name.isupper():
+    ...             raise KeyError(name)
+    ...         self[name] = name.lower()
+    ...         return self[name]
+    >>> names = Upper()
+    >>> "W" in names, names.get("w"), dict(names)
+    (True, None, {'W': 'w'})
+    """
+
+    def __contains__(self, name):
+        try:
+            self[name]
+        except KeyError:
+            return False
+        return True
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
 
 
 @dataclass

@@ -2,27 +2,20 @@
 and the output says how its indices and layers were read."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
 
 import derivcheck
-from derivcheck.core.network import from_dict
+from derivcheck.app.question import read_question
 
-_DATA = tomllib.loads((Path(__file__).parent / "index_notation.toml").read_text())
-_NETS: dict = {}
-
-
-def _net(name):
-    if name not in _NETS:
-        _NETS[name] = from_dict(_DATA["networks"][name])
-    return _NETS[name]
+# the file as `derivcheck run` reads it: checked whole, every network built once
+_, _NETS, _FORMULAS = read_question(Path(__file__).parent / "index_notation.toml")
 
 
-@pytest.mark.parametrize("formula", _DATA["formulas"], ids=[f["label"] for f in _DATA["formulas"]])
+@pytest.mark.parametrize("formula", _FORMULAS, ids=[f["label"] for f in _FORMULAS])
 def test_formula(formula):
-    net = _net(formula["network"])
+    net = _NETS[formula["network"]]
     result = derivcheck.check(net, formula["text"])
     assert result.verdict == formula["expect"], (result.reason, result.method_detail)
     if "diagnosis" in formula:
@@ -38,11 +31,11 @@ def test_formula(formula):
         assert "as the statement for every j" in readings, readings
 
 
-@pytest.mark.parametrize("formula", [f for f in _DATA["formulas"]
+@pytest.mark.parametrize("formula", [f for f in _FORMULAS
                                      if any(s in f["text"] for s in ("^l", "^{(k)}", "^{[l]}"))],
                          ids=lambda f: f["label"])
 def test_layer_letters_are_read_for_every_layer(formula):
-    result = derivcheck.check(_net(formula["network"]), formula["text"])
+    result = derivcheck.check(_NETS[formula["network"]], formula["text"])
     letter = "k" if "^{(k)}" in formula["text"] else "l"
     assert any(r.startswith(f"read {letter} as every layer: {letter} = ")
                for r in result.readings), result.readings

@@ -1,27 +1,20 @@
 """Every formula of examples/matrices.toml is judged as expected (and diagnosed so)."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
 
 import derivcheck
-from derivcheck.core.network import from_dict
+from derivcheck.app.question import read_question
 
-_DATA = tomllib.loads((Path(__file__).parent / "matrices.toml").read_text())
-_NETS: dict = {}
-
-
-def _net(name):
-    if name not in _NETS:
-        _NETS[name] = from_dict(_DATA["networks"][name])
-    return _NETS[name]
+# the file as `derivcheck run` reads it: checked whole, every network built once
+_, _NETS, _FORMULAS = read_question(Path(__file__).parent / "matrices.toml")
 
 
-@pytest.mark.parametrize("formula", _DATA["formulas"], ids=[f["label"] for f in _DATA["formulas"]])
+@pytest.mark.parametrize("formula", _FORMULAS, ids=[f["label"] for f in _FORMULAS])
 def test_formula(formula):
-    result = derivcheck.check(_net(formula["network"]), formula["text"],
+    result = derivcheck.check(_NETS[formula["network"]], formula["text"],
                               convention=formula.get("kink_convention", "any"))
     assert result.verdict == formula["expect"], (result.reason, result.method_detail)
     if "diagnosis" in formula:

@@ -91,7 +91,8 @@ def _network_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     g.add_argument("--shape", action="append", metavar="NAME=SIZES",
                    help="the shape of a matrix of --forward equations: X=n0,m, W1=n1,n0, "
                         "b1=n1,1 (repeat; sizes are names or numbers; the others are "
-                        "inferred)")
+                        "inferred); with --labels, y=m for the class labels; with "
+                        "--widths, checked against the network")
     g.add_argument("--input", help="input name(s): x or x1,x2 (default x)")
     g.add_argument("--target", help="target name(s) (default y)")
     g.add_argument("--loss", help="half_squared (default), squared, mse, bce, cross_entropy, "

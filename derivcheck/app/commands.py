@@ -37,17 +37,12 @@ def network_from_args(args, *, oracle: bool = False):
         spec.define = spec.define + [d.strip() for d in getattr(args, "define", None) or ()]
         return build(spec)
     data = {}
-    if args.forward:
-        data["forward"] = args.forward
-        if getattr(args, "shape", None):
-            data["shape"] = args.shape
-        for key in ("batch", "style", "reduce", "labels"):
-            if getattr(args, key, None):
-                data[key] = getattr(args, key)
-    elif args.widths:
-        data["widths"] = args.widths
-        data["bias"] = args.bias
-        for key in ("batch", "style", "reduce", "labels"):
+    if args.forward or args.widths:
+        if args.forward:
+            data["forward"] = args.forward
+        else:
+            data["widths"], data["bias"] = args.widths, args.bias
+        for key in ("shape", "batch", "style", "reduce", "labels"):   # matrix networks
             if getattr(args, key, None):
                 data[key] = getattr(args, key)
     elif args.weights:

@@ -18,7 +18,7 @@ networks:
                [--style ng|cs231n|nielsen|seed] [--labels] [--reduce mean|sum]
   matrix eqs   --forward "Z1 = W1 @ X + b1" --forward "A1 = relu(Z1)" ... --shape X=n0,m
                --shape W1=n1,n0 (numpy broadcasting; sizes are names or numbers; the shapes
-               the equations imply are inferred)
+               the equations imply are inferred; a layer without + b has no bias)
   a file       --net network.toml   (the same fields: weights, activations, widths, forward...)
   the loss     --loss l1 (|y - yhat|) | --loss none (the gradient of yhat) | --upstream [dA]
                (dC/dyhat stays a symbol, dyhat by default)

@@ -248,10 +248,17 @@ class NetworkSpec:
             return cls("forward", forward=[str(f) for f in forward], inputs=inputs or ["x"],
                        targets=targets or default_target, loss=loss, define=define)
         if data.get("widths"):
+            if not isinstance(data.get("bias", False), bool):
+                raise SpecError(f"bias is true or false (a bias for every unit, or none), got "
+                                f"{data['bias']!r}", hint="for biases on some layers only, "
+                                "write the layers as matrix equations: forward = [\"Z1 = W1 "
+                                "@ X + b1\", ...] with + b where a layer has one")
             widths = data["widths"]
             widths = widths.split(",") if isinstance(widths, str) else widths
             acts = _split_activations(acts)
             extra = _matrix_extra(data)
+            if data.get("shape", data.get("shapes")) is not None:
+                extra["shapes"] = data.get("shape", data.get("shapes"))
             if isinstance(widths, list) and (extra or "softmax" in acts or any(
                     isinstance(w, str) and not w.strip().isdigit() for w in widths)
                     or oracle and _past_symbolic(widths, data)):
@@ -322,6 +329,11 @@ class NetworkSpec:
                 raise SpecError(f"{key} must be a name, got {extra[key]!r}")
         if "batch" in extra and not isinstance(extra["batch"], (int, str)):
             raise SpecError(f"batch must be a size name or a number, got {extra['batch']!r}")
+        if "shapes" in extra:
+            from .matrix.declared import parse_shapes
+            shapes = extra["shapes"]
+            given = parse_shapes([shapes] if isinstance(shapes, str) else shapes, "shape")
+            extra["shapes"] = {name: list(g.dims) for name, g in given.items()}
         numeric = [int(w) for w in widths if isinstance(w, int) or w.isdigit()]
         if oracle:
             _check_oracle_size(widths, bool(data.get("bias", data.get("biases", False))),

@@ -15,36 +15,23 @@ from __future__ import annotations
 import sympy
 
 from ..core.matrix import expr as mx
+from ..core.matrix.layout import mapped
 from .diagnosis import MISTAKES
+from .index_fixes import index_rewrites
 
 __all__ = ["rewrites", "replace", "diagnose_matrix", "shape_fixes", "mistake"]
 
 
 def replace(root: mx.MExpr, target: mx.MExpr, new: mx.MExpr) -> mx.MExpr:
     """``root`` with the node ``target`` (by identity) replaced by ``new``."""
-    if root is target:
-        return new
-    if not root.children:
-        return root
-    kids = [replace(c, target, new) for c in root.children]
-    if all(k is c for k, c in zip(kids, root.children)):
-        return root
-    if isinstance(root, mx.Elementwise):
-        return mx.Elementwise(root.op, tuple(kids), root.build, root.label)
-    if isinstance(root, mx.MatMul):
-        return mx.MatMul(*kids)
-    if isinstance(root, mx.Transpose):
-        return mx.transpose(kids[0])
-    if isinstance(root, mx.Sum):
-        return mx.Sum(kids[0], root.axis, root.keepdims)
-    if isinstance(root, mx.Reshape):
-        return mx.Reshape(kids[0], root.target)
-    return root
+    return mapped(root, lambda node: new if node is target else node)
 
 
 def rewrites(root: mx.MExpr, net=None, conv=None):
     """(kind, message, fixed formula) for every one-step fix of ``root`` (with ``conv``,
-    also the activation derivative of a layer put back)."""
+    also the activation derivative of a layer put back); a formula in index form gets
+    the fixes of its indices (:mod:`.index_fixes`) first."""
+    yield from index_rewrites(root)
     for node in list(root.walk()):
         if isinstance(node, mx.MatMul):
             a, b = node.left, node.right
@@ -98,7 +85,7 @@ def rewrites(root: mx.MExpr, net=None, conv=None):
             mask = mx.compare(">", z, 0, lambda xs: _step(xs[0] - xs[1]))
             fixed = mx.mul(root, mask)
             if fixed.shape == root.shape:
-                yield ("missing_gate", f"the ReLU mask ({z.name} > 0) of layer {l} is missing",
+                yield ("missing_gate", f"the ReLU mask ({z.name} > 0) is missing",
                        fixed)
         for l in range(1, net.L + 1) if conv is not None else ():
             act, z = net.activation(l), net.leaf(("Z", l))
@@ -109,7 +96,7 @@ def rewrites(root: mx.MExpr, net=None, conv=None):
             fixed = mx.mul(root, prime)
             if fixed.shape == root.shape:
                 yield ("missing_factor", f"the activation derivative {act.name}'({z.name}) "
-                       f"of layer {l} is missing", fixed)
+                       "is missing", fixed)
 
 
 def _softmax_jacobian(net, expr, reference, inst, conv) -> list:
@@ -167,7 +154,9 @@ def shape_fixes(net, expr, reference):
 
 
 def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
-    """The first fix verified for every size, as a Diagnosis list (empty when none is).
+    """The first fix verified for every size, as a Diagnosis list: ``unexplained`` when
+    none is (empty for a formula whose shapes do not fit, ``shaped``: its shape_mismatch
+    says what is wrong).
 
     A fix is tried at the instance ``sizes`` first, then on the grid of sizes that proves
     an identity for every size (:mod:`derivcheck.decide.matrix`): right at one instance
@@ -187,7 +176,7 @@ def diagnose_matrix(net, expr, reference, sizes, conv, *, shaped=False) -> list:
                 return [mistake(kind, message + " (with this fix the formula is right)")]
         except (ValueError, TypeError, ZeroDivisionError):
             continue
-    return []
+    return [] if shaped else [MISTAKES["unexplained"]().diagnosis()]
 
 
 def _every_size(net, fixed, reference, conv) -> bool:

@@ -115,7 +115,7 @@ def _place(net, oracle, arrays, values, A: Mat, Z: Mat, l: int, at) -> tuple | N
     for i in range(n):
         j = 0
         z = Z.entry((i, j))
-        if net.bias:
+        if net.has_bias(l):
             b = values[("b", l)].entry((i, 0))
             new = Fraction(at) - (z - b)
             if _float_exact(new):

@@ -209,7 +209,7 @@ class ArrayOracle:
         A, Zs, acts = {0: values[("X",)]}, {}, {}
         for l in range(1, net.L + 1):
             Z = values[("W", l)] @ A[l - 1]
-            if net.bias:
+            if net.has_bias(l):
                 Z = Z + values[("b", l)]
             Zs[l] = Z
             act = net.activation(l)
@@ -236,7 +236,7 @@ class ArrayOracle:
             dZ = dA * slopes[L]
         for l in range(L, 0, -1):
             grads[("W", l)] = dZ @ A[l - 1].T
-            if net.bias:
+            if net.has_bias(l):
                 grads[("b", l)] = dZ.total(1)
             if l > 1:
                 dZ = (values[("W", l)].T @ dZ) * slopes[l - 1]

@@ -47,7 +47,7 @@ def compare_jax(net, loss_fn, params, *, layout: str = "in_out", convention="jax
                         f"{len(oracle.parameters)} weight and bias arrays "
                         f"({', '.join(oracle.parameters)})",
                         hint="one weight matrix and (with biases) one bias vector per layer")
-    names = _leaf_names(leaves, net.L, net.bias)
+    names = _leaf_names(leaves, net.L, net.biases)
     if layout not in ("in_out", "out_in"):
         raise SpecError(f"unknown layout {layout!r}", hint="in_out (x @ W) or out_in (x @ W.T)")
     shapes = oracle.shapes()
@@ -83,9 +83,10 @@ def compare_jax(net, loss_fn, params, *, layout: str = "in_out", convention="jax
                           rtol=rtol, atol=atol, seed=seed)
 
 
-def _leaf_names(leaves: list, layers: int, bias: bool) -> list[str]:
+def _leaf_names(leaves: list, layers: int, biases: tuple) -> list[str]:
     """Each leaf's array name: the layers in order, a 2-D leaf the weight and a 1-D leaf
-    the bias of the current layer (dict keys sort ``b`` before ``w``: either order)."""
+    the bias of the current layer (dict keys sort ``b`` before ``w``: either order);
+    ``biases`` says per layer whether it has one."""
     names, layer, seen = [], 1, set()
     for leaf in leaves:
         kind = "W" if np.ndim(leaf) == 2 else "b" if np.ndim(leaf) == 1 else None
@@ -96,6 +97,6 @@ def _leaf_names(leaves: list, layers: int, bias: bool) -> list[str]:
                                  "layer, layer by layer")
         names.append(f"{kind}{layer}")
         seen.add(kind)
-        if len(seen) == (2 if bias else 1):
+        if len(seen) == (2 if biases[layer - 1] else 1):
             layer, seen = layer + 1, set()
     return names

@@ -38,9 +38,10 @@ from .plain import scan_plain
 from .resolve import Resolver, _bare_layers, refine
 from .structure import check_brackets, check_size, check_text, check_tokens, pair_bars
 from .tokens import (Notes, Segment, drop_punctuation, fold_adjoint_slashes, fold_keywords,
-                     segments)
+                     segments, tok)
 
-__all__ = ["ParsedFormula", "parse_formula", "parse_equation", "is_latex", "left_side_name"]
+__all__ = ["ParsedFormula", "parse_formula", "parse_equation", "read_equation", "is_latex",
+           "left_side_name"]
 
 _NESTING_HINT = "name an inner part (e.g. z2) instead of nesting it"
 #: Python frames a formula nested MAX_NESTING deep may need: the LaTeX reader recurses into
@@ -128,10 +129,29 @@ def _read(tokens, segment: Segment, resolver: Resolver) -> sympy.Expr:
     tokens = pair_bars(tokens)
     check_brackets(tokens, text)
     check_tokens(tokens, text)
-    expr = parse_tokens(refine(rewrite(tokens, resolver), resolver), resolver)
+    expr = parse_tokens(refine(rewrite(_caret_transposes(tokens, resolver), resolver), resolver),
+                        resolver)
     if isinstance(expr, sympy.Basic):
         check_size(expr, text, segment.start)
     return expr
+
+
+def _caret_transposes(tokens: list, resolver: Resolver) -> list:
+    """``H^T`` in plain syntax on a matrix network (cs231n's ``dW2 = H^T dscores``): a
+    transpose, as in LaTeX, unless the network has a quantity called T."""
+    if not is_matrix_ns(resolver.ns) or resolver.known("T"):
+        return tokens
+    out, i = [], 0
+    while i < len(tokens):
+        t = tokens[i]
+        if (t.type == "POW" and str(t.value) == "^" and i + 1 < len(tokens)
+                and tokens[i + 1].type == "NAME" and tokens[i + 1].value.name == "T"):
+            out.append(tok("TRANSPOSE", "T", t.start_pos, tokens[i + 1].end_pos))
+            i += 2
+            continue
+        out.append(t)
+        i += 1
+    return out
 
 
 def _left_side(segment: Segment, tokens, resolver: Resolver) -> str | None:
@@ -271,21 +291,33 @@ def parse_equation(text: str) -> tuple[str, sympy.Expr]:
     >>> parse_equation("z1 = w1*x + b1")
     ('z1', b1 + w1*x)
     """
+    return read_equation(text, Resolver(Namespace.free(), text))
+
+
+def read_equation(text: str, resolver: Resolver, *, latex: bool = False,
+                  example: str = "z1 = w1*x + b1") -> tuple[str, object]:
+    r"""``name = formula``: the left name and the right side read with ``resolver``, in
+    plain syntax or (``latex``) LaTeX, where ``Z^{[1]}`` and ``W_1`` name ``Z1`` and
+    ``W1``; a malformed equation is a ParseError at its position (``example`` in the
+    hint).
+
+    >>> read_equation(r"z^{[1]} = \tanh(w_1 x)", Resolver(Namespace.free(), ""), latex=True)
+    ('z1', tanh(w1*x))
+    """
     _check_input(text)
-    resolver = Resolver(Namespace.free(), text)
-    tokens = scan_plain(text)
-    sides = segments(tokens, lambda t: t.type, lambda t: (t.start_pos, t.end_pos))
+    sides = _sides(text, latex, resolver.notes)
     if len(sides) != 2:
-        where = tokens[sides[2].lo - 1].start_pos if len(sides) > 2 else 0
+        where = text.find("=", sides[1][0].end) if len(sides) > 2 else 0
         raise ParseError("expected one equation 'name = formula'", text=text, position=where,
-                         hint="e.g. z1 = w1*x + b1")
-    left = _slice(tokens, sides[0])
+                         hint=f"e.g. {example}")
+    (left_side, left_tokens), (right_side, right_tokens) = sides
+    left = left_tokens()
     if len(left) != 1 or left[0].type != "NAME" or not valid_name(left[0].value.name):
         raise ParseError("the left side of an equation must be one name", text=text,
-                         position=sides[0].start, hint="e.g. z1 = w1*x + b1")
-    if sides[1].lo == sides[1].hi:
-        raise ParseError("nothing after '='", text=text, position=sides[1].start,
-                         hint="e.g. z1 = w1*x + b1")
+                         position=left_side.start, hint=f"e.g. {example}")
+    if right_side.lo == right_side.hi:
+        raise ParseError("nothing after '='", text=text, position=right_side.start,
+                         hint=f"e.g. {example}")
     with _room_to_recurse(text):
-        expr = _read(_slice(tokens, sides[1]), sides[1], resolver)
+        expr = _read(right_tokens(), right_side, resolver)
     return left[0].value.name, expr

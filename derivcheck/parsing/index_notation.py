@@ -149,10 +149,14 @@ def _adjoint_leaf(res, word: Word, position: int):
     name = prefix + stem + (layer or "")
     adjoint = res.ns.adjoints.get(name)
     if adjoint is None:
+        layers = [n for n in res.ns.adjoints if re.fullmatch(re.escape(name) + r"\d+", n)]
+        hint = ("loss derivatives are known for: " + ", ".join(sorted(res.ns.adjoints)[:16]))
+        if layers and not layer:
+            hint = (f"{name} is a quantity of every layer ({', '.join(sorted(layers))}): "
+                    "write its layer, as a number or as a letter for every layer "
+                    "(z^{(k+1)}_j, w^l_{jk}, dZ^{[l]})")
         raise NameError_(f"no loss derivative with respect to {name} in the network",
-                         text=res.text, position=position,
-                         hint="loss derivatives are known for: "
-                              + ", ".join(sorted(res.ns.adjoints)[:16]))
+                         text=res.text, position=position, hint=hint)
     return name, adjoint
 
 

@@ -49,7 +49,12 @@ class SumMark:
 
 
 def source_at(res, position: int) -> str:
-    m = re.match(r"\\?[A-Za-z]+(\^\{[^}]*\}|\^[A-Za-z0-9])?(_\{[^}]*\}|_[A-Za-z0-9])?"
+    """The name written at ``position`` (a ``\\frac{..}{..}`` whole), for messages."""
+    frac = re.match(r"\\frac\{[^{}]*(\{[^{}]*\}[^{}]*)*\}\{[^{}]*(\{[^{}]*\}[^{}]*)*\}",
+                    res.text[position:])
+    if frac:
+        return frac.group()
+    m = re.match(r"\\?[A-Za-z][A-Za-z0-9]*(\^\{[^}]*\}|\^[A-Za-z0-9])?(_\{[^}]*\}|_[A-Za-z0-9]+)?"
                  r"(\^\{[^}]*\}|\^[A-Za-z0-9])?(\[[^\]]*\])?", res.text[position:])
     return m.group() if m else f"column {position + 1}"
 

@@ -23,7 +23,7 @@ from ..core.gradients import adjoint_name
 from .latex_reader import FONT_COMMANDS, TEXT_COMMANDS, NameReader, lex
 from .index_sums import SumMark
 from .plain import char_token
-from .tokens import Notes, Segment, Unit, differential, loss_differential, segments, tok
+from .tokens import Notes, Segment, Unit, Word, differential, loss_differential, segments, tok
 from .vocabulary import ACCENTS, GREEK
 
 __all__ = ["LatexSource"]
@@ -51,7 +51,7 @@ _SIMPLE = {"cdot": ("MULOP", "\\cdot"), "times": ("MULOP", "\\times"),
            "rbrack": ("_RBRACK", "]"), "lvert": ("_BAR_OPEN", "|"), "rvert": ("_BAR_CLOSE", "|"),
            "vert": ("BAR", "|"), "mid": ("BAR", "|"), "prime": ("PRIME", "'")}
 _SYMBOLS = {"\\{": ("_LPAR", "\\{"), "\\}": ("_RPAR", "\\}"), "\\|": ("BAR", "|")}
-_INDEXED = frozenset({"sum", "prod", "int", "oint", "lim", "nabla"})
+_INDEXED = frozenset({"sum", "prod", "int", "oint", "lim"})
 _ENVIRONMENTS = frozenset({"aligned", "align", "align*", "equation", "equation*", "split",
                            "gathered", "gather", "gather*", "displaymath", "math"})
 _CASES = frozenset({"cases", "dcases", "cases*"})
@@ -86,6 +86,21 @@ class LatexSource:
     def tokens(self, segment: Segment, notes: Notes) -> list[Token]:
         """Tokens of one side of the equation; unreadable LaTeX raises :class:`ParseError`."""
         return _Converter(self.text, self.lx, self.match, notes).convert(segment.lo, segment.hi)
+
+def _layered(tokens: list) -> list:
+    r"""``a^L``, ``z^{3}`` under a ``\nabla``: one name whose superscript is the layer (as
+    Nielsen writes it); other tokens unchanged."""
+    kinds = [t.type for t in tokens]
+    if kinds in (["NAME", "POW", "NAME"], ["NAME", "POW", "NUMBER"],
+                 ["NAME", "POW", "_LGROUP", "NAME", "_RGROUP"],
+                 ["NAME", "POW", "_LGROUP", "NUMBER", "_RGROUP"]) and not tokens[0].value.script:
+        stem, layer = tokens[0].value.name, str(tokens[-1].value if kinds[-1] != "_RGROUP"
+                                                  else tokens[-2].value)
+        unit = Unit(stem + layer, tokens[0].start_pos, tokens[-1].end_pos)
+        word = Word((unit,), latex=True, layered=True, script=(stem, layer, None))
+        return [tok("NAME", word, unit.start, unit.end)]
+    return tokens
+
 
 class _Converter(NameReader):
     """Turns lexemes into tokens; recursion only enters brace arguments, so it is bounded by
@@ -192,6 +207,8 @@ class _Converter(NameReader):
             return self._environment(i, hi, out, name == "begin")
         if name == "sum":
             return self._sum(i, hi, out)
+        if name == "nabla":
+            return self._nabla(i, hi, out)
         if name in _INDEXED:
             raise self.error(f"'{lx.text}' cannot be read: derivcheck reads scalar formulas",
                              lx.start, "write the terms out for the scalar network")
@@ -238,6 +255,33 @@ class _Converter(NameReader):
                              r"write the index under it: \sum_k or \sum_{k=1}^{n}")
         out.append(tok("SUM", SumMark(letter, lower, upper, start), start, end))
         return j
+
+    def _nabla(self, i: int, hi: int, out: list[Token]) -> int:
+        r"""Nielsen's ``\nabla_a C`` (BP1): the gradient of the loss with respect to the
+        output activation a^L (``\nabla_{a^L} C``, ``\nabla_{z^2} C`` name their quantity):
+        one ``ADJ`` token, as ``\frac{\partial C}{\partial a^L}``."""
+        start = self.lx[i].start
+        under = self._skip_space(i + 1, hi)
+        quantity, j = [], under
+        if self._is_char(under, hi, "_"):
+            lo, sub_hi, nxt = self._arg(under, hi)
+            quantity = _layered(self.convert(lo, sub_hi))
+            j = self._skip_space(nxt, hi)
+        loss = self.convert(j, j + 1) if j < hi and self.lx[j].kind == "letter" else []
+        if (len(quantity) != 1 or quantity[0].type != "NAME"
+                or not loss_differential([tok("PARTIAL", "d", start, start), *loss])):
+            raise self.error(r"cannot read this \nabla as a gradient of the loss", start,
+                             r"write \nabla_a C (Nielsen's BP1), or \frac{\partial C}"
+                             r"{\partial a^L}")
+        word = quantity[0].value
+        end = self.lx[j].end
+        if word.name == "a" and not word.script:     # the output activation a^L
+            unit = Unit("aL", word.start, word.end)
+            word = Word((unit,), latex=True, layered=True, script=("a", "L", None))
+            self.notes.read(f"read {self.text[start:end]} as dC/da^L, the gradient with "
+                            "respect to the output activation (Nielsen's BP1)")
+        out.append(tok("ADJ", word, start, end))
+        return j + 1
 
     def _delimiter(self, i: int, hi: int, out: list[Token], left: bool) -> int:
         j = self._skip_space(i + 1, hi)

@@ -206,6 +206,15 @@ class NameReader:
                                           self.lx[nxt - 1].end))
                     j = nxt
                     continue
+                elif shape.startswith("primed:") and layer is None and sub is None:
+                    # g^{[1]'}(Z^{[1]}): g' at its argument, whose layer the argument names
+                    self._emit_name(units, None, None, end, out, None)
+                    out.append(tok("PRIME", "'", self.lx[k].start, self.lx[nxt - 1].end))
+                    self.notes.read(f"read {self.text[units[0].start:self.lx[nxt - 1].end]} "
+                                    f"as {''.join(u.text for u in units)}', the derivative of "
+                                    f"layer {shape[len('primed:'):]}'s activation at its "
+                                    "argument")
+                    return nxt
                 elif shape.startswith("layer:") and layer is None:
                     layer = shape[len("layer:"):].rstrip("'")
                     raw_layer = self._layer_text(lo, sup_hi)
@@ -254,7 +263,8 @@ class NameReader:
 
     def _superscript(self, k: int, hi: int) -> tuple[str, int, int, int]:
         """``(shape, lo, hi, next)`` of the superscript at ``k``; shape is ``paren``,
-        ``transpose``, ``prime``, ``layer:<index>`` or ``power``."""
+        ``transpose``, ``prime``, ``layer:<index>``, ``primed:<index>`` (deeplearning.ai's
+        ``g^{[1]'}``, layer 1's activation derivative) or ``power``."""
         j = self._skip_space(k + 1, hi)
         if self._is_char(j, hi, "("):
             return "paren", j, j, j
@@ -265,11 +275,14 @@ class NameReader:
         if items and all(t in ("\\prime", "'") for t in items):
             return "prime", lo, sup_hi, nxt
         transposed = len(items) > 1 and items[-1] in _TRANSPOSE   # W^{(0)T}
-        core = items[:-1] if transposed else items
+        primed = len(items) > 1 and items[-1] in ("\\prime", "'")  # g^{[1]'}
+        core = items[:-1] if transposed or primed else items
         pairs = {"(": ")", "[": "]"}
         if len(core) > 2 and core[0] in pairs and core[-1] == pairs[core[0]]:
             inner = "".join(core[1:-1])
             if _LAYER.fullmatch(inner):
+                if primed:
+                    return "primed:" + inner, lo, sup_hi, nxt
                 mark = "'" if transposed else ""
                 return "layer:" + re.sub(r"[^A-Za-z0-9]", "", inner) + mark, lo, sup_hi, nxt
         return "power", lo, sup_hi, nxt

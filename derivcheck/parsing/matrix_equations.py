@@ -21,37 +21,31 @@ from __future__ import annotations
 from ..core.matrix import expr as mx
 from ..core.matrix.layers import Equation, is_affine
 from ..errors import ParseError
-from ..names import Namespace, valid_name
-from . import _check_input, _read, _room_to_recurse, _slice
+from ..names import Namespace, NamesOnDemand, valid_name
+from . import is_latex, read_equation
 from .matrix_calls import MATRIX_CALLS
-from .plain import scan_plain
 from .resolve import Resolver
-from .tokens import segments
 from .vocabulary import derivative_named, function_named
 
 __all__ = ["parse_equations", "network_from_equations"]
 
 
-class _Matrices(dict):
-    """Any name is a matrix of a shape yet to be inferred (function names excepted)."""
+class _Matrices(NamesOnDemand):
+    """Any name is a matrix of a shape yet to be inferred (function names excepted); while
+    a LaTeX equation is read (``latex``), a name as typed with its subscript (``W_1``) is
+    none: the front end's name (``W1``) is."""
+
+    latex = False
 
     def __missing__(self, name):
+        if self.latex and "_" in name:
+            raise KeyError(name)
         if not valid_name(name) or name in MATRIX_CALLS or name == "np" or (
                 len(name) > 1 and (function_named(name) or derivative_named(name))):
             raise KeyError(name)
         leaf = mx.Leaf(name, (f"{name}.rows", f"{name}.cols"), key=("equation", name))
         self[name] = leaf
         return leaf
-
-    def __contains__(self, name):
-        try:
-            self[name]
-        except KeyError:
-            return False
-        return True
-
-    def get(self, name, default=None):
-        return self[name] if name in self else default
 
 
 def _namespace(class_axis: int) -> Namespace:
@@ -61,27 +55,16 @@ def _namespace(class_axis: int) -> Namespace:
 
 
 def _equation(text, index: int, ns: Namespace, where: str) -> Equation:
+    """One equation, in plain syntax or LaTeX (``Z^{[1]} = W^{[1]} X + b^{[1]}``, read
+    with the candidates' grammar: juxtaposed matrices are a matrix product)."""
     label = f"{where} {index}"
-    _check_input(text)
-    tokens = scan_plain(text)
-    sides = segments(tokens, lambda t: t.type, lambda t: (t.start_pos, t.end_pos))
-    if len(sides) != 2:
-        at = tokens[sides[2].lo - 1].start_pos if len(sides) > 2 else 0
-        raise ParseError("expected one equation 'name = formula'", text=text, position=at,
-                         hint="e.g. Z1 = W1 @ X + b1")
-    left = _slice(tokens, sides[0])
-    if len(left) != 1 or left[0].type != "NAME" or not valid_name(left[0].value.name):
-        raise ParseError("the left side of an equation must be one name", text=text,
-                         position=sides[0].start, hint="e.g. Z1 = W1 @ X + b1")
-    if sides[1].lo == sides[1].hi:
-        raise ParseError("nothing after '='", text=text, position=sides[1].start,
-                         hint="e.g. Z1 = W1 @ X + b1")
-    with _room_to_recurse(text):
-        expr = _read(_slice(tokens, sides[1]), sides[1], Resolver(ns, text))
+    ns.symbols.latex = is_latex(text)
+    name, expr = read_equation(text, Resolver(ns, text), latex=ns.symbols.latex,
+                               example="Z1 = W1 @ X + b1")
     if not isinstance(expr, mx.MExpr):
         raise ParseError("a forward equation computes a matrix here", text=text,
-                         position=sides[1].start, hint="e.g. Z1 = W1 @ X + b1")
-    return Equation(left[0].value.name, expr, text, label)
+                         position=text.find("=") + 1, hint="e.g. Z1 = W1 @ X + b1")
+    return Equation(name, expr, text, label)
 
 
 def parse_equations(texts, *, class_axis: int = 0, where: str = "equation") -> list[Equation]:

@@ -152,7 +152,7 @@ class DerivcheckLatexPrinter(LatexPrinter):
 def latex_name(name: str) -> str:
     r"""The LaTeX of a plain derivcheck name (the rule in the module docstring).
 
-    >>> for name in ("W1_12", "z1", "w1", "yhat2", "dC/dz2", "alpha"):
+    >>> for name in ("W1_12", "z1", "w1", "yhat2", "dC/dz2", "alpha", "dyhat"):
     ...     print(latex_name(name))
     W^{(1)}_{12}
     z^{(1)}
@@ -160,6 +160,7 @@ def latex_name(name: str) -> str:
     \hat{y}_{2}
     \frac{\partial C}{\partial z^{(2)}}
     \alpha
+    d\hat{y}
     """
     quantity = adjoint_of(name)
     if quantity is not None:
@@ -169,7 +170,9 @@ def latex_name(name: str) -> str:
         return rf"\mathit{{{name}}}"
     base, layer, sub = m["base"], m["layer"], m["sub"]
     tex = translate(base)
-    if tex == base and len(base) > 1:
+    if base[:1] == "d" and len(base) > 2 and translate(base[1:]) != base[1:]:
+        tex = "d" + translate(base[1:])        # dyhat: d\hat{y}, not \hat{dy}
+    elif tex == base and len(base) > 1:
         tex = rf"\mathit{{{base}}}"
     if sub is not None:
         sub_tex = sub.replace("_", ",") if sub.replace("_", "").isdigit() \

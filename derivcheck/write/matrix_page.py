@@ -25,6 +25,7 @@ from fractions import Fraction
 import sympy
 
 from ..core.matrix import expr as mx
+from ..core.matrix.backward import definition_exprs
 from ..core.matrix.layout import pushed
 from .latex import latex_value
 from .matrix_latex import mlatex, name_tex, shape_tex
@@ -67,35 +68,13 @@ def left_side_tex(net, wrt: str | None) -> str:
     return name_tex(wrt, net.style)
 
 
-def _named(expr) -> dict:
-    """The named gradients ``expr`` uses, name -> expression (as the network's
-    ``definitions`` walks them)."""
-    out: dict = {}
-
-    def visit(node, seen):
-        for sub in node.walk():
-            if isinstance(sub, mx.Leaf) and sub.expansion is not None and id(sub) not in seen:
-                seen.add(id(sub))
-                visit(sub.expansion, seen)
-                if sub.key[2] == "" and sub.name not in out:
-                    if sub.name.startswith("(") and sub.name.endswith(").T"):
-                        out[sub.name[1:-3]] = pushed(mx.transpose(sub.expansion))
-                    else:
-                        out[sub.name] = pushed(sub.expansion)
-            elif isinstance(sub, mx.Leaf) and sub.key and sub.key[0] == "entry":
-                visit(sub.key[1], seen)
-
-    visit(expr, set())
-    return out
-
-
 def definitions_tex(result) -> dict:
     """{LaTeX of a named gradient: LaTeX of its formula} for the check's definitions."""
     ref = result.gradient_expr
     style = result.network.style
     if ref is None:
         return {}
-    found = _named(ref)
+    found = definition_exprs(ref)
     return {name_tex(k, style): (mlatex(found[k], style) if k in found else None)
             for k in result.definitions}
 

@@ -65,9 +65,16 @@ def _facts(net) -> list:
              ("Activations", ", ".join(acts)),
              ("Loss", f"{net.loss}, {net.reduce} over the batch" if net.has_batch
               else net.loss),
-             ("Biases", "yes" if net.bias else "no")]
+             ("Biases", _biases_text(net))]
     style = net.style.description_tex or tex_escape(net.style.description)
     return [("Style", style)] + [(label, tex_escape(value)) for label, value in plain]
+
+
+def _biases_text(net) -> str:
+    if net.bias or not any(net.biases):
+        return "yes" if net.bias else "no"
+    return "only " + ", ".join(net.name(("b", l)) for l in range(1, net.L + 1)
+                               if net.has_bias(l))
 
 
 def _shapes(net) -> list:
@@ -97,7 +104,7 @@ def _forward(net) -> list:
             rhs = f"{_transposed(W)} {prev}"
         else:
             rhs = f"{W} {prev}"
-        if net.bias:
+        if net.has_bias(l):
             rhs += " + " + _tex(net, ("b", l))
         rows.append((rf"{Z} &= {rhs}", shape_tex(net.styled_shape(("Z", l)))))
         rows.append((rf"{A} &= {_act_tex(net, l)}\left({Z}\right)",
@@ -130,7 +137,8 @@ def _general(net) -> dict:
         rows = [(r"dZ^{[l]} &= dA^{[l]} \odot g^{[l]\prime}\left(Z^{[l]}\right)",
                  r"n^{[l]} \times m"),
                 (rf"dW^{{[l]}} &= {frac}dZ^{{[l]}} A^{{[l-1]\top}}", r"n^{[l]} \times n^{[l-1]}"),
-                (rf"db^{{[l]}} &= {frac}\textstyle\sum_{{i=1}}^{{m}} dZ^{{[l](i)}}",
+                (rf"db^{{[l]}} &= {frac}\mathtt{{np.sum}}\left(dZ^{{[l]}}, "
+                 r"\mathtt{axis{=}1}, \mathtt{keepdims{=}True}\right)",
                  r"n^{[l]} \times 1"),
                 (r"dA^{[l-1]} &= W^{[l]\top} dZ^{[l]}", r"n^{[l-1]} \times m")]
         if _ends_in_a_minus_y(net):
@@ -192,7 +200,7 @@ def _backward(net) -> list:
     shape))."""
     order = []
     for l in range(net.L, 0, -1):
-        keys = [("A", l), ("Z", l), ("W", l)] + ([("b", l)] if net.bias else [])
+        keys = [("A", l), ("Z", l), ("W", l)] + ([("b", l)] if net.has_bias(l) else [])
         order.append((f"Layer {l + net.style.unit_offset}",
                       [k for k in keys if k in net._gradients]))
     loss = net.style.loss

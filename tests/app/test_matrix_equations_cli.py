@@ -129,3 +129,25 @@ def test_batch_item_with_equations(tmp_path, capsys):
     assert got["wrong"]["verdict"] == "not_equivalent"
     assert got["bad"]["error"]["kind"] == "network_error"
     assert got["bad"]["error"]["position"] is not None
+
+
+def test_biases_on_some_layers_and_a_shape_for_the_class_labels(capsys):
+    eqs = ["--forward", "Z1 = W1 @ X", "--forward", "A1 = relu(Z1)", "--forward",
+           "Z2 = W2 @ A1 + b2", "--forward", "Yhat = softmax(Z2)", "--shape", "X=n0,m",
+           "--shape", "W1=n1,n0", "--shape", "W2=n2,n1", "--loss", "cross_entropy",
+           "--labels"]
+    assert main(["check", *eqs, "--shape", "y=m",
+                 "db2 = 1/m * np.sum(Yhat - Y, axis=1, keepdims=True)"]) == 0
+    capsys.readouterr()
+    assert main(["check", *eqs, "--shape", "y=n2", "dZ2 = Yhat - Y"]) == 2
+    err = capsys.readouterr().err
+    assert "the number of examples is m" in err and "y=n2\n    ^" in err
+    assert main(["check", "--widths", "n0,n1,n2", "--act", "relu,softmax", "--loss",
+                 "cross_entropy", "--batch", "m", "--labels", "--shape", "y=m",
+                 "dZ2 = A2 - Y"]) == 0
+    capsys.readouterr()
+    assert main(["check", "--widths", "n0,n1,n2", "--act", "relu,softmax", "--loss",
+                 "cross_entropy", "--batch", "m", "--labels", "--shape", "y=n2",
+                 "dZ2 = A2 - Y"]) == 2
+    assert "y (the class labels, one per example) is a vector of length m" in \
+        capsys.readouterr().err

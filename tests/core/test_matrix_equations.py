@@ -117,8 +117,6 @@ def test_bad_shapes(text, kind, at):
     (["Z1 = W1 @ X + b1", "Z1 = relu(Z1)"], "defined twice", None),
     (["Z1 = W1 @ X + b1", "A1 = relu(Z1)", "Z2 = A1 @ W2 + b2", "A2 = relu(Z2)"],
      "disagree on the layout", "W2"),
-    (["Z1 = W1 @ X + b1", "A1 = relu(Z1)", "Z2 = W2 @ A1", "A2 = relu(Z2)"],
-     "some layers have a bias", None),
     (["Z1 = W1 @ X", "A1 = softmax(Z1)", "Z2 = W2 @ A1", "A2 = relu(Z2)"],
      "last layer's activation only", "Z1"),
     (["Z1 = W1 @ X", "Z2 = W2 @ Z1"], "feeds no activation", None),
@@ -173,3 +171,95 @@ def test_spec_fields_and_round_trip():
 def test_scalar_forward_equations_are_unchanged():
     n = from_dict({"forward": ["z1 = w1*x + b1", "yhat = relu(z1)"]})
     assert not getattr(n, "is_matrix", False) and n.spec.kind == "forward"
+
+
+ONE_BIAS = ["Z1 = W1 @ X + b1", "A1 = relu(Z1)", "Z2 = W2 @ A1", "Yhat = softmax(Z2)"]
+
+
+def test_biases_on_some_layers_only():
+    n = net(ONE_BIAS, "X=n0,m", "W1=n1,n0", "W2=n2,n1", loss="cross_entropy")
+    assert [n.has_bias(l) for l in (1, 2)] == [True, False] and not n.bias
+    assert [k for k in n.keys if k[0] == "b"] == [("b", 1)]
+    assert "b1" in n.namespace.adjoints and "b2" not in n.namespace.adjoints
+    # the layer with the bias may come second, in the rows layout too
+    rows = net(["H = np.maximum(0, X @ W1)", "scores = H @ W2 + b2"], "X=N,D", "W1=D,K",
+               "W2=K,C", loss="cross_entropy")
+    assert [rows.has_bias(l) for l in (1, 2)] == [False, True]
+
+
+def test_a_shape_for_a_bias_the_equations_do_not_have_is_an_error():
+    with pytest.raises(SpecError, match="b2 is no quantity") as err:
+        net(ONE_BIAS, "X=n0,m", "W1=n1,n0", "W2=n2,n1", "b2=n2,1", loss="cross_entropy")
+    assert err.value.text[err.value.position:].startswith("b2")
+
+
+def test_the_class_labels_take_a_shape_one_per_example():
+    n = net(ONE_BIAS, "X=n0,m", "W1=n1,n0", "W2=n2,n1", "y=m", loss="cross_entropy",
+            labels=True)
+    assert n.labels and n.batch == "m"
+    n = net(ONE_BIAS, "y=m", "X=n0,m", "W1=n1,n0", "W2=n2,n1", loss="cross_entropy",
+            labels=True, target="y")            # a target in lower case: the labels
+    assert n.labels
+
+
+@pytest.mark.parametrize("shape,message,at", [
+    ("y=n2", "the number of examples is m (from X=n0,m) but here n2", "n2"),
+    ("y=4", "the number of examples is m (from X=n0,m) but here 4", "4"),
+    ("y=m,1", "y should have 1 size(s) (m), got 2", "m,1"),
+])
+def test_class_labels_of_a_contradicting_shape_are_errors_at_the_size(shape, message, at):
+    with pytest.raises(SpecError) as err:
+        net(ONE_BIAS, "X=n0,m", "W1=n1,n0", "W2=n2,n1", shape, loss="cross_entropy",
+            labels=True)
+    assert message in err.value.message
+    assert err.value.text == shape and err.value.text[err.value.position:].startswith(at)
+
+
+def test_without_labels_y_is_no_quantity_and_the_hint_says_why():
+    with pytest.raises(SpecError, match="y is no quantity") as err:
+        net(ONE_BIAS, "X=n0,m", "W1=n1,n0", "W2=n2,n1", "y=m", loss="cross_entropy")
+    assert "--labels" in err.value.hint
+
+
+def test_widths_networks_check_the_shapes_given():
+    base = {"widths": ["n0", "n1", "c"], "activations": "relu,softmax",
+            "loss": "cross_entropy", "batch": "m", "labels": True}
+    n = from_dict({**base, "shape": ["X=n0,m", "y=m", "W2=c,n1"]})
+    assert n.labels
+    for shape, at in (("y=c", "c"), ("W2=n1,c", "n1"), ("X=n0", "n0"), ("q=m", "q")):
+        with pytest.raises(SpecError) as err:
+            from_dict({**base, "shape": [shape]})
+        assert err.value.text[err.value.position:].startswith(at), (shape, err.value)
+
+
+def test_a_bias_per_layer_is_declared_by_the_equations_not_by_widths():
+    with pytest.raises(SpecError, match="bias is true or false") as err:
+        from_dict({"widths": ["n0", "n1", 1], "batch": "m", "bias": [True, False]})
+    assert "forward" in err.value.hint
+
+
+NG_LATEX = [r"Z^{[1]} = W^{[1]} X + b^{[1]}", r"A^{[1]} = \tanh(Z^{[1]})",
+            r"Z^{[2]} = W^{[2]} A^{[1]} + b^{[2]}", r"A^{[2]} = \sigma(Z^{[2]})"]
+
+
+def test_equations_in_latex_are_read_with_the_candidates_grammar():
+    n = net(NG_LATEX, "X=n0,m", "W1=n1,n0", "W2=1,n1", loss="bce")
+    plain = net(NG, "X=n0,m", "W1=n1,n0", "W2=1,n1", loss="bce")
+    assert n.widths == plain.widths and n.batch == plain.batch and n.bias
+    assert [n.name(k) for k in n.keys] == [plain.name(k) for k in plain.keys]
+    assert [a.name for a in n.acts] == ["tanh", "sigmoid"]
+    rows = net([r"H = \max(0, X W_1 + b_1)", r"S = H W_2 + b_2"], "X=N,D", "W1=D,K", "W2=K,C",
+               loss="cross_entropy")
+    assert rows.style.layout == "rows" and rows.name(("W", 1)) == "W1"
+
+
+@pytest.mark.parametrize("equation,message,at", [
+    (r"Z^{[1]} = W^{[1]} X + b^{[1]} = 3", "expected one equation", "= 3"),
+    (r"Z^{[1]} + 1 = W^{[1]} X", "the left side of an equation must be one name", "Z^"),
+    (r"Z^{[1]} = \frac{1}{2", "never closed", "{2"),
+])
+def test_latex_equation_errors_have_their_position(equation, message, at):
+    with pytest.raises(ParseError, match=message) as err:
+        net([equation, r"A^{[1]} = \tanh(Z^{[1]})"], "X=n0,m", "W1=n1,n0")
+    assert err.value.text == equation
+    assert equation[err.value.position:].startswith(at)

@@ -130,3 +130,18 @@ def test_nielsen_equations_keep_the_style_s_delta(text, verdict):
                      "shape": {"x": "n1,1", "w2": "n2,n1", "w3": "n3,n2"}, "style": "nielsen"})
     assert net.name(("Y",)) == "y" and not net.has_batch
     assert derivcheck.check(net, text).verdict == verdict
+
+
+def test_a_bias_on_the_first_layer_only():
+    n = from_dict({"forward": ["Z1 = W1 @ X + b1", "A1 = relu(Z1)", "Z2 = W2 @ A1",
+                               "Yhat = softmax(Z2)"],
+                   "shape": ["X=n0,m", "W1=n1,n0", "W2=n2,n1"], "loss": "cross_entropy"})
+    right = derivcheck.check(n, "db1 = 1/m * np.sum((W2.T @ (Yhat - Y)) * (Z1 > 0), axis=1, "
+                                "keepdims=True)")
+    assert right.verdict in ("equivalent", "equivalent_almost_everywhere")
+    assert "for every size" in right.method_detail
+    wrong = derivcheck.check(n, "db1 = np.sum(dZ1, axis=1, keepdims=True)")
+    assert wrong.verdict == "not_equivalent"
+    assert [d.kind for d in wrong.diagnosis] == ["missing_batch_mean"]
+    assert "b2" not in wrong.counterexample.to_json()["matrices"]
+    assert derivcheck.check(n, "dZ2 = Yhat - Y").verdict == "equivalent"

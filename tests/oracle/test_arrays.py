@@ -32,7 +32,7 @@ def torch_gradients(net, arrays: dict, acts: list):
         return t.T if view == "T" else t.reshape(-1, 1) if view == "vec" else t
     a = canon(("X",))
     for l in range(1, net.L + 1):
-        z = canon(("W", l)) @ a + (canon(("b", l)) if net.bias else 0)
+        z = canon(("W", l)) @ a + (canon(("b", l)) if net.has_bias(l) else 0)
         a = torch.softmax(z, 0) if acts[l - 1] == "softmax" else ACTS[acts[l - 1]](z)
     y = canon(("Y",))
     m = y.shape[1]
@@ -249,3 +249,16 @@ def test_an_exact_zero_behind_a_transcendental_layer_stays_a_kink():
     one_g = ArrayOracle(net, "1").gradients(arrays)
     assert torch_g["W2"][0, 0] == 0 and one_g.float["W2"][0, 0] != 0
     assert at_kink(ArrayOracle(net, "torch"), arrays)
+
+
+def test_biases_on_some_layers_only_agree_with_torch():
+    net = derivcheck.forward(["Z1 = W1 @ X", "A1 = tanh(Z1)", "Z2 = W2 @ A1 + b2",
+                              "A2 = sigmoid(Z2)"], shapes={"X": "3,4", "W1": "5,3",
+                                                          "W2": "2,5"}, loss="bce")
+    arrays = random_arrays(net, 11)
+    assert "b1" not in arrays and "b2" in arrays
+    g = derivcheck.Oracle(net, "torch").gradients(arrays)
+    _, theirs = torch_gradients(net, arrays, ["tanh", "sigmoid"])
+    assert set(g) == set(theirs) == {"W1", "W2", "b2"}
+    for k in theirs:
+        assert close(g.float[k], theirs[k]), k

@@ -148,6 +148,25 @@ def test_jax_pytrees_under_jax_convention():
         compare_jax(net, loss_fn, {"w": jnp.zeros((3, 4))})
 
 
+def test_jax_pytrees_with_a_bias_on_the_second_layer_only():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    from derivcheck.oracle.jax_adapter import compare_jax
+    net = derivcheck.forward(["Z1 = W1 @ X", "A1 = tanh(Z1)", "Z2 = W2 @ A1 + b2"],
+                             shapes={"X": "3,2", "W1": "4,3", "W2": "2,4"})
+
+    def loss_fn(params, X, Y):
+        h = jnp.tanh(X @ params[0]["w"])
+        return jnp.sum((h @ params[1]["w"] + params[1]["b"] - Y) ** 2) / 4
+    params = [{"w": jnp.zeros((3, 4))}, {"w": jnp.zeros((4, 2)), "b": jnp.zeros(2)}]
+    assert compare_jax(net, loss_fn, params)
+
+    def no_bias(params, X, Y):
+        h = jnp.tanh(X @ params[0]["w"])
+        return jnp.sum((h @ params[1]["w"] - Y) ** 2) / 4
+    assert not compare_jax(net, no_bias, params)
+
+
 def test_the_fixture_methods_raise_with_the_report():
     oracle = GradientOracle("torch", points=2)
     net = derivcheck.mlp([5, 4, 3], "relu,identity", bias=True, batch=3)

@@ -81,3 +81,63 @@ def test_bare_superscripts_are_layers_only_in_nielsen_notation():
     assert any("the layer" in r for r in f.readings)
     ng = MatrixNetwork(["n0", "n1", 1], "tanh,sigmoid", batch="m").namespace
     assert parse_formula(r"(A^{[1]})^2", ng).expr.text() == "A1**2"   # a power here
+
+
+@pytest.mark.parametrize("text,shape,reading", [
+    # deeplearning.ai prints numpy calls next to LaTeX
+    (r"\frac{1}{m} np.sum(dZ^{[1]}, axis = 1, keepdims = True)", ("n1", 1),
+     "1/m * np.sum(dZ1, axis=1, keepdims=True)"),
+    (r"\frac{1}{m} np.dot(dZ^{[1]}, X^T)", ("n1", "n0"), "1/m * (dZ1 @ X.T)"),
+    # its g^{[1]'}: layer 1's activation derivative
+    (r"W^{[2]T} dZ^{[2]} * g^{[1]'}(Z^{[1]})", ("n1", "m"), "W2.T @ dZ2 * relu'(Z1)"),
+    (r"W^{[2]T} dZ^{[2]} * g^{[1]\prime}(Z^{[1]})", ("n1", "m"), "relu'(Z1)"),
+    # cs231n's H^T typed as plain text: a transpose on a matrix network
+    ("dZ2 A1^T", (2, "n1"), "dZ2 @ A1.T"),
+])
+def test_formulas_as_courses_print_them(ns, text, shape, reading):
+    f = parse_formula(text, ns)
+    assert f.expr.shape == shape
+    assert reading in f.expr.text()
+
+
+def test_an_unknown_numpy_call_in_latex_is_an_error_at_its_position(ns):
+    text = r"\frac{1}{m} np.foo(dZ^{[1]})"
+    with pytest.raises(ParseError) as err:
+        parse_formula(text, ns)
+    assert text[err.value.position:].startswith("np.foo")
+
+
+def test_caret_t_stays_a_power_where_t_is_a_name():
+    from derivcheck.core.network import forward
+    net = forward(["yhat = T*x"], inputs="x")
+    assert str(parse_formula("x^T", net.namespace).expr) == "x**T"
+
+
+NIELSEN = MatrixNetwork(["n1", "n2", "n3"], "sigmoid", bias=True, style="nielsen")
+
+
+@pytest.mark.parametrize("text,reading", [
+    (r"\nabla_a C \odot \sigma'(z^L)", "dC/daL * sigmoid'(zL)"),
+    (r"\nabla_{a^L} C \odot \sigma'(z^L)", "dC/daL * sigmoid'(zL)"),
+    (r"\nabla_{a^3} J", "dC/da3"),
+    (r"\nabla_{z^2} C", "dC/dz2"),
+])
+def test_nielsen_nabla_is_the_gradient_of_the_loss(text, reading):
+    f = parse_formula(text, NIELSEN.namespace)
+    assert f.expr.shape == (("n2", 1) if "z2" in reading else ("n3", 1))
+    assert f.expr.text() == reading
+
+
+@pytest.mark.parametrize("text,at", [(r"\nabla_a x", r"\nabla"), (r"\nabla C", r"\nabla"),
+                                     (r"1 + \nabla_{a b} C", r"\nabla")])
+def test_a_nabla_that_is_no_gradient_of_the_loss_is_an_error(text, at):
+    with pytest.raises(ParseError, match="nabla") as err:
+        parse_formula(text, NIELSEN.namespace)
+    assert text[err.value.position:].startswith(at)
+
+
+def test_an_index_name_without_its_layer_says_to_write_the_layer():
+    seed = MatrixNetwork(["n0", "n1", "n2"], "relu", style="seed")
+    with pytest.raises(Exception) as err:
+        parse_formula(r"dC/dr_i = \sum_j dC/dz_j W_ij", seed.namespace)
+    assert "r is a quantity of every layer (r0, r1, r2)" in err.value.hint

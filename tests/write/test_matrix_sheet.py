@@ -95,6 +95,17 @@ def test_equations_sheet_and_report_compile_with_their_own_names(tmp_path):
     assert compile_pdf(report, tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
 
 
+def test_a_sheet_of_biases_on_some_layers_only():
+    from derivcheck.core.network import from_dict
+    net = from_dict({"forward": ["Z1 = W1 @ X + b1", "A1 = relu(Z1)", "Z2 = W2 @ A1",
+                                 "Yhat = softmax(Z2)"],
+                     "shape": ["X=n0,m", "W1=n1,n0", "W2=n2,n1"], "loss": "cross_entropy"})
+    src = matrix_sheet_source(net)
+    assert "only b1" in src
+    assert r"Z^{[1]} &= W^{[1]} X + b^{[1]} &&" in src and r"Z^{[2]} &= W^{[2]} A^{[1]} &&" in src
+    assert r"\partial b^{[1]}}" in src and r"\partial b^{[2]}}" not in src
+
+
 @pytest.mark.parametrize("style", ["ng", "cs231n", "nielsen", "seed"])
 def test_the_style_is_described_in_mathematics_not_escaped_markup(style):
     src = matrix_sheet_source(MatrixNetwork(**NG, style=style))

@@ -20,7 +20,7 @@ from ...errors import NetworkLimitError, SpecError
 from ...names import valid_name
 
 __all__ = ["GivenShape", "parse_shape", "parse_shapes", "Sizes", "pattern", "show_var",
-           "what"]
+           "what", "check_declared"]
 
 _SIZE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}")
 
@@ -156,14 +156,16 @@ def what(var) -> str:
 
 
 def pattern(role, layout, weights, bias_rank=2) -> tuple:
-    """The shape of a quantity (``("W", 2)``, ``("X",)``, ``("Y", ("n", L))``) in terms of
-    the size variables, in a layout.
+    """The shape of a quantity (``("W", 2)``, ``("X",)``, ``("Y", ("n", L))``, the class
+    labels ``("labels",)``) in terms of the size variables, in a layout.
 
     >>> pattern(("W", 2), "columns", "out_in"), pattern(("b", 1), "rows", "in_out", 1)
     ((('n', 2), ('n', 1)), (('n', 1),))
     """
     kind = role[0]
     cols = layout == "columns"
+    if kind == "labels":           # one class index per example
+        return ("m",)
     if kind == "X":
         n = ("n", 0)
     elif kind in ("Y", "P"):
@@ -191,3 +193,44 @@ def show_var(v) -> str:
     if v == 1:
         return "1"
     return "m" if v == "m" else f"n{v[1]}"
+
+
+def check_declared(net, shapes: dict) -> None:
+    """Shapes given for a network of widths (``--widths n0,n1,n2 --batch m --shape X=n0,m``,
+    with ``--labels`` also ``--shape y=m``): each must be the shape the network has in its
+    style; anything else is an error at the size that differs.
+
+    >>> from .network import MatrixNetwork
+    >>> net = MatrixNetwork(["n0", "n1", "c"], "relu,softmax", "cross_entropy", batch="m",
+    ...                     labels=True)
+    >>> check_declared(net, parse_shapes(["X=n0,m", "y=m"]))
+    >>> check_declared(net, parse_shapes(["y=c"]))
+    Traceback (most recent call last):
+    derivcheck.errors.SpecError: error: --shape y=c: y (the class labels, one per example) is a vector of length m in this network, not a vector of length c at column 3
+      y=c
+        ^
+    hint: the widths and --batch fix every shape: give it as m
+    """
+    from .shapes import show
+    names = net.quantity_names()
+    labels = net.name(("Y",)).lower() if net.labels else None
+    for name, given in shapes.items():
+        if name == labels and (name not in names or len(given.dims) == 1):
+            expected, called = (net.batch,), f"{name} (the class labels, one per example)"
+        elif name in names:
+            expected, called = net.styled_shape(names[name]), name
+        else:
+            known = list(names)[:16] + ([f"{labels} (the class labels)"] if labels else [])
+            raise given.error(f"{name} is no quantity of the network",
+                              hint="quantities: " + ", ".join(known))
+        differs = [i for i, (e, g) in enumerate(zip(expected, given.dims)) if e != g]
+        if len(expected) != len(given.dims) or differs:
+            at = differs[0] if differs else min(len(expected), len(given.dims) - 1)
+            raise given.error(f"{called} is {_a(show(tuple(expected)))} in this network, not "
+                              f"{_a(show(tuple(given.dims)))}", at,
+                              hint="the widths and --batch fix every shape: give it as "
+                                   + ",".join(str(d) for d in expected))
+
+
+def _a(text: str) -> str:
+    return "a " + text if text.startswith("vector") else text

@@ -53,10 +53,6 @@ def build_network(equations: list[Equation], shapes: dict, *, loss="half_squared
                 + _layout_text(layer) + " here", layer.W,
                 hint="write every layer the same way")
     with_bias = [layer.b is not None for layer in layers]
-    if any(with_bias) and not all(with_bias):
-        layer = layers[with_bias.index(False)]
-        raise layer.equation.error("some layers have a bias and this one has none",
-                                   hint="give every layer a bias, or none")
     layout = "columns" if side == "right" else "rows"
     weights = ("in_out" if wt else "out_in") if layout == "columns" else (
         "out_in" if wt else "in_out")
@@ -96,25 +92,26 @@ def build_network(equations: list[Equation], shapes: dict, *, loss="half_squared
     if clash:
         raise SpecError(f"{clash[0]} is both the input or target and a quantity of the "
                         "equations", hint="name the targets with --target")
+    given_roles = {name: _given_role(name, given, roles, target, labels)
+                   for name, given in shapes.items()}
     bias_rank = 2
     for name, given in shapes.items():
-        if name not in roles:
-            hint = "quantities: " + ", ".join(roles)
-            raise given.error(f"{name} is no quantity of the equations", hint=hint)
-        if roles[name][0] == "b" and layout == "rows" and len(given.dims) == 1:
+        if given_roles[name][0] == "b" and layout == "rows" and len(given.dims) == 1:
             bias_rank = 1
     if layout == "rows" and not any(roles[n][0] == "b" for n in shapes):
         bias_rank = 1
     sizes = Sizes()
     out_key = ("n", L)
     for name, given in shapes.items():
-        role = roles[name]
+        role = given_roles[name]
         expected = pattern(role if role[0] != "Y" else ("Y", out_key), layout, weights,
                            bias_rank)
         if len(expected) != len(given.dims):
             want = " x ".join(show_var(v) for v in expected)
-            hint = ("one bias per unit, broadcast over the examples as numpy does: a "
-                    "column with examples as columns" if role[0] == "b" else None)
+            hint = {"b": "one bias per unit, broadcast over the examples as numpy does: a "
+                         "column with examples as columns",
+                    "labels": f"class labels are one integer per example: {name}=m"}.get(
+                        role[0])
             raise given.error(f"{name} should have {len(expected)} size(s) ({want}), got "
                               f"{len(given.dims)}", 0, hint=hint)
         for i, (var, value) in enumerate(zip(expected, given.dims)):
@@ -156,11 +153,27 @@ def build_network(equations: list[Equation], shapes: dict, *, loss="half_squared
     view = _equations_style(style, layout, weights, "vector" if bias_rank == 1 else "column",
                             names, reduce)
     net = MatrixNetwork(values, [layer.act or "identity" for layer in layers], loss,
-                        batch=None if m == 1 else m, style=view, bias=all(with_bias),
+                        batch=None if m == 1 else m, style=view, bias=with_bias,
                         reduce=reduce, convention=convention, labels=labels)
     net.style_given = True
     net.source_spec = spec
     return net
+
+
+def _given_role(name: str, given, roles: dict, target: str, labels: bool) -> tuple:
+    """The quantity a ``--shape`` names: one of the equations', or with ``--labels`` the
+    class labels (the target's name in lower case: ``y`` for ``Y``; a target already in
+    lower case is the labels when given one size)."""
+    if labels and name == target.lower() and (name != target or len(given.dims) == 1):
+        return ("labels",)
+    if name not in roles:
+        hint = "quantities: " + ", ".join(roles)
+        if not labels and name == target.lower():
+            hint += f" ({name} names class labels with --labels)"
+        elif labels:
+            hint += f", {target.lower()} (the class labels)"
+        raise given.error(f"{name} is no quantity of the equations", hint=hint)
+    return roles[name]
 
 
 def _layout_text(layer: Layer) -> str:

@@ -135,12 +135,14 @@ class IndexSum(MExpr):
 
 class IndexForm(MExpr):
     """The matrix whose entry at the free index values is ``body``; ``axes`` names, per
-    axis of ``shape``, the free index letter (None for an unwritten axis of length 1)."""
+    axis of ``shape``, the free index letter (None for an unwritten axis of length 1).
+    ``left_shape`` keeps the left side's shape when an index that ranges over two sizes
+    leaves the formula without one (``shape`` None)."""
 
     def __init__(self, body: MExpr, axes: tuple, shape: tuple):
         self.body, self.axes = body, tuple(axes)
         self.children = (body,)
-        self.shape = tuple(shape)
+        self.shape = self.left_shape = tuple(shape)
         if body.shape is None:
             self.shape, self.problem = None, body.problem
 

@@ -110,7 +110,7 @@ class Instance:
         out = list(self.array(("X",)).flat)
         for l in range(1, self.net.L + 1):
             out += list(self.array(("W", l)).flat)
-            if self.net.bias:
+            if self.net.has_bias(l):
                 out += list(self.array(("b", l)).flat)
         return out + self._targets[0]
 
@@ -123,7 +123,7 @@ class Instance:
         prev = self.array(("X",))
         for l in range(1, net.L + 1):
             W = self.array(("W", l))
-            b = self.array(("b", l)) if net.bias else None
+            b = self.array(("b", l)) if net.has_bias(l) else None
             Z, A = self.array(("Z", l)), self.array(("A", l))
             act = net.activation(l)
             for k in range(Z.shape[1]):

@@ -42,7 +42,7 @@ def mapped(node: mx.MExpr, fn) -> mx.MExpr:
     if all(k is c for k, c in zip(kids, node.children)):
         return node
     if isinstance(node, mx.Transpose):
-        return mx.Transpose(kids[0])
+        return mx.transpose(kids[0])
     return _rebuild(node, kids)
 
 

@@ -16,7 +16,7 @@ import re
 
 import sympy
 
-from ...names import Namespace
+from ...names import Namespace, NamesOnDemand
 from .expr import Leaf, Scalar
 
 __all__ = ["namespace", "entry", "MatrixNames"]
@@ -25,7 +25,7 @@ _ENTRY = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9]*?)(?:_(?P<r1>\d)(?P<c1>\d)|_
                     r"|\[(?P<r3>\d+),(?P<c3>\d+)\]|_(?P<i>\d+)|(?P<r4>\d)(?P<c4>\d))$")
 
 
-class MatrixNames(dict):
+class MatrixNames(NamesOnDemand):
     """Known names; an entry such as ``W1_32`` is made the first time it is asked for."""
 
     def __init__(self, net, *args):
@@ -38,16 +38,6 @@ class MatrixNames(dict):
             raise KeyError(name)
         self[name] = leaf
         return leaf
-
-    def __contains__(self, name):
-        try:
-            self[name]
-        except KeyError:
-            return False
-        return True
-
-    def get(self, name, default=None):
-        return self[name] if name in self else default
 
 
 def namespace(net) -> Namespace:

@@ -7,7 +7,8 @@ W_l of shape n_l x n_{l-1}, b_l of shape n_l x 1, layers counted from 1) and a
 * :meth:`MatrixNetwork.namespace`: the names a formula may use (``W1``, ``dZ1``,
   ``dscores``, ``W1_32``, size names), each a :class:`~.expr.Leaf` with its shape;
 * :meth:`MatrixNetwork.gradient`: dJ/dQ of every quantity Q as a matrix expression (the
-  backward pass in matrix form: the reference a candidate is compared with);
+  backward pass in matrix form, :mod:`.backward`: the reference a candidate is compared
+  with);
 * :meth:`MatrixNetwork.instance`: the network at concrete sizes as a scalar network of
   entries (:mod:`.instance`), where the exact scalar machinery applies entry by entry.
 
@@ -25,8 +26,6 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-import sympy
-
 from ..activations import Activation, parse_activation
 from ..conventions import get_convention
 from ...errors import SpecError
@@ -34,8 +33,8 @@ from ...names import Namespace
 from ..losses import LOSSES
 from ..styles import Style, style_named
 from . import expr as mx
-from .expr import Leaf, MExpr, Scalar
-from .layout import mapped, pushed
+from . import backward, probabilities
+from .expr import Leaf, MExpr
 from .shapes import show
 
 __all__ = ["MatrixNetwork", "KINDS"]
@@ -78,7 +77,9 @@ class MatrixNetwork:
         self._options = dict(widths=widths, activations=activations, loss=loss, batch=batch,
                              style=self.style, bias=bias, reduce=reduce,
                              convention=convention, labels=labels)
-        self.bias = bool(bias)
+        self.biases = _biases(bias, self.L)
+        #: Every layer has a bias (:meth:`has_bias` says it per layer).
+        self.bias = all(self.biases)
         self.reduce = reduce or "mean"
         if self.reduce not in ("mean", "sum"):
             raise SpecError(f"unknown reduction {self.reduce!r}", hint="use mean or sum")
@@ -107,9 +108,14 @@ class MatrixNetwork:
                 target=spec.targets[0] if spec.targets else None, batch=extra.get("batch"),
                 style=extra.get("style"), reduce=extra.get("reduce"),
                 labels=bool(extra.get("labels")), spec=spec)
-        return cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
-                   style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"),
-                   labels=bool(extra.get("labels")))
+        net = cls(spec.widths, spec.activations, spec.loss, batch=extra.get("batch"),
+                  style=extra.get("style"), bias=spec.bias, reduce=extra.get("reduce"),
+                  labels=bool(extra.get("labels")))
+        if extra.get("shapes"):
+            from .declared import check_declared, parse_shapes
+            check_declared(net, parse_shapes({k: list(v) for k, v in extra["shapes"].items()},
+                                             "shape"))
+        return net
 
     def with_style(self, style: str) -> "MatrixNetwork":
         """The same network seen in another style."""
@@ -149,13 +155,23 @@ class MatrixNetwork:
             extra["batch"] = self.batch
         acts = [a if isinstance(a, str) else a.label() for a in self.acts]
         return NetworkSpec("matrix", widths=list(self.widths), activations=acts,
-                           bias=self.bias, loss=self.loss, matrix=extra)
+                           bias=self.bias if self.bias or not any(self.biases)
+                           else list(self.biases), loss=self.loss, matrix=extra)
 
     # -- sizes and quantities -------------------------------------------------------------
     @property
     def size_names(self) -> list[str]:
         dims = self.widths + [self.batch]
         return list(dict.fromkeys(d for d in dims if isinstance(d, str)))
+
+    def has_bias(self, l: int) -> bool:
+        """Layer ``l`` (from 1) has a bias.
+
+        >>> net = MatrixNetwork([2, 3, 1], "relu", bias=[True, False])
+        >>> [k for k in net.keys if k[0] == "b"], net.has_bias(2), net.bias
+        ([('b', 1)], False, False)
+        """
+        return self.biases[l - 1]
 
     @property
     def softmax_output(self) -> bool:
@@ -166,7 +182,7 @@ class MatrixNetwork:
         """Every quantity: input, targets, weights, biases, pre-activations, activations."""
         out = [("X",), ("Y",)]
         for l in range(1, self.L + 1):
-            out += [("W", l)] + ([("b", l)] if self.bias else []) + [("Z", l), ("A", l)]
+            out += [("W", l)] + ([("b", l)] if self.has_bias(l) else []) + [("Z", l), ("A", l)]
         if self.loss == "cross_entropy" and not self.softmax_output:
             out.append(("P",))
         return out
@@ -239,91 +255,14 @@ class MatrixNetwork:
     @cached_property
     def _gradients(self) -> dict:
         """dJ/dQ (canonical layout) for every quantity, from the output back."""
-        return self._backward()
+        return backward.backward_pass(self)
 
     @cached_property
     def elementwise_softmax_gradients(self) -> dict:
         """The backward pass with softmax's derivative taken elementwise, P (1 - P): the
         mistake the ``softmax_jacobian`` diagnosis names (empty without a softmax)."""
-        return self._backward(elementwise_softmax=True) if self.softmax_output else {}
-
-    def _named(self, key, expr: MExpr) -> Leaf:
-        """dJ/dQ as a named canonical matrix whose expansion is ``expr``: later layers use
-        the name, so every formula (and its entries at an instance) stays linear in depth."""
-        label = f"d{self.style.loss}/d{self.name(key)}"
-        if self.view(key) == "T":
-            label = f"({label}).T"
-        return Leaf(label, self.canonical_shape(key), key=("grad", key, "", sympy.S.One),
-                    description=f"{label} -> the gradient, examples as columns",
-                    expansion=expr)
-
-    def _backward(self, elementwise_softmax: bool = False) -> dict:
-        named = (lambda key, e: e) if elementwise_softmax else self._named
-        conv = self.convention
-        m = self.batch
-        r = Scalar(sympy.S.One if self.reduce == "sum" or m == 1 else
-                   1 / (sympy.Symbol(m) if isinstance(m, str) else sympy.Integer(m)))
-        L = self.L
-        A = {l: self.canon(("A", l)) for l in range(1, L + 1)}
-        A[0] = self.canon(("X",))
-        Z = {l: self.canon(("Z", l)) for l in range(1, L + 1)}
-        Y = self.canon(("Y",))
-        grads: dict = {}
-
-        def act_prime(l):
-            act = self.activation(l)
-            if isinstance(act, str):
-                raise SpecError("softmax is read as the last layer's activation only")
-            label = f"{act.name}_prime"
-            return mx.apply(label, lambda xs, act=act: conv.derivative(act.apply(xs[0]), 1)
-                            if act.apply(xs[0]) != xs[0] else sympy.S.One, [Z[l]])
-
-        yhat = A[L]
-        one = Scalar(sympy.S.One)
-        if self.loss == "cross_entropy":
-            P = yhat if self.softmax_output else self.canon(("P",))
-            diff = mx.mul(r, mx.sub(P, Y))
-            if self.softmax_output and elementwise_softmax:
-                # dJ/dP = -r Y / P, times P (1 - P): -r Y (1 - P)
-                grads[("Z", L)] = mx.neg(mx.mul(r, mx.mul(Y, mx.sub(one, P))))
-            elif self.softmax_output:
-                grads[("Z", L)] = diff
-            if self.softmax_output:
-                grads[("A", L)] = named(("A", L), mx.neg(mx.mul(r, mx.div(Y, P))))
-            else:
-                grads[("A", L)] = diff
-                grads[("Z", L)] = mx.mul(diff, act_prime(L))
-        else:
-            diff = mx.sub(yhat, Y)
-            n_out = self.widths[-1]
-            coef = {"half_squared": r.value, "squared": 2 * r.value,
-                    "mse": 2 * r.value / (sympy.Symbol(n_out) if isinstance(n_out, str)
-                                          else sympy.Integer(n_out))}.get(self.loss, r.value)
-            if self.loss == "bce":
-                g = mx.mul(Scalar(coef), mx.div(diff, mx.mul(yhat, mx.sub(Scalar(sympy.S.One),
-                                                                          yhat))))
-            else:
-                g = mx.mul(Scalar(coef), diff)
-            g = grads[("A", L)] = named(("A", L), g)
-            if self.softmax_output and elementwise_softmax:
-                grads[("Z", L)] = mx.mul(g, mx.mul(yhat, mx.sub(one, yhat)))
-            elif self.softmax_output:
-                inner = mx.total(mx.mul(yhat, g), axis=0, keepdims=True)
-                grads[("Z", L)] = mx.mul(yhat, mx.sub(g, inner))
-            else:
-                grads[("Z", L)] = mx.mul(g, act_prime(L))
-        for l in range(L, 0, -1):
-            dz = grads[("Z", l)] = named(("Z", l), grads[("Z", l)])
-            grads[("W", l)] = named(("W", l), mx.matmul(dz, mx.transpose(A[l - 1])))
-            if self.bias:
-                grads[("b", l)] = named(("b", l), mx.total(dz, axis=1, keepdims=True))
-            da = mx.matmul(mx.transpose(self.canon(("W", l))), dz)
-            if l > 1:
-                da = grads[("A", l - 1)] = named(("A", l - 1), da)
-                grads[("Z", l - 1)] = mx.mul(da, act_prime(l - 1))
-            else:
-                grads[("X",)] = named(("X",), da)
-        return grads
+        return (backward.backward_pass(self, elementwise_softmax=True) if self.softmax_output
+                else {})
 
     def gradient(self, key) -> MExpr:
         """dJ/dQ in the canonical layout (J the reduced cost), as a named matrix whose
@@ -334,20 +273,9 @@ class MatrixNetwork:
         return self._gradients[key]
 
     def gradient_leaf(self, key, name: str, stacked: bool = False) -> Leaf:
-        """A gradient name (``dW1``, ``dZ1``, ``dscores``) as a leaf in the style's layout;
-        ``stacked``: the per-example gradients stacked (m dJ/dQ under a mean)."""
-        shape = self.styled_shape(key)
-        m = self.batch
-        scale = sympy.S.One
-        if stacked and self.reduce == "mean" and m != 1:
-            scale = sympy.Symbol(m) if isinstance(m, str) else sympy.Integer(m)
-        loss = self.style.loss
-        meaning = f"d{loss}/d{self.name(key)}"
-        if scale != 1:
-            meaning = f"{scale} * {meaning}, the per-example gradients stacked"
-        return Leaf(name, shape, key=("grad", key, self.view(key), scale),
-                    description=f"{name} -> {meaning}, {_a(show(shape))}",
-                    expansion=self.gradient(key))
+        """A gradient name (``dW1``, ``dZ1``, ``dscores``) as a leaf in the style's layout
+        (see :func:`.backward.gradient_leaf`)."""
+        return backward.gradient_leaf(self, key, name, stacked)
 
     # -- names ---------------------------------------------------------------------------
     def quantity_names(self) -> dict:
@@ -380,17 +308,7 @@ class MatrixNetwork:
         >>> MatrixNetwork([2, 3, 1], "relu", batch="m").gradients()["W2"].text()
         'dJ/dZ2 @ A1.T'
         """
-        out = {}
-        for key in self.keys:
-            if key[0] in ("W", "b"):
-                g = self.gradient(key).expansion
-                view = self.view(key)
-                if view == "T":
-                    g = pushed(mx.transpose(g))
-                elif view == "vec" and isinstance(g, mx.Sum):
-                    g = mx.Sum(pushed(mx.transpose(g.arg)), 0, False)
-                out[self.name(key)] = g
-        return out
+        return backward.parameter_gradients(self)
 
     def entries(self, sizes: dict) -> int:
         """How many scalar entries the network has at ``sizes`` (every quantity)."""
@@ -404,64 +322,14 @@ class MatrixNetwork:
         return total
 
     def definitions(self, expr: MExpr) -> dict:
-        """The named gradients ``expr`` uses, each with its backward formula, inputs first,
-        in the style's layout: {"dJ/dZ2": "...", "dJ/dZ1": "dJ/dA1 * tanh_prime(Z1)"}."""
-        out: dict = {}
-
-        def visit(node, seen):
-            for sub in node.walk():
-                if (isinstance(sub, Leaf) and sub.expansion is not None and sub.key[2] == ""
-                        and sub.name not in out and id(sub) not in seen):
-                    seen.add(id(sub))
-                    visit(sub.expansion, seen)
-                    if sub.name.startswith("(") and sub.name.endswith(").T"):
-                        shown = pushed(mx.transpose(sub.expansion))
-                        out[sub.name[1:-3]] = shown.text()
-                    else:
-                        out[sub.name] = pushed(sub.expansion).text()
-                elif isinstance(sub, Leaf) and sub.expansion is not None and id(sub) not in seen:
-                    seen.add(id(sub))
-                    visit(sub.expansion, seen)
-                elif isinstance(sub, Leaf) and sub.key and sub.key[0] == "entry":
-                    visit(sub.key[1], seen)
-
-        visit(expr, set())
-        return out
+        """The named gradients ``expr`` uses, each with its backward formula (see
+        :func:`.backward.definitions`)."""
+        return backward.definitions(self, expr)
 
     def with_probabilities(self, expr: MExpr) -> MExpr:
-        """``expr`` with the softmax of the last pre-activation over the classes
-        (``softmax(Z2)``, ``np.exp(scores) / np.sum(np.exp(scores), axis=1,
-        keepdims=True)``) read as the network's probabilities: the same value, and the form
-        the backward pass uses, so the proof for every size applies to it.
-
-        >>> net = MatrixNetwork(["n0", "n1", "c"], "relu,identity", "cross_entropy", batch="m")
-        >>> from derivcheck.parsing import parse_formula
-        >>> net.with_probabilities(parse_formula("softmax(Z2) - Y", net.namespace).expr).text()
-        'P - Y'
-        """
-        if self.loss != "cross_entropy" and not self.softmax_output:
-            return expr
-        from .layers import softmax_of
-        L = self.L
-        if self.softmax_output:                      # A_L = softmax(Z_L)
-            of = {("Z", L): ("A", L)}
-        else:                                        # P = softmax(A_L), A_L = g(Z_L)
-            of = {("A", L): ("P",)}
-            if self.acts[-1].name == "identity":
-                of[("Z", L)] = ("P",)
-        axes = (0, -2) if self.style.layout == "columns" else (1, -1)
-
-        def swap(node):
-            found = softmax_of(node)
-            if found is None:
-                return node
-            arg, axis = found
-            key = arg.key[0] if isinstance(arg, Leaf) and len(arg.key) == 2 else None
-            if key in of and axis in axes and arg.shape == self.styled_shape(key):
-                return self.leaf(of[key])
-            return node
-
-        return mapped(expr, swap)
+        """``expr`` with the softmax of the last pre-activation over the classes read as
+        the network's probabilities (see :mod:`.probabilities`)."""
+        return probabilities.with_probabilities(self, expr)
 
     def instance(self, sizes: dict):
         """The network at concrete sizes (see :mod:`.instance`)."""
@@ -493,6 +361,15 @@ def _dim(value):
             return text
     raise SpecError(f"a size must be a whole number or a name, got {value!r}",
                     hint="e.g. --widths 4,3,2 or --widths n0,n1,n2 --batch m")
+
+
+def _biases(bias, layers: int) -> tuple:
+    """One flag per layer: ``bias`` True or False for every layer, or one per layer."""
+    if isinstance(bias, (list, tuple)):
+        if len(bias) != layers or not all(isinstance(b, bool) for b in bias):
+            raise SpecError(f"biases per layer need {layers} true/false values, got {bias!r}")
+        return tuple(bias)
+    return (bool(bias),) * layers
 
 
 def _a(text: str) -> str:
