@@ -48,9 +48,6 @@ DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 86_400.0
 #: Seconds a check spends at most on naming the mistake, once the verdict is reached.
 DIAGNOSIS_BUDGET = 5.0
-#: Seconds (at most a fifth of the check's budget) the diagnosis leaves for printing the
-#: gradient, so that a verdict reached is not lost to a diagnosis that used up the rest.
-PRINT_RESERVE = 2.0
 #: Mutations of the correct derivation tried when naming a mistake (a wide MLP has one
 #: per unit and per weight; each costs a backward pass).
 MAX_MUTANTS = 400
