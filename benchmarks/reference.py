@@ -192,7 +192,8 @@ class Evaluator:
     """
 
     def __init__(self, point: dict, *, step0=Fraction(1, 2), wrt=None, definitions=None):
-        self.point = {k: Fraction(v) for k, v in point.items()}
+        irrational = {k: v for k, v in point.items() if _irrational(v)}
+        self.point = {k: Fraction(v) for k, v in point.items() if k not in irrational}
         self.step0 = Fraction(step0)
         self.wrt = wrt
         self.definitions = definitions or {}
@@ -201,6 +202,14 @@ class Evaluator:
         self.nearest_kink = float("inf")
         self.pieces: set = set()  # (unit, piece index) of each piecewise unit met off its kinks
         self._memo: dict = {}
+        #: the point exactly (SymPy numbers) when a leaf is irrational (a kink witness
+        #: solved exactly): a kinked unit's argument whose interval holds its breakpoint is
+        #: then proved equal to it symbolically, or left uncertain
+        self.exact = {k: sympy.Rational(v.numerator, v.denominator)
+                      for k, v in self.point.items()} if irrational else None
+        for k, v in irrational.items():
+            self.exact[k] = v
+            self.point[k] = self.dual(v)[0]
 
     def __call__(self, expr):
         """The value of ``expr``."""
@@ -275,12 +284,24 @@ class Evaluator:
         name = type(e).__name__
         args = [self.dual(a) for a in e.args]
         vals = [a[0] for a in args]
+        if self.exact is not None and name in KINKS_BY_NAME and name not in _TWO_SIDED:
+            vals[0] = self._snap(vals[0], e.args[0], KINKS_BY_NAME[name])
         v = self._apply(name, vals, e)
         d = zero
         for i, (_, da) in enumerate(args):
             if not _zero(da):
                 d = add(d, mul(self._partial(name, vals, i, e), da))
         return v, d
+
+    def _snap(self, v, arg, breakpoints):
+        """``v`` (the value of ``arg``), or the breakpoint it is proved to equal exactly."""
+        if _exact(v):
+            return v
+        for k in breakpoints:
+            if not add(v, Fraction(-k)).a > 0 and not add(v, Fraction(-k)).b < 0 and \
+                    _proved_zero(arg - k, self.definitions, self.exact):
+                return Fraction(k)
+        return v
 
     def _pow(self, base, exponent):
         bv, bd = self.dual(base)
@@ -435,6 +456,60 @@ class Evaluator:
 
 KINKS_BY_NAME = {**KINKS, "Max2": (0,), "Min2": (0,), "Step": (0,), "IsPos": (0,),
                "IsNonNeg": (0,)}
+
+
+_TWO_SIDED = ("Max2", "Min2", "Max", "Min")  # kinks where two arguments meet, not at a value
+
+
+def _irrational(v) -> bool:
+    return isinstance(v, sympy.Basic) and not v.is_Rational and not v.free_symbols
+
+
+#: derivcheck's function classes (by name) as SymPy's own textbook forms, for the exact
+#: zero proofs: their own ``eval`` is never run on numbers.
+_TEXTBOOK = {
+    "ReLU": lambda z: sympy.Max(0, z),
+    "LeakyReLU": lambda z, a: sympy.Max(z, 0) + a * sympy.Min(z, 0),
+    "PReLU": lambda z, a: sympy.Max(z, 0) + a * sympy.Min(z, 0),
+    "HardTanh": lambda z: sympy.Min(1, sympy.Max(-1, z)),
+    "ReLU6": lambda z: sympy.Min(6, sympy.Max(0, z)),
+    "Absolute": sympy.Abs,
+    "Sigmoid": lambda z: 1 / (1 + sympy.exp(-z)),
+    "Softplus": lambda z: sympy.log(1 + sympy.exp(z)),
+    "Swish": lambda z: z / (1 + sympy.exp(-z)),
+    "ELU": lambda z, a: sympy.Piecewise((z, z >= 0), (a * (sympy.exp(z) - 1), True)),
+    **{name: getattr(sympy, name) for name in ("tanh", "sinh", "cosh", "exp", "log", "erf")},
+}
+
+
+def _textbook(e):
+    """``e`` with derivcheck's classes written in SymPy's own functions; KeyError for a
+    class the table lacks."""
+    if e.is_Atom:
+        return e
+    args = [_textbook(a) for a in e.args]
+    name = type(e).__name__
+    if name in _TEXTBOOK:
+        return _TEXTBOOK[name](*args)
+    if not type(e).__module__.startswith("sympy"):
+        raise KeyError(name)
+    return e.func(*args)
+
+
+def _proved_zero(arg, definitions: dict, exact: dict) -> bool:
+    """Is ``arg`` exactly 0 at the exact point ``exact``? Proved by SymPy on the textbook
+    forms (definitions followed down to the leaves); False when not proved."""
+    expr = arg
+    for _ in range(64):
+        new = expr.xreplace(definitions)
+        if new == expr:
+            break
+        expr = new
+    try:
+        value = _textbook(expr).xreplace(exact)
+        return not value.free_symbols and sympy.simplify(value) == 0
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 def _cosh(x):

@@ -299,6 +299,8 @@ def _exact(v) -> Fraction:
         return Fraction(v)
     if isinstance(v, sympy.Rational):
         return Fraction(int(v.p), int(v.q))
+    if isinstance(v, sympy.Basic) and not v.free_symbols and not isinstance(v, sympy.Float):
+        return v  # an exact irrational coordinate (a leaf solved for a kink): kept exact
     man, exp = mpmath.mpf(v._mpf_ if isinstance(v, sympy.Float) else v).man_exp
     return Fraction(man) * Fraction(2) ** exp
 

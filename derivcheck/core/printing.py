@@ -93,10 +93,16 @@ def format_value(value, digits: int = 20) -> str:
     """``"3/7"`` for exact values (past Python's 4300-digit ``str`` limit too), a decimal
     string otherwise.
 
+    An exact irrational value (a leaf solved for a kink) is written exactly.
+
     >>> format_value(Fraction(3, 7)), len(format_value(Fraction(7) ** 6000))
     ('3/7', 5071)
+    >>> format_value(-1 / sympy.tanh(2))
+    '-1/tanh(2)'
     """
     if isinstance(value, Fraction):
         num, den = (str(decimal.Decimal(k)) for k in (value.numerator, value.denominator))
         return num if den == "1" else f"{num}/{den}"
+    if isinstance(value, sympy.Basic):
+        return plain(value)
     return mpmath.nstr(value, digits)

@@ -86,6 +86,7 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
     except ValueError as exc:
         raise UsageError(f"the timeout {exc}") from None
     stage, start = ["starting the check"], time.monotonic()
+    reached: list = []     # the verdict, once it is reached: a late timeout keeps it
     try:
         with time_limit(timeout + limits.TIMEOUT_SLACK):
             if getattr(net, "is_matrix", False):
@@ -110,7 +111,8 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
                                               indexed_namespace(net.namespace, letter, k))))
                 return combine(str(wrt), letter, results)
             try:
-                return _check(net, candidate, wrt, assume, convention, latex, timeout, stage)
+                return _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
+                              reached=reached)
             except (NameError_, ParseError) as err:
                 view = _matrix_view(net, candidate)
                 if view is None:
@@ -125,6 +127,10 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
         exc.stage = exc.stage or stage[0]
         if time.monotonic() - start < timeout:  # an outer, shorter budget: its owner answers
             raise
+        if reached:
+            result = undiagnosed(reached[-1])
+            result.elapsed = time.monotonic() - start
+            return result
         return timed_out(exc, timeout, wrt=str(wrt) if wrt else None,
                          candidate=candidate if isinstance(candidate, str) else plain(candidate),
                          convention=getattr(convention, "name", convention),
@@ -172,7 +178,7 @@ def timed_out(exc: Timeout, seconds: float, *, wrt, candidate: str, convention: 
 
 
 def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
-           namespace=None) -> Result:
+           namespace=None, reached: list | None = None) -> Result:
     start = time.monotonic()
     stage[0] = "reading the formula"
     conv = get_convention(convention)
@@ -204,30 +210,43 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
     stage[0] = "deciding equivalence"
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=max(start + timeout - time.monotonic(), 1e-3))
-    diagnosis, explanation = [], None
+    stage[0] = "printing the gradient"
+    shown, definitions = gradient_display(net, param, conv)
+    result = Result(
+        verdict=decision.verdict, wrt=str(param), candidate=plain(expr),
+        gradient=plain(shown), method=decision.method, kink_convention=conv.name,
+        counterexample=decision.counterexample, kink_point=decision.kink_point,
+        diagnosis=[], assumptions=assumptions.texts(), method_detail=decision.detail,
+        reason=decision.reason, readings=readings, warnings=warnings, definitions=definitions,
+        source=source, candidate_expr=expr, gradient_expr=shown, network=net,
+        elapsed=time.monotonic() - start)
+    if reached is not None:        # from here on, the budget running out keeps the verdict
+        reached.append(result)
     left = start + timeout - time.monotonic()
     if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         stage[0] = "diagnosing the mistake"
         try:
             budget = min(max(left, 1e-3), limits.DIAGNOSIS_BUDGET)
             with time_limit(budget):
-                explanation = explain(net, param, expr, convention=conv,
-                                      verdict=decision.verdict, assumptions=assumptions,
-                                      counterexample=decision.counterexample,
-                                      timeout=0.9 * budget)
-            diagnosis = explanation.diagnoses()
+                result.explanation = explain(net, param, expr, convention=conv,
+                                             verdict=decision.verdict, assumptions=assumptions,
+                                             counterexample=decision.counterexample,
+                                             timeout=0.9 * budget)
+            result.diagnosis = result.explanation.diagnoses()
         except Timeout:
-            warnings.append("the mistake was not diagnosed: the time budget ran out")
-    stage[0] = "printing the gradient"
-    shown, definitions = gradient_display(net, param, conv)
-    return Result(
-        verdict=decision.verdict, wrt=str(param), candidate=plain(expr),
-        gradient=plain(shown), method=decision.method, kink_convention=conv.name,
-        counterexample=decision.counterexample, kink_point=decision.kink_point,
-        diagnosis=diagnosis, assumptions=assumptions.texts(), method_detail=decision.detail,
-        reason=decision.reason, readings=readings, warnings=warnings, definitions=definitions,
-        source=source, candidate_expr=expr, gradient_expr=shown, network=net,
-        explanation=explanation, elapsed=time.monotonic() - start)
+            undiagnosed(result)
+    result.elapsed = time.monotonic() - start
+    return result
+
+
+def undiagnosed(result: Result) -> Result:
+    """``result`` as it stands when the budget ran out while its mistake was being named:
+    the verdict and its evidence stay, no diagnosis is claimed, and a warning says so."""
+    result.diagnosis, result.explanation = [], None
+    message = "the mistake was not diagnosed: the time budget ran out"
+    if message not in result.warnings:
+        result.warnings.append(message)
+    return result
 
 
 def assert_gradient(net, candidate, wrt=None, **kw) -> Result:

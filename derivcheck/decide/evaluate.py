@@ -182,10 +182,11 @@ class PointEvaluator:
     """
 
     def __init__(self, definitions: dict, point: dict, *, step0=Fraction(0),
-                 dps: int = DEFAULT_DPS):
+                 dps: int = DEFAULT_DPS, zeros=None):
         self.definitions = definitions
+        exact = {k: v for k, v in point.items() if _is_constant_expression(v)}
         self.values: dict = {k: to_fraction(v) if not isinstance(v, mpmath.mpf) else v
-                             for k, v in point.items()}
+                             for k, v in point.items() if k not in exact}
         self.errors: dict = {}  # symbol -> relative error bound of its inexact value
         self.step0 = to_fraction(step0)
         self.dps = dps
@@ -193,6 +194,11 @@ class PointEvaluator:
         self._balls: dict = {}  # symbol -> (its shown value, its ball)
         self._memo: dict = {}
         self.gate_values: list = []  # (argument, value) of every Step/Iverson met
+        #: ``argument -> bool``: is this gate argument proved exactly 0 at the point (a
+        #: leaf solved for a kink, whose value is only known as a ball)?
+        self.zeros = zeros
+        for k, v in exact.items():  # an irrational leaf given exactly: its ball
+            self.define(k, v)
 
     def __call__(self, expr):
         """The value of ``expr`` (Fraction or mpmath number)."""
@@ -307,9 +313,14 @@ class PointEvaluator:
         f = e.func
         if f in (Step, IsPos, IsNonNeg):
             v = self._eval(e.args[0])
+            try:
+                s = _certain_sign(v)
+            except Undetermined:
+                if self.zeros is None or not self.zeros(e.args[0]):
+                    raise
+                s, v = 0, Fraction(0)  # proved exactly 0: the gate is on its kink
             self.gate_values.append((e.args[0], _value(v) if not isinstance(v, Fraction)
                                      else v))
-            s = _certain_sign(v)
             if f is Step:
                 return Fraction(1) if s > 0 else Fraction(0) if s < 0 else self.step0
             return Fraction(1 if s > 0 or (s == 0 and f is IsNonNeg) else 0)
@@ -389,6 +400,13 @@ class PointEvaluator:
         if isinstance(e, Fraction) and e.denominator == 2 and e.numerator == 1:
             return base.sqrt()
         return base ** (_ball(e) if isinstance(e, Fraction) else e)
+
+
+def _is_constant_expression(v) -> bool:
+    """A SymPy number that is not rational (``6/log(1 + exp(3/2))``): a leaf's exact
+    irrational value."""
+    return isinstance(v, sympy.Basic) and not v.is_Rational and not isinstance(
+        v, sympy.Float) and not v.free_symbols
 
 
 def _constant(add) -> set:

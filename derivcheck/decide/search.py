@@ -231,19 +231,22 @@ class Sampler:
             return
 
     # -- witnesses ----------------------------------------------------------------------
-    def compare(self, point, reference, candidate, step0_values):
+    def compare(self, point, reference, candidate, step0_values, zeros=None):
         """Compare both sides at ``point`` for each allowed Step(0); a :class:`Found` for
-        the first difference, or None when they agree (or cannot be evaluated)."""
+        the first difference, or None when they agree (or cannot be evaluated).
+        ``zeros`` (gate argument -> bool) names the arguments proved exactly 0 there (a
+        leaf solved for a kink at an irrational value)."""
         if not self.assumptions.holds(point):
             return None
         for c in step0_values:
-            ev = PointEvaluator(self.definitions, point, step0=c)
+            ev = PointEvaluator(self.definitions, point, step0=c, zeros=zeros)
             try:
                 r, k = ev(reference), ev(candidate)
                 er, ek = ev.error(reference), ev.error(candidate)
             except (Undetermined, UndefinedAt, ArithmeticError):
                 return None
-            if not _differ(r, k, er, ek) or not self._confirmed(point, c, reference, candidate):
+            if not _differ(r, k, er, ek) or not self._confirmed(point, c, reference, candidate,
+                                                                zeros):
                 continue
             # every inexact gate value was certified nonzero: only exact zeros are kinks
             zeros = list(dict.fromkeys(g for g, v in ev.gate_values if is_exact(v) and v == 0))
@@ -294,10 +297,11 @@ class Sampler:
             self._gates[key] = list(dict.fromkeys(out))
         return self._gates[key]
 
-    def _confirmed(self, point, c, reference, candidate) -> bool:
+    def _confirmed(self, point, c, reference, candidate, zeros=None) -> bool:
         """A difference holds at three times the precision too: a second, independent
         evaluation, on top of the error bounds."""
-        ev = PointEvaluator(self.definitions, point, step0=c, dps=3 * DEFAULT_DPS)
+        ev = PointEvaluator(self.definitions, point, step0=c, dps=3 * DEFAULT_DPS,
+                            zeros=zeros)
         try:
             return _differ(ev(reference), ev(candidate), ev.error(reference),
                            ev.error(candidate))
@@ -335,7 +339,8 @@ class Sampler:
             moved = {}
             for (leaf, v), k in zip(point.items(), steps):
                 delta = Fraction(self.rng.choice((-1, 1)) * k, 10**15)
-                moved[leaf] = v * (1 + delta) if v else delta
+                moved[leaf] = (v * (1 + delta) if not isinstance(v, sympy.Basic)
+                               else v * sympy.Rational(1 + delta)) if v else delta
             if self.assumptions.holds(moved):
                 return moved
         return None

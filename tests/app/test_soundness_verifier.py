@@ -275,3 +275,36 @@ def test_the_reference_modules_doctests():
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, module.__name__
     assert doctest.testmod(reference).attempted >= 5
+
+
+# -- kink witnesses at irrational points ---------------------------------------------------
+
+IRRATIONAL_NET = chain(["w1", "w2", "w3"], ["tanh", "hardtanh", "hardtanh"],
+                       loss="half_squared")
+SQUARED_GATE = ("w3*w2*x*(1 - tanh(w1*x)^2)*(hardtanh(w3*hardtanh(w2*tanh(w1*x))) - y)"
+                "*step(1 - w2*tanh(w1*x))^2*step(1 + w2*tanh(w1*x))"
+                "*step(1 - w3*hardtanh(w2*tanh(w1*x)))*step(1 + w3*hardtanh(w2*tanh(w1*x)))")
+
+
+def test_an_irrational_kink_witness_is_confirmed_exactly():
+    w1 = IRRATIONAL_NET.params[0]
+    result = check(IRRATIONAL_NET, SQUARED_GATE, "w1", timeout=60)
+    assert result.verdict == "equivalent_almost_everywhere"
+    assert any(isinstance(v, sympy.Basic) for v in result.kink_point.point.values())
+    cand = result.candidate_expr
+    assert _verify(result, IRRATIONAL_NET, w1, cand) is None
+
+
+def test_an_irrational_witness_off_its_kink_or_without_a_difference_is_rejected():
+    w1, w2, w3 = IRRATIONAL_NET.params
+    x, y = Symbol("x"), Symbol("y")
+    cand = check(IRRATIONAL_NET, SQUARED_GATE, "w1", timeout=60).candidate_expr
+    on = {x: 2, w1: -1, w2: -1 / sympy.tanh(2), w3: Rational(-1, 4), y: -1}
+    near = {**on, w2: on[w2] + Rational(1, 10**70)}  # within rounding of the kink, not on it
+    assert _verify(_result("equivalent_almost_everywhere", IRRATIONAL_NET, w1, cand, near,
+                           F(1, 2)), IRRATIONAL_NET, w1, cand) is not None
+    truth = IRRATIONAL_NET.gradient(w1)  # on the kink, but the true gradient: no difference
+    assert _verify(_result("equivalent_almost_everywhere", IRRATIONAL_NET, w1, truth, on,
+                           F(1, 2)), IRRATIONAL_NET, w1, truth) is not None
+    assert _verify(_result("equivalent_almost_everywhere", IRRATIONAL_NET, w1, cand, on,
+                           F(1, 2)), IRRATIONAL_NET, w1, cand) is None

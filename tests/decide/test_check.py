@@ -127,3 +127,29 @@ def test_enums_read_and_serialise_as_the_contract_strings():
     text = json.dumps(r.to_json())
     assert '"verdict": "not_equivalent"' in text and '"kind": "sign_flip"' in text
     assert type(r.to_json()["verdict"]) is str
+
+
+def test_a_verdict_reached_is_kept_when_the_budget_runs_out_while_naming_the_mistake(
+        monkeypatch):
+    """Naming the mistake may run in code that does not return to Python in time (z3,
+    SymPy's C parts on a loaded machine): past the whole check's budget, the verdict and
+    its counterexample stay, and only the diagnosis is dropped, with a warning."""
+    import time
+    from derivcheck.decide import check as check_module
+    from derivcheck.guard import Timeout
+
+    def stubborn(*args, **kwargs):
+        end = time.monotonic() + 2.5          # past the 1 s budget and its 1 s slack
+        while time.monotonic() < end:
+            try:
+                time.sleep(0.02)
+            except Timeout:                   # swallowed, as code that ignores the alarm
+                pass
+        time.sleep(1)                         # back in Python: the alarm is raised here
+
+    monkeypatch.setattr(check_module, "explain", stubborn)
+    net = derivcheck.chain(["w1"], "relu")
+    r = derivcheck.check(net, "(y - relu(w1*x))*step(w1*x)*x", "w1", timeout=1)
+    assert r.verdict == "not_equivalent" and r.counterexample is not None
+    assert r.diagnosis == [] and r.gradient
+    assert any("not diagnosed" in w for w in r.warnings)

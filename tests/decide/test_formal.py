@@ -3,7 +3,8 @@ import pytest
 import sympy
 
 from derivcheck.core.functions import IsNonNeg, IsPos, ReLU, Sigmoid, Step
-from derivcheck.decide.formal import P, FormalEvaluator, degree_bound, rational_reconstruct
+from derivcheck.decide.degree import degree_bound
+from derivcheck.decide.formal import P, FormalEvaluator, rational_reconstruct
 
 w, x, b = sympy.symbols("w x b")
 g = w * x + b

@@ -1,0 +1,50 @@
+"""Equality on the kink set stratum by stratum (decide/kink_strata.py): formulas that
+agree on a kink only because the other gates are 0/1 and complementary there (an ELU's
+derivative written with 1 - Step(-z) on another unit's kink) are proved equivalent, and
+a difference on a stratum is never taken for equality. Each network below was `unknown`
+(soundness run, seed 20261129) before."""
+import sympy
+
+from derivcheck.core.assumptions import Assumptions
+from derivcheck.decide.check import check
+from derivcheck.decide.equivalence import Procedure
+from derivcheck.core.functions import ReLU, Step
+from derivcheck.core.network import chain
+
+
+def test_a_complemented_elu_gate_through_hardtanh_kinks_is_equivalent():
+    net = chain(["w1", "w2", "w3", "w4"], ["elu", "hardtanh", "elu", "softplus"],
+                biases=["b1", "b2", "b3", "b4"], loss="half_squared")
+    z1, z2 = "b1 + w1*x", "b2 + w2*elu(b1 + w1*x, 1)"
+    z3 = f"b3 + w3*hardtanh({z2})"
+    z4 = f"b4 + w4*elu({z3}, 1)"
+    cand = (f"(softplus({z4}) - y)*(1 + step(-({z3}))*exp({z3}) - step(-({z3})))"
+            f"*((1 - step({z1}))*exp({z1}) + step({z1}))*sigmoid({z4})*w4*w3"
+            f"*step(1 - ({z2}))*step(1 + {z2})*w2")
+    result = check(net, cand, "b1", timeout=60)
+    assert result.verdict == "equivalent", result.reason
+    assert "strata" in result.method_detail
+
+
+def test_an_idempotent_looking_elu_gate_in_a_bias_free_chain_is_equivalent():
+    net = chain(["w1", "w2", "w3", "w4"], ["hardtanh", "hardtanh", "elu", "swish"],
+                loss="squared")
+    z3 = "w3*hardtanh(w2*hardtanh(w1*x))"
+    a3 = f"elu({z3}, 1)"
+    cand = (f"(2*swish(w4*{a3}) - 2*y)*((1 - sigmoid(w4*{a3}))*sigmoid(w4*{a3})*w4*{a3}"
+            f" + sigmoid(w4*{a3}))*((1 - step(-{z3}))*step({z3})"
+            f" + (1 - (1 - step(-{z3}))*step({z3}))*exp({z3}))*w4*hardtanh(w2*hardtanh(w1*x))")
+    assert check(net, cand, "w3", timeout=60).verdict == "equivalent"
+
+
+def test_a_difference_on_a_stratum_is_not_proved_away():
+    # Step(z2)^2 for Step(z2): equal off the kinks, different on z2 = 0 under Step(0) = 1/2
+    net = chain(["w1", "w2"], ["relu", "relu"], biases=["b1", "b2"], loss="half_squared")
+    w1, w2, b1, b2, x, y = sympy.symbols("w1 w2 b1 b2 x y")
+    z1 = w1 * x + b1
+    z2 = w2 * ReLU(z1) + b2
+    cand = (ReLU(z2) - y) * Step(z2) ** 2 * w2 * Step(z1) * x
+    proc = Procedure(net, sympy.Symbol("dC/dw1"), cand, "any", Assumptions(), 60, 1)
+    root, _ = proc.formal("free")
+    assert proc.strata_proof(root) is None
+    assert proc.run().verdict == "equivalent_almost_everywhere"
