@@ -107,9 +107,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         from .matrix_fixes import diagnose_matrix
         sizes = _grid(net, {s: (1, 1) for s in net.size_names})[0]
         fixes = diagnose_matrix(net, expr, reference, sizes, conv, shaped=True)
-        diagnosis = [problem]
-        if fixes:
-            diagnosis = [type(problem)(fixes[0].kind, f"{problem.message} {fixes[0].message}")]
+        diagnosis = [problem] + fixes[:1]   # the shapes and what fits, then the fix verified
         return Result(verdict="not_equivalent", method="symbolic",
                       method_detail="shapes compared symbolically, before any value",
                       counterexample=shape_witness(net, expr, reference, sizes, conv),

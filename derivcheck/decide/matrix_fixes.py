@@ -35,11 +35,11 @@ def rewrites(root: mx.MExpr, net=None, conv=None):
     for node in list(root.walk()):
         if isinstance(node, mx.MatMul):
             a, b = node.left, node.right
-            yield ("wrong_product_order", f"the factors of {node.text()} are in the wrong "
-                   f"order: write {b.text()} @ {a.text()}", replace(root, node, mx.MatMul(b, a)))
+            yield ("wrong_product_order", f"write {b.text()} @ {a.text()} for {node.text()}",
+                   replace(root, node, mx.MatMul(b, a)))
             for fixed in (mx.MatMul(mx.transpose(a), b), mx.MatMul(a, mx.transpose(b))):
-                yield ("missing_transpose", f"a transpose is missing: write {fixed.text()} "
-                       f"instead of {node.text()}", replace(root, node, fixed))
+                yield ("missing_transpose", f"write {fixed.text()} instead of {node.text()}",
+                       replace(root, node, fixed))
             yield ("elementwise_vs_matrix_product", f"{node.text()} should be an elementwise "
                    "product", replace(root, node, mx.mul(a, b)))
         if isinstance(node, mx.Elementwise) and node.op == "*":
@@ -49,8 +49,8 @@ def rewrites(root: mx.MExpr, net=None, conv=None):
                 yield ("elementwise_vs_matrix_product", f"{node.text()} should be a matrix "
                        f"product: {fixed.text()}", replace(root, node, fixed))
                 for fixed in (mx.MatMul(mx.transpose(a), b), mx.MatMul(a, mx.transpose(b))):
-                    yield ("missing_transpose", f"a transpose is missing: {fixed.text()} is "
-                           f"the matrix product meant by {node.text()}",
+                    yield ("missing_transpose", f"{fixed.text()} is the matrix product meant "
+                           f"by {node.text()}",
                            replace(root, node, fixed))
         if isinstance(node, mx.Sum) and node.axis is not None and node.arg.shape:
             for axis in range(len(node.arg.shape)):
@@ -58,8 +58,8 @@ def rewrites(root: mx.MExpr, net=None, conv=None):
                     if (axis, keep) == (node.axis % len(node.arg.shape), node.keepdims):
                         continue
                     fixed = mx.Sum(node.arg, axis, keep)
-                    yield ("wrong_sum_axis", f"{node.text()} sums over the wrong axis or "
-                           f"drops it: write {fixed.text()}", replace(root, node, fixed))
+                    yield ("wrong_sum_axis", f"write {fixed.text()} for {node.text()}",
+                           replace(root, node, fixed))
         if isinstance(node, mx.Transpose):
             yield ("extra_transpose", f"{node.text()} should not be transposed",
                    replace(root, node, node.arg))

@@ -34,11 +34,13 @@ def test_a_layer_letter_no_layer_fits_reports_the_furthest_reading():
 
 
 def test_an_index_over_two_sizes_is_a_shape_mismatch_with_a_counterexample():
-    # the free indices swapped: the shape problem, and its fix (verified) names the kind
+    # the free indices swapped: the shape problem (CONTRACT section 5), then its fix
+    # (verified), which names the kind
     r = derivcheck.check(NIELSEN, r"\frac{\partial C}{\partial w^3_{jk}} = a^{2}_j \delta^3_k")
     assert r.verdict == "not_equivalent"
-    assert [d.kind for d in r.diagnosis] == ["missing_transpose"]
+    assert [d.kind for d in r.diagnosis] == ["shape_mismatch", "missing_transpose"]
     assert "index j runs over the rows of dC/dw3 (n3)" in r.diagnosis[0].message
+    assert "with this fix the formula is right" in r.diagnosis[1].message
     assert r.counterexample.to_json()["sizes"]
 
 
