@@ -31,6 +31,7 @@ from ..errors import LimitError, ParseError
 from ..limits import MAX_NESTING
 from ..names import Namespace, valid_name
 from .build import parse_tokens
+from .examples import fold_slices
 from .index_notation import (LayerVariable, is_matrix_ns, left_side, resolve_layers, rewrite,
                              scalar_body)
 from .latex import LatexSource
@@ -128,6 +129,7 @@ def _read(tokens, segment: Segment, resolver: Resolver) -> sympy.Expr:
     check_tokens(tokens, text, ("ERROR",))
     tokens = pair_bars(tokens)
     check_brackets(tokens, text)
+    tokens = fold_slices(tokens, resolver)
     check_tokens(tokens, text)
     expr = parse_tokens(refine(rewrite(_caret_transposes(tokens, resolver), resolver), resolver),
                         resolver)
@@ -194,7 +196,7 @@ def _entry_left(side, resolver: Resolver):
     if not is_matrix_ns(resolver.ns):
         return None
     try:
-        tokens = drop_punctuation(fold_adjoint_slashes(side[1]()))
+        tokens = fold_slices(drop_punctuation(fold_adjoint_slashes(side[1]())), resolver)
     except LayerVariable:
         raise
     except ParseError:
@@ -249,7 +251,14 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
                              f"to {named}")
         expr = _read(sides[-1][1](), sides[-1][0], resolver)
         problem = getattr(resolver, "index_problem", None)
-        if entry is not None:
+        if entry is not None and entry.slice_axis is not None:
+            from ..core.matrix.expr import as_mexpr
+            from ..core.matrix.slices import Stacked
+            letter = next(a for a in entry.axes if a is not None)
+            expr = Stacked(as_mexpr(expr), letter, entry.slice_axis, entry.leaf.shape)
+            if problem is not None:
+                expr.shape, expr.problem = None, problem[0]
+        elif entry is not None:
             from ..core.matrix.indexed import IndexForm
             body = scalar_body(expr, resolver, sides[-1][0].start, "the right side")
             expr = IndexForm(body, entry.axes, entry.leaf.shape)

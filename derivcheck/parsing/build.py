@@ -199,9 +199,12 @@ class _Build(Transformer):
 
     def index_sum(self, c):
         from ..core.matrix.indexed import IndexSum
+        from ..core.matrix.slices import has_slice
         from .index_notation import scalar_body
         state = _STATE.get()
         mark = c[0].value
+        if mx.is_matrix(c[1]) and has_slice(c[1], mark.letter):   # columns: sum_i dz^{(i)}
+            return IndexSum(mark.letter, mark.size, c[1])
         body = scalar_body(c[1], state.resolver, c[0].start_pos, f"the summand of {mark}")
         return IndexSum(mark.letter, mark.size, body)
 

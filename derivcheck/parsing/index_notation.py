@@ -41,7 +41,9 @@ from lark import Token
 from ..core.matrix.expr import Leaf
 from ..core.matrix.indexed import Entry
 from ..core.matrix.shapes import show
+from ..core.matrix.slices import example_axis
 from ..errors import NameError_, ParseError
+from .examples import example_leaf, plain_example, slice_entry
 from .index_sums import (SUM_WORD, SumMark, closing, index_call, mismatch, scope_end,
                          source_at, sum_size)
 from .layer_letters import LayerVariable, is_matrix_ns, merge_layers, resolve_layers
@@ -66,6 +68,9 @@ class IndexLeft:
     axes: tuple
     position: int
     free: dict = field(default_factory=dict)   # letter -> (dim, what)
+    #: A left side naming one example's column (``dz^{[1](i)}``): the axis of the
+    #: examples (the formula is stacked over them); None for an entry.
+    slice_axis: int | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +235,10 @@ def _walk(tokens: list, res, scope: _Scope) -> list:
                 SUM_WORD.match(t.value.name) or index_call(tokens, i))):
             i = _sum(tokens, i, res, scope, out)
             continue
+        if t.type == "NAME" and isinstance(t.value, Word) and t.value.example:
+            out.append(_slice_token(t, res, scope))
+            i += 1
+            continue
         if t.type == "NAME" and isinstance(t.value, Word):
             found = _latex_entry(t, res)
             if found is not None:
@@ -245,6 +254,7 @@ def _walk(tokens: list, res, scope: _Scope) -> list:
                 continue
             m = _PLAIN_INDEXED.match(t.value.name)
             if m and not t.value.latex and not res.known(t.value.name):
+                plain_example(t, res)
                 leaf = _matrix(res, m["base"])
                 if leaf is not None:
                     out.append(_indexed_token(leaf, _indices_of(m["sub"]), res, scope,
@@ -260,6 +270,18 @@ def _walk(tokens: list, res, scope: _Scope) -> list:
         out.append(t)
         i += 1
     return out
+
+
+def _slice_token(t, res, scope: _Scope) -> Token:
+    """One example's column (``dz^{[1](i)}``, ``dZ1[:, i]``) as an INDEXED slice."""
+    piece = slice_entry(t, res)
+    if isinstance(piece.index, str):
+        d = piece.matrix.shape[piece.axis]
+        what = (f"the examples ({('rows', 'columns')[piece.axis]} of {piece.matrix.name})"
+                if example_axis(piece.matrix) == piece.axis else
+                f"the {('rows', 'columns')[piece.axis]} of {piece.matrix.name}")
+        scope.use(piece.index, d, what, t.start_pos, res)
+    return tok("INDEXED", _Indexed(piece), t.start_pos, t.end_pos)
 
 
 def _adjoint_entry(tokens, i, res, scope):
@@ -349,6 +371,8 @@ def left_side(tokens: list, res) -> IndexLeft | None:
         return None
     word, leaf, indices, name = t.value, None, None, None
     rest = 1
+    if word.example is not None:
+        return _slice_left(tokens, res)
     if t.type == "ADJ":
         if word.script and word.script[2] and any(c.isalpha() for c in word.script[2]):
             name, leaf = _adjoint_leaf(res, word, t.start_pos)
@@ -395,3 +419,33 @@ def left_side(tokens: list, res) -> IndexLeft | None:
                    f"{leaf.name}, for every {', '.join(letters)} (free indices)")
     return IndexLeft(name, leaf, entry.indices, t.start_pos, free)
 
+
+
+def _slice_left(tokens: list, res) -> IndexLeft:
+    """``dz^{[1](i)} =``, ``dZ1[:, i] =``: the equation for every column i of a gradient."""
+    t = tokens[0]
+    source = res.text[t.start_pos:tokens[-1].end_pos]
+    if t.type == "ADJ":
+        raise _err(res, f"the left side {source} differentiates by one example's column",
+                   t.start_pos, "write deeplearning.ai's dz^{[1](i)} (example i's gradient, "
+                   "a column of dZ^{[1]}) or dZ1[:, i]")
+    leaf, index, axis = example_leaf(t, res)
+    if len(tokens) != 1:
+        raise _err(res, f"cannot read the left side {source}", tokens[1].start_pos,
+                   "write one gradient's column, e.g. dz^{[1](i)} = ...")
+    if res.ns.roles.get(leaf.name) != "gradient":
+        raise _err(res, f"the left side {source} is a column of {leaf.name}, which is no "
+                   "gradient", t.start_pos, "the left side names a gradient, e.g. "
+                   "dz^{[1](i)} or dZ1[:, i]")
+    if not isinstance(index, str):
+        raise _err(res, f"the left side {source} names one column by its number",
+                   t.start_pos, "write an index letter (dz^{[1](i)}): the equation is "
+                   "then checked for every column")
+    what = (f"the examples ({('rows', 'columns')[axis]} of {leaf.name})"
+            if example_axis(leaf) == axis else
+            f"the {('rows', 'columns')[axis]} of {leaf.name}")
+    res.notes.read(f"read the left side {source} as {('row', 'column')[axis]} {index} of "
+                   f"{leaf.name}, for every {index}")
+    axes = (None, index) if axis == 1 else (index, None)
+    return IndexLeft(leaf.name, leaf, axes, t.start_pos,
+                     {index: (leaf.shape[axis], what)}, slice_axis=axis)

@@ -332,7 +332,7 @@ class _Converter(NameReader):
         c = lx.text
         if c == "^":
             shape, lo, sup_hi, nxt = self._superscript(i, hi)
-            return self._emit_superscript(i, "power" if shape.startswith("layer:") else shape,
+            return self._emit_superscript(i, "power" if shape.startswith(("layer:", "example:")) else shape,
                                           lo, sup_hi, nxt, out)
         if c == "_":
             raise self.error("a subscript needs a name before it", lx.start,

@@ -77,6 +77,8 @@ _INDICATOR_FOLLOWERS = frozenset({"[", "(", "_", "\\{", "\\left", "\\lbrace", "\
 _CONDITION_WORDS = frozenset({"if", "for", "when", "where", ""})
 _OTHERWISE_WORDS = frozenset({"otherwise", "else", "elsewhere", "o.w"})
 _LAYER = re.compile(r"[0-9]+|[A-Za-z][A-Za-z0-9]*(?:[+-][0-9]+)?")
+#: deeplearning.ai's superscript of one example of a layer's quantity: ``[1](i)``.
+_EXAMPLE = re.compile(r"\[(?P<layer>[0-9]+|[A-Za-z](?:[+-][0-9]+)?|L)\]\((?P<index>[0-9]+|[A-Za-z])\)")
 _TRANSPOSE = frozenset({"T", "\\top", "\\intercal", "\\mathsf{T}", "\\mathrm{T}", "\\text{T}",
                         "\\mathsfT", "\\mathrmT"})
 
@@ -188,7 +190,7 @@ class NameReader:
 
     def _scripts(self, j: int, hi: int, units: list[Unit], out: list[Token]) -> int:
         """Subscripts and layer superscripts become part of the name; a power ends it."""
-        sub = layer = raw_layer = None
+        sub = layer = raw_layer = example = None
         transposes: list[Token] = []
         end = units[-1].end
         while True:
@@ -215,6 +217,12 @@ class NameReader:
                                     f"layer {shape[len('primed:'):]}'s activation at its "
                                     "argument")
                     return nxt
+                elif shape.startswith("example:") and layer is None:
+                    _, raw_layer, example = shape.rstrip("'").split(":")
+                    layer = re.sub(r"[^A-Za-z0-9]", "", raw_layer)
+                    if shape.endswith("'"):
+                        transposes.append(tok("TRANSPOSE", "T", self.lx[k].start,
+                                              self.lx[nxt - 1].end))
                 elif shape.startswith("layer:") and layer is None:
                     layer = shape[len("layer:"):].rstrip("'")
                     raw_layer = self._layer_text(lo, sup_hi)
@@ -240,7 +248,7 @@ class NameReader:
             else:
                 break
             end = self.lx[j - 1].end
-        self._emit_name(units, sub, layer, end, out, raw_layer)
+        self._emit_name(units, sub, layer, end, out, raw_layer, example)
         out.extend(transposes)
         return j
 
@@ -251,15 +259,17 @@ class NameReader:
             items = items[:-1]
         return "".join(items[1:-1])
 
-    def _emit_name(self, units, sub, layer, end, out, raw_layer=None) -> None:
+    def _emit_name(self, units, sub, layer, end, out, raw_layer=None, example=None) -> None:
         last = units[-1]
         text = last.text + (layer or "")
         if sub:
             text += ("_" if layer or last.text[-1].isdigit() else "") + sub
         script = (last.text, raw_layer, sub or None) if sub or raw_layer else None
         units = (*units[:-1], Unit(text, last.start, end))
-        out.append(tok("NAME", Word(units, latex=True, layered=layer is not None,
-                                    script=script), units[0].start, end))
+        word = Word(units, latex=True, layered=layer is not None, script=script)
+        if example is not None:
+            word.example = (int(example) if example.isdigit() else example, None)
+        out.append(tok("NAME", word, units[0].start, end))
 
     def _superscript(self, k: int, hi: int) -> tuple[str, int, int, int]:
         """``(shape, lo, hi, next)`` of the superscript at ``k``; shape is ``paren``,
@@ -278,6 +288,10 @@ class NameReader:
         primed = len(items) > 1 and items[-1] in ("\\prime", "'")  # g^{[1]'}
         core = items[:-1] if transposed or primed else items
         pairs = {"(": ")", "[": "]"}
+        example = _EXAMPLE.fullmatch("".join(core))
+        if example and not primed:   # z^{[1](i)}: layer 1, example i's column
+            mark = "'" if transposed else ""
+            return (f"example:{example['layer']}:{example['index']}{mark}", lo, sup_hi, nxt)
         if len(core) > 2 and core[0] in pairs and core[-1] == pairs[core[0]]:
             inner = "".join(core[1:-1])
             if _LAYER.fullmatch(inner):

@@ -22,6 +22,7 @@ import re
 
 from ..core.matrix.names import MatrixNames
 from ..errors import NameError_, ParseError
+from .examples import as_example, refuse_examples
 from .tokens import Unit, Word, tok
 
 __all__ = ["LayerVariable", "resolve_layers", "is_matrix_ns", "merge_layers", "layer_value"]
@@ -98,6 +99,7 @@ def _renamed(word: Word, layer: str | None, start: int, end: int) -> Word:
         text += ("_" if layer or stem[-1].isdigit() else "") + sub
     units = (*word.units[:-1], Unit(text, word.units[-1].start, end))
     out = Word(units, word.latex, word.layered or layer is not None, (stem, layer, sub))
+    out.example = word.example
     return out
 
 
@@ -114,6 +116,11 @@ def merge_layers(tokens: list, res) -> list:
         t = tokens[i]
         if t.type in ("NAME", "ADJ") and isinstance(t.value, Word):
             word = t.value
+            example = as_example(word, res) if t.type == "NAME" else None
+            if example is not None:    # x^{(i)}: the input has no layer, i is an example
+                out.append(tok(t.type, example, t.start_pos, t.end_pos))
+                i += 1
+                continue
             script = word.script
             if script and _has_letter(script[1]):
                 layer = layer_value(script[1], res, t.start_pos)
@@ -168,6 +175,7 @@ def resolve_layers(tokens: list, res) -> list:
     """Layer letters and Nielsen's bare layers of a matrix network made numbers; on other
     namespaces, a sum or a superscript on a derivative's quantity is refused clearly."""
     if not is_matrix_ns(res.ns):
+        refuse_examples(tokens, res)
         for t in tokens:
             if t.type == "SUM":
                 raise _err(res, "'\\sum' cannot be read here: index notation is read for "

@@ -46,7 +46,7 @@ class Word:
     letters when nothing else fits); ``layered`` marks a layer index (``dz^{[2]}``).
     """
 
-    __slots__ = ("units", "latex", "layered", "name", "script", "power")
+    __slots__ = ("units", "latex", "layered", "name", "script", "power", "example")
 
     def __init__(self, units: tuple[Unit, ...], latex: bool = False, layered: bool = False,
                  script: tuple | None = None):
@@ -58,6 +58,10 @@ class Word:
         #: The tokens of a superscript written after the quantity of a derivative
         #: (``\partial w^l_{jk}``): a layer in Nielsen's notation, read by index notation.
         self.power = None
+        #: One example's column (or row) of a batch quantity: ``(index, axis)`` for
+        #: deeplearning.ai's ``z^{[1](i)}`` (axis None: the examples' axis) or numpy's
+        #: ``Z1[:, i]`` (axis 1); read by :mod:`.examples`.
+        self.example = None
 
     @property
     def start(self) -> int:
@@ -70,7 +74,7 @@ class Word:
     def rest(self) -> "Word":
         """The word without its first unit (``dz2`` -> ``z2``)."""
         out = Word(self.units[1:], self.latex, self.layered, self.script)
-        out.power = self.power
+        out.power, out.example = self.power, self.example
         return out
 
     def __str__(self) -> str:

@@ -242,6 +242,11 @@ def _axes(node: MExpr, memo: dict) -> list:
     shape = node.shape or ()
     if isinstance(node, Scalar) or not shape:
         return []
+    if hasattr(node, "matrix") and hasattr(node, "axis"):    # a slice: its matrix's row
+        kept = axes(node.matrix, memo)[1 - node.axis]
+        return [kept, _FREE] if node.axis == 1 else [_FREE, kept]
+    if hasattr(node, "body"):   # a sum of matrices over an index, a stacked statement:
+        return [_FREE if d == 1 else (True, True) for d in shape]   # claim nothing
     if isinstance(node, Leaf):
         if node.expansion is None:
             return _own(shape)

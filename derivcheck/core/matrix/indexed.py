@@ -28,7 +28,7 @@ from collections import Counter
 import numpy as np
 import sympy
 
-from .expr import Elementwise, Leaf, MExpr, Scalar
+from .expr import Elementwise, Leaf, MatMul, MExpr, Scalar, Transpose
 
 __all__ = ["Entry", "IndexSum", "IndexForm", "involves"]
 
@@ -99,7 +99,8 @@ class Entry(MExpr):
 
 
 class IndexSum(MExpr):
-    """``sum over letter = 1..size`` of a scalar body."""
+    """``sum over letter = 1..size`` of a scalar body, or of a matrix body that holds
+    slices at the letter (:mod:`.slices`: ``\\sum_i dz^{[1](i)} x^{(i)T}``)."""
 
     shape = ()
     prec = 2
@@ -107,18 +108,25 @@ class IndexSum(MExpr):
     def __init__(self, letter: str, size, body: MExpr):
         self.letter, self.size, self.body = letter, size, body
         self.children = (body,)
+        self.shape = body.shape
         if body.shape is None:
-            self.shape, self.problem = None, body.problem
+            self.problem = body.problem
 
     def text(self) -> str:
         return f"sum_{self.letter} {self._wrap(self.body, 2)}"
 
+    def rebuilt(self, kids) -> "IndexSum":
+        return IndexSum(self.letter, self.size, kids[0])
+
     def evaluate(self, env):
         env = _bound(env)
         n = self.size if isinstance(self.size, int) else env.sizes[self.size]
-        terms = [np.asarray(self.body.evaluate(env.bind(self.letter, v)), dtype=object).item()
+        terms = [np.asarray(self.body.evaluate(env.bind(self.letter, v)), dtype=object)
                  for v in range(1, n + 1)]
-        return np.array(sympy.Add(*terms), dtype=object)
+        if not self.shape:
+            return np.array(sympy.Add(*[t.item() for t in terms]), dtype=object)
+        return np.asarray(np.frompyfunc(lambda *xs: sympy.Add(*xs), n, 1)(*terms),
+                          dtype=object)
 
     def index_bound(self, walk):
         inner = walk(self.body)
@@ -177,8 +185,10 @@ def involves(node: MExpr, letter: str) -> bool:
     >>> involves(mul(a, Scalar(sympy.Integer(2))), "k"), involves(sub(a, Scalar(sympy.S.One)), "k")
     (True, False)
     """
-    if isinstance(node, Entry):
+    if isinstance(node, Entry) or hasattr(node, "letters"):
         return letter in node.letters()
+    if isinstance(node, (MatMul, Transpose)):   # every term of a product has one of each
+        return any(involves(a, letter) for a in node.children)
     if isinstance(node, IndexSum):
         return node.letter != letter and involves(node.body, letter)
     if isinstance(node, Elementwise):

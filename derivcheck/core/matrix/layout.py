@@ -49,6 +49,8 @@ def mapped(node: mx.MExpr, fn) -> mx.MExpr:
 def _rebuild(node, kids):
     if not kids:
         return node
+    if hasattr(node, "rebuilt"):    # index forms (:mod:`.indexed`, :mod:`.slices`)
+        return node.rebuilt(kids)
     if isinstance(node, mx.Elementwise):
         return mx.Elementwise(node.op, tuple(kids), node.build, node.label)
     if isinstance(node, mx.MatMul):

@@ -69,6 +69,7 @@ def namespace(net) -> Namespace:
                 ns.roles.setdefault(alias, "gradient")
     ns.layer_superscripts = net.style.bare_layers
     ns.class_axis = 0 if net.style.layout == "columns" else 1   # softmax(Z2)'s default
+    ns.batched = net.has_batch   # one example's column (z^{[1](i)}) is read
     for s in net.size_names:
         ns.symbols.setdefault(s, Scalar(sympy.Symbol(s)))
         ns.roles.setdefault(s, "size")
