@@ -28,7 +28,7 @@ import re
 
 from ..core.matrix.expr import Leaf
 from ..core.matrix.slices import Slice, example_axis
-from ..errors import ParseError
+from ..errors import NameError_, ParseError
 from .tokens import Unit, Word, tok
 
 __all__ = ["fold_slices", "as_example", "example_leaf", "slice_entry", "refuse_examples",
@@ -137,8 +137,8 @@ def example_leaf(t, res):
             break
     if leaf is None:
         adjoint = res.ns.adjoints.get(word.rest().name) if len(word.units) > 1 else None
-        raise _err(res, f"no batch quantity {word.name} for {source}", t.start_pos,
-                   None if adjoint is None else _HINT)
+        raise NameError_(f"no batch quantity {word.name} for {source}", text=res.text,
+                         position=t.start_pos, hint=None if adjoint is None else _HINT)
     if len(leaf.shape) != 2:
         raise _err(res, f"{leaf.name} is a vector: it has no columns", t.start_pos,
                    "a column is taken of a matrix")

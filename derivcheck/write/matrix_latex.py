@@ -159,6 +159,12 @@ def _index_tex(e, style):
     \left[\sum_{k} w^{3}_{kj} \frac{\partial C}{\partial z^{3}_{k}}\right]_{j}
     """
     from ..core.matrix.indexed import Entry, IndexForm, IndexSum
+    from ..core.matrix.slices import Slice, Stacked
+    if isinstance(e, Slice):
+        return _slice_tex(e, style), 5
+    if isinstance(e, Stacked):
+        where = f":,{e.letter}" if e.axis == 1 else f"{e.letter},:"
+        return rf"\left[{mlatex(e.body, style, 0)}\right]_{{{where}}}", 5
     if isinstance(e, Entry):
         where = "".join(str(i) for i in e.indices if i is not None)
         grad = re.fullmatch(r"d([A-Za-z])/d(.+)", e.matrix.name)
@@ -172,6 +178,29 @@ def _index_tex(e, style):
         free = "".join(a for a in e.axes if a is not None)
         return rf"\left[{mlatex(e.body, style, 0)}\right]_{{{free}}}", 5
     return str(e), 5
+
+
+def _slice_tex(e, style) -> str:
+    r"""One example's column as deeplearning.ai writes it (``dz^{[1](i)}``, ``x^{(i)}``,
+    lowercase: one example's vector); other columns and rows as ``M_{:,k}``.
+
+    >>> from derivcheck.core.matrix.slices import Slice
+    >>> dZ = mx.Leaf("dZ1", ("n1", "m"), key=("grad", ("Z", 1), "", 1))
+    >>> X = mx.Leaf("X", ("n0", "m"), key=(("X",), ""))
+    >>> _slice_tex(Slice(dZ, "i", 1), "ng"), _slice_tex(Slice(X, 2, 1), "ng")
+    ('dz^{[1](i)}', 'x^{(2)}')
+    >>> _slice_tex(Slice(X, "i", 0), "cs231n")
+    'X_{i,:}'
+    """
+    from ..core.matrix.slices import example_axis
+    tex = name_tex(e.matrix.name, style)
+    if style == "ng" and e.axis == 1 and example_axis(e.matrix) == 1:
+        tex = re.sub(r"^(d?(?:\\hat\{)?)([A-Z])", lambda m: m[1] + m[2].lower(), tex)
+        if tex.endswith("]}"):
+            return f"{tex[:-1]}({e.index})}}"
+        return f"{tex}^{{({e.index})}}"
+    where = f":,{e.index}" if e.axis == 1 else f"{e.index},:"
+    return _subscripted(tex, where)
 
 
 def _subscripted(tex: str, where: str) -> str:

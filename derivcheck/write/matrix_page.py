@@ -30,7 +30,7 @@ from ..core.matrix.layout import pushed
 from .latex import latex_value
 from .matrix_latex import mlatex, name_tex, shape_tex
 
-__all__ = ["matrix_tex", "correct_tex", "left_side_tex", "definitions_tex"]
+__all__ = ["matrix_tex", "correct_tex", "left_side_tex", "definitions_tex", "column_read_tex"]
 
 #: Significant digits of a value that is not exact.
 DIGITS = 6
@@ -66,6 +66,25 @@ def left_side_tex(net, wrt: str | None) -> str:
     if wrt in net.quantity_names():       # as the report writes it
         return name_tex(f"d{net.style.loss}/d{wrt}", net.style)
     return name_tex(wrt, net.style)
+
+
+def column_read_tex(cand, reference, style, lhs: str, read: str | None):
+    r"""(left side, right side) of a formula as read: a per-example equation is shown as
+    the course writes it, one column (``dz^{[1](i)} = \ldots``); others as ``lhs = read``.
+
+    >>> from derivcheck.core.matrix.network import MatrixNetwork
+    >>> from derivcheck.decide.check import check
+    >>> r = check(MatrixNetwork([3, 4, 1], "tanh,sigmoid", "bce", batch="m", style="ng"),
+    ...           r"dz^{[2](i)} = a^{[2](i)} - y^{(i)}")
+    >>> column_read_tex(r.candidate_expr, r.gradient_expr, "ng", "dZ^{[2]}", "")
+    ('dz^{[2](i)}', 'a^{[2](i)} - y^{(i)}')
+    """
+    from ..core.matrix.slices import Slice, Stacked
+    if not isinstance(cand, Stacked) or cand.shape is None or not isinstance(
+            reference, mx.Leaf) or len(reference.shape or ()) != 2:
+        return lhs, read
+    return (mlatex(Slice(reference, cand.letter, cand.axis), style),
+            mlatex(cand.body, style))
 
 
 def definitions_tex(result) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core.matrix import expr as mx
 from ..core.matrix.layout import pushed
 from .matrix_latex import _FUNCS, _transposed, mlatex, name_tex, shape_tex
-from .matrix_page import correct_tex, definitions_tex, left_side_tex
+from .matrix_page import column_read_tex, correct_tex, definitions_tex, left_side_tex
 from .pdf import write_tex_or_pdf
 from .render import render
 
@@ -137,15 +137,18 @@ def _general(net) -> dict:
         rows = [(r"dZ^{[l]} &= dA^{[l]} \odot g^{[l]\prime}\left(Z^{[l]}\right)",
                  r"n^{[l]} \times m"),
                 (rf"dW^{{[l]}} &= {frac}dZ^{{[l]}} A^{{[l-1]\top}}", r"n^{[l]} \times n^{[l-1]}"),
-                (rf"db^{{[l]}} &= {frac}\mathtt{{np.sum}}\left(dZ^{{[l]}}, "
-                 r"\mathtt{axis{=}1}, \mathtt{keepdims{=}True}\right)",
+                (rf"db^{{[l]}} &= {frac}\textstyle\sum_{{i=1}}^{{{m}}} dz^{{[l](i)}}",
                  r"n^{[l]} \times 1"),
                 (r"dA^{[l-1]} &= W^{[l]\top} dZ^{[l]}", r"n^{[l-1]} \times m")]
+        if net.has_batch:   # the same, one example: column i
+            rows.insert(1, (r"dz^{[l](i)} &= W^{[l+1]\top} dz^{[l+1](i)} \odot "
+                            r"g^{[l]\prime}\left(z^{[l](i)}\right)", r"n^{[l]} \times 1"))
         if _ends_in_a_minus_y(net):
             rows.insert(0, (r"dZ^{[L]} &= A^{[L]} - Y", r"n^{[L]} \times m"))
         return {"title": "deeplearning.ai's equations", "rows": rows,
                 "note": rf"$dZ^{{[l]}}$ and $dA^{{[l]}}$ stack the per-example gradients as "
-                        rf"columns (${m}$ times the gradient of $J$); $dW^{{[l]}}$ and "
+                        rf"columns (${m}$ times the gradient of $J$): $dz^{{[l](i)}}$ is "
+                        r"column $i$ of $dZ^{[l]}$, example $i$'s; $dW^{[l]}$ and "
                         r"$db^{[l]}$ are gradients of $J$; $A^{[0]} = X$."}
     if s == "cs231n":
         n = name_tex(str(net.batch), net.style) if net.has_batch else "1"
@@ -239,10 +242,12 @@ def matrix_report_source(result) -> str:
     if wrt in net.quantity_names():   # the left side was dC/dr0: say so in the title
         wrt = f"d{style.loss}/d{wrt}"
     lhs = left_side_tex(net, result.wrt)
+    read_lhs, read = column_read_tex(cand, ref, style, lhs, read)
     return render("matrix_report.tex", title=f"derivcheck report: {wrt}",
                   result=result, words=VERDICT_WORDS[result.verdict],
                   method_words=METHOD_WORDS.get(result.method, ""),
                   typed=result.source or result.candidate, lhs=lhs, read=read,
+                  read_lhs=read_lhs,
                   correct=correct, facts=_facts(net),
                   shape=shape_tex(ref.shape) if ref is not None else "",
                   definitions=_definitions(result),

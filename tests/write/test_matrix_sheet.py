@@ -134,3 +134,38 @@ def test_a_report_sets_the_named_gradients_it_uses_as_mathematics():
     where = src[src.index("where"):src.index("Counterexample")]
     assert r"\frac{\partial J}{\partial Z^{[1]}} &= " in where
     assert r"\odot" in where and "tanh_prime" not in where
+
+
+def test_ng_sheet_writes_one_example_s_column_and_derivcheck_reads_every_equation():
+    """The course's per-example equation and db as a sum over examples are printed, and
+    every general equation of the sheet is itself checked right, for every layer."""
+    net = MatrixNetwork(["n0", "n1", "n2", 1], "tanh,relu,sigmoid", "bce", batch="m",
+                        bias=True, style="ng")
+    src = matrix_sheet_source(net)
+    assert (r"dz^{[l](i)} &= W^{[l+1]\top} dz^{[l+1](i)} \odot g^{[l]\prime}\left("
+            r"z^{[l](i)}\right)") in src
+    assert r"db^{[l]} &= \frac{1}{m} \textstyle\sum_{i=1}^{m} dz^{[l](i)}" in src
+    from derivcheck.write.matrix_sheet import _general
+    rows = _general(net)["rows"]
+    assert len(rows) == 6
+    for row in rows:
+        r = derivcheck.check(net, row[0].replace("&=", "="))
+        assert r.verdict == "equivalent", (row[0], r.verdict, r.readings)
+
+
+def test_a_per_example_formula_is_set_as_the_course_writes_it():
+    from derivcheck.write.matrix_latex import mlatex
+    r = derivcheck.check(MatrixNetwork(**NG, style="ng"),
+                         r"dW^{[1]} = \frac{1}{m} \sum_i dz^{[1](i)} x^{(i)T}")
+    assert r"\sum_{i} dz^{[1](i)} x^{(i)\top}" in mlatex(r.candidate_expr, "ng")
+    src = matrix_report_source(r)
+    assert r"dz^{[1](i)} x^{(i)\top}" in src
+
+
+def test_a_report_on_a_per_example_equation_reads_it_as_one_column():
+    r = derivcheck.check(MatrixNetwork(**NG, style="ng"),
+                         r"dz^{[1](i)} = W^{[2]T} dz^{[2](i)} * a^{[1](i)} * (1 - a^{[1](i)})")
+    assert r.verdict == "not_equivalent"
+    src = matrix_report_source(r)
+    assert (r"\[ dz^{[1](i)} = W^{[2]\top} dz^{[2](i)} \odot a^{[1](i)} \odot \left(1 - "
+            r"a^{[1](i)}\right) \]") in src

@@ -56,7 +56,8 @@ def namespace(net) -> Namespace:
     for name, key in names.items():
         if key not in net._gradients:
             continue
-        stacked = key[0] in net.style.stacked
+        stacked = key[0] in net.style.stacked or (   # ng's A0 = X: dA0 stacks as dA1 does
+            key == ("X",) and name != net.name(key) and "A" in net.style.stacked)
         ns.symbols.setdefault("d" + name, net.gradient_leaf(key, "d" + name, stacked))
         ns.roles.setdefault("d" + name, "gradient")
         ns.adjoints[name] = net.gradient_leaf(key, f"d{net.style.loss}/d{name}")
