@@ -36,6 +36,10 @@ class Style:
     * ``gradient_aliases``: names of gradients that are no ``d`` + name (``delta2``).
     * ``gradient_names``: gradient names of their own: name -> (quantity, layer)
       (cs231n's ``dhidden``, the gradient at the hidden layer after the ReLU mask).
+    * ``before_mask``: what such a name means where no mask is applied: name ->
+      (quantity, layer). cs231n's code writes ``dhidden = dscores.dot(W2.T)`` (dL/dH),
+      then ``dhidden[hidden_layer <= 0] = 0`` (dL/dZ1): a formula for ``dhidden`` that
+      applies no mask is read as the first (:mod:`derivcheck.decide.matrix_read`).
     * ``loss``: the letter the style calls the cost.
     * ``bare_layers``: a bare superscript on a name is its layer (Nielsen's ``w^3``,
       ``\\delta^L``), not a power.
@@ -54,6 +58,7 @@ class Style:
     stacked: frozenset = frozenset()
     gradient_aliases: dict = field(default_factory=dict)
     gradient_names: dict = field(default_factory=dict)
+    before_mask: dict = field(default_factory=dict)
     loss: str = "J"
     description: str = ""
     #: The description in LaTeX, for sheets and reports (``description`` is for text).
@@ -87,8 +92,10 @@ STYLES = {
     "cs231n": Style("cs231n", "rows", "in_out", 0, 0,
                     {"W": "W{l}", "b": "b{l}", "Z": "Z{l}", "A": "A{l}", "X": "X", "Y": "Y",
                      "Yhat": "Yhat", "P": "P"}, bias="vector",
-                    aliases={"H": ("A", 1), "hidden": ("A", 1), "scores": ("Z", -1)},
-                    gradient_names={"dhidden": ("Z", 1)}, loss="L",
+                    aliases={"H": ("A", 1), "hidden": ("A", 1), "hidden_layer": ("A", 1),
+                             "scores": ("Z", -1)},
+                    gradient_names={"dhidden": ("Z", 1)}, before_mask={"dhidden": ("A", 1)},
+                    loss="L",
                     description="cs231n: examples as rows (X is N x D), W1 is D x H, "
                                 "gradients (dW1, dscores) of the mean loss",
                     description_tex=r"cs231n: examples as rows ($X$ is $N \times D$), $W_1$ is "

@@ -16,6 +16,8 @@ None
 """
 from __future__ import annotations
 
+import re
+
 from ..core.matrix import expr as mx
 from ..core.matrix.layout import pushed
 from ..core.matrix.shapes import show
@@ -43,13 +45,58 @@ def _read(net, candidate, wrt, latex, layers=None):
         except DerivcheckError as err:
             first_error = first_error or err
             continue
-        found = (view, parsed, reference, name)
+        found = (view, parsed, *_before_mask(view, parsed, reference, name))
         break
     if found is None:
         raise first_error
     note = [] if net.style_given else [f"no --style given: read in the {found[0].style.name} "
                                        "style, whose names the formula uses"]
     return (*found, note)
+
+
+_GATES = re.compile(r"'|prime|grad|step|heaviside|sign", re.IGNORECASE)
+
+
+def _before_mask(net, parsed, reference, name):
+    """(reference, name) with a style's gradient name read by the mask the formula applies:
+    cs231n's ``dhidden`` is dL/dH before ``dhidden[hidden_layer <= 0] = 0`` and dL/dZ1
+    after it, so a formula for it that applies no mask (mentions no hidden quantity and
+    no gate) is dL/dH. A warning says which reading was taken; used on a right side,
+    ``dhidden`` is the masked one (a statement after the masking line)."""
+    for own, (kind, layer) in net.style.gradient_names.items():
+        used = own in _used_names(parsed.expr) if hasattr(parsed.expr, "walk") else False
+        if used and own != name:
+            parsed.warnings.append(f"read {own} as dL/d{net.name((kind, layer))}, the gradient "
+                                   "after the mask (cs231n's dhidden after "
+                                   "dhidden[hidden_layer <= 0] = 0)")
+    before = net.style.before_mask.get(name)
+    if before is None or before not in net._gradients or not hasattr(parsed.expr, "walk"):
+        return reference, name
+    kind, layer = net.style.gradient_names[name]
+    after, plain = net.name((kind, layer)), net.name(before)
+    if _masked(parsed.expr, net, {(kind, layer), before}):
+        parsed.warnings.append(f"read {name} as dL/d{after}, the gradient after the mask, "
+                               "since the formula applies one (cs231n's dhidden after "
+                               "dhidden[hidden_layer <= 0] = 0)")
+        return reference, name
+    parsed.warnings.append(f"read {name} as dL/d{plain}, the gradient before the mask, since "
+                           "the formula applies none (cs231n's dhidden = dscores.dot(W2.T), "
+                           "before dhidden[hidden_layer <= 0] = 0); with the mask applied "
+                           f"it is dL/d{after}")
+    return net.gradient_leaf(before, name), name
+
+
+def _masked(expr, net, keys) -> bool:
+    """True when ``expr`` applies a mask or derivative: a comparison, a gate or
+    derivative call, or any mention of the quantities ``keys`` (H, Z1)."""
+    for node in expr.walk():
+        if isinstance(node, mx.Elementwise) and (
+                node.op in (">", ">=", "<", "<=") or _GATES.search(node.label or "")):
+            return True
+        key = getattr(node, "key", ())
+        if isinstance(node, mx.Leaf) and key and isinstance(key[0], tuple) and key[0] in keys:
+            return True
+    return False
 
 
 def _used_names(expr) -> list:

@@ -66,7 +66,60 @@ def scan_plain(text: str) -> list[Token]:
             out.append(tok("MULOP", "@", start, end))
         else:
             out.append(char_token(value, start))
-    return out
+    return fold_method_dots(out)
+
+
+def _receiver(tokens: list, i: int) -> int | None:
+    """Where the operand ending just before ``tokens[i]`` starts: a name or number (with
+    its transposes), a bracketed group, or a call; None when there is none."""
+    j = i - 1
+    while j >= 0 and tokens[j].type == "TRANSPOSE":
+        j -= 1
+    if j < 0:
+        return None
+    if tokens[j].type in ("NAME", "NUMBER"):
+        return j
+    if tokens[j].type in ("_RPAR", "_RBRACK"):
+        depth = 0
+        for k in range(j, -1, -1):
+            depth += tokens[k].type in ("_RPAR", "_RBRACK")
+            depth -= tokens[k].type in ("_LPAR", "_LBRACK")
+            if depth == 0:
+                return k - 1 if k > 0 and tokens[k - 1].type == "FUNC" else k
+    return None
+
+
+def fold_method_dots(tokens: list) -> list:
+    """numpy's method call ``A.dot(B)`` (cs231n's ``dscores.dot(W2.T)``) as ``(A @ (B))``:
+    the receiver is one operand, as in Python.
+
+    >>> "".join(str(t) for t in scan_plain("a * b.T.dot(c).dot(d)"))
+    'a*((bT@(c))@(d))'
+    """
+    i = 1
+    while i + 2 < len(tokens):
+        t = tokens[i]
+        if not (t.type == "PUNCT" and str(t) == "." and tokens[i + 1].type == "NAME"
+                and tokens[i + 1].value.name == "dot" and tokens[i + 2].type == "_LPAR"):
+            i += 1
+            continue
+        start = _receiver(tokens, i)
+        depth, close = 0, None
+        for k in range(i + 2, len(tokens)):
+            depth += tokens[k].type in ("_LPAR", "_LBRACK")
+            depth -= tokens[k].type in ("_RPAR", "_RBRACK")
+            if depth == 0:
+                close = k
+                break
+        if start is None or close is None:
+            i += 1
+            continue
+        at, end = tokens[start].start_pos, tokens[close].end_pos
+        tokens = (tokens[:start] + [tok("_LPAR", "(", at, at)] + tokens[start:i]
+                  + [tok("MULOP", "@", t.start_pos, tokens[i + 1].end_pos)]
+                  + tokens[i + 2:close + 1] + [tok("_RPAR", ")", end, end)] + tokens[close + 1:])
+        i += 2
+    return tokens
 
 
 def numpy_function(name: str, start: int) -> str:

@@ -70,7 +70,7 @@ def test_diagnoses_are_verified_fixes(ng, cs):
              (ng, "db1 = np.sum(dZ1, axis=1) / m", "wrong_sum_axis"),
              (ng, "db1 = np.sum(dZ1, axis=0, keepdims=True) / m", "wrong_sum_axis"),
              (cs, "dW2 = dscores @ H.T", "wrong_product_order"),
-             (cs, "dhidden = dscores @ W2.T", "missing_gate"),
+             (cs, "dZ1 = dscores @ W2.T", "missing_gate"),   # dhidden unmasked is dL/dH
              (ng, "dZ2 = Y - A2", "sign_flip")]
     for net, text, kind in cases:
         r = derivcheck.check(net, text)

@@ -205,6 +205,7 @@ def _equations_style(style, layout, weights, bias, names, reduce) -> Style:
                    f"{w1} is {'outputs x inputs' if weights == 'out_in' else 'inputs x outputs'}; "
                    f"dQ is the gradient of the cost {base.loss} ({cost} over the examples)"
                    f"{stacked}")
-    own = {} if style is not None else {"gradient_aliases": {}, "gradient_names": {}}
+    own = {} if style is not None else {"gradient_aliases": {}, "gradient_names": {},
+                                        "before_mask": {}}
     return dataclasses.replace(base, weights=weights, bias=bias, names=dict(names),
                                aliases={}, description=description, **own)
