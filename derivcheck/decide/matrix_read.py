@@ -20,7 +20,7 @@ import re
 
 from ..core.matrix import expr as mx
 from ..core.matrix.layout import pushed
-from ..core.matrix.shapes import show
+from ..core.matrix.shapes import a_shape
 from ..core.styles import STYLES
 
 __all__: list = []
@@ -188,9 +188,6 @@ def _shape_problem(expr, reference):
     if isinstance(expr, mx.Sum) or (len(expr.shape) == 1 and len(reference.shape) == 2):
         kind = "wrong_sum_axis"
         fix += " Sum over the other axis, or keep the summed axis (keepdims=True)."
-    return mistake(kind, f"the formula is {_a(show(expr.shape))}, but {reference.name} is "
-                         f"{_a(show(reference.shape))}.{fix}")
+    return mistake(kind, f"the formula is {a_shape(expr.shape)}, but {reference.name} is "
+                         f"{a_shape(reference.shape)}.{fix}")
 
-
-def _a(text):
-    return ("an " if text[0] in "aeiou" else "a ") + text

@@ -32,7 +32,7 @@ from ..errors import NameError_, ParseError
 from .tokens import Unit, Word, tok
 
 __all__ = ["fold_slices", "as_example", "example_leaf", "slice_entry", "refuse_examples",
-           "plain_example"]
+           "plain_example", "matrix_leaf", "axis_words", "column_left"]
 
 _HINT = ("write one example's column as dz^{[1](i)} (deeplearning.ai) or dZ1[:, i] "
          "(numpy), on a matrix network with a batch (--batch m)")
@@ -88,9 +88,16 @@ def _is_matrix_ns(ns) -> bool:
     return is_matrix_ns(ns)
 
 
-def _matrix(res, name: str):
+def matrix_leaf(res, name: str):
+    """The named matrix (or vector) of the network called ``name``; None for others."""
     leaf = res.ns.symbols.get(name) if res.known(name) else None
     return leaf if isinstance(leaf, Leaf) and leaf.shape and leaf.key[0] != "entry" else None
+
+
+def axis_words(leaf, axis: int) -> str:
+    """What an index over ``axis`` of ``leaf`` runs over, for messages and readings."""
+    what = f"{('rows', 'columns')[axis]} of {leaf.name}"
+    return f"the examples ({what})" if example_axis(leaf) == axis else f"the {what}"
 
 
 def _candidates(word: Word) -> list:
@@ -114,7 +121,7 @@ def as_example(word: Word, res):
     if not getattr(res.ns, "batched", False):
         return None
     for name in _candidates(bare):
-        leaf = _matrix(res, name)
+        leaf = matrix_leaf(res, name)
         if leaf is not None and example_axis(leaf) is not None:
             bare.example = (int(index) if index.isdigit() else index, None)
             return bare
@@ -132,7 +139,7 @@ def example_leaf(t, res):
                    "batch (--batch m)")
     leaf = None
     for name in _candidates(word):
-        leaf = _matrix(res, name)
+        leaf = matrix_leaf(res, name)
         if leaf is not None:
             break
     if leaf is None:
@@ -156,6 +163,33 @@ def example_leaf(t, res):
     what = ("column", "row")[1 - axis]
     res.notes.read(f"read {source} as {what} {index} of {leaf.name}"
                    + (" (one example)" if example_axis(leaf) == axis else ""))
+    return leaf, index, axis
+
+
+def column_left(tokens: list, res):
+    """(leaf, letter, axis) of a left side naming one column of a gradient for every
+    value of its letter (``dz^{[1](i)} =``, ``dZ1[:, i] =``); what else it names is an
+    error at its position."""
+    t = tokens[0]
+    source = res.text[t.start_pos:tokens[-1].end_pos]
+    if t.type == "ADJ":
+        raise _err(res, f"the left side {source} differentiates by one example's column",
+                   t.start_pos, "write deeplearning.ai's dz^{[1](i)} (example i's gradient, "
+                   "a column of dZ^{[1]}) or dZ1[:, i]")
+    leaf, index, axis = example_leaf(t, res)
+    if len(tokens) != 1:
+        raise _err(res, f"cannot read the left side {source}", tokens[1].start_pos,
+                   "write one gradient's column, e.g. dz^{[1](i)} = ...")
+    if res.ns.roles.get(leaf.name) != "gradient":
+        raise _err(res, f"the left side {source} is a column of {leaf.name}, which is no "
+                   "gradient", t.start_pos, "the left side names a gradient, e.g. "
+                   "dz^{[1](i)} or dZ1[:, i]")
+    if not isinstance(index, str):
+        raise _err(res, f"the left side {source} names one column by its number",
+                   t.start_pos, "write an index letter (dz^{[1](i)}): the equation is "
+                   "then checked for every column")
+    res.notes.read(f"read the left side {source} as {('row', 'column')[axis]} {index} of "
+                   f"{leaf.name}, for every {index}")
     return leaf, index, axis
 
 
@@ -186,13 +220,13 @@ def plain_example(t, res) -> None:
         return
     base = m["base"]
     upper = next((n for n in _candidates(Word((Unit(base, 0, len(base)),)))[1:]
-                  if _matrix(res, n) is not None), None)
+                  if matrix_leaf(res, n) is not None), None)
     if upper is None:
         prefix = base[:1]
         upper = prefix + base[1:2].upper() + base[2:] if prefix == "d" else None
-        if upper is None or _matrix(res, upper) is None:
+        if upper is None or matrix_leaf(res, upper) is None:
             return
-    if example_axis(_matrix(res, upper)) is None:
+    if example_axis(matrix_leaf(res, upper)) is None:
         return
     raise _err(res, f"cannot tell what {word.name} means: example {m['sub']}'s column of "
                f"{upper}, or entry {m['sub']} of a vector", t.start_pos,

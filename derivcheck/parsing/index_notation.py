@@ -40,10 +40,9 @@ from lark import Token
 
 from ..core.matrix.expr import Leaf
 from ..core.matrix.indexed import Entry
-from ..core.matrix.shapes import show
-from ..core.matrix.slices import example_axis
+from ..core.matrix.shapes import a_shape
 from ..errors import NameError_, ParseError
-from .examples import example_leaf, plain_example, slice_entry
+from .examples import axis_words, column_left, matrix_leaf, plain_example, slice_entry
 from .index_sums import (SUM_WORD, SumMark, closing, index_call, mismatch, scope_end,
                          source_at, sum_size)
 from .layer_letters import LayerVariable, is_matrix_ns, merge_layers, resolve_layers
@@ -99,25 +98,17 @@ def _entry_of(leaf: Leaf, indices: list, res, position: int) -> Entry:
         if all(d == 1 for d in missing):
             indices = indices + [None] * len(missing)
     if len(indices) != len(shape):
-        raise _err(res, f"{leaf.name} is {_a(show(shape))}: it takes {len(shape)} "
+        raise _err(res, f"{leaf.name} is {a_shape(shape)}: it takes {len(shape)} "
                    f"ind{'ex' if len(shape) == 1 else 'ices'}, not {len(indices)}", position,
                    f"write one index per axis, e.g. {leaf.name}[j,k]" if len(shape) == 2 else
                    None)
     for i, d in zip(indices, shape):
         if isinstance(i, int) and (i < 1 or (isinstance(d, int) and i > d)):
             raise _err(res, f"index {i} is out of the dimension of {leaf.name} "
-                       f"({_a(show(shape))}; indices count from 1)", position,
+                       f"({a_shape(shape)}; indices count from 1)", position,
                        "indices run from 1 to the size of their axis")
     return Entry(leaf, tuple(indices))
 
-
-def _a(text: str) -> str:
-    return ("an " if text[0] in "aeiou8" else "a ") + text + (" matrix" if " x " in text else "")
-
-
-def _matrix(res, name: str):
-    leaf = res.ns.symbols.get(name) if res.known(name) else None
-    return leaf if isinstance(leaf, Leaf) and leaf.shape and leaf.key[0] != "entry" else None
 
 
 def _latex_entry(t: Token, res):
@@ -129,7 +120,7 @@ def _latex_entry(t: Token, res):
     if not any(c.isalpha() for c in sub):
         return None
     prefix = "".join(u.text for u in word.units[:-1])
-    leaf = _matrix(res, prefix + stem + (layer or ""))
+    leaf = matrix_leaf(res, prefix + stem + (layer or ""))
     return (leaf, _indices_of(sub)) if leaf is not None else None
 
 
@@ -141,7 +132,7 @@ def _known_base(t: Token, res) -> None:
     if word.script and word.script[2] and any(c.isalpha() for c in word.script[2]):
         stem, layer, _ = word.script
         name = "".join(u.text for u in word.units[:-1]) + stem + (layer or "")
-        if _matrix(res, name) is None:
+        if matrix_leaf(res, name) is None:
             raise NameError_(f"no matrix {name} in the network", text=res.text,
                              position=t.start_pos, hint="index notation names an entry of "
                              "a matrix of the network, e.g. W^{[1]}_{jk}")
@@ -245,7 +236,7 @@ def _walk(tokens: list, res, scope: _Scope) -> list:
                 out.append(_indexed_token(*found, res, scope, t.start_pos, t.end_pos))
                 i += 1
                 continue
-            leaf = _matrix(res, t.value.name)
+            leaf = matrix_leaf(res, t.value.name)
             brackets = _bracket_indices(tokens, i + 1) if leaf is not None else None
             if brackets is not None:
                 end = tokens[brackets[1] - 1].end_pos
@@ -255,7 +246,7 @@ def _walk(tokens: list, res, scope: _Scope) -> list:
             m = _PLAIN_INDEXED.match(t.value.name)
             if m and not t.value.latex and not res.known(t.value.name):
                 plain_example(t, res)
-                leaf = _matrix(res, m["base"])
+                leaf = matrix_leaf(res, m["base"])
                 if leaf is not None:
                     out.append(_indexed_token(leaf, _indices_of(m["sub"]), res, scope,
                                               t.start_pos, t.end_pos))
@@ -276,11 +267,8 @@ def _slice_token(t, res, scope: _Scope) -> Token:
     """One example's column (``dz^{[1](i)}``, ``dZ1[:, i]``) as an INDEXED slice."""
     piece = slice_entry(t, res)
     if isinstance(piece.index, str):
-        d = piece.matrix.shape[piece.axis]
-        what = (f"the examples ({('rows', 'columns')[piece.axis]} of {piece.matrix.name})"
-                if example_axis(piece.matrix) == piece.axis else
-                f"the {('rows', 'columns')[piece.axis]} of {piece.matrix.name}")
-        scope.use(piece.index, d, what, t.start_pos, res)
+        scope.use(piece.index, piece.matrix.shape[piece.axis],
+                  axis_words(piece.matrix, piece.axis), t.start_pos, res)
     return tok("INDEXED", _Indexed(piece), t.start_pos, t.end_pos)
 
 
@@ -354,7 +342,7 @@ def scalar_body(expr, res, position: int, what: str):
     from ..core.matrix.expr import as_mexpr
     body = as_mexpr(expr)
     if body.shape is not None and any(d != 1 for d in body.shape):
-        raise _err(res, f"{what} is {_a(show(body.shape))}, not one entry", position,
+        raise _err(res, f"{what} is {a_shape(body.shape)}, not one entry", position,
                    "in index notation write every matrix with its indices (w^l_{jk}, "
                    "W1[j,k])")
     return body
@@ -391,11 +379,11 @@ def left_side(tokens: list, res) -> IndexLeft | None:
         plain = _PLAIN_INDEXED.match(word.name)
         if found is not None:
             leaf, indices = found
-        elif brackets is not None and _matrix(res, word.name) is not None:
-            leaf, (indices, rest) = _matrix(res, word.name), brackets
-        elif plain and not word.latex and not res.known(word.name) and _matrix(
+        elif brackets is not None and matrix_leaf(res, word.name) is not None:
+            leaf, (indices, rest) = matrix_leaf(res, word.name), brackets
+        elif plain and not word.latex and not res.known(word.name) and matrix_leaf(
                 res, plain["base"]) is not None:
-            leaf, indices = _matrix(res, plain["base"]), _indices_of(plain["sub"])
+            leaf, indices = matrix_leaf(res, plain["base"]), _indices_of(plain["sub"])
         if leaf is not None:
             name = leaf.name
             if res.ns.roles.get(name) != "gradient":
@@ -423,29 +411,7 @@ def left_side(tokens: list, res) -> IndexLeft | None:
 
 def _slice_left(tokens: list, res) -> IndexLeft:
     """``dz^{[1](i)} =``, ``dZ1[:, i] =``: the equation for every column i of a gradient."""
-    t = tokens[0]
-    source = res.text[t.start_pos:tokens[-1].end_pos]
-    if t.type == "ADJ":
-        raise _err(res, f"the left side {source} differentiates by one example's column",
-                   t.start_pos, "write deeplearning.ai's dz^{[1](i)} (example i's gradient, "
-                   "a column of dZ^{[1]}) or dZ1[:, i]")
-    leaf, index, axis = example_leaf(t, res)
-    if len(tokens) != 1:
-        raise _err(res, f"cannot read the left side {source}", tokens[1].start_pos,
-                   "write one gradient's column, e.g. dz^{[1](i)} = ...")
-    if res.ns.roles.get(leaf.name) != "gradient":
-        raise _err(res, f"the left side {source} is a column of {leaf.name}, which is no "
-                   "gradient", t.start_pos, "the left side names a gradient, e.g. "
-                   "dz^{[1](i)} or dZ1[:, i]")
-    if not isinstance(index, str):
-        raise _err(res, f"the left side {source} names one column by its number",
-                   t.start_pos, "write an index letter (dz^{[1](i)}): the equation is "
-                   "then checked for every column")
-    what = (f"the examples ({('rows', 'columns')[axis]} of {leaf.name})"
-            if example_axis(leaf) == axis else
-            f"the {('rows', 'columns')[axis]} of {leaf.name}")
-    res.notes.read(f"read the left side {source} as {('row', 'column')[axis]} {index} of "
-                   f"{leaf.name}, for every {index}")
+    leaf, index, axis = column_left(tokens, res)
     axes = (None, index) if axis == 1 else (index, None)
-    return IndexLeft(leaf.name, leaf, axes, t.start_pos,
-                     {index: (leaf.shape[axis], what)}, slice_axis=axis)
+    return IndexLeft(leaf.name, leaf, axes, tokens[0].start_pos,
+                     {index: (leaf.shape[axis], axis_words(leaf, axis))}, slice_axis=axis)

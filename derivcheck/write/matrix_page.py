@@ -63,9 +63,7 @@ def left_side_tex(net, wrt: str | None) -> str:
     """
     if not wrt or wrt == "?":
         return ""
-    if wrt in net.quantity_names():       # as the report writes it
-        return name_tex(f"d{net.style.loss}/d{wrt}", net.style)
-    return name_tex(wrt, net.style)
+    return name_tex(net.derivative_name(wrt), net.style)
 
 
 def column_read_tex(cand, reference, style, lhs: str, read: str | None):

@@ -238,9 +238,7 @@ def matrix_report_source(result) -> str:
         else None
     ref = result.gradient_expr
     correct = correct_tex(result)
-    wrt = result.wrt
-    if wrt in net.quantity_names():   # the left side was dC/dr0: say so in the title
-        wrt = f"d{style.loss}/d{wrt}"
+    wrt = net.derivative_name(result.wrt)   # the left side dC/dr0: said in the title
     lhs = left_side_tex(net, result.wrt)
     read_lhs, read = column_read_tex(cand, ref, style, lhs, read)
     return render("matrix_report.tex", title=f"derivcheck report: {wrt}",

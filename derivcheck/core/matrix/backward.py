@@ -24,7 +24,7 @@ from ...errors import SpecError
 from . import expr as mx
 from .expr import Leaf, MExpr, Scalar
 from .layout import pushed
-from .shapes import show
+from .shapes import a_shape
 
 __all__ = ["backward_pass", "gradient_leaf", "parameter_gradients", "definitions",
            "definition_exprs"]
@@ -126,7 +126,7 @@ def gradient_leaf(net, key, name: str, stacked: bool = False) -> Leaf:
     if scale != 1:
         meaning = f"{scale} * {meaning}, the per-example gradients stacked"
     return Leaf(name, shape, key=("grad", key, net.view(key), scale),
-                description=f"{name} -> {meaning}, {_a(show(shape))}",
+                description=f"{name} -> {meaning}, {a_shape(shape)}",
                 expansion=net.gradient(key))
 
 
@@ -173,6 +173,3 @@ def definition_exprs(expr: MExpr) -> dict:
     visit(expr, set())
     return out
 
-
-def _a(text: str) -> str:
-    return ("an " if text[0] in "aeiou" else "a ") + text + (" matrix" if " x " in text else "")

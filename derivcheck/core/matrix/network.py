@@ -35,7 +35,7 @@ from ..styles import Style, style_named
 from . import expr as mx
 from . import backward, probabilities
 from .expr import Leaf, MExpr
-from .shapes import show
+from .shapes import a_shape
 
 __all__ = ["MatrixNetwork", "KINDS"]
 
@@ -235,7 +235,7 @@ class MatrixNetwork:
         if key == ("Y",) and self.labels:
             what = "the one-hot targets of the class labels y"
         return Leaf(name, shape, key=(key, self.view(key)),
-                    description=f"{name} -> {what}, {_a(show(shape))}")
+                    description=f"{name} -> {what}, {a_shape(shape)}")
 
     def canon(self, key) -> MExpr:
         """The style's leaf brought to the canonical layout."""
@@ -294,6 +294,17 @@ class MatrixNetwork:
                     continue   # H is the hidden layer, never the output
                 out.setdefault(alias, (kind, l))
         return out
+
+    def derivative_name(self, wrt: str) -> str:
+        """What a check with respect to ``wrt`` is the value of: a gradient name as it
+        stands (``dW1``, ``dhidden``), a quantity (not a parameter's gradient name: ``z2``,
+        ``H``, a left side ``dC/dr0``) as the derivative of the loss by it.
+
+        >>> net = MatrixNetwork([2, 3, 1], "relu,sigmoid", "bce", batch="m", style="ng")
+        >>> net.derivative_name("dW1"), net.derivative_name("Z1")
+        ('dW1', 'dJ/dZ1')
+        """
+        return f"d{self.style.loss}/d{wrt}" if wrt in self.quantity_names() else wrt
 
     @cached_property
     def namespace(self) -> Namespace:
@@ -371,6 +382,3 @@ def _biases(bias, layers: int) -> tuple:
         return tuple(bias)
     return (bool(bias),) * layers
 
-
-def _a(text: str) -> str:
-    return ("an " if text[0] in "aeiou" else "a ") + text + (" matrix" if " x " in text else "")

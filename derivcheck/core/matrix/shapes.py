@@ -18,7 +18,7 @@ True
 """
 from __future__ import annotations
 
-__all__ = ["Dim", "Shape", "broadcast", "matmul_shape", "transpose_shape", "show",
+__all__ = ["Dim", "Shape", "broadcast", "matmul_shape", "transpose_shape", "show", "a_shape",
            "instantiate", "sum_shape"]
 
 Dim = int | str
@@ -72,6 +72,16 @@ def show(shape: Shape) -> str:
     if len(shape) == 1:
         return f"vector of length {shape[0]}"
     return " x ".join(str(d) for d in shape)
+
+
+def a_shape(shape: Shape) -> str:
+    """:func:`show` with its article, a matrix named as one: for messages.
+
+    >>> a_shape(("n1", "m")), a_shape((8, 3)), a_shape(("n1",)), a_shape(())
+    ('a n1 x m matrix', 'an 8 x 3 matrix', 'a vector of length n1', 'a scalar')
+    """
+    text = show(shape)
+    return ("an " if text[0] in "aeiou8" else "a ") + text + (" matrix" if " x " in text else "")
 
 
 def instantiate(shape: Shape, sizes: dict) -> tuple[int, ...]:

@@ -28,7 +28,7 @@ import numpy as np
 
 from .expr import Leaf, MExpr, ShapeProblem
 from .indexed import _bound
-from .shapes import show
+from .shapes import a_shape
 
 __all__ = ["Slice", "Stacked", "example_axis", "has_slice"]
 
@@ -112,8 +112,8 @@ class Stacked(MExpr):
                 one[0] if axis == 1 else one[1])):
             what = "column" if axis == 1 else "row"
             self.shape = None
-            self.problem = ShapeProblem(f"the right side is {_a(show(body.shape))}, but one "
-                                        f"{what} of the left side is {_a(show(one))}",
+            self.problem = ShapeProblem(f"the right side is {a_shape(body.shape)}, but one "
+                                        f"{what} of the left side is {a_shape(one)}",
                                         tuple(body.shape), one)
 
     def text(self) -> str:
@@ -145,6 +145,3 @@ def has_slice(node: MExpr, letter: str) -> bool:
     """True when ``node`` holds a slice at index ``letter``."""
     return any(isinstance(n, Slice) and n.index == letter for n in node.walk())
 
-
-def _a(text: str) -> str:
-    return ("an " if text[0] in "aeiou8" else "a ") + text + (" matrix" if " x " in text else "")
