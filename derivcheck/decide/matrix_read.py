@@ -45,7 +45,7 @@ def _read(net, candidate, wrt, latex, layers=None):
         except DerivcheckError as err:
             first_error = first_error or err
             continue
-        found = (view, parsed, *_before_mask(view, parsed, reference, name))
+        found = _before_mask(view, parsed, reference, name)
         break
     if found is None:
         raise first_error
@@ -58,7 +58,8 @@ _GATES = re.compile(r"'|prime|grad|step|heaviside|sign", re.IGNORECASE)
 
 
 def _before_mask(net, parsed, reference, name):
-    """(reference, name) with a style's gradient name read by the mask the formula applies:
+    """(view, parsed, reference, name) with a style's gradient name read by the mask the
+    formula applies:
     cs231n's ``dhidden`` is dL/dH before ``dhidden[hidden_layer <= 0] = 0`` and dL/dZ1
     after it, so a formula for it that applies no mask (mentions no hidden quantity and
     no gate) is dL/dH. A warning says which reading was taken; used on a right side,
@@ -71,19 +72,20 @@ def _before_mask(net, parsed, reference, name):
                                    "dhidden[hidden_layer <= 0] = 0)")
     before = net.style.before_mask.get(name)
     if before is None or before not in net._gradients or not hasattr(parsed.expr, "walk"):
-        return reference, name
+        return net, parsed, reference, name
     kind, layer = net.style.gradient_names[name]
     after, plain = net.name((kind, layer)), net.name(before)
     if _masked(parsed.expr, net, {(kind, layer), before}):
         parsed.warnings.append(f"read {name} as dL/d{after}, the gradient after the mask, "
                                "since the formula applies one (cs231n's dhidden after "
                                "dhidden[hidden_layer <= 0] = 0)")
-        return reference, name
+        return net, parsed, reference, name
     parsed.warnings.append(f"read {name} as dL/d{plain}, the gradient before the mask, since "
                            "the formula applies none (cs231n's dhidden = dscores.dot(W2.T), "
                            "before dhidden[hidden_layer <= 0] = 0); with the mask applied "
                            f"it is dL/d{after}")
-    return net.gradient_leaf(before, name), name
+    view = net.with_gradient_name(name, before)
+    return view, parsed, view.namespace.symbols[name], name
 
 
 def _masked(expr, net, keys) -> bool:

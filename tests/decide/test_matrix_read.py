@@ -22,6 +22,8 @@ def test_dhidden_without_a_mask_is_the_gradient_wrt_the_hidden_activations(text)
     assert r.verdict == "equivalent"
     assert any("read dhidden as dL/dA1, the gradient before the mask" in w for w in r.warnings)
     assert r.gradient.startswith("dhidden = dL/dZ2 @ W2.T")
+    assert "read dhidden -> dL/dA1, a N x H matrix" in r.readings   # the notes agree
+    assert not any("dhidden -> dL/dZ1" in n for n in r.readings)
 
 
 def test_dhidden_with_the_mask_is_the_gradient_wrt_the_pre_activations():

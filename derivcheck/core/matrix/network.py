@@ -121,6 +121,22 @@ class MatrixNetwork:
         """The same network seen in another style."""
         return self._copy(style=style)
 
+    def with_gradient_name(self, name: str, key: tuple) -> "MatrixNetwork":
+        """The same network where the style's gradient name ``name`` means dLoss/d(key)
+        (cs231n's ``dhidden`` before its mask: dL/dH).
+
+        >>> net = MatrixNetwork([2, 3, 2], "relu,identity", "cross_entropy", batch="N",
+        ...                     style="cs231n")
+        >>> net.with_gradient_name("dhidden", ("A", 1)).namespace.symbols["dhidden"].description
+        'dhidden -> dL/dA1, a N x 3 matrix'
+        """
+        import dataclasses
+        style = dataclasses.replace(self.style, gradient_names={**self.style.gradient_names,
+                                                                name: key})
+        out = self._copy(style=style)
+        out.style_given = self.style_given
+        return out
+
     def with_convention(self, convention) -> "MatrixNetwork":
         """The same network whose backward pass takes activation derivatives under
         ``convention`` (relu'(0) = 0 under torch): the reference a check compares with
