@@ -203,7 +203,7 @@ class _Build(Transformer):
         from .index_notation import scalar_body
         state = _STATE.get()
         mark = c[0].value
-        if mx.is_matrix(c[1]) and has_slice(c[1], mark.letter):   # columns: sum_i dz^{(i)}
+        if mx.is_matrix(c[1]) and has_slice(c[1]):   # columns: sum_i dz^{(i)}
             return IndexSum(mark.letter, mark.size, c[1])
         body = scalar_body(c[1], state.resolver, c[0].start_pos, f"the summand of {mark}")
         return IndexSum(mark.letter, mark.size, body)

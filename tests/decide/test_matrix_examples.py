@@ -68,3 +68,15 @@ def test_a_sheet_s_da0_is_stacked_like_every_da():
     """ng's A0 is X: dA^{[0]} stacks the per-example gradients, as dA^{[1]} does."""
     r = derivcheck.check(NG, r"dA^{[0]} = W^{[1]T} dZ^{[1]}")
     assert r.verdict == "equivalent"
+
+
+def test_a_sum_over_examples_that_ignores_its_index_counts_m_for_every_size():
+    """sum_i of example 1's outer product is m times it: equal to 3 times it only at m = 3,
+    so the proof must try more than one m (the summand's degree in m)."""
+    base = r"dW^{[2]} = \frac{1}{m}\sum_i dz^{[2](i)} a^{[1](i)T} + \sum_{i=1}^{m} " \
+           r"dz^{[2](1)} a^{[1](1)T} - "
+    assert derivcheck.check(NG, base + r"m dz^{[2](1)} a^{[1](1)T}").verdict == "equivalent"
+    for k in (2, 3, 4):
+        r = derivcheck.check(NG, base + rf"{k} dz^{{[2](1)}} a^{{[1](1)T}}")
+        assert r.verdict == "not_equivalent", k
+    assert derivcheck.check(NG, r"dz^{[1](i)} = dz^{[1](1)}").verdict == "not_equivalent"

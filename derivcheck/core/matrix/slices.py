@@ -141,7 +141,8 @@ class Stacked(MExpr):
         return walk(self.body)
 
 
-def has_slice(node: MExpr, letter: str) -> bool:
-    """True when ``node`` holds a slice at index ``letter``."""
-    return any(isinstance(n, Slice) and n.index == letter for n in node.walk())
+def has_slice(node: MExpr) -> bool:
+    """True when ``node`` holds a column or row of a matrix (a sum of it over an index
+    is a matrix, as ``\\sum_i dz^{[1](i)} x^{(i)T}`` is)."""
+    return any(isinstance(n, Slice) for n in node.walk())
 
