@@ -31,6 +31,7 @@ from functools import lru_cache
 import sympy
 
 from ..core.functions import IsNonNeg, IsPos, Step, decompose
+from ..core.gradients import tree_size
 from ..core.primitives import primitive_of
 
 __all__ = ["GateFacts", "inline", "total", "under_gates"]
@@ -47,22 +48,21 @@ _VALUES = {Step: (1, _C, 0), IsPos: (1, 0, 0), IsNonNeg: (1, 1, 0)}
 
 
 def inline(expr, definitions: dict, limit: int = MAX_NODES):
-    """``expr`` with every defined name replaced down to the leaves; None when the
-    definitions do not bottom out or the result has more than ``limit`` nodes.
+    """``expr`` with every defined name replaced down to the leaves (``definitions`` are
+    acyclic); None when the result would have more than ``limit`` nodes.
 
     >>> a, z, x = sympy.symbols("a z x")
     >>> inline(a + 1, {a: 2 * z, z: x})
     2*x + 1
     """
+    if tree_size(expr, definitions) > limit:
+        return None
     out = expr
-    for _ in range(64):
+    while True:
         new = out.xreplace(definitions)
-        if _size(new, limit) > limit:
-            return None
         if new == out:
             return out
         out = new
-    return None
 
 
 def total(expr) -> bool:
@@ -222,15 +222,6 @@ def _decomposition(func, rest):
     if list(terms) == [None]:
         return None
     return d, [(sympy.factor(c), g) for g, c in terms.items()]
-
-
-def _size(expr, limit: int) -> int:
-    count = 0
-    for _ in sympy.preorder_traversal(expr):
-        count += 1
-        if count > limit:
-            break
-    return count
 
 
 class GateFacts:

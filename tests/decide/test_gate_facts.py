@@ -75,7 +75,9 @@ def test_only_total_formulas_qualify():
     assert not total(sympy.log(ReLU(X) + 1) * Step(X))
     assert not total(Step(X) / (X + 1))
     assert not total(sympy.sqrt(ReLU(X)))
-    assert inline(sympy.Symbol("a"), {sympy.Symbol("a"): sympy.Symbol("a") + 1}) is None
+    a, z = sympy.symbols("a z")
+    assert inline(a, {a: z * X, z: X + 1}) == (X + 1) * X
+    assert inline(a, {a: z * X, z: X + 1}, limit=3) is None
 
 
 @pytest.mark.parametrize("acts,wrt,relu_at", [
