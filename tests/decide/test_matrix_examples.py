@@ -80,3 +80,11 @@ def test_a_sum_over_examples_that_ignores_its_index_counts_m_for_every_size():
         r = derivcheck.check(NG, base + rf"{k} dz^{{[2](1)}} a^{{[1](1)T}}")
         assert r.verdict == "not_equivalent", k
     assert derivcheck.check(NG, r"dz^{[1](i)} = dz^{[1](1)}").verdict == "not_equivalent"
+
+
+def test_a_column_times_a_row_is_not_warned_as_two_readings():
+    """dz^{[1](i)} x^{(i)T}: a matrix product and a broadcast elementwise product are the
+    same outer product, so no warning that the other reading would fit too."""
+    r = derivcheck.check(NG, r"dW^{[1]} = \frac{1}{m} \sum_i dz^{[1](i)} x^{(i)T}")
+    assert r.verdict == "equivalent"
+    assert not any("would fit too" in w for w in r.warnings)

@@ -400,14 +400,26 @@ def transpose(a) -> MExpr:
 def juxtapose(a, b, notes=None) -> MExpr:
     """Two factors written side by side (LaTeX, ``\\cdot``): a scalar scales; two
     matrices are a matrix product when their shapes fit, else an elementwise product when
-    those fit (with a note); if neither fits, the matrix product (with its problem)."""
+    those fit (with a note); if neither fits, the matrix product (with its problem). When
+    both fit, a warning says so, unless they are the same matrix (a column times a row).
+
+    >>> class Warnings(list):
+    ...     warn = list.append
+    >>> notes = Warnings()
+    >>> juxtapose(Leaf("a", ("n", 1)), Leaf("b", (1, "k")), notes).text(), notes
+    ('a @ b', [])
+    >>> juxtapose(Leaf("A", ("n", "n")), Leaf("B", ("n", "n")), notes).text(), len(notes)
+    ('A @ B', 1)
+    """
     a, b = as_mexpr(a), as_mexpr(b)
     if a.shape == () or b.shape == () or a.shape is None or b.shape is None:
         return mul(a, b) if (a.shape == () or b.shape == ()) else matmul(a, b)
     product = matmul(a, b)
     elementwise = broadcast(a.shape, b.shape) if len(a.shape) == len(b.shape) else None
     if product.shape is not None:
-        if elementwise is not None and notes is not None:
+        # over an inner size of 1 (a column times a row) both readings are the same matrix
+        same = len(a.shape) == 2 and len(b.shape) == 2 and a.shape[1] == 1 == b.shape[0]
+        if elementwise is not None and notes is not None and not same:
             notes.warn(f"{a.text()} {b.text()} read as a matrix product (an elementwise "
                        "product would fit too)")
         return product
