@@ -32,6 +32,7 @@ from ..limits import MAX_NESTING
 from ..names import Namespace, valid_name
 from .build import parse_tokens
 from .examples import fold_slices
+from .masking import split_masking
 from .index_notation import (LayerVariable, is_matrix_ns, left_side, resolve_layers, rewrite,
                              scalar_body)
 from .latex import LatexSource
@@ -223,6 +224,9 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
     x*IsPos(z2)
     """
     _check_input(text)
+    pair = split_masking(text) if is_matrix_ns(namespace) and latex is not True else None
+    if pair is not None:
+        return _masked(text, pair, namespace, wrt, layers)
     use_latex = is_latex(text) if latex is None else latex
     notes = Notes()
     resolver = Resolver(namespace, text, notes)
@@ -269,6 +273,25 @@ def parse_formula(text: str, namespace: Namespace | None = None, *, latex: bool 
                              hint="an index stands for one position")
     other = sides[0][0].start if len(sides) > 1 and named is None else None
     return ParsedFormula(expr, named, use_latex, notes.readings, notes.warnings, other)
+
+
+def _masked(text: str, pair, namespace, wrt, layers) -> ParsedFormula:
+    """cs231n's ``dhidden = ...`` then ``dhidden[hidden_layer <= 0] = 0``
+    (:mod:`.masking`): the first statement's value times ``1 - [condition]``."""
+    from ..core.matrix.expr import mul, sub
+    from ..errors import DerivcheckError
+    try:
+        first = parse_formula(pair[0], namespace, latex=False, wrt=wrt, layers=layers)
+        condition = parse_formula(pair[1], namespace, latex=False, layers=layers)
+    except DerivcheckError as err:
+        err.text = text   # the positions are the typed text's
+        raise
+    first.expr = mul(first.expr, sub(1, condition.expr))
+    first.readings += [r for r in condition.readings if r not in first.readings]
+    first.readings.append(f"read the masking line {pair[2]} as setting those entries to 0: "
+                          "the first line's value times (1 - the condition)")
+    first.warnings += condition.warnings
+    return first
 
 
 def left_side_name(text: str, latex: bool | None = None) -> str | None:

@@ -71,3 +71,13 @@ def test_the_json_and_exit_codes_keep_the_contract(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["verdict"] == "not_equivalent"
     assert any("after the mask" in w for w in out["warnings"])
+
+
+def test_cs231n_s_two_lines_pasted_as_they_are():
+    text = "dhidden = np.dot(dscores, W2.T)\ndhidden[hidden_layer <= 0] = 0"
+    r = derivcheck.check(CS, text)
+    assert r.verdict == "equivalent_almost_everywhere"       # relu'(0) = 0 at the kink
+    assert derivcheck.check(CS, text, convention="torch").verdict == "equivalent"
+    assert any("dL/dZ1, the gradient after the mask" in w for w in r.warnings)
+    wrong = derivcheck.check(CS, "dhidden = np.dot(dscores, W2.T)\ndhidden[hidden_layer > 0] = 0")
+    assert wrong.verdict == "not_equivalent" and wrong.counterexample is not None
