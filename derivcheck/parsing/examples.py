@@ -129,7 +129,7 @@ def as_example(word: Word, res):
 
 
 def example_leaf(t, res):
-    """(leaf, index, axis, name) of a word marked as one example's column or row."""
+    """(leaf, index, axis) of a word marked as one example's column or row."""
     word: Word = t.value
     index, axis = word.example
     source = res.text[t.start_pos:t.end_pos]
