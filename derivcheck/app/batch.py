@@ -298,6 +298,11 @@ def run_batch(in_path, out_path, *, jobs: int = 1, timeout: float = limits.DEFAU
     started, summary = time.monotonic(), Summary()
     hard_timeout = timeout + limits.TIMEOUT_SLACK + limits.BATCH_GRACE
     out = Output(out_path, in_path)
+    try:
+        out.check_input(in_path)
+    except BaseException:
+        out.close()
+        raise
     summary.skipped_errors = out.errors
     bar = tqdm(total=total, unit="line", file=sys.stderr,
                disable=None if progress is None else not progress)
