@@ -98,7 +98,8 @@ def _parse(number: int, raw: bytes, too_long: bool) -> Line | None:
         obj = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         return Line(number, error=error_record(
-            "invalid_json", f"line {number}, column {exc.colno}: {exc.msg}", exc.pos))
+            "invalid_json", f"line {number}, column {exc.colno}: "
+            f"{exc.msg.removesuffix(' at')}", exc.pos))
     except (ValueError, RecursionError) as exc:
         msg = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
         if "digits" in msg:

@@ -2,8 +2,9 @@
 
 ``derivcheck batch IN.jsonl -o results.json --format gradescope|prairielearn [--score P]``
 grades every answer (one JSONL line each, CONTRACT section 2) and writes one test per
-answer, named by the answer's id, with the verdict, the counterexample and the diagnosis
-in its output:
+non-blank input line, in input order, named by the answer's id (``line N`` for a line
+that could not be read; a name two lines share gets its line, ``q1 (line 4)``), with the
+verdict, the counterexample and the diagnosis in its output:
 
 * Gradescope's autograder ``results.json``: ``score`` (points), ``tests`` of
   ``{name, score, max_score, status, output, visibility, tags}``; an answer that cannot
@@ -178,8 +179,8 @@ def _earned(record: dict, policy: dict):
 
 
 def _names(records: list) -> list[str]:
-    """Each record's test name: its id (a string as it is, a number as JSON), or
-    ``line N`` for a line that could not be read; a name two records share (``7`` and
+    """Each record's test name: its id (a string as it is, a number or a blank string as
+    JSON), or ``line N`` for a line that could not be read; a name two records share (``7`` and
     ``"7"``, a repeated id) gets its line, ``dup (line 4)``, so none hides another.
 
     >>> _names([{"id": "a", "line": 1}, {"id": None, "line": 2}, {"id": 7, "line": 3},
@@ -190,7 +191,7 @@ def _names(records: list) -> list[str]:
         ident = record.get("id")
         if ident is None and isinstance(record.get("line"), int):
             return f"line {record['line']}"
-        return ident if isinstance(ident, str) else json.dumps(ident)
+        return ident if isinstance(ident, str) and ident.strip() else json.dumps(ident)
 
     names = [plain(r) for r in records]
     count = Counter(names)
