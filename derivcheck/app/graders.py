@@ -180,8 +180,9 @@ def _earned(record: dict, policy: dict):
 
 def _names(records: list) -> list[str]:
     """Each record's test name: its id (a string as it is, a number or a blank string as
-    JSON), or ``line N`` for a line that could not be read; a name two records share (``7`` and
-    ``"7"``, a repeated id) gets its line, ``dup (line 4)``, so none hides another.
+    JSON), or ``line N`` for a line that could not be read; a name two records share
+    (``7`` and ``"7"``, a repeated id) gets its line, ``dup (line 4)``, so none hides
+    another.
 
     >>> _names([{"id": "a", "line": 1}, {"id": None, "line": 2}, {"id": 7, "line": 3},
     ...         {"id": "7", "line": 4}])

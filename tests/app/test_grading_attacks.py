@@ -125,7 +125,8 @@ def test_an_output_of_another_input_is_refused(tmp_path):
 def test_an_input_that_is_no_file_is_named_truly(tmp_path):
     """A pipe (``<(jq ...)``), a device or a folder was "no such file"."""
     for src, why in (("/dev/null", "it is not a regular file (a pipe or a device)"),
-                     (str(tmp_path), "it is a folder"), (str(tmp_path / "none"), "no such file")):
+                     (str(tmp_path), "it is a folder"),
+                     (str(tmp_path / "none"), "no such file")):
         code, _, stderr, _ = cli("batch", src, "-o", str(tmp_path / "out.jsonl"),
                                  "--no-progress")
         assert code == 2 and f"cannot read batch input {src!r}: {why}\n" in stderr
