@@ -86,35 +86,32 @@ def check_writable(path) -> Path:
 def write_atomic(path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file renamed over it; returns the
     path (creating its folder). On any failure the temporary file is removed and ``path``
-    is as it was. A symbolic link stays a link: the file it names is replaced. A path that
-    names no regular file (``/dev/stdout``, a device, a pipe) is written straight, never
-    replaced."""
+    is as it was. A path that names a character device or a pipe (``/dev/stdout``,
+    ``/dev/null``, a named pipe) is written straight, never replaced."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"cannot write {str(path)!r}: it is a folder",
                           hint="give a file name, not a folder")
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        special = not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:   # nothing there yet (or a dangling link, replaced)
-        special, target = False, path
-    else:
-        target = Path(os.path.realpath(path))
+        mode = os.stat(path).st_mode
+    except OSError:   # nothing there yet
+        mode = 0
     tmp = None
     try:
-        if special:
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
             with open(path, "wb") as fh:
                 fh.write(raw)
             return path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:50]}.", suffix=".tmp",
-                                   dir=target.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:50]}.", suffix=".tmp",
+                                   dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        os.replace(tmp, path)
         tmp = None
     except OSError as exc:
         raise output_error(path, exc) from None
