@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -49,6 +50,21 @@ def test_gradescope_run_autograder(tmp_path, sample, score, statuses):
         typo = results["tests"][0]
         assert typo["tags"] == ["needs_review"] and "^" in typo["output"]
         assert "diagnosis (sign_flip)" in results["tests"][1]["output"]
+
+
+def test_gradescope_answers_saved_by_notepad(tmp_path):
+    """A byte-order mark and CRLF line ends (Windows Notepad): the first answer was taken
+    for an unknown question and graded as empty."""
+    (tmp_path / "source").mkdir()
+    shutil.copy(HERE / "questions.json", tmp_path / "source")
+    (tmp_path / "submission").mkdir()
+    text = (HERE / "gradescope" / "samples" / "full" / "answers.txt").read_text()
+    (tmp_path / "submission" / "answers.txt").write_bytes(
+        "\ufeff".encode() + text.replace("\n", "\r\n").encode())
+    done = run(HERE / "gradescope" / "run_autograder", AUTOGRADER_ROOT=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 3.0
 
 
 @pytest.mark.parametrize("sample, gradable, score", [
@@ -125,3 +141,20 @@ def test_moodle_coderunner_question_calls_the_api(tmp_path):
                 assert "^" in graded["epiloguehtml"]
             elif fraction == 0.0:
                 assert "At " in graded["epiloguehtml"]
+
+
+def test_moodle_template_without_a_server_leaves_the_answer_to_the_teacher(tmp_path):
+    """A server that is down was a traceback in the student's feedback."""
+    xml = ET.parse(HERE / "moodle" / "coderunner_backprop.xml").find("question")
+    params = json.loads(xml.find("templateparams").text)
+    with socket.socket() as sock:   # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        params["server"] = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        script = tmp_path / "prog.py"
+        script.write_text(twig(xml.find("template").text, "dC/dz2*w2*step(z1)*x", params))
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              timeout=120)
+    assert done.returncode == 0, done.stderr
+    graded = json.loads(done.stdout)
+    assert graded["fraction"] == 0.0 and "your teacher will look" in graded["epiloguehtml"]
+    assert "did not answer" in graded["epiloguehtml"]

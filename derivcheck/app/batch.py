@@ -138,6 +138,9 @@ def grade_item(item: dict, timeout: float = limits.DEFAULT_TIMEOUT) -> dict:
                          candidate=text if isinstance(text, str) else "",
                          convention=conv if isinstance(conv, str) else "any").to_json()
     except DerivcheckError as err:
+        if stage == "building the network" and err.kind == "limit_exceeded":
+            # the network comes with the question, not the answer: the teacher's to mend
+            err.kind = "network_error"
         return err.to_json()
     except RecursionError:
         return error_record("limit_exceeded", "the input is nested too deeply to process")
@@ -290,7 +293,10 @@ def run_batch(in_path, out_path, *, jobs: int = 1, timeout: float = limits.DEFAU
         raise BatchError(f"the number of workers must be 0 (one per core) or more, not {jobs!r}")
     in_path = Path(in_path)
     if not in_path.is_file():
-        raise BatchError(f"cannot read batch input {str(in_path)!r}: no such file")
+        raise BatchError(f"cannot read batch input {str(in_path)!r}: " + _not_a_file(in_path),
+                         hint="save the lines to a file first: a batch reads its input "
+                              "more than once (to resume)"
+                         if in_path.exists() and not in_path.is_dir() else None)
     try:
         total = count_lines(in_path)
     except OSError as exc:
@@ -298,6 +304,11 @@ def run_batch(in_path, out_path, *, jobs: int = 1, timeout: float = limits.DEFAU
     started, summary = time.monotonic(), Summary()
     hard_timeout = timeout + limits.TIMEOUT_SLACK + limits.BATCH_GRACE
     out = Output(out_path, in_path)
+    try:
+        out.check_input(in_path)
+    except BaseException:
+        out.close()
+        raise
     summary.skipped_errors = out.errors
     bar = tqdm(total=total, unit="line", file=sys.stderr,
                disable=None if progress is None else not progress)
@@ -337,6 +348,17 @@ def run_batch(in_path, out_path, *, jobs: int = 1, timeout: float = limits.DEFAU
         out.close()
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path``, which is not a regular file, cannot be a batch input.
+
+    >>> _not_a_file(Path("/")), _not_a_file(Path("/dev/null")), _not_a_file(Path("/no/such"))
+    ('it is a folder', 'it is not a regular file (a pipe or a device)', 'no such file')
+    """
+    if path.is_dir():
+        return "it is a folder"
+    return "it is not a regular file (a pipe or a device)" if path.exists() else "no such file"
 
 
 def _jobs(in_path: Path, out: Output, summary: Summary, write, bar):

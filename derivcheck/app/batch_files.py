@@ -10,8 +10,9 @@ gets ``"id": null``: it never takes another submission's id. Numbers JSON cannot
 Output: :class:`Output` appends one record per line, each carrying ``"line"``, flushed as
 it is written. Opening it cuts off a torn last line (a kill during a write), locks the file
 against a second run, and lists the lines already done, so a resumed run writes exactly
-the lines still missing. A write that fails (a full disk) is undone to the last whole
-line before the error is raised.
+the lines still missing; records that do not belong to the input (another file, or lines
+moved since) stop the run rather than pass for its results. A write that fails (a full
+disk) is undone to the last whole line before the error is raised.
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -28,6 +29,7 @@ import fcntl
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,8 +97,9 @@ def _parse(number: int, raw: bytes, too_long: bool) -> Line | None:
     try:
         obj = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
-        return Line(number, error=error_record("invalid_json", f"line {number}: {exc.msg}",
-                                               exc.pos))
+        return Line(number, error=error_record(
+            "invalid_json", f"line {number}, column {exc.colno}: "
+            f"{exc.msg.removesuffix(' at')}", exc.pos))
     except (ValueError, RecursionError) as exc:
         msg = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
         if "digits" in msg:
@@ -109,7 +112,8 @@ def _parse(number: int, raw: bytes, too_long: bool) -> Line | None:
     ident = obj.get("id")
     if not valid_id(ident):
         what = "has no \"id\"" if "id" not in obj else "has an \"id\" that is neither a " \
-            f"string (up to {limits.MAX_ID_LENGTH} characters) nor an integer"
+            f"string (up to {limits.MAX_ID_LENGTH} characters) nor an integer (up to " \
+            f"{limits.MAX_DIGITS} digits)"
         return Line(number, error=error_record("invalid_item", f"line {number} {what}"))
     if too_long:
         return Line(number, ident, error=error_record(
@@ -162,8 +166,10 @@ def count_lines(path) -> int:
 class Output:
     """The output file, opened for a run: locked, repaired, and what it already holds.
 
-    ``done``: input line numbers that have their record; ``legacy``: ids (as JSON) of
-    records written before records carried ``"line"``.
+    ``done``: input line number -> the id (as JSON) of its record; ``legacy``: ids (as
+    JSON) of records written before records carried ``"line"``. An output that is not a
+    regular file (``/dev/null``, a pipe) is written on, never read, cut or locked: it
+    holds nothing to resume.
     """
 
     def __init__(self, path, in_path):
@@ -177,18 +183,20 @@ class Output:
             raise BatchError(err.message, hint=err.hint) from None
         try:
             self.fh = open(self.path, "ab", buffering=0)
+            self.regular = stat.S_ISREG(os.fstat(self.fh.fileno()).st_mode)
         except OSError as exc:
             raise BatchError(output_error(path, exc).message) from None
         try:
-            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if self.regular:
+                fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.fh.close()
             raise BatchError(f"another batch run is writing {str(path)!r}",
                              hint="wait for it to finish, or write to another file") from None
-        self.done: set[int] = set()
+        self.done: dict[int, str] = {}
         self.legacy: set[str] = set()
         self.errors = 0  # error records already in the file
-        self.size = self._scan()
+        self.size = self._scan() if self.regular else 0
 
     def _scan(self) -> int:
         """Read the records already written; cut off a torn last line. Returns the size."""
@@ -205,10 +213,11 @@ class Output:
                 if not isinstance(record, dict):
                     continue
                 self.errors += "error" in record
+                key = json.dumps(record.get("id"), sort_keys=True)
                 if isinstance(record.get("line"), int):
-                    self.done.add(record["line"])
+                    self.done[record["line"]] = key
                 elif "id" in record:
-                    self.legacy.add(json.dumps(record["id"], sort_keys=True))
+                    self.legacy.add(key)
             end = reader.seek(0, os.SEEK_END)
         if end != whole:
             try:
@@ -216,6 +225,32 @@ class Output:
             except OSError as exc:
                 raise BatchError(output_error(self.path, exc).message) from None
         return whole
+
+    def check_input(self, in_path) -> None:
+        """Raise :class:`BatchError` unless every record already written belongs to the
+        line of ``in_path`` it names (same number, same id): an output written for another
+        input, or for lines since moved or changed, would otherwise be taken as done and
+        those submissions never graded. Lines added at the end are fine (they are graded
+        on the run)."""
+        if not self.done:
+            return
+        seen = set()
+        for line in read_lines(in_path):
+            if line.number in self.done:
+                seen.add(line.number)
+                now = json.dumps(line.ident, sort_keys=True)
+                if self.done[line.number] != now:
+                    self._foreign(line.number, f"id {self.done[line.number]}",
+                                  f"id {now}")
+        for number in sorted(set(self.done) - seen)[:1]:
+            self._foreign(number, f"id {self.done[number]}", "no submission")
+
+    def _foreign(self, number: int, there: str, here: str) -> None:
+        raise BatchError(
+            f"{str(self.path)!r} holds results of another input: its record for line "
+            f"{number} has {there}, but line {number} of the input has {here} (lines were "
+            "moved, changed or removed since it was written)",
+            hint="write to a new output file, or remove it to grade every line again")
 
     def write(self, ident, number: int, record: dict) -> None:
         """Append ``{"id", "line", **record}`` as one line, flushed; on failure the file is
@@ -230,15 +265,19 @@ class Output:
             view = memoryview(data)
             while view:
                 view = view[self.fh.write(view):]
+        except BrokenPipeError:   # a pipe closed by its reader (-o /dev/stdout | head)
+            raise
         except OSError as exc:
             self._undo()
-            raise output_error(self.path, exc, kept=f"; the {len(self.done)} records written "
-                               "before are kept whole, and running the same command again "
-                               "resumes") from None
+            kept = (f"; the {len(self.done)} records written before are kept whole, and "
+                    "running the same command again resumes") if self.regular else ""
+            raise output_error(self.path, exc, kept=kept) from None
         self.size += len(data)
-        self.done.add(number)
+        self.done[number] = json.dumps(ident, sort_keys=True)
 
     def _undo(self) -> None:
+        if not self.regular:
+            return
         try:
             self.fh.truncate(self.size)
         except OSError:

@@ -2,8 +2,9 @@
 
 ``derivcheck batch IN.jsonl -o results.json --format gradescope|prairielearn [--score P]``
 grades every answer (one JSONL line each, CONTRACT section 2) and writes one test per
-answer, named by the answer's id, with the verdict, the counterexample and the diagnosis
-in its output:
+non-blank input line, in input order, named by the answer's id (``line N`` for a line
+that could not be read; a name two lines share gets its line, ``q1 (line 4)``), with the
+verdict, the counterexample and the diagnosis in its output:
 
 * Gradescope's autograder ``results.json``: ``score`` (points), ``tests`` of
   ``{name, score, max_score, status, output, visibility, tags}``; an answer that cannot
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from ..errors import DerivcheckError, ParseError
@@ -130,7 +132,7 @@ def _explain(record: dict, source: str | None) -> str:
 
 def _matrix_counterexample(cx: dict) -> list[str]:
     """The sizes, each matrix on a line, and the entry that differs; a formula whose
-    shapes do not fit is shown against the gradient's shape, not its values.
+    shapes do not fit is shown by its shape against the gradient's, not by values.
 
     >>> print("\\n".join(_matrix_counterexample({"sizes": {"m": 2}, "entry": "dW1[1,1]",
     ...     "matrices": {"X": [["0", "1"], ["1/2", "0"]]}, "candidate": "1/4",
@@ -138,17 +140,37 @@ def _matrix_counterexample(cx: dict) -> list[str]:
     counterexample: at sizes m = 2, with
       X = [0 1; 1/2 0]
       dW1[1,1]: your formula gives 1/4, the gradient is 1/8
+    >>> _matrix_counterexample({"sizes": {"m": 2}, "entry": "dW1 (shape)", "matrices": {},
+    ...     "candidate": "[1 2 3]", "expected": "[1; 2; 3]",
+    ...     "shape": {"candidate": [1, 3], "expected": [3, 1]}})[-1]
+    '  dW1 (shape): your formula gives a 1 x 3 matrix, the gradient is a 3 x 1 matrix'
     """
     sizes = ", ".join(f"{k} = {v}" for k, v in cx.get("sizes", {}).items())
     lines = [f"counterexample: at sizes {sizes or 'as given'}, with"]
     lines += [f"  {name} = [" + "; ".join(" ".join(row) for row in rows) + "]"
               for name, rows in cx["matrices"].items()]
-    expected = cx["expected"]
-    if cx.get("entry", "").endswith("(shape)") and expected.startswith("["):
-        rows = expected.strip("[]").split("; ")
+    candidate, expected = cx["candidate"], cx["expected"]
+    shape = cx.get("shape")
+    if isinstance(shape, dict):
+        if shape.get("candidate") is not None:
+            candidate = _shape_words(shape["candidate"])
+        expected = _shape_words(shape["expected"])
+    elif cx.get("entry", "").endswith("(shape)") and expected.startswith("["):
+        rows = expected.strip("[]").split("; ")   # a record written before "shape" was
         expected = f"a {len(rows)} x {len(rows[0].split())} matrix"
-    return lines + [f"  {cx.get('entry', 'the entry')}: your formula gives {cx['candidate']}, "
+    return lines + [f"  {cx.get('entry', 'the entry')}: your formula gives {candidate}, "
                     f"the gradient is {expected}"]
+
+
+def _shape_words(dims: list) -> str:
+    """``[4, 3]`` as words.
+
+    >>> _shape_words([4, 3]), _shape_words([5]), _shape_words([])
+    ('a 4 x 3 matrix', 'a vector of 5 entries', 'a number')
+    """
+    if len(dims) == 2:
+        return f"a {dims[0]} x {dims[1]} matrix"
+    return f"a vector of {dims[0]} entries" if dims else "a number"
 
 
 def _earned(record: dict, policy: dict):
@@ -156,9 +178,26 @@ def _earned(record: dict, policy: dict):
     return policy["error" if "error" in record else record["verdict"]]
 
 
-def _name(record: dict) -> str:
-    ident = record.get("id")
-    return ident if isinstance(ident, str) else json.dumps(ident)
+def _names(records: list) -> list[str]:
+    """Each record's test name: its id (a string as it is, a number or a blank string as
+    JSON), or ``line N`` for a line that could not be read; a name two records share
+    (``7`` and ``"7"``, a repeated id) gets its line, ``dup (line 4)``, so none hides
+    another.
+
+    >>> _names([{"id": "a", "line": 1}, {"id": None, "line": 2}, {"id": 7, "line": 3},
+    ...         {"id": "7", "line": 4}])
+    ['a', 'line 2', '7 (line 3)', '7 (line 4)']
+    """
+    def plain(record):
+        ident = record.get("id")
+        if ident is None and isinstance(record.get("line"), int):
+            return f"line {record['line']}"
+        return ident if isinstance(ident, str) and ident.strip() else json.dumps(ident)
+
+    names = [plain(r) for r in records]
+    count = Counter(names)
+    return [f"{name} (line {r['line']})" if count[name] > 1 and isinstance(r.get("line"), int)
+            else name for name, r in zip(names, records)]
 
 
 # -- the formats --------------------------------------------------------------------------------
@@ -166,13 +205,12 @@ def _name(record: dict) -> str:
 def gradescope(records: list, sources: dict, policy: dict | None = None,
                visibility: str = "visible") -> dict:
     """Gradescope's ``results.json`` for ``records`` (batch output lines, in order);
-    ``sources`` maps a test name to the formula as typed (for the caret)."""
+    ``sources`` maps an input line number to the formula as typed (for the caret)."""
     policy = policy or DEFAULT_POLICY
     tests, flagged, total = [], [], 0.0
-    for record in records:
-        name = _name(record)
+    for record, name in zip(records, _names(records)):
         earned = _earned(record, policy)
-        output = _explain(record, sources.get(name))
+        output = _explain(record, sources.get(record.get("line")))
         test = {"name": name, "max_score": 1.0, "visibility": visibility}
         if earned == "flag":
             flagged.append(name)
@@ -194,17 +232,18 @@ def gradescope(records: list, sources: dict, policy: dict | None = None,
 def prairielearn(records: list, sources: dict, policy: dict | None = None) -> dict:
     """PrairieLearn's external grader results for ``records`` (see :func:`gradescope`)."""
     policy = policy or DEFAULT_POLICY
-    unreadable = [r for r in records
+    names = _names(records)
+    unreadable = [(r, name) for r, name in zip(records, names)
                   if "error" in r and r["error"].get("kind") in READING_ERRORS]
     if unreadable:
         return {"gradable": False,
-                "format_errors": [f"{_name(r)}: " + _reading_error(r, sources.get(_name(r)))
-                                  for r in unreadable]}
+                "format_errors": [f"{name}: " + _reading_error(r, sources.get(r.get("line")))
+                                  for r, name in unreadable]}
     tests, flagged, total = [], [], 0.0
-    for record in records:
-        name = _name(record)
+    for record, name in zip(records, names):
         earned = _earned(record, policy)
-        test = {"name": name, "max_points": 1, "output": _explain(record, sources.get(name))}
+        test = {"name": name, "max_points": 1,
+                "output": _explain(record, sources.get(record.get("line")))}
         if earned == "flag":
             flagged.append(name)
             test.update(points=0, message="Not graded automatically: a person will look "
@@ -227,23 +266,12 @@ def _summary(count: int, flagged: list) -> str:
 
 # -- the command ------------------------------------------------------------------------------
 
-def _sources(in_path: Path) -> tuple[dict, list]:
-    """(test name -> candidate as typed, test names in input order)."""
-    sources, order = {}, []
-    with open(in_path, encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except ValueError:
-                item = None
-            ident = item.get("id", number) if isinstance(item, dict) else number
-            name = ident if isinstance(ident, str) else json.dumps(ident)
-            order.append(name)
-            if isinstance(item, dict) and isinstance(item.get("candidate"), str):
-                sources.setdefault(name, item["candidate"])
-    return sources, order
+def _sources(in_path: Path) -> dict:
+    """Input line number -> the candidate as typed, read as the batch reads the lines
+    (:func:`~derivcheck.app.batch_files.read_lines`: the same numbering, BOM and all)."""
+    from .batch_files import read_lines
+    return {line.number: line.item["candidate"] for line in read_lines(in_path)
+            if line.item is not None and isinstance(line.item.get("candidate"), str)}
 
 
 def grade_to_file(in_path, out_path, fmt: str, *, policy: dict | None = None, jobs: int = 1,
@@ -263,9 +291,8 @@ def grade_to_file(in_path, out_path, fmt: str, *, policy: dict | None = None, jo
         lines = Path(tmp) / "records.jsonl"
         summary = run_batch(in_path, lines, jobs=jobs, progress=progress, **options)
         records = [json.loads(line) for line in lines.read_text().splitlines() if line]
-    sources, order = _sources(in_path)
-    rank = {name: i for i, name in reversed(list(enumerate(order)))}
-    records.sort(key=lambda r: rank.get(_name(r), len(rank)))
+    records.sort(key=lambda r: r["line"])
+    sources = _sources(in_path)
     result = (gradescope(records, sources, policy) if fmt == "gradescope"
               else prairielearn(records, sources, policy))
     write_atomic(out_path, json.dumps(result, indent=1) + "\n")

@@ -129,6 +129,9 @@ def check(net, candidate, wrt=None, *, assume=(), convention="any", latex=None,
             raise
         if reached:
             result = undiagnosed(reached[-1])
+            if not result.gradient:
+                result.warnings.append("the correct gradient is not shown: the time budget "
+                                       "ran out while it was being written")
             result.elapsed = time.monotonic() - start
             return result
         return timed_out(exc, timeout, wrt=str(wrt) if wrt else None,
@@ -210,18 +213,18 @@ def _check(net, candidate, wrt, assume, convention, latex, timeout, stage,
     stage[0] = "deciding equivalence"
     decision = decide(net, reference, expr, convention=conv, assumptions=assumptions,
                       timeout=max(start + timeout - time.monotonic(), 1e-3))
-    stage[0] = "printing the gradient"
-    shown, definitions = gradient_display(net, param, conv)
     result = Result(
         verdict=decision.verdict, wrt=str(param), candidate=plain(expr),
-        gradient=plain(shown), method=decision.method, kink_convention=conv.name,
+        gradient="", method=decision.method, kink_convention=conv.name,
         counterexample=decision.counterexample, kink_point=decision.kink_point,
         diagnosis=[], assumptions=assumptions.texts(), method_detail=decision.detail,
-        reason=decision.reason, readings=readings, warnings=warnings, definitions=definitions,
-        source=source, candidate_expr=expr, gradient_expr=shown, network=net,
-        elapsed=time.monotonic() - start)
+        reason=decision.reason, readings=readings, warnings=warnings, source=source,
+        candidate_expr=expr, network=net, elapsed=time.monotonic() - start)
     if reached is not None:        # from here on, the budget running out keeps the verdict
         reached.append(result)
+    stage[0] = "printing the gradient"
+    shown, result.definitions = gradient_display(net, param, conv)
+    result.gradient, result.gradient_expr = plain(shown), shown
     left = start + timeout - time.monotonic()
     if decision.verdict in (Verdict.NOT_EQUIVALENT, Verdict.EQUIVALENT_ALMOST_EVERYWHERE):
         stage[0] = "diagnosing the mistake"

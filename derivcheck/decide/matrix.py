@@ -106,6 +106,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     if problem is not None:
         from .matrix_fixes import diagnose_matrix
         sizes = _grid(net, {s: (1, 1) for s in net.size_names})[0]
+        _within_limit(net, [sizes])
         fixes = diagnose_matrix(net, expr, reference, sizes, conv, shaped=True)
         diagnosis = [problem] + fixes[:1]   # the shapes and what fits, then the fix verified
         return Result(verdict="not_equivalent", method="symbolic",
@@ -116,12 +117,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
     cand_b, ref_b = bound(expr), bound(reference)
     plan = needed_values(cand_b, ref_b, net.size_names)
     grid = _grid(net, plan)
-    count = max(net.entries(g) for g in grid[:1] + grid[-1:])
-    if count > limits.MAX_INSTANCE_ENTRIES:
-        raise LimitError(f"at sizes {_sizes_text(grid[-1])} the network has {count} scalar "
-                         f"entries, more than the limit {limits.MAX_INSTANCE_ENTRIES}",
-                         position=0, hint="give the widths as size names (n0, n1, ...): "
-                         "derivcheck then picks small sizes, and proves the formula for all")
+    _within_limit(net, grid[:1] + grid[-1:])
     assumptions = Assumptions.parse(list(assume))
     deadline = start + timeout
     provable = (cand_b.fragment and ref_b.fragment and len(grid) <= MAX_GRID
@@ -309,6 +305,20 @@ def _grid(net, plan) -> list:
         value += 1
     axes = [[base[s] + t for t in range(plan[s][1])] for s in net.size_names]
     return [dict(zip(net.size_names, combo)) for combo in itertools.product(*axes)] or [{}]
+
+
+def _within_limit(net, grid) -> None:
+    """Raise :class:`LimitError` when the network at the largest of these sizes has more
+    scalar entries than :data:`~derivcheck.limits.MAX_INSTANCE_ENTRIES` (sizes given as
+    numbers, such as a batch of 10**9, are the network's own and are not shrunk)."""
+    count, i = max((net.entries(g), i) for i, g in enumerate(grid))
+    sizes = grid[i]
+    if count > limits.MAX_INSTANCE_ENTRIES:
+        where = f"at sizes {_sizes_text(sizes)}" if sizes else "at its own sizes"
+        raise LimitError(f"{where} the network has {count} scalar entries, more than the "
+                         f"limit {limits.MAX_INSTANCE_ENTRIES}", position=0,
+                         hint="give the widths as size names (n0, n1, ...): derivcheck then "
+                         "picks small sizes, and proves the formula for all")
 
 
 def _sizes_text(sizes: dict) -> str:

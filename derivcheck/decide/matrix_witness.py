@@ -67,7 +67,21 @@ class MatrixWitness(Witness):
 
 class ShapeWitness(MatrixWitness):
     """Shapes that differ differ at every point: one point, with both sides' values as
-    matrices (the candidate's, when its products fit at all)."""
+    matrices (the candidate's, when its products fit at all), and both sides' shapes as
+    data: ``"shape": {"candidate": [rows, cols] or None, "expected": [rows, cols]}`` (a
+    vector has one size, a number none; None: the candidate's products do not fit).
+
+    >>> from fractions import Fraction as F
+    >>> base = Witness({"x": F(1)}, np.array([[F(1), F(2)]]), np.array([[F(1)], [F(2)]]))
+    >>> w = ShapeWitness(base, {"m": 1}, {}, "dW1 (shape)", shapes=((1, 2), (2, 1)))
+    >>> w.to_json()["shape"], w.to_json()["expected"]
+    ({'candidate': [1, 2], 'expected': [2, 1]}, '[1; 2]')
+    """
+
+    def __init__(self, base: Witness, sizes: dict, matrices: dict, entry: str, *,
+                 shapes: tuple = (None, None)):
+        super().__init__(base, sizes, matrices, entry)
+        self.shapes = shapes
 
     def to_json(self) -> dict:
 
@@ -84,7 +98,9 @@ class ShapeWitness(MatrixWitness):
                "candidate": show_value(self.candidate), "expected": show_value(self.expected),
                "step0": None, "sizes": dict(self.sizes), "entry": self.entry,
                "matrices": {k: [[format_value(v) for v in row] for row in rows]
-                            for k, rows in self.matrices.items()}}
+                            for k, rows in self.matrices.items()},
+               "shape": {side: None if shape is None else [int(n) for n in shape]
+                         for side, shape in zip(("candidate", "expected"), self.shapes)}}
         return out
 
 
@@ -98,18 +114,22 @@ def shape_witness(net, expr, reference, sizes, conv):
     defs = inst.true_network.definitions(conv)
 
     def value(node):
+        """(the value at the point, or why there is none; the shape at these sizes, or
+        None when the products do not fit)."""
         if node.shape is None:
-            return f"no value: {node.problem.message}"
+            return f"no value: {node.problem.message}", None
         arr = np.asarray(node.evaluate(inst.env("true", conv)), dtype=object)
         try:
             flat = [PointEvaluator(defs, point)(mx.as_sympy(x)) for x in arr.flat]
         except Exception:  # noqa: BLE001 - undefined there: say so, the shapes still differ
-            return "undefined at this point"
-        return np.array(flat, dtype=object).reshape(arr.shape)
+            return "undefined at this point", arr.shape
+        return np.array(flat, dtype=object).reshape(arr.shape), arr.shape
 
-    base = Witness({str(k): v for k, v in point.items()}, value(expr), value(reference))
+    (cand, cand_shape), (ref, ref_shape) = value(expr), value(reference)
+    base = Witness({str(k): v for k, v in point.items()}, cand, ref)
     witness = matrix_witness(inst, base, (), reference)
-    return ShapeWitness(base, witness.sizes, witness.matrices, f"{reference.name} (shape)")
+    return ShapeWitness(base, witness.sizes, witness.matrices, f"{reference.name} (shape)",
+                        shapes=(cand_shape, ref_shape))
 
 
 def _valid_targets(inst, rng) -> dict:

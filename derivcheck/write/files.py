@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -85,14 +86,23 @@ def check_writable(path) -> Path:
 def write_atomic(path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file renamed over it; returns the
     path (creating its folder). On any failure the temporary file is removed and ``path``
-    is as it was."""
+    is as it was. A path that names a character device or a pipe (``/dev/stdout``,
+    ``/dev/null``, a named pipe) is written straight, never replaced."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"cannot write {str(path)!r}: it is a folder",
                           hint="give a file name, not a folder")
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:   # nothing there yet
+        mode = 0
     tmp = None
     try:
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+            with open(path, "wb") as fh:
+                fh.write(raw)
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:50]}.", suffix=".tmp",
                                    dir=path.parent)

@@ -153,3 +153,20 @@ def test_a_verdict_reached_is_kept_when_the_budget_runs_out_while_naming_the_mis
     assert r.verdict == "not_equivalent" and r.counterexample is not None
     assert r.diagnosis == [] and r.gradient
     assert any("not diagnosed" in w for w in r.warnings)
+
+
+def test_a_verdict_reached_is_kept_when_the_budget_runs_out_while_writing_the_gradient(
+        monkeypatch):
+    """The gradient is written for display after the verdict: a budget that runs out
+    there (a loaded machine) keeps the verdict and says the gradient is not shown."""
+    import time
+    from derivcheck.decide import check as check_module
+
+    def slow(*args, **kwargs):
+        time.sleep(5)                          # past the 1 s budget and its slack
+
+    monkeypatch.setattr(check_module, "gradient_display", slow)
+    net = derivcheck.chain(["w1"], "relu")
+    r = derivcheck.check(net, "(relu(w1*x) - y)*step(w1*x)*x", "w1", timeout=1)
+    assert r.verdict == "equivalent"
+    assert r.gradient == "" and any("gradient is not shown" in w for w in r.warnings)

@@ -28,7 +28,8 @@ from functools import cached_property
 
 from ..activations import Activation, parse_activation
 from ..conventions import get_convention
-from ...errors import SpecError
+from ... import limits
+from ...errors import LimitError, SpecError
 from ...names import Namespace
 from ..losses import LOSSES
 from ..styles import Style, style_named
@@ -382,7 +383,10 @@ def _dim(value):
         return value
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit() and len(text) < 6:
+        if re.fullmatch(r"[0-9]+", text):
+            if len(text) > limits.MAX_DIGITS:
+                raise LimitError(f"the size {text[:20]}... has more than {limits.MAX_DIGITS} "
+                                 "digits", position=0)
             return _dim(int(text))
         if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", text):
             return text
