@@ -6,10 +6,15 @@ u is), that set splits into factors, each a piece of the kink set on its own.
 """
 from __future__ import annotations
 
+import sympy
+
+from ..core.functions import IsNonNeg, IsPos, Step
 from ..core.primitives import ZeroSet, primitive_of
 from .signs import same_sign_as
 
 __all__ = ["zero_set_factors"]
+
+_GATES = (Step, IsPos, IsNonNeg)
 
 
 def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
@@ -50,11 +55,37 @@ def zero_set_factors(expr, definitions: dict, signs: dict) -> list | None:
             stack.append(f.args[0])
         elif same_sign_as(f, definitions) is not None:
             stack.append(same_sign_as(f, definitions)[1])  # exp(u) - 1 = 0 exactly where u = 0
+        elif f.is_Add and _positive_gate_sum(f):
+            continue  # 1/10 + 9/10 Step(u), leaky ReLU's slope: never 0
         elif f.is_Add:
             out.append(f)
         else:
             return None
     return out
+
+
+def _positive_gate_sum(f) -> bool:
+    """Is ``f`` a positive constant plus nonnegative multiples of gates (each in [0, 1])?
+
+    >>> import sympy
+    >>> from derivcheck.core.functions import Step
+    >>> u = sympy.Symbol("u")
+    >>> _positive_gate_sum(sympy.Rational(1, 10) + sympy.Rational(9, 10) * Step(u))
+    True
+    >>> _positive_gate_sum(1 - Step(u)), _positive_gate_sum(u + 1)
+    (False, False)
+    """
+    constant = False
+    for term in f.args:
+        if term.is_Number:
+            if term <= 0:
+                return False
+            constant = True
+            continue
+        coefficient, rest = term.as_coeff_Mul()
+        if coefficient < 0 or not all(g.func in _GATES for g in sympy.Mul.make_args(rest)):
+            return False
+    return constant
 
 
 def _zeros(f) -> ZeroSet | None:
