@@ -66,6 +66,7 @@ from ..core.matrix.bounds import bound, needed_values
 from ..errors import LimitError
 from .formal import K
 from .matrix_dead import DeadPattern, dead_assumptions, dead_differences, dead_patterns
+from .matrix_gates import kink_witness, off_kinks_identical
 from .matrix_levels import (_atom_identity, _atom_off_kinks, _reference_agrees, _true_level,
                             _values)
 from .matrix_read import _definitions, _gradient_text, _read, _shape_problem, _used_names
@@ -74,6 +75,10 @@ from .verdict import Result
 
 __all__ = ["check_matrix", "MAX_GRID"]
 
+_DEAD_CHECKED = ("; equal too where every unit of a ReLU layer is off for some examples "
+                 "(the next pre-activations are then 0 on an open set), checked on the "
+                 "same instances, for each example alone, for all at once and, with at "
+                 "most three examples, for every set of them")
 #: Instances tried for the proof, at most.
 MAX_GRID = 24
 #: Largest instance size.
@@ -135,6 +140,13 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         return Result(verdict="equivalent", method="identity_test",
                       method_detail=_proof_text(plan, grid, net),
                       elapsed=time.monotonic() - start, **base)
+    if provable:
+        gated = _gated(net, grid, plan, expr, reference, conv, assumptions, deadline)
+        if gated is not None:
+            sizes, kink, detail = gated
+            return Result(verdict="equivalent_almost_everywhere", method="identity_test",
+                          method_detail=detail, kink_point=kink,
+                          elapsed=time.monotonic() - start, **base)
     quick = _dead_differences(net, _least(net), expr, reference, conv, early=True)
     if quick:       # equal off the kinks but not on a dead region: most often seen at size 1
         found = _dead_refutation(net, _least(net), quick, expr, reference, conv, assumptions,
@@ -182,10 +194,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                         "they differ")
     detail = _proof_text(plan, grid, net)
     if dead is None and dead_patterns(net.instance(grid[0])):
-        detail += ("; equal too where every unit of a ReLU layer is off for some examples "
-                   "(the next pre-activations are then 0 on an open set), checked on the "
-                   "same instances, for each example alone, for all at once and, with at "
-                   "most three examples, for every set of them")
+        detail += _DEAD_CHECKED
     if verdict == "equivalent_almost_everywhere":
         detail = detail.replace("equal for every size: identical entry by entry",
                                 "equal off the kinks for every size: equal entry by entry on "
@@ -198,6 +207,32 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                         "sizes")
     return Result(verdict="equivalent", method="identity_test", method_detail=detail,
                   elapsed=time.monotonic() - start, **base)
+
+
+def _gated(net, grid, plan, expr, reference, conv, assumptions, deadline):
+    """(sizes, kink point, method detail) when the gated route (:mod:`.matrix_gates`)
+    shows the formula equal off the kinks for every size, on the dead regions too, and
+    different at a kink; None sends it to the general route."""
+    if not all(off_kinks_identical(net.instance(sizes), expr, reference, conv)
+               for sizes in grid):
+        return None
+    if _dead_regions(net, grid, expr, reference, conv, assumptions, deadline) is not None:
+        return None
+    found = kink_witness(net, grid, expr, reference, conv, assumptions, deadline)
+    if found is None:
+        return None
+    sizes, kink = found
+    detail = _proof_text(plan, grid, net).replace(
+        "equal for every size: identical entry by entry",
+        "equal off the kinks for every size: identical entry by entry, each gate a 0/1 "
+        "variable (every gate on a free leaf: all entries at once),")
+    if not net.size_names:
+        detail = detail.replace("equal entry by entry", "equal off the kinks entry by entry, "
+                                "with each gate a 0/1 variable,")
+    if dead_patterns(net.instance(grid[0])):
+        detail += _DEAD_CHECKED
+    return sizes, kink, (detail + f"; differs from the reference at a kink (at sizes "
+                         f"{_sizes_text(sizes)}), checked by exact evaluation")
 
 
 def _dead_regions(net, grid, expr, reference, conv, assumptions, deadline):

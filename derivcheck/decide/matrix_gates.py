@@ -1,0 +1,133 @@
+r"""Gated matrix formulas, decided for all entries at once rather than entry by entry.
+
+A mask formula such as ``dZ1 = dA1 * (Z1 > 0)`` is not identical to the backward pass
+``dA1 * Step(Z1)`` (the two differ at Z1 = 0 for Step(0) = c > 0), so the identity route of
+:mod:`.matrix` fails and the general route decides every entry with the scalar procedure,
+twice (true level, atom level): slow, and most of that time goes to the kinks of every
+unit of the network, once per entry. This route is the same argument, done at once:
+
+1. **Off the kinks, every entry at once.** At the atom level (pre-activations free,
+   :mod:`derivcheck.core.matrix.instance`), each gate class is one 0/1 variable
+   (:class:`~.formal.FormalEvaluator`'s ``offkink`` mode: ``Step(z)``, ``[z > 0]`` and
+   ``[z >= 0]`` are one variable s, ``[z <= 0]`` and ``Step(-z)`` are 1 - s). Entries
+   identical as rational functions of the leaves and these variables are equal at every
+   point where each gate is 0 or 1, that is off the zero sets of the gates' arguments.
+   This is only claimed when every gate's argument is, up to a constant factor, one *free
+   leaf* of the atom network (an entry of Z, X, W, b): such an argument vanishes on a
+   null set of the atom level's points. A gate on anything else (``(A1 >= 0)``, which is
+   1 wherever the ReLU is off, on an open set; ``(Z1 - 1 > 0)``) is refused here, and the
+   general route decides the formula. At the true level a pre-activation can still be 0
+   on an open set (a dead ReLU layer in a bias-free network); :mod:`.matrix_dead` checks
+   those regions, and any difference there sends the formula to the general route too.
+   Done on every instance of the proof's grid, this is the off-the-kinks half of
+   :mod:`.matrix`'s bound argument, as the general route's atom-level check is.
+2. **At a kink, one entry.** ``equivalent_almost_everywhere`` also needs a point of the
+   kink set where the formula differs from the reference for an allowed Step(0): the scalar
+   procedure (:func:`.equivalence.decide`) is asked, entry by entry, at the smallest sizes
+   first, until one entry is ``equivalent_almost_everywhere`` with its kink point (checked
+   by exact evaluation). No such entry within the time: the general route decides.
+
+The route never answers ``equivalent`` nor ``not_equivalent``: equal everywhere is the
+identity route's, and a difference off the kinks makes step 1 fail.
+
+>>> from derivcheck.core.matrix.network import MatrixNetwork
+>>> from derivcheck.core.conventions import get_convention
+>>> from derivcheck.parsing import parse_formula
+>>> net = MatrixNetwork(["n0", "n1", 1], "relu,sigmoid", "bce", batch="m")
+>>> inst = net.instance({"n0": 2, "n1": 3, "m": 2})
+>>> def read(text):
+...     return net.with_probabilities(parse_formula(text, net.namespace).expr)
+>>> reference = net.namespace.symbols["dZ1"]
+>>> conv = get_convention("any")
+>>> off_kinks_identical(inst, read("dZ1 = dA1 * (Z1 > 0)"), reference, conv)
+True
+>>> off_kinks_identical(inst, read("dZ1 = dA1 * (Z1 < 0)"), reference, conv)
+False
+>>> off_kinks_identical(inst, read("dZ1 = dA1 * (A1 >= 0) * (Z1 > 0)"), reference, conv)
+False
+"""
+from __future__ import annotations
+
+import time
+
+from ..core.functions import IsNonNeg, IsPos, Step
+from ..core.matrix import expr as mx
+from .evaluate import _decomposed
+from .formal import FormalEvaluator
+from .matrix_levels import _c_fixed, _entries, _true_level, _values
+
+__all__ = ["off_kinks_identical", "gates_on_free_leaves", "kink_witness"]
+
+#: Entries of one instance tried for a kink witness, at most.
+KINK_ENTRIES = 4
+_GATES = (Step, IsPos, IsNonNeg)
+
+
+def gates_on_free_leaves(exprs, definitions) -> bool:
+    """Is the argument of every gate in ``exprs`` (and in the definitions they reach) a
+    nonzero constant times one symbol that has no definition (a free leaf)?
+
+    >>> import sympy
+    >>> from derivcheck.core.functions import ReLU
+    >>> z, a = sympy.symbols("z a")
+    >>> gates_on_free_leaves([3 * Step(-2 * z) + IsPos(z)], {a: ReLU(z)})
+    True
+    >>> gates_on_free_leaves([IsNonNeg(a)], {a: ReLU(z)})
+    False
+    >>> gates_on_free_leaves([a], {a: Step(z - 1)})
+    False
+    """
+    seen, stack = set(), list(exprs)
+    while stack:
+        e = _decomposed(stack.pop())
+        if not hasattr(e, "atoms"):
+            continue
+        for gate in e.atoms(*_GATES):
+            coeff, rest = gate.args[0].as_coeff_Mul()
+            if coeff == 0 or not rest.is_Symbol or rest in definitions:
+                return False
+        for s in e.free_symbols:
+            if s in definitions and s not in seen:
+                seen.add(s)
+                stack.append(definitions[s])
+    return True
+
+
+def off_kinks_identical(inst, expr, reference, conv) -> bool:
+    """Every entry of the formula identical to the reference's at the atom level with each
+    gate a 0/1 variable, every gate being on a free leaf (step 1 of the module's route)."""
+    env = inst.env("atom", conv)
+    try:
+        cand, ref = _values(expr, reference, env)
+    except ValueError:   # the shapes do not fit at these sizes
+        return False
+    defs = inst.atom_defs(conv)
+    pairs = [(mx.as_sympy(r), mx.as_sympy(c))
+             for (_, r), (_, c) in zip(_entries(ref), _entries(cand))]
+    if not gates_on_free_leaves([e for pair in pairs for e in pair], defs):
+        return False
+    fe = FormalEvaluator(defs, mode="offkink", c_value=_c_fixed(conv))
+    try:
+        return all(fe.value(r) == fe.value(c) for r, c in pairs)
+    except ZeroDivisionError:
+        return False
+
+
+def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
+    """(sizes, kink point): an entry the scalar procedure finds equivalent almost
+    everywhere, with its kink point, at the smallest sizes or else at the grid's first;
+    None when none is found in time (or an entry is decided otherwise)."""
+    least = {s: 1 for s in net.size_names}
+    for sizes in [least] + ([grid[0]] if grid[0] != least else []):
+        inst = net.instance(sizes)
+        shape = [idx for idx, _ in _entries(reference.evaluate(inst.env("true", conv)))]
+        for idx in shape[:KINK_ENTRIES]:
+            if time.monotonic() > deadline:
+                return None
+            verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions,
+                                           deadline, only={idx})
+            if verdict == "equivalent_almost_everywhere" and kink is not None:
+                return sizes, kink
+            if verdict != "equivalent":
+                return None
+    return None
