@@ -302,6 +302,22 @@ def run_case(args):
                 diagnosis=[d.kind for d in result.diagnosis], **tally)
 
 
+def run_one(seed: int, index: int, profile: bool) -> int:
+    """Case ``index`` alone: its row (and, with ``profile``, the profile of the run)."""
+    net, _, _, _, text = make_case(seed, index)
+    print(f"case {index}: {net.describe()}\n  {text}")
+    if profile:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        row = prof.runcall(run_case, (seed, index))
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+    else:
+        row = run_case((seed, index))
+    print(json.dumps(row, indent=1, default=str))
+    return 1 if failed([row]) else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=5000)
@@ -322,7 +338,14 @@ def main(argv=None) -> int:
                          "(FIELD~REGEX); repeat it for more (a case matching any is run "
                          "again), e.g. --recheck-where verdict=unknown "
                          "--recheck-where 'candidate~>|<|np.where'")
+    ap.add_argument("--case", type=int, metavar="N",
+                    help="run case N alone (of --seed) and print its row")
+    ap.add_argument("--profile", action="store_true",
+                    help="with --case: print where the check's time goes (cProfile, "
+                         "cumulative, the first 40 functions)")
     args = ap.parse_args(argv)
+    if args.case is not None:
+        return run_one(args.seed, args.case, args.profile)
     if args.summarize:
         rows = read_log(args.summarize)
         report(rows, source=args.summarize)

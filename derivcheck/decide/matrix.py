@@ -51,6 +51,11 @@ open set, where Step(0) = c holds on a region of positive measure. Before a form
 called equivalent almost everywhere, each such region is checked (:mod:`.matrix_dead`);
 a difference there is refuted at the true level or left ``unknown``.
 
+**Gated formulas** (masks such as ``dA1 * (Z1 > 0)``, equal to the backward pass off the
+kinks only) go the gated route first (:mod:`.matrix_gates`): identical off the kinks at the
+atom level for all entries at once, the dead regions, and one entry's kink point; when
+any of it fails they go the general route, entry by entry.
+
 The formula is read in :mod:`.matrix_read`, each instance decided in :mod:`.matrix_levels`.
 """
 from __future__ import annotations
@@ -140,13 +145,17 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         return Result(verdict="equivalent", method="identity_test",
                       method_detail=_proof_text(plan, grid, net),
                       elapsed=time.monotonic() - start, **base)
-    if provable:
-        gated = _gated(net, grid, plan, expr, reference, conv, assumptions, deadline)
-        if gated is not None:
-            sizes, kink, detail = gated
+    if provable and all(off_kinks_identical(net.instance(sizes), expr, reference, conv)
+                        for sizes in grid):     # the gated route (:mod:`.matrix_gates`)
+        dead = _dead_regions(net, grid, expr, reference, conv, assumptions, deadline)
+        if dead is not None and dead[0] == "not_equivalent":
+            return _dead_refuted(dead, net, expr, reference, conv, assumptions, base, start)
+        found = None if dead is not None else kink_witness(net, grid, expr, reference, conv,
+                                                            assumptions, deadline)
+        if found is not None:
             return Result(verdict="equivalent_almost_everywhere", method="identity_test",
-                          method_detail=detail, kink_point=kink,
-                          elapsed=time.monotonic() - start, **base)
+                          method_detail=_gated_text(plan, grid, net, found[0]),
+                          kink_point=found[1], elapsed=time.monotonic() - start, **base)
     quick = _dead_differences(net, _least(net), expr, reference, conv, early=True)
     if quick:       # equal off the kinks but not on a dead region: most often seen at size 1
         found = _dead_refutation(net, _least(net), quick, expr, reference, conv, assumptions,
@@ -209,30 +218,20 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                   elapsed=time.monotonic() - start, **base)
 
 
-def _gated(net, grid, plan, expr, reference, conv, assumptions, deadline):
-    """(sizes, kink point, method detail) when the gated route (:mod:`.matrix_gates`)
-    shows the formula equal off the kinks for every size, on the dead regions too, and
-    different at a kink; None sends it to the general route."""
-    if not all(off_kinks_identical(net.instance(sizes), expr, reference, conv)
-               for sizes in grid):
-        return None
-    if _dead_regions(net, grid, expr, reference, conv, assumptions, deadline) is not None:
-        return None
-    found = kink_witness(net, grid, expr, reference, conv, assumptions, deadline)
-    if found is None:
-        return None
-    sizes, kink = found
+def _gated_text(plan, grid, net, sizes) -> str:
+    """The gated route's method: off the kinks for every size, the dead regions, and
+    the kink found at ``sizes``."""
     detail = _proof_text(plan, grid, net).replace(
         "equal for every size: identical entry by entry",
         "equal off the kinks for every size: identical entry by entry, each gate a 0/1 "
         "variable (every gate on a free leaf: all entries at once),")
     if not net.size_names:
         detail = detail.replace("equal entry by entry", "equal off the kinks entry by entry, "
-                                "with each gate a 0/1 variable,")
+                                "each gate a 0/1 variable")
     if dead_patterns(net.instance(grid[0])):
         detail += _DEAD_CHECKED
-    return sizes, kink, (detail + f"; differs from the reference at a kink (at sizes "
-                         f"{_sizes_text(sizes)}), checked by exact evaluation")
+    return (detail + f"; differs from the reference at a kink (at sizes "
+            f"{_sizes_text(sizes)}), checked by exact evaluation")
 
 
 def _dead_regions(net, grid, expr, reference, conv, assumptions, deadline):

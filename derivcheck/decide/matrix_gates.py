@@ -18,7 +18,8 @@ unit of the network, once per entry. This route is the same argument, done at on
    1 wherever the ReLU is off, on an open set; ``(Z1 - 1 > 0)``) is refused here, and the
    general route decides the formula. At the true level a pre-activation can still be 0
    on an open set (a dead ReLU layer in a bias-free network); :mod:`.matrix_dead` checks
-   those regions, and any difference there sends the formula to the general route too.
+   those regions: a difference there is refuted there, as on the general route, or the
+   formula goes the general route.
    Done on every instance of the proof's grid, this is the off-the-kinks half of
    :mod:`.matrix`'s bound argument, as the general route's atom-level check is.
 2. **At a kink, one entry.** ``equivalent_almost_everywhere`` also needs a point of the
@@ -60,6 +61,8 @@ __all__ = ["off_kinks_identical", "gates_on_free_leaves", "kink_witness"]
 
 #: Entries of one instance tried for a kink witness, at most.
 KINK_ENTRIES = 4
+#: Each entry tried gets at most this part of the time left.
+SHARE = 3
 _GATES = (Step, IsPos, IsNonNeg)
 
 
@@ -115,19 +118,22 @@ def off_kinks_identical(inst, expr, reference, conv) -> bool:
 
 def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
     """(sizes, kink point): an entry the scalar procedure finds equivalent almost
-    everywhere, with its kink point, at the smallest sizes or else at the grid's first;
-    None when none is found in time (or an entry is decided otherwise)."""
+    everywhere, with its kink point, at the smallest sizes or, when entries stay undecided
+    there, at the grid's first; None when an entry is decided otherwise (equal at the
+    kinks too: the general route decides the formula) or none in time."""
     least = {s: 1 for s in net.size_names}
     for sizes in [least] + ([grid[0]] if grid[0] != least else []):
         inst = net.instance(sizes)
         shape = [idx for idx, _ in _entries(reference.evaluate(inst.env("true", conv)))]
         for idx in shape[:KINK_ENTRIES]:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 return None
-            verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions,
-                                           deadline, only={idx})
+            share = now + (deadline - now) / SHARE   # leave the general route its time
+            verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions, share,
+                                           only={idx})
             if verdict == "equivalent_almost_everywhere" and kink is not None:
                 return sizes, kink
-            if verdict != "equivalent":
+            if verdict != "unknown":
                 return None
     return None
