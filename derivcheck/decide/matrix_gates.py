@@ -24,9 +24,10 @@ unit of the network, once per entry. This route is the same argument, done at on
    :mod:`.matrix`'s bound argument, as the general route's atom-level check is.
 2. **At a kink, one entry.** ``equivalent_almost_everywhere`` also needs a point of the
    kink set where the formula differs from the reference for an allowed Step(0): the scalar
-   procedure (:func:`.equivalence.decide`) is asked, entry by entry, at the smallest sizes
-   first, until one entry is ``equivalent_almost_everywhere`` with its kink point (checked
-   by exact evaluation). No such entry within the time: the general route decides.
+   procedure (:func:`.equivalence.decide`) is asked about the first entry at the smallest
+   sizes, with a third of the time left: ``equivalent_almost_everywhere``, with its kink
+   point (checked by exact evaluation), is the verdict. Else (equal at the kinks too, or
+   not decided) the general route decides the formula.
 
 The route never answers ``equivalent`` nor ``not_equivalent``: equal everywhere is the
 identity route's, and a difference off the kinks makes step 1 fail.
@@ -59,9 +60,7 @@ from .matrix_levels import _c_fixed, _entries, _true_level, _values
 
 __all__ = ["off_kinks_identical", "gates_on_free_leaves", "kink_witness"]
 
-#: Entries of one instance tried for a kink witness, at most.
-KINK_ENTRIES = 4
-#: Each entry tried gets at most this part of the time left.
+#: The kink witness gets at most this part of the time left.
 SHARE = 3
 _GATES = (Step, IsPos, IsNonNeg)
 
@@ -116,24 +115,18 @@ def off_kinks_identical(inst, expr, reference, conv) -> bool:
         return False
 
 
-def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
-    """(sizes, kink point): an entry the scalar procedure finds equivalent almost
-    everywhere, with its kink point, at the smallest sizes or, when entries stay undecided
-    there, at the grid's first; None when an entry is decided otherwise (equal at the
-    kinks too: the general route decides the formula) or none in time."""
-    least = {s: 1 for s in net.size_names}
-    for sizes in [least] + ([grid[0]] if grid[0] != least else []):
-        inst = net.instance(sizes)
-        shape = [idx for idx, _ in _entries(reference.evaluate(inst.env("true", conv)))]
-        for idx in shape[:KINK_ENTRIES]:
-            now = time.monotonic()
-            if now > deadline:
-                return None
-            share = now + (deadline - now) / SHARE   # leave the general route its time
-            verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions, share,
-                                           only={idx})
-            if verdict == "equivalent_almost_everywhere" and kink is not None:
-                return sizes, kink
-            if verdict != "unknown":
-                return None
+def kink_witness(net, expr, reference, conv, assumptions, deadline):
+    """(sizes, kink point): the first entry at the smallest sizes, when the scalar
+    procedure finds it equivalent almost everywhere, with its kink point, within a share
+    of the time left; None otherwise (equal at the kinks too, or undecided: the general
+    route decides the formula, with the rest of the time)."""
+    sizes = {s: 1 for s in net.size_names}
+    inst = net.instance(sizes)
+    first = _entries(reference.evaluate(inst.env("true", conv)))[0][0]
+    now = time.monotonic()
+    share = now + (deadline - now) / SHARE
+    verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions, share,
+                                   only={first})
+    if verdict == "equivalent_almost_everywhere" and kink is not None:
+        return sizes, kink
     return None

@@ -133,5 +133,5 @@ def test_no_kink_witness_when_the_entries_are_equal_at_the_kinks_too():
     net = MatrixNetwork([2, 2, 1], "relu,sigmoid", "bce", style="ng")
     expr, reference = _read(net, "dW2 = dZ2 @ (Z1 * (Z1 > 0)).T"), net.namespace.symbols["dW2"]
     assert _identical(net, {}, "dW2 = dZ2 @ (Z1 * (Z1 > 0)).T", "dW2")
-    assert kink_witness(net, [{}], expr, reference, ANY, Assumptions.parse([]),
+    assert kink_witness(net, expr, reference, ANY, Assumptions.parse([]),
                         time.monotonic() + 30) is None
