@@ -150,8 +150,8 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         dead = _dead_regions(net, grid, expr, reference, conv, assumptions, deadline)
         if dead is not None and dead[0] == "not_equivalent":
             return _dead_refuted(dead, net, expr, reference, conv, assumptions, base, start)
-        found = None if dead is not None else kink_witness(net, expr, reference, conv,
-                                                            assumptions, deadline)
+        found = None if dead is not None else kink_witness(net, grid, expr, reference,
+                                                            conv, assumptions, deadline)
         if found is not None:
             return Result(verdict="equivalent_almost_everywhere", method="identity_test",
                           method_detail=_gated_text(plan, grid, net, found[0]),

@@ -25,7 +25,7 @@ unit of the network, once per entry. This route is the same argument, done at on
 2. **At a kink, one entry.** ``equivalent_almost_everywhere`` also needs a point of the
    kink set where the formula differs from the reference for an allowed Step(0): the scalar
    procedure (:func:`.equivalence.decide`) is asked about the first entry at the smallest
-   sizes, with a third of the time left: ``equivalent_almost_everywhere``, with its kink
+   sizes (the grid's first with ``--assume``), with a third of the time left: ``equivalent_almost_everywhere``, with its kink
    point (checked by exact evaluation), is the verdict. Else (equal at the kinks too, or
    not decided) the general route decides the formula.
 
@@ -54,6 +54,7 @@ import time
 
 from ..core.functions import IsNonNeg, IsPos, Step
 from ..core.matrix import expr as mx
+from ..errors import DerivcheckError
 from .evaluate import _decomposed
 from .formal import FormalEvaluator
 from .matrix_levels import _c_fixed, _entries, _true_level, _values
@@ -115,18 +116,22 @@ def off_kinks_identical(inst, expr, reference, conv) -> bool:
         return False
 
 
-def kink_witness(net, expr, reference, conv, assumptions, deadline):
-    """(sizes, kink point): the first entry at the smallest sizes, when the scalar
-    procedure finds it equivalent almost everywhere, with its kink point, within a share
-    of the time left; None otherwise (equal at the kinks too, or undecided: the general
-    route decides the formula, with the rest of the time)."""
-    sizes = {s: 1 for s in net.size_names}
+def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
+    """(sizes, kink point): the first entry, when the scalar procedure finds it
+    equivalent almost everywhere, with its kink point, within a share of the time left;
+    at the smallest sizes, or at the grid's first when assumptions name entries (which
+    may not exist at the smallest). None otherwise (equal at the kinks too, or undecided:
+    the general route decides the formula, with the rest of the time)."""
+    sizes = grid[0] if assumptions.texts() else {s: 1 for s in net.size_names}
     inst = net.instance(sizes)
-    first = _entries(reference.evaluate(inst.env("true", conv)))[0][0]
     now = time.monotonic()
     share = now + (deadline - now) / SHARE
-    verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions, share,
-                                   only={first})
+    try:
+        first = _entries(reference.evaluate(inst.env("true", conv)))[0][0]
+        verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions, share,
+                                       only={first})
+    except DerivcheckError:      # undefined at these sizes (a 1/(m - 1)): not here
+        return None
     if verdict == "equivalent_almost_everywhere" and kink is not None:
         return sizes, kink
     return None

@@ -133,5 +133,24 @@ def test_no_kink_witness_when_the_entries_are_equal_at_the_kinks_too():
     net = MatrixNetwork([2, 2, 1], "relu,sigmoid", "bce", style="ng")
     expr, reference = _read(net, "dW2 = dZ2 @ (Z1 * (Z1 > 0)).T"), net.namespace.symbols["dW2"]
     assert _identical(net, {}, "dW2 = dZ2 @ (Z1 * (Z1 > 0)).T", "dW2")
-    assert kink_witness(net, expr, reference, ANY, Assumptions.parse([]),
+    assert kink_witness(net, [{}], expr, reference, ANY, Assumptions.parse([]),
                         time.monotonic() + 30) is None
+
+
+def test_with_assumptions_the_kink_is_sought_where_the_proof_starts():
+    """An assumption may name an entry that the smallest sizes do not have: the kink
+    point is then sought at the grid's first sizes, where the general route seeks it."""
+    net = MatrixNetwork(["n0", "n1", 1], "relu,sigmoid", "bce", batch="m", style="ng")
+    r = derivcheck.check(net, "dZ1 = dA1 * (Z1 > 0)", assume=["W1_22 > 0"])
+    assert r.verdict == "equivalent_almost_everywhere", r.reason
+    sizes = r.kink_point.to_json()["sizes"]
+    assert min(sizes.values()) >= 2 and "W1_22" in r.kink_point.to_json()["point"]
+    plain = derivcheck.check(net, "dZ1 = dA1 * (Z1 > 0)")
+    assert set(plain.kink_point.to_json()["sizes"].values()) == {1}
+
+
+def test_a_formula_undefined_at_the_smallest_sizes_is_no_kink_witness_there():
+    net = MatrixNetwork(["n0", "n1", 1], "relu,sigmoid", "bce", batch="m", style="ng")
+    expr = _read(net, "dZ1 = dA1 * (Z1 > 0) * (m - 1) / (m - 1)")
+    assert kink_witness(net, [{"n0": 2, "n1": 3, "m": 2}], expr, net.namespace.symbols["dZ1"],
+                        ANY, Assumptions.parse([]), time.monotonic() + 30) is None
