@@ -41,6 +41,7 @@ from ..core.sharing import name_arguments
 from .degree import degree_bound
 from .evaluate import PointEvaluator, Undetermined, UndefinedAt
 from .formal import K, P, FormalEvaluator
+from .gate_facts import GateFacts
 from .irrational_kinks import IrrationalKinks
 from .kink_strata import KinkStrata
 from .kinks import KinkSteps
@@ -57,7 +58,7 @@ __all__ = ["Decision", "Outcome", "Procedure", "decide"]
 RANDOM_POINTS = 24
 
 
-class Procedure(RegionSteps, KinkSteps, KinkStrata, IrrationalKinks, SolverSteps,
+class Procedure(RegionSteps, GateFacts, KinkSteps, KinkStrata, IrrationalKinks, SolverSteps,
                 Simplifier):
     """One decision: the candidate against the reference, through the steps above."""
 
@@ -176,6 +177,13 @@ class Procedure(RegionSteps, KinkSteps, KinkStrata, IrrationalKinks, SolverSteps
         if self.smt_empty:
             detail += (f"; on {self.smt_empty} of them the formulas differ as functions but "
                        "the SMT solver z3 proved no point of the region makes them differ")
+        if not kink_seen and self.gate_facts_equal():
+            return Decision(Verdict.EQUIVALENT, "identity_test",
+                            detail + "; equal everywhere, kinks included: with each piecewise "
+                            "function written as its piece on the side its product's gates "
+                            "put its argument (relu(z) as z under Step(z)), the formulas are "
+                            "identical as rational functions of the inputs, parameters, every "
+                            "gate value and Step(0)")
         surfaces, left = (0, None) if kink_seen else self.kink_surfaces(root)
         if left == []:
             return Decision(Verdict.EQUIVALENT, "identity_test",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..core.gradients import tree_size
 from .formal import FormalEvaluator
 from .irrational_kinks import affine_split, expanded
 
@@ -60,7 +61,7 @@ class KinkStrata:
         if any(f is None for f in fulls):
             return None
         fulls = [sympy.expand(f) for f in fulls]
-        if any(_size(f) > MAX_PIECE_SIZE for f in fulls):
+        if any(tree_size(f) > MAX_PIECE_SIZE for f in fulls):
             return None
         self._fulls = fulls
         seen, proved = set(), 0
@@ -177,13 +178,3 @@ class KinkStrata:
 def _decomposed_after(full, solution):
     """``full`` with the solved leaves substituted, expanded."""
     return sympy.expand(full.xreplace(solution))
-
-
-def _size(expr) -> int:
-    """The number of nodes of ``expr`` (counted up to MAX_PIECE_SIZE + 1)."""
-    count = 0
-    for _ in sympy.preorder_traversal(expr):
-        count += 1
-        if count > MAX_PIECE_SIZE:
-            break
-    return count

@@ -167,16 +167,20 @@ class RegionSolver:
         return self._memo[key]
 
     def _abstract(self, e):
-        v = self._fresh()
+        """A fresh real for ``e``, one per function and argument *value* (the network's
+        ``softplus(z1)`` and a candidate's ``softplus(w1*x)`` are one real), with what is
+        certainly true of it."""
+        args = [z3.simplify(self._term(a)) for a in e.args]
+        key = ("abstract", e.func, tuple(a.sexpr() for a in args))
+        if key in self._memo:
+            return self._memo[key]
+        v = self._memo[key] = self._fresh()
         if e.func is sympy.erf:
             self._side += [v > -1, v < 1]
         elif e.func is sympy.log:
-            u = self._term(e.args[0])
+            u = args[0]
             self._side += [z3.Implies(u == 1, v == 0), z3.Implies(u > 1, v > 0),
                            z3.Implies(z3.And(u > 0, u < 1), v < 0)]
-        else:
-            for a in e.args:  # its arguments' own facts still hold
-                self._term(a)
         return v
 
     def _fresh(self):

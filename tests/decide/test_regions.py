@@ -115,3 +115,16 @@ def test_relu_in_the_formal_test_stays_exact():
     net = chain(["w1"], "relu")
     assert check(net, (ReLU(ReLU(w1 * x)) - sympy.Symbol("y")) * Step(w1 * x) * x,
                  "w1").verdict == "equivalent"
+
+
+def test_one_transcendental_value_however_it_is_reached():
+    # the network's softplus(z1) and a candidate's softplus(w1*x) are the same value: the
+    # abstraction must not make them two reals (it found a spurious "point" before)
+    from derivcheck.core.functions import Softplus
+    z1 = sympy.Symbol("z1")
+    rs = solver(definitions={z1: w1 * x})
+    answer = rs.search([], ReLU(Softplus(z1) - 1), ReLU(Softplus(w1 * x) - 1))
+    assert answer.status == "empty"
+    assert answer.abstracted
+    # and different arguments stay different reals
+    assert solver().search([], Softplus(w1), Softplus(w2)).status == "point"
