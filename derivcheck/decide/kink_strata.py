@@ -60,7 +60,7 @@ class KinkStrata:
         fulls = [expanded(p, self.defs) for p in pieces]
         if any(f is None for f in fulls):
             return None
-        fulls = [sympy.expand(f) for f in fulls]
+        fulls = [_expand(f) for f in fulls]
         if any(tree_size(f) > MAX_PIECE_SIZE for f in fulls):
             return None
         self._fulls = fulls
@@ -80,10 +80,11 @@ class KinkStrata:
                 continue
             if solution is None:
                 return None
-            if self._stratum_equal(solution, mode="free"):
+            on = [pieces[i] for i in chosen]
+            if self._stratum_equal(solution, on, mode="free"):
                 proved += 1
                 continue
-            if not self._stratum_equal(solution, mode="offkink"):
+            if not self._stratum_equal(solution, on, mode="offkink"):
                 return None
             proved += 1
             stack += [chosen + (j,) for j in reversed(range(len(pieces))) if j not in chosen]
@@ -94,42 +95,41 @@ class KinkStrata:
         piece has no leaf to solve for; _Empty when the stratum is empty."""
         solution: dict = {}
         for full in fulls:
+            after = _decomposed_after(full, solution)
             # over a denominator (earlier slopes, nonzero on the stratum): its numerator
-            full, _ = sympy.fraction(sympy.cancel(_decomposed_after(full, solution)))
-            full = sympy.expand(full)
-            if full == 0:
+            numerator = _expand(sympy.fraction(sympy.cancel(after))[0])
+            if numerator == 0:
                 continue  # 0 on the whole stratum so far: no new condition
-            if full.is_Number:
+            if numerator.is_Number:
                 raise _Empty
-            for leaf in sorted(full.free_symbols - set(solution), key=str):
-                split = affine_split(full, leaf)
-                if split is None:
-                    continue
-                slope, rest = split
-                if not ((slope.is_Number and slope != 0) or (rest.is_Number and rest != 0)):
-                    continue  # the slope might vanish on part of the piece
-                root = -rest / slope
-                solution = {k: v.xreplace({leaf: root}) for k, v in solution.items()}
-                solution[leaf] = root
-                if any(v.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
-                       for v in solution.values()):
-                    # an earlier slope is 0 here, and a piece solved with a nonzero
-                    # constant rest cannot vanish where its slope does
-                    raise _Empty
-                break
-            else:
+            # the piece as written first (b3 + w3 swish(u) is affine in b3 with slope 1;
+            # its numerator over exp-form denominators is not), then its numerator
+            found = _solved_leaf(after, solution) or _solved_leaf(numerator, solution)
+            if found is None:
                 return None
+            leaf, root = found
+            solution = {k: v.xreplace({leaf: root}) for k, v in solution.items()}
+            solution[leaf] = root
+            if any(v.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
+                   for v in solution.values()):
+                # an earlier slope is 0 here, and a piece solved with a nonzero
+                # constant rest cannot vanish where its slope does
+                raise _Empty
         return solution
 
-    def _stratum_equal(self, solution, *, mode) -> bool:
+    def _stratum_equal(self, solution, on, *, mode) -> bool:
         """The sides equal on the stratum (leaves of ``solution`` overridden), for Step(0)
         an atom or else for each allowed value; in ``offkink`` mode on every sign region
         of the other gates."""
         cs = self.c_residues()
-        return self._equal_for(solution, mode, cs[0]) or (
-            len(cs) > 1 and all(self._equal_for(solution, mode, c) for c in cs[1:]))
+        return self._equal_for(solution, on, mode, cs[0]) or (
+            len(cs) > 1 and all(self._equal_for(solution, on, mode, c) for c in cs[1:]))
 
-    def _equal_for(self, solution, mode, c) -> bool:
+    def _equal_for(self, solution, on, mode, c) -> bool:
+        """Equal on the stratum where the pieces ``on`` are 0, Step(0) = ``c``; never
+        when the overridden leaves do not make those pieces 0 formally (a solution
+        written so that the evaluator cannot see it, exp(a + b) as exp(a) exp(b): its
+        gates would be free, not at the kink, and nothing would be proved about it)."""
         registry: dict = {}
         stack, regions = [{}], 0
         while stack:
@@ -144,6 +144,8 @@ class KinkStrata:
             try:
                 values = {leaf: fe.value(v) for leaf, v in solution.items()}
                 fe.overrides.update(values)
+                if any(any(fe.value(piece)) for piece in on):
+                    return False
                 same = fe.value(self.reference) == fe.value(self.candidate)
             except ZeroDivisionError:
                 return False
@@ -163,7 +165,7 @@ class KinkStrata:
         pieces = set()
         for full in self._fulls:
             on = _decomposed_after(full, solution)
-            pieces |= {on, sympy.expand(-on)}
+            pieces |= {on, _expand(-on)}
         for info in registry.values():
             factors = self.zero_set(info.expr)
             if factors is None:
@@ -175,6 +177,26 @@ class KinkStrata:
         return True
 
 
+def _solved_leaf(full, solution):
+    """(leaf, its value where ``full`` = 0) for the first leaf not yet solved that
+    ``full`` is affine in with a nonzero constant slope, or a nonzero constant rest (the
+    slope cannot vanish where the piece does); None when there is none."""
+    for leaf in sorted(full.free_symbols - set(solution), key=str):
+        split = affine_split(full, leaf)
+        if split is None:
+            continue
+        slope, rest = split
+        if (slope.is_Number and slope != 0) or (rest.is_Number and rest != 0):
+            return leaf, -rest / slope
+    return None
+
+
+def _expand(expr):
+    """``expr`` expanded, exp(a + b) kept whole (the formal evaluator's exp atoms are
+    its argument's: exp(a) exp(b) would be another value to it)."""
+    return sympy.expand(expr, power_exp=False)
+
+
 def _decomposed_after(full, solution):
     """``full`` with the solved leaves substituted, expanded."""
-    return sympy.expand(full.xreplace(solution))
+    return _expand(full.xreplace(solution))

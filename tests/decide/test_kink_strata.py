@@ -48,3 +48,19 @@ def test_a_difference_on_a_stratum_is_not_proved_away():
     root, _ = proc.formal("free")
     assert proc.strata_proof(root) is None
     assert proc.run().verdict == "equivalent_almost_everywhere"
+
+
+def test_a_stratum_the_evaluator_cannot_reach_proves_nothing():
+    # z3 = b3 + w3 sigmoid(z2) = 0 solved for b3 is written with exp(-z2) spelled out, a
+    # value the formal evaluator cannot tie to sigmoid(z2): the gate of z3 was then left
+    # free, not at its kink, and Step(z3) against 1 - Step(-z3) "agreed" 0/1-wise (a
+    # false equivalent under Step(0) = 0). Such a stratum must prove nothing.
+    net = chain(["w1", "w2", "w3"], "abs,sigmoid,relu", biases=["b1", "b2", "b3"],
+                loss="half_squared")
+    g = net.gradient("w1", form="inline")
+    z3 = sympy.Symbol("z3")
+    mutant = g.subs(Step(z3), 1 - Step(-z3))
+    proc = Procedure(net, sympy.Symbol("dC/dw1"), mutant, "any", Assumptions(), 60, 1)
+    root, _ = proc.formal("free")
+    assert proc.strata_proof(root) is None
+    assert proc.run().verdict == "equivalent_almost_everywhere"
