@@ -23,11 +23,14 @@ unit of the network, once per entry. This route is the same argument, done at on
    Done on every instance of the proof's grid, this is the off-the-kinks half of
    :mod:`.matrix`'s bound argument, as the general route's atom-level check is.
 2. **At a kink, one entry.** ``equivalent_almost_everywhere`` also needs a point of the
-   kink set where the formula differs from the reference for an allowed Step(0): the scalar
-   procedure (:func:`.equivalence.decide`) is asked about the first entry at the smallest
-   sizes (the grid's first with ``--assume``), with a third of the time left: ``equivalent_almost_everywhere``, with its kink
-   point (checked by exact evaluation), is the verdict. Else (equal at the kinks too, or
-   not decided) the general route decides the formula.
+   kink set where the formula differs from the reference for an allowed Step(0), sought
+   on the first entry at the smallest sizes (the grid's first with ``--assume``): first
+   by the scalar procedure's kink search alone (each gate's argument aimed at 0, both
+   sides compared there by exact evaluation under every allowed Step(0); its other steps
+   prove equality off the kinks, which step 1 has done), then, for a kink no rational
+   point reaches, by the whole procedure (:func:`.equivalence.decide`), within a third
+   of the time left. A point found is the verdict's kink point; else (equal at the
+   kinks too, or none found in time) the general route decides the formula.
 
 The route never answers ``equivalent`` nor ``not_equivalent``: equal everywhere is the
 identity route's, and a difference off the kinks makes step 1 fail.
@@ -52,17 +55,22 @@ from __future__ import annotations
 
 import time
 
+from ..core.assumptions import Assumptions
 from ..core.functions import IsNonNeg, IsPos, Step
 from ..core.matrix import expr as mx
 from ..errors import DerivcheckError
 from .evaluate import _decomposed
 from .formal import FormalEvaluator
-from .matrix_levels import _c_fixed, _entries, _true_level, _values
+from .equivalence import Procedure
+from .matrix_levels import _c_fixed, _entries, _target_assumptions, _true_level, _values
+from .matrix_witness import matrix_witness, one_hot
 
 __all__ = ["off_kinks_identical", "gates_on_free_leaves", "kink_witness"]
 
 #: The kink witness gets at most this part of the time left.
 SHARE = 3
+#: The kink search's random seed (the scalar procedure's).
+SEED = 20261123
 _GATES = (Step, IsPos, IsNonNeg)
 
 
@@ -117,21 +125,33 @@ def off_kinks_identical(inst, expr, reference, conv) -> bool:
 
 
 def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
-    """(sizes, kink point): the first entry, when the scalar procedure finds it
-    equivalent almost everywhere, with its kink point, within a share of the time left;
-    at the smallest sizes, or at the grid's first when assumptions name entries (which
-    may not exist at the smallest). None otherwise (equal at the kinks too, or undecided:
-    the general route decides the formula, with the rest of the time)."""
+    """(sizes, kink point): a point of the kink set where the first entry differs from
+    the reference for an allowed Step(0), found by the scalar procedure's kink search
+    (:meth:`.kinks.KinkSteps.kinks`: each gate's argument aimed at 0, the sides compared
+    by exact evaluation there) within a share of the time left; at the smallest sizes, or
+    at the grid's first when assumptions name entries (which may not exist at the
+    smallest). None otherwise: the general route decides the formula."""
     sizes = grid[0] if assumptions.texts() else {s: 1 for s in net.size_names}
     inst = net.instance(sizes)
     now = time.monotonic()
-    share = now + (deadline - now) / SHARE
     try:
-        first = _entries(reference.evaluate(inst.env("true", conv)))[0][0]
-        verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions, share,
-                                       only={first})
+        cand, ref = _values(expr, reference, inst.env("true", conv))
     except DerivcheckError:      # undefined at these sizes (a 1/(m - 1)): not here
         return None
+    idx, r = _entries(ref)[0]
+    r, c = mx.as_sympy(r), mx.as_sympy(dict(_entries(cand))[idx])
+    extra = _target_assumptions(inst)
+    assume = Assumptions.parse(assumptions.texts() + extra) if extra else assumptions
+    proc = Procedure(inst.true_network, r, c, conv, assume, (deadline - now) / SHARE / 2,
+                     seed=SEED)
+    root, _ = proc.formal("free")
+    found = proc.kinks(root)
+    if found.decision is None and found.kink is not None:
+        point = one_hot(inst, found.kink, r, c, inst.true_network, conv)
+        return sizes, matrix_witness(inst, point or found.kink, idx, reference)
+    now = time.monotonic()       # a kink no rational point reaches: the whole procedure
+    verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions,
+                                   now + (deadline - now) / SHARE, only={idx})
     if verdict == "equivalent_almost_everywhere" and kink is not None:
         return sizes, kink
     return None
