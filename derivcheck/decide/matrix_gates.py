@@ -24,13 +24,14 @@ unit of the network, once per entry. This route is the same argument, done at on
    :mod:`.matrix`'s bound argument, as the general route's atom-level check is.
 2. **At a kink, one entry.** ``equivalent_almost_everywhere`` also needs a point of the
    kink set where the formula differs from the reference for an allowed Step(0), sought
-   on the first entry at the smallest sizes (the grid's first with ``--assume``): first
-   by the scalar procedure's kink search alone (each gate's argument aimed at 0, both
-   sides compared there by exact evaluation under every allowed Step(0); its other steps
-   prove equality off the kinks, which step 1 has done), then, for a kink no rational
-   point reaches, by the whole procedure (:func:`.equivalence.decide`), within a third
-   of the time left. A point found is the verdict's kink point; else (equal at the
-   kinks too, or none found in time) the general route decides the formula.
+   on the first entry at the smallest sizes (the grid's first with ``--assume``) by the
+   scalar procedure's kink steps alone (:class:`.equivalence.Procedure`: each gate's
+   argument aimed at 0, or, for a kink no rational point reaches, one leaf solved
+   exactly for it; both sides compared there by exact or certified evaluation under
+   every allowed Step(0)), within a third of the time left. Its other steps prove
+   equality off the kinks, which step 1 has done for every entry. A point found is the
+   verdict's kink point; else (equal at the kinks too, or none found in time) the general
+   route decides the formula.
 
 The route never answers ``equivalent`` nor ``not_equivalent``: equal everywhere is the
 identity route's, and a difference off the kinks makes step 1 fail.
@@ -62,7 +63,7 @@ from ..errors import DerivcheckError
 from .evaluate import _decomposed
 from .formal import FormalEvaluator
 from .equivalence import Procedure
-from .matrix_levels import _c_fixed, _entries, _target_assumptions, _true_level, _values
+from .matrix_levels import _c_fixed, _entries, _target_assumptions, _values
 from .matrix_witness import matrix_witness, one_hot
 
 __all__ = ["off_kinks_identical", "gates_on_free_leaves", "kink_witness"]
@@ -126,11 +127,12 @@ def off_kinks_identical(inst, expr, reference, conv) -> bool:
 
 def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
     """(sizes, kink point): a point of the kink set where the first entry differs from
-    the reference for an allowed Step(0), found by the scalar procedure's kink search
-    (:meth:`.kinks.KinkSteps.kinks`: each gate's argument aimed at 0, the sides compared
-    by exact evaluation there) within a share of the time left; at the smallest sizes, or
-    at the grid's first when assumptions name entries (which may not exist at the
-    smallest). None otherwise: the general route decides the formula."""
+    the reference for an allowed Step(0), found by the scalar procedure's kink steps
+    (:meth:`.kinks.KinkSteps.kinks`, then
+    :meth:`.irrational_kinks.IrrationalKinks.irrational_kink`) within a share of the
+    time left; at the smallest sizes, or at the grid's first when assumptions name
+    entries (which may not exist at the smallest). None otherwise: the general route
+    decides the formula."""
     sizes = grid[0] if assumptions.texts() else {s: 1 for s in net.size_names}
     inst = net.instance(sizes)
     now = time.monotonic()
@@ -142,16 +144,20 @@ def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
     r, c = mx.as_sympy(r), mx.as_sympy(dict(_entries(cand))[idx])
     extra = _target_assumptions(inst)
     assume = Assumptions.parse(assumptions.texts() + extra) if extra else assumptions
-    proc = Procedure(inst.true_network, r, c, conv, assume, (deadline - now) / SHARE / 2,
+    proc = Procedure(inst.true_network, r, c, conv, assume, (deadline - now) / SHARE,
                      seed=SEED)
     root, _ = proc.formal("free")
     found = proc.kinks(root)
-    if found.decision is None and found.kink is not None:
-        point = one_hot(inst, found.kink, r, c, inst.true_network, conv)
-        return sizes, matrix_witness(inst, point or found.kink, idx, reference)
-    now = time.monotonic()       # a kink no rational point reaches: the whole procedure
-    verdict, _, kink = _true_level(inst, expr, reference, conv, assumptions,
-                                   now + (deadline - now) / SHARE, only={idx})
-    if verdict == "equivalent_almost_everywhere" and kink is not None:
-        return sizes, kink
-    return None
+    if found.decision is None and found.kink is None:   # a kink no rational point reaches
+        targets = []
+        for info in sorted(root.gates.values(), key=lambda g: g.order):
+            targets += [t for t in [info.expr] + (proc.zero_set(info.expr) or [])
+                        if t not in targets]
+        for target in targets:
+            found = proc.irrational_kink(target)
+            if found.kink is not None or proc.timed_out():
+                break
+    if found.decision is not None or found.kink is None:
+        return None
+    point = one_hot(inst, found.kink, r, c, inst.true_network, conv)
+    return sizes, matrix_witness(inst, point or found.kink, idx, reference)
