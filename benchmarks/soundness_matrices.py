@@ -81,15 +81,24 @@ def witness_values(net, w) -> tuple:
         if key[0] == "b" and not net.bias:
             vals[key] = np.full(sh[key], sympy.S.Zero, dtype=object)
             continue
-        rows = np.array([[Rational(x.numerator, x.denominator) if isinstance(x, Fraction)
-                          else sympy.nsimplify(x) for x in row] for row in w.matrices[name]],
-                        dtype=object)
+        rows = np.array([[_exact(x) for x in row] for row in w.matrices[name]], dtype=object)
         v = net.view(key)
         arr = rows.T if v == "T" else rows.reshape(-1, 1) if v == "vec" else rows
         if arr.shape != sh[key]:
             raise AssertionError(f"{name} is {arr.shape}, expected {sh[key]}")
         vals[key] = arr
     return sizes, vals
+
+
+def _exact(x):
+    """A witness value as an exact SymPy number: a Fraction, or an exact irrational kept as
+    it is (``-(4 - 3*tanh(6)/4)/tanh(7/3)``, a leaf solved for a kink; nsimplify would put
+    a nearby power product in its place, off the kink)."""
+    if isinstance(x, Fraction):
+        return Rational(x.numerator, x.denominator)
+    if isinstance(x, sympy.Basic) and not x.has(sympy.Float):
+        return x
+    return sympy.nsimplify(x)
 
 
 def targets_valid(net, Y) -> bool:
