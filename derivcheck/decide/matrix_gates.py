@@ -146,6 +146,18 @@ def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
     assume = Assumptions.parse(assumptions.texts() + extra) if extra else assumptions
     proc = Procedure(inst.true_network, r, c, conv, assume, (deadline - now) / SHARE,
                      seed=SEED)
+    try:
+        found = _kink_steps(proc)
+    except ValueError:       # no point to draw (the sampler has no leaf to vary): none
+        return None
+    if found.decision is not None or found.kink is None:
+        return None
+    point = one_hot(inst, found.kink, r, c, inst.true_network, conv)
+    return sizes, matrix_witness(inst, point or found.kink, idx, reference)
+
+
+def _kink_steps(proc):
+    """The procedure's kink search, then its irrational kinks (one leaf solved exactly)."""
     root, _ = proc.formal("free")
     found = proc.kinks(root)
     if found.decision is None and found.kink is None:   # a kink no rational point reaches
@@ -157,7 +169,4 @@ def kink_witness(net, grid, expr, reference, conv, assumptions, deadline):
             found = proc.irrational_kink(target)
             if found.kink is not None or proc.timed_out():
                 break
-    if found.decision is not None or found.kink is None:
-        return None
-    point = one_hot(inst, found.kink, r, c, inst.true_network, conv)
-    return sizes, matrix_witness(inst, point or found.kink, idx, reference)
+    return found
