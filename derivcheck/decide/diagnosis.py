@@ -160,9 +160,12 @@ class _Matcher:
             ref = self._evaluator(self.defs).value(self.reference)
         except ZeroDivisionError:
             return None
+        squared = _squared_gates(self.candidate)
         for edited, used, right in substitutions(self.candidate, quantities):
             if self.late():
                 return None
+            if _squared_gates(edited) - squared:
+                continue  # step(z2) made step(z1) beside step(z1): the gate is extra
             flat, named = name_arguments(edited)
             try:
                 k = self._evaluator(self.defs, named).value(flat)
@@ -175,6 +178,17 @@ class _Matcher:
                                 original=self.candidate)],
                     fixed=edited, ratio=ratio)
         return None
+
+
+def _squared_gates(expr) -> set:
+    """The gates of ``expr`` raised to a power above 1.
+
+    >>> from derivcheck.core.functions import Step
+    >>> z = Symbol("z")
+    >>> _squared_gates(Step(z) * Step(z) * z), _squared_gates(Step(z) * z)
+    ({Step(z)**2}, set())
+    """
+    return {p for p in expr.atoms(sympy.Pow) if p.base.func is Step and p.exp > 1}
 
 
 def _ratio(fe, reference, candidate):

@@ -132,6 +132,11 @@ def _value(v):
     return mpmath.mp.make_mpf(from_man_exp(int(man), int(exp)))  # exactly, not rounded
 
 
+def _as_ball(v):
+    """An evaluated value as an arb ball (an exact Fraction: its exact ball)."""
+    return _ball(v) if isinstance(v, Fraction) else v
+
+
 def _rel(v) -> float:
     """A bound on the relative error of ``_value(v)``: 0 when exact, inf when no digit
     is certain."""
@@ -210,6 +215,23 @@ class PointEvaluator:
         when no digit is certain). Evaluates ``expr`` if needed."""
         with mpmath.workdps(self.dps), ctx.workprec(self._prec):
             return _rel(self._eval(_decomposed(_basic(expr))))
+
+    def apart(self, a, b) -> bool:
+        """Are the values of ``a`` and ``b`` certainly different: their enclosures at
+        this precision finite and disjoint? This holds where relative errors say
+        nothing: a value that cancels to 0 (``s - relu(s)`` for s > 0) is a ball around
+        0 with no certain digit, yet certainly not -0.14.
+
+        >>> import sympy
+        >>> from derivcheck.core.functions import ReLU, Sigmoid
+        >>> s = Sigmoid(sympy.Symbol("x"))
+        >>> ev = PointEvaluator({}, {sympy.Symbol("x"): Fraction(1)})
+        >>> ev.error(s - ReLU(s)), ev.apart(s - ReLU(s), s / 7), ev.apart(s - ReLU(s), 0)
+        (inf, True, False)
+        """
+        with mpmath.workdps(self.dps), ctx.workprec(self._prec):
+            x, y = (_as_ball(self._eval(_decomposed(_basic(e)))) for e in (a, b))
+        return x.is_finite() and y.is_finite() and not x.overlaps(y)
 
     def sign(self, expr) -> int:
         """The certified sign of ``expr``'s value; Undetermined when its error bound does

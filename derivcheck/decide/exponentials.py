@@ -43,6 +43,10 @@ class Exponentials:
         is split into its additive terms, through definitions (z2 = w2 a1 + b2), so
         ``exp(b2) exp(w2 a1)`` and ``exp(z2)`` meet."""
         acc, degree = self._const(1), 0
+        if not any(self._eval(arg)):
+            # exp(0) = 1, however the 0 is written: on a kink stratum b4 = -w4 a3 makes
+            # exp(b4 + w4 a3) 1, though its terms fall in classes of their own
+            return acc, degree
         for coeff, term in self._additive_terms(arg):
             v = tuple(coeff * x % P for x in self._eval(term))
             if all(x == 0 for x in v):

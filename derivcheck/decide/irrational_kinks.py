@@ -56,11 +56,12 @@ def expanded(expr, definitions: dict):
     return None
 
 
-def affine_split(full, leaf):
+def affine_split(full, leaf, deep: bool = True):
     """(slope, rest) with ``full = slope * leaf + rest`` identically and neither depending
     on ``leaf``; None when ``full`` is not affine in ``leaf`` (it occurs inside a
     function, squared, or in a denominator) or does not depend on it. The terms of
-    ``full`` with its products distributed are regrouped, exactly.
+    ``full`` with its products distributed (inside function arguments too when
+    ``deep``) are regrouped, exactly.
 
     >>> w, x = sympy.symbols("w x")
     >>> affine_split(x * (w + 1) / (1 + sympy.exp(x)), w)
@@ -71,7 +72,7 @@ def affine_split(full, leaf):
     if leaf not in full.free_symbols:
         return None
     slope, rest = [], []
-    for term in sympy.Add.make_args(sympy.expand_mul(full)):
+    for term in sympy.Add.make_args(sympy.expand_mul(full, deep=deep)):
         if leaf not in term.free_symbols:
             rest.append(term)
             continue

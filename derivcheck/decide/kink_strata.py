@@ -182,7 +182,7 @@ def _solved_leaf(full, solution):
     ``full`` is affine in with a nonzero constant slope, or a nonzero constant rest (the
     slope cannot vanish where the piece does); None when there is none."""
     for leaf in sorted(full.free_symbols - set(solution), key=str):
-        split = affine_split(full, leaf)
+        split = affine_split(full, leaf, deep=False)
         if split is None:
             continue
         slope, rest = split
@@ -192,9 +192,11 @@ def _solved_leaf(full, solution):
 
 
 def _expand(expr):
-    """``expr`` expanded, exp(a + b) kept whole (the formal evaluator's exp atoms are
-    its argument's: exp(a) exp(b) would be another value to it)."""
-    return sympy.expand(expr, power_exp=False)
+    """``expr`` expanded at the top only: function arguments keep the network's shape
+    (exp(b2 + w2 elu(z1)) stays so; written out term by term, the formal evaluator would
+    put exp of each term in a class of its own, and miss that the solved leaves make a
+    piece 0)."""
+    return sympy.expand(expr, deep=False, power_exp=False)
 
 
 def _decomposed_after(full, solution):

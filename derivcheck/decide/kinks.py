@@ -9,6 +9,7 @@ argument is affine in), and asks the SMT solver about the pieces left.
 from __future__ import annotations
 
 import hashlib
+import time
 from fractions import Fraction
 
 from .formal import K, P, FormalEvaluator
@@ -21,6 +22,9 @@ __all__ = ["KinkSteps", "MAX_PINS"]
 
 #: Leaves pinned to 0, one at a time, for a kink no rational point reaches unpinned.
 MAX_PINS = 6
+#: The share of the time left that the search for a rational kink point may take: the
+#: exact steps after it (the SMT solver, kinks at irrational points) need the rest.
+KINK_SEARCH_SHARE = 0.4
 
 #: Three values of a leaf for the surface proof (modulo P, K residues each), not
 #: proportional to one another: proportional values would put exp(leaf * h) in one class
@@ -101,6 +105,11 @@ class KinkSteps:
 
     def kinks(self, root) -> Outcome:
         """A kink point where the sides differ (or a counterexample met near one)."""
+        stop = time.monotonic() + KINK_SEARCH_SHARE * (self.deadline - time.monotonic())
+
+        def out_of_time() -> bool:
+            return self.timed_out() or time.monotonic() > stop
+
         targets = []
         for info in sorted(root.gates.values(), key=lambda g: g.order):
             factors = self.zero_set(info.expr) or []
@@ -108,7 +117,7 @@ class KinkSteps:
         unreached = []
         for target in targets:  # the gate argument, then each piece of its zero set
             for attempt in range(3):
-                if self.timed_out():
+                if out_of_time():
                     return Outcome()
                 point = self.sampler.aim([(target, 0)])
                 if point is None:
@@ -122,7 +131,7 @@ class KinkSteps:
         # affine in (-b2 - w2 softplus(u) = 0): pin one other leaf to 0 and aim again
         for target in unreached:
             for leaf in self.pin_order(target)[:MAX_PINS]:
-                if self.timed_out():
+                if out_of_time():
                     return Outcome()
                 point = self.sampler.aim([(target, 0)], pinned={leaf: Fraction(0)},
                                          tries=AIM_TRIES)

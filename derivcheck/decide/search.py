@@ -245,8 +245,8 @@ class Sampler:
                 er, ek = ev.error(reference), ev.error(candidate)
             except (Undetermined, UndefinedAt, ArithmeticError):
                 return None
-            if not _differ(r, k, er, ek) or not self._confirmed(point, c, reference, candidate,
-                                                                zeros):
+            if not (_differ(r, k, er, ek) or ev.apart(reference, candidate)) or \
+                    not self._confirmed(point, c, reference, candidate, zeros):
                 continue
             # every inexact gate value was certified nonzero: only exact zeros are kinks
             zeros = list(dict.fromkeys(g for g, v in ev.gate_values if is_exact(v) and v == 0))
@@ -304,7 +304,7 @@ class Sampler:
                             zeros=zeros)
         try:
             return _differ(ev(reference), ev(candidate), ev.error(reference),
-                           ev.error(candidate))
+                           ev.error(candidate)) or ev.apart(reference, candidate)
         except (Undetermined, UndefinedAt, ArithmeticError):
             return False
 

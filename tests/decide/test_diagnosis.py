@@ -163,3 +163,12 @@ def test_counterexamples_use_small_numbers():
     r = check(chain(["w1", "w2"], "relu"), "(yhat - y)*w2*step(z1)*x", "w1")
     assert all(abs(v.numerator) <= 2 and v.denominator <= 2
                for v in r.counterexample.point.values())
+
+
+def test_an_extra_gate_is_not_named_as_a_quantity_written_for_another():
+    # step(z2) -> step(z1) would also make it right off the kinks (step(z1) squared), but
+    # the mistake is the gate the gradient lacks
+    net = chain(["w1", "w2"], "relu,identity")
+    r = check(net, "(z2 - y)*step(z2)*w2*step(z1)*x", "w1")
+    assert r.verdict == "not_equivalent"
+    assert [d.kind.value for d in r.diagnosis] == ["extra_gate"]

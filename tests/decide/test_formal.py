@@ -143,3 +143,15 @@ def test_sums_split_alike_whether_their_gates_show_or_hide_behind_a_definition()
     for mode in ("free", "offkink"):
         fe = FormalEvaluator(net.definitions(), mode=mode)
         assert fe.value(sympy.exp(sympy.Symbol("z4"))) == fe.value(written)
+
+
+def test_exp_of_an_argument_that_is_zero_is_one_however_it_is_split():
+    # on a kink stratum a leaf is overridden so that b + w relu(u + t) is 0; its terms b,
+    # w u Step(u + t), w t Step(u + t) fall in exponential classes of their own, but exp
+    # of the whole is 1
+    b, w, u, t = sympy.symbols("b w u t")
+    probe = FormalEvaluator({}, mode="free", seed=3)
+    minus = tuple(-v % P for v in probe.value(w * ReLU(u + t)))
+    fe = FormalEvaluator({}, mode="free", seed=3, overrides={b: minus})
+    assert fe.value(sympy.exp(b + w * ReLU(u + t))) == fe.value(sympy.Integer(1))
+    assert fe.value(sympy.exp(b + 2 * w * ReLU(u + t))) != fe.value(sympy.Integer(1))

@@ -64,3 +64,17 @@ def test_a_stratum_the_evaluator_cannot_reach_proves_nothing():
     root, _ = proc.formal("free")
     assert proc.strata_proof(root) is None
     assert proc.run().verdict == "equivalent_almost_everywhere"
+
+
+def test_an_elu_gate_multiplied_by_itself_behind_softplus_and_relu_is_equivalent():
+    # ELU's derivative with (1 - Step(-z4)) Step(z4) for Step(z4) is 1 at z4 = 0 for every
+    # Step(0); the strata through z1 (an ELU) and z3 (a ReLU behind softplus) must be
+    # solved in the network's own shape (soundness run seed 20261130, case 1517)
+    net = chain(["w1", "w2", "w3", "w4"], ["elu", "softplus", "relu", "elu"],
+                biases=["b1", "b2", "b3", "b4"], loss="mse")
+    z4 = "b4 + w4*relu(b3 + w3*softplus(b2 + w2*elu(b1 + w1*x, 1)))"
+    s = f"(1 - step(-({z4})))*step({z4})"
+    cand = f"(2*elu({z4}, 1) - 2*y)*({s} + (1 - {s})*exp({z4}))"
+    result = check(net, cand, "b4", timeout=60)
+    assert result.verdict == "equivalent", result.reason
+    assert "strata" in result.method_detail

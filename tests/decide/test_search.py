@@ -114,3 +114,26 @@ def test_a_kink_hidden_behind_an_exact_zero_factor_is_still_a_kink():
     assert r.verdict.value == "not_equivalent"
     p = r.counterexample.point
     assert p["w1"] * p["x"] != 0
+
+
+def test_a_side_that_cancels_to_zero_still_differs():
+    # s - relu(s) with s = sigmoid(...) > 0 is exactly 0, but as a ball it has no certain
+    # digit (relative error inf); against a value certainly away from 0 the two differ
+    # (case 1350 of the scalar soundness run, seed 20261130, was `unknown` for this)
+    from derivcheck.core.functions import Sigmoid
+    net = chain(["w1", "w2"], "sigmoid,relu")
+    s = Sampler(net, net.definitions(), Assumptions(), seed=0)
+    sig = Sigmoid(w1 * x)
+    point = {w1: Fraction(1), x: Fraction(1), w2: Fraction(-1), y: Fraction(0)}
+    found = s.compare(point, sig / 3, sig - ReLU(sig), [Fraction(0), Fraction(1, 2), Fraction(1)])
+    assert found is not None and not found.on_kink
+    assert s.compare(point, 2 * sig - sig, sig + ReLU(sig) - ReLU(sig),
+                     [Fraction(0), Fraction(1, 2), Fraction(1)]) is None
+
+
+def test_a_candidate_that_is_zero_where_the_gradient_is_not_is_refuted():
+    from derivcheck.decide.check import check
+    net = chain(["w1", "w2", "w3"], ["leaky_relu(1/10)", "sigmoid", "prelu(a)"], loss="squared")
+    s = "sigmoid(w2*leaky_relu(w1*x, 1/10))"  # w3 written as 1: s > 0, so s - relu(s) = 0
+    result = check(net, f"(2*prelu({s}, a) - 2*y)*({s} - relu({s}))", "a", timeout=60)
+    assert result.verdict == "not_equivalent", result.reason
