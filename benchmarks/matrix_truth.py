@@ -180,6 +180,8 @@ def _sign(x) -> int:
         return int(bool(x > 0)) - int(bool(x < 0))
     v = sympy.N(x, 30)
     if not v.is_Number or v == 0:
+        if sympy.simplify(x) == 0:   # exactly on the kink: a leaf solved for it
+            return 0
         raise Unverifiable(f"cannot place the gate H({x})")
     return 1 if v > 0 else -1
 
@@ -202,7 +204,7 @@ def value(expr, c, digits=DIGITS):
         # cannot tell such a denominator from 0; the same value as one cancelled
         # rational function of its exp/log/tanh terms has no such difference
         form = _cancelled(e)
-        if form == 0:
+        if form == 0 or sympy.simplify(e) == 0:   # or exactly 0 at a kink solved for
             return sympy.S.Zero
         try:
             v = sympy.N(form, digits, maxn=maxn, strict=True)

@@ -81,15 +81,24 @@ def witness_values(net, w) -> tuple:
         if key[0] == "b" and not net.bias:
             vals[key] = np.full(sh[key], sympy.S.Zero, dtype=object)
             continue
-        rows = np.array([[Rational(x.numerator, x.denominator) if isinstance(x, Fraction)
-                          else sympy.nsimplify(x) for x in row] for row in w.matrices[name]],
-                        dtype=object)
+        rows = np.array([[_exact(x) for x in row] for row in w.matrices[name]], dtype=object)
         v = net.view(key)
         arr = rows.T if v == "T" else rows.reshape(-1, 1) if v == "vec" else rows
         if arr.shape != sh[key]:
             raise AssertionError(f"{name} is {arr.shape}, expected {sh[key]}")
         vals[key] = arr
     return sizes, vals
+
+
+def _exact(x):
+    """A witness value as an exact SymPy number: a Fraction, or an exact irrational kept as
+    it is (``-(4 - 3*tanh(6)/4)/tanh(7/3)``, a leaf solved for a kink; nsimplify would put
+    a nearby power product in its place, off the kink)."""
+    if isinstance(x, Fraction):
+        return Rational(x.numerator, x.denominator)
+    if isinstance(x, sympy.Basic) and not x.has(sympy.Float):
+        return x
+    return sympy.nsimplify(x)
 
 
 def targets_valid(net, Y) -> bool:
@@ -302,6 +311,22 @@ def run_case(args):
                 diagnosis=[d.kind for d in result.diagnosis], **tally)
 
 
+def run_one(seed: int, index: int, profile: bool) -> int:
+    """Case ``index`` alone: its row (and, with ``profile``, the profile of the run)."""
+    net, _, _, _, text = make_case(seed, index)
+    print(f"case {index}: {net.describe()}\n  {text}")
+    if profile:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        row = prof.runcall(run_case, (seed, index))
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+    else:
+        row = run_case((seed, index))
+    print(json.dumps(row, indent=1, default=str))
+    return 1 if failed([row]) else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=5000)
@@ -322,7 +347,14 @@ def main(argv=None) -> int:
                          "(FIELD~REGEX); repeat it for more (a case matching any is run "
                          "again), e.g. --recheck-where verdict=unknown "
                          "--recheck-where 'candidate~>|<|np.where'")
+    ap.add_argument("--case", type=int, metavar="N",
+                    help="run case N alone (of --seed) and print its row")
+    ap.add_argument("--profile", action="store_true",
+                    help="with --case: print where the check's time goes (cProfile, "
+                         "cumulative, the first 40 functions)")
     args = ap.parse_args(argv)
+    if args.case is not None:
+        return run_one(args.seed, args.case, args.profile)
     if args.summarize:
         rows = read_log(args.summarize)
         report(rows, source=args.summarize)

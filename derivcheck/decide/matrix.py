@@ -51,6 +51,11 @@ open set, where Step(0) = c holds on a region of positive measure. Before a form
 called equivalent almost everywhere, each such region is checked (:mod:`.matrix_dead`);
 a difference there is refuted at the true level or left ``unknown``.
 
+**Gated formulas** (masks such as ``dA1 * (Z1 > 0)``, equal to the backward pass off the
+kinks only) go the gated route first (:mod:`.matrix_gates`): identical off the kinks at the
+atom level for all entries at once, the dead regions, and one entry's kink point; when
+any of it fails they go the general route, entry by entry.
+
 The formula is read in :mod:`.matrix_read`, each instance decided in :mod:`.matrix_levels`.
 """
 from __future__ import annotations
@@ -66,6 +71,7 @@ from ..core.matrix.bounds import bound, needed_values
 from ..errors import LimitError
 from .formal import K
 from .matrix_dead import DeadPattern, dead_assumptions, dead_differences, dead_patterns
+from .matrix_gates import kink_witness, off_kinks_identical
 from .matrix_levels import (_atom_identity, _atom_off_kinks, _reference_agrees, _true_level,
                             _values)
 from .matrix_read import _definitions, _gradient_text, _read, _shape_problem, _used_names
@@ -74,6 +80,10 @@ from .verdict import Result
 
 __all__ = ["check_matrix", "MAX_GRID"]
 
+_DEAD_CHECKED = ("; equal too where every unit of a ReLU layer is off for some examples "
+                 "(the next pre-activations are then 0 on an open set), checked on the "
+                 "same instances, for each example alone, for all at once and, with at "
+                 "most three examples, for every set of them")
 #: Instances tried for the proof, at most.
 MAX_GRID = 24
 #: Largest instance size.
@@ -131,6 +141,17 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
         return Result(verdict="equivalent", method="identity_test",
                       method_detail=_proof_text(plan, grid, net),
                       elapsed=time.monotonic() - start, **base)
+    if provable and all(off_kinks_identical(net.instance(sizes), expr, reference, conv)
+                        for sizes in grid):     # the gated route (:mod:`.matrix_gates`)
+        dead = _dead_regions(net, grid, expr, reference, conv, assumptions, deadline)
+        if dead is not None and dead[0] == "not_equivalent":
+            return _dead_refuted(dead, net, expr, reference, conv, assumptions, base, start)
+        found = None if dead is not None else kink_witness(net, grid, expr, reference,
+                                                            conv, assumptions, deadline)
+        if found is not None:
+            return Result(verdict="equivalent_almost_everywhere", method="identity_test",
+                          method_detail=_gated_text(plan, grid, net, found[0]),
+                          kink_point=found[1], elapsed=time.monotonic() - start, **base)
     quick = _dead_differences(net, _least(net), expr, reference, conv, early=True)
     if quick:       # equal off the kinks but not on a dead region: most often seen at size 1
         found = _dead_refutation(net, _least(net), quick, expr, reference, conv, assumptions,
@@ -178,10 +199,7 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                         "they differ")
     detail = _proof_text(plan, grid, net)
     if dead is None and dead_patterns(net.instance(grid[0])):
-        detail += ("; equal too where every unit of a ReLU layer is off for some examples "
-                   "(the next pre-activations are then 0 on an open set), checked on the "
-                   "same instances, for each example alone, for all at once and, with at "
-                   "most three examples, for every set of them")
+        detail += _DEAD_CHECKED
     if verdict == "equivalent_almost_everywhere":
         detail = detail.replace("equal for every size: identical entry by entry",
                                 "equal off the kinks for every size: equal entry by entry on "
@@ -194,6 +212,22 @@ def check_matrix(net, candidate, wrt=None, *, assume=(), convention="any", latex
                         "sizes")
     return Result(verdict="equivalent", method="identity_test", method_detail=detail,
                   elapsed=time.monotonic() - start, **base)
+
+
+def _gated_text(plan, grid, net, sizes) -> str:
+    """The gated route's method: off the kinks for every size, the dead regions, and
+    the kink found at ``sizes``."""
+    detail = _proof_text(plan, grid, net).replace(
+        "equal for every size: identical entry by entry",
+        "equal off the kinks for every size: identical entry by entry, each gate a 0/1 "
+        "variable (every gate on a free leaf: all entries at once),")
+    if not net.size_names:
+        detail = detail.replace("equal entry by entry", "equal off the kinks entry by entry, "
+                                "each gate a 0/1 variable")
+    if dead_patterns(net.instance(grid[0])):
+        detail += _DEAD_CHECKED
+    return (detail + f"; differs from the reference at a kink (at sizes "
+            f"{_sizes_text(sizes)}), checked by exact evaluation")
 
 
 def _dead_regions(net, grid, expr, reference, conv, assumptions, deadline):
