@@ -28,6 +28,7 @@ import sympy
 from ..core.gradients import tree_size
 from .formal import FormalEvaluator
 from .irrational_kinks import affine_split, expanded
+from .zero_sets import never_zero
 
 __all__ = ["KinkStrata", "MAX_STRATA"]
 
@@ -100,7 +101,7 @@ class KinkStrata:
             numerator = _expand(sympy.fraction(sympy.cancel(after))[0])
             if numerator == 0:
                 continue  # 0 on the whole stratum so far: no new condition
-            if numerator.is_Number:
+            if numerator.is_Number or never_zero(numerator):
                 raise _Empty
             # the piece as written first (b3 + w3 swish(u) is affine in b3 with slope 1;
             # its numerator over exp-form denominators is not), then its numerator

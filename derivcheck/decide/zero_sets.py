@@ -12,7 +12,7 @@ from ..core.functions import IsNonNeg, IsPos, Step
 from ..core.primitives import ZeroSet, primitive_of
 from .signs import same_sign_as
 
-__all__ = ["zero_set_factors"]
+__all__ = ["never_zero", "zero_set_factors"]
 
 _GATES = (Step, IsPos, IsNonNeg)
 
@@ -75,17 +75,42 @@ def _positive_gate_sum(f) -> bool:
     >>> _positive_gate_sum(1 - Step(u)), _positive_gate_sum(u + 1)
     (False, False)
     """
-    constant = False
-    for term in f.args:
-        if term.is_Number:
-            if term <= 0:
-                return False
-            constant = True
-            continue
-        coefficient, rest = term.as_coeff_Mul()
-        if coefficient < 0 or not all(g.func in _GATES for g in sympy.Mul.make_args(rest)):
-            return False
-    return constant
+    return f.is_Add and _sign_of(f) == 1
+
+
+def never_zero(expr) -> bool:
+    """Is ``expr`` certainly not 0 anywhere: nonzero constants, exp, gates' positive
+    combinations (``6 (1 + exp(-w x))``, ``1/10 + 9/10 Step(u)``) and their products?
+
+    >>> import sympy
+    >>> w, x = sympy.symbols("w x")
+    >>> never_zero(6 * (1 + sympy.exp(-w * x))), never_zero(w * (1 + sympy.exp(x)))
+    (True, False)
+    """
+    return _sign_of(expr) == 1 or _sign_of(-expr) == 1 or (
+        expr.is_Mul and all(never_zero(a) for a in expr.args))
+
+
+def _sign_of(e) -> int | None:
+    """1 when ``e`` is certainly positive, 0 when certainly >= 0, else None: built from
+    positive constants, exp, gates (in [0, 1]), sums and products of such."""
+    if e.is_Number:
+        return 1 if e > 0 else 0 if e == 0 else None
+    if e.func is sympy.exp:
+        return 1
+    if e.func in _GATES:
+        return 0
+    if e.is_Pow and e.exp.is_Integer:
+        base = _sign_of(e.base)
+        return base if base == 1 or (base == 0 and e.exp > 0) else None
+    if e.is_Add or e.is_Mul:
+        signs = [_sign_of(a) for a in e.args]
+        if None in signs:
+            return None
+        if e.is_Add:
+            return 1 if 1 in signs else 0
+        return 1 if all(v == 1 for v in signs) else 0
+    return None
 
 
 def _zeros(f) -> ZeroSet | None:

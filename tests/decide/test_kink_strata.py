@@ -78,3 +78,24 @@ def test_an_elu_gate_multiplied_by_itself_behind_softplus_and_relu_is_equivalent
     result = check(net, cand, "b4", timeout=60)
     assert result.verdict == "equivalent", result.reason
     assert "strata" in result.method_detail
+
+
+def test_a_cubed_elu_gate_at_relu6_upper_kink_is_proved_stratum_by_stratum():
+    # Step(z3)^3 for Step(z3) in ELU's derivative (1 at z3 = 0 for every Step(0)); the
+    # strata of relu6's upper kink z4 = 6 meet a leaky slope 1/10 + 9/10 Step(u) and
+    # 6 (1 + exp(-w1 x)) = 0, neither ever 0 (soundness run seed 20261130, case 1877)
+    from derivcheck.core.primitives.piecewise import ELU, LeakyReLU, ReLU6
+    from derivcheck.core.primitives.smooth import Swish
+    net = chain(["w1", "w2", "w3", "w4"], ["swish", "leaky_relu(1/10)", "elu", "relu6"],
+                loss="half_squared")
+    w1, w2, w3, w4, x, y = sympy.symbols("w1 w2 w3 w4 x y")
+    tenth = sympy.Rational(1, 10)
+    z3 = w3 * LeakyReLU(w2 * Swish(w1 * x), tenth)
+    z4 = w4 * ELU(z3, 1)
+    cand = (w3 * w4 * (ReLU6(z4) - y) * ((1 - Step(z3) ** 3) * sympy.exp(z3) + Step(z3) ** 3)
+            * (9 * tenth * Step(w2 * Swish(w1 * x)) + tenth) * Step(z4) * Step(6 - z4)
+            * Swish(w1 * x))
+    proc = Procedure(net, sympy.Symbol("dC/dw2"), cand, "any", Assumptions(), 60, 1)
+    root, _ = proc.formal("free")
+    assert proc.strata_proof(root) is not None
+    assert check(net, cand, "w2", timeout=60).verdict == "equivalent"
