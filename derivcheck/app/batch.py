@@ -138,9 +138,6 @@ def grade_item(item: dict, timeout: float = limits.DEFAULT_TIMEOUT) -> dict:
                          candidate=text if isinstance(text, str) else "",
                          convention=conv if isinstance(conv, str) else "any").to_json()
     except DerivcheckError as err:
-        if stage == "building the network" and err.kind == "limit_exceeded":
-            # the network comes with the question, not the answer: the teacher's to mend
-            err.kind = "network_error"
         return err.to_json()
     except RecursionError:
         return error_record("limit_exceeded", "the input is nested too deeply to process")

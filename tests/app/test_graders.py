@@ -109,21 +109,6 @@ def test_prairielearn_unreadable_answer_is_not_gradable(tmp_path):
     assert "\n                  ^" in data["format_errors"][0]
 
 
-def test_an_oversized_network_is_the_teachers_not_the_students(tmp_path):
-    # a network past the size limit comes with the question: flagged for a person, never
-    # "your answer could not be read"
-    big = {"weights": [f"w{k}" for k in range(1, 1200)], "activations": "relu"}
-    src, out = tmp_path / "in.jsonl", tmp_path / "pl.json"
-    src.write_text(json.dumps({"id": "q1", "network": big, "wrt": "w1",
-                               "candidate": "x"}) + "\n")
-    assert main(["batch", str(src), "-o", str(out), "--format", "prairielearn",
-                 "--no-progress"]) == 0
-    data = json.loads(out.read_text())
-    valid_prairielearn(data)
-    assert data["gradable"] is True and data["tests"][0]["points"] == 0
-    assert "a person will look" in data["tests"][0]["message"]
-
-
 def test_score_policy(tmp_path):
     data = run(tmp_path, "gradescope", RIGHT, "x*(y-relu(w1*x))",
                policy="not_equivalent=0.25,equivalent=0.5")
