@@ -180,7 +180,7 @@ def _sign(x) -> int:
         return int(bool(x > 0)) - int(bool(x < 0))
     v = sympy.N(x, 30)
     if not v.is_Number or v == 0:
-        if sympy.simplify(x) == 0:   # exactly on the kink: a leaf solved for it
+        if _exactly_zero(x):   # exactly on the kink: a leaf solved for it
             return 0
         raise Unverifiable(f"cannot place the gate H({x})")
     return 1 if v > 0 else -1
@@ -204,16 +204,28 @@ def value(expr, c, digits=DIGITS):
         # cannot tell such a denominator from 0; the same value as one cancelled
         # rational function of its exp/log/tanh terms has no such difference
         form = _cancelled(e)
-        if form == 0 or sympy.simplify(e) == 0:   # or exactly 0 at a kink solved for
+        if form == 0:
             return sympy.S.Zero
         try:
             v = sympy.N(form, digits, maxn=maxn, strict=True)
         except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError,
                 ZeroDivisionError):
+            if _exactly_zero(e):   # exactly 0 at a kink a leaf was solved for
+                return sympy.S.Zero
             raise Unverifiable(str(exc)) from exc
     if not v.is_Number or v.has(sympy.zoo, sympy.nan, sympy.oo):
         raise Unverifiable(f"no value: {e}")
     return v
+
+
+#: Values simplified to tell an exact 0 (a kink solved for) only up to this size:
+#: simplify on a large expression can take minutes.
+SIMPLIFY_OPS = 150
+
+
+def _exactly_zero(x) -> bool:
+    """Is ``x`` 0 by simplification (small expressions only)?"""
+    return sympy.count_ops(x) <= SIMPLIFY_OPS and sympy.simplify(x) == 0
 
 
 def _cancelled(e):
